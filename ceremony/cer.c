@@ -1,0 +1,124 @@
+#include "ceremony/cer.h"
+
+#include <openssl/crypto.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static _Thread_local char errbuf[1024];
+
+int cer_vfail(int status, const char *fmt, va_list ap)
+{
+	vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+	return status;
+}
+
+int cer_fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cer_vfail(status, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+int cer_fail_context(int status, const char *prefix)
+{
+	char old[sizeof errbuf];
+
+	memcpy(old, errbuf, sizeof old);
+	if (old[0] != '\0')
+		snprintf(errbuf, sizeof errbuf, "%.200s: %.800s", prefix, old);
+	else
+		snprintf(errbuf, sizeof errbuf, "%s", prefix);
+	return status;
+}
+
+const char *cer_errmsg(void)
+{
+	return errbuf;
+}
+
+void cer_clear_error(void)
+{
+	errbuf[0] = '\0';
+}
+
+const char *cer_status_name(int status)
+{
+	switch (status) {
+	case CER_OK: return "ok";
+	case CER_EINTERNAL: return "internal";
+	case CER_EUSAGE: return "usage";
+	case CER_EINPUT: return "input";
+	case CER_EAUTH: return "auth";
+	case CER_EIO: return "io";
+	case CER_EQUORUM: return "quorum";
+	default: return "unknown";
+	}
+}
+
+int cer_init(void)
+{
+	struct rlimit nocore = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &nocore) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return cer_fail(CER_EINTERNAL, "cannot disable core dumps");
+	if (sodium_init() < 0)
+		return cer_fail(CER_EINTERNAL, "cannot initialise libsodium");
+	/* 1 MiB of locked heap for private-key numbers inside OpenSSL. */
+	if (CRYPTO_secure_malloc_initialized() == 0 &&
+	    CRYPTO_secure_malloc_init((size_t)1 << 20, 32) == 0)
+		return cer_fail(CER_EINTERNAL, "cannot set up OpenSSL's secure heap");
+	return CER_OK;
+}
+
+void cer_progress_step(const struct cer_progress *p, const char *what, unsigned done,
+                       unsigned total)
+{
+	if (p != NULL && p->step != NULL)
+		p->step(p->ctx, what, done, total);
+}
+
+void cer_progress_note(const struct cer_progress *p, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (p == NULL || p->note == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	p->note(p->ctx, line);
+}
+
+void *cer_secret_alloc(size_t len)
+{
+	void *p = sodium_malloc(len == 0 ? 1 : len);
+
+	if (p == NULL) {
+		cer_fail(CER_EINTERNAL, "out of locked memory (%zu bytes)", len);
+		return NULL;
+	}
+	sodium_memzero(p, len == 0 ? 1 : len);
+	return p;
+}
+
+void cer_secret_free(void *p)
+{
+	sodium_free(p); /* wipes before freeing; NULL is a no-op */
+}
+
+char *cer_secret_strdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = cer_secret_alloc(n + 1);
+
+	if (p != NULL)
+		memcpy(p, s, n + 1);
+	return p;
+}

@@ -1,0 +1,84 @@
+#ifndef CER_H
+#define CER_H
+
+/*
+ * Common ground of ceremony/: status codes, the error message, start-up
+ * hardening and progress callbacks.
+ *
+ * Every ceremony/ function that can fail returns an enum cer_status (0 on
+ * success) and leaves a one-line, human-readable message naming what failed
+ * and where (file, key, item tag, part number) in a thread-local buffer read
+ * with cer_errmsg().  ceremony/ never prints; front ends show that message.
+ * The status values double as the process exit status of the batch commands.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define CER_WUR __attribute__((warn_unused_result))
+#define CER_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CER_WUR
+#define CER_PRINTF(f, a)
+#endif
+
+enum cer_status {
+	CER_OK = 0,
+	CER_EINTERNAL = 1, /* out of memory, a library failed unexpectedly */
+	CER_EUSAGE = 2,    /* bad command line or parameters */
+	CER_EINPUT = 3,    /* an input file is malformed, unsupported or too large */
+	CER_EAUTH = 4,     /* wrong passphrase, tampered data, no matching share,
+	                      inconsistent shares: the answer is no */
+	CER_EIO = 5,       /* cannot read or write a file; output exists */
+	CER_EQUORUM = 6,   /* every share given is good, but fewer than required */
+};
+
+/* Upper bound on any input file read by ceremony/ (refused before parsing). */
+#define CER_MAX_INPUT ((size_t)16 << 20)
+
+/* Sets the calling thread's error message and returns status. */
+int cer_fail(int status, const char *fmt, ...) CER_PRINTF(2, 3);
+int cer_vfail(int status, const char *fmt, va_list ap) CER_PRINTF(2, 0);
+/* Prepends "prefix: " to the current message; returns status. */
+int cer_fail_context(int status, const char *prefix);
+/* The last message set by this thread ("" if none). */
+const char *cer_errmsg(void);
+void cer_clear_error(void);
+
+/* A one-word name for a status ("ok", "usage", "input", "auth", ...). */
+const char *cer_status_name(int status);
+
+/*
+ * Call once at start, before any secret exists: initialises libsodium,
+ * switches on OpenSSL's secure heap, and turns core dumps off
+ * (RLIMIT_CORE 0, PR_SET_DUMPABLE 0).  Returns CER_EINTERNAL on failure.
+ */
+int cer_init(void) CER_WUR;
+
+/*
+ * Progress and notes, implemented by each front end; any member may be NULL.
+ * step: `done` of `total` units of work named `what` are finished.
+ * note: a non-secret line worth telling the user (a warning, a result).
+ */
+struct cer_progress {
+	void (*step)(void *ctx, const char *what, unsigned done, unsigned total);
+	void (*note)(void *ctx, const char *line);
+	void *ctx;
+};
+void cer_progress_step(const struct cer_progress *p, const char *what, unsigned done,
+                       unsigned total);
+void cer_progress_note(const struct cer_progress *p, const char *fmt, ...) CER_PRINTF(2, 3);
+
+/*
+ * Secret buffers: libsodium guarded, locked memory.  cer_secret_alloc
+ * returns zeroed memory or NULL (message set); cer_secret_free wipes and
+ * frees, and accepts NULL.
+ */
+void *cer_secret_alloc(size_t len) CER_WUR;
+void cer_secret_free(void *p);
+/* A NUL-terminated copy of s in secret memory, or NULL. */
+char *cer_secret_strdup(const char *s) CER_WUR;
+
+#endif

@@ -1,0 +1,234 @@
+#include "ceremony/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ceremony/codec.h"
+
+static int read_fd(int fd, uint8_t *buf, size_t len, const char *path)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(fd, buf + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return cer_fail(CER_EIO, "%s: read failed: %s", path, strerror(errno));
+		if (r == 0)
+			return cer_fail(CER_EIO, "%s: file changed while reading", path);
+		got += (size_t)r;
+	}
+	return CER_OK;
+}
+
+static int read_any(const char *path, size_t max, bool secret, uint8_t **out, size_t *outlen)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	*outlen = 0;
+	if (fd < 0)
+		return cer_fail(CER_EIO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		ret = cer_fail(CER_EIO, "%s: cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = cer_fail(CER_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		ret = cer_fail(CER_EINPUT, "%s: file too large (%lld bytes, limit %zu)", path,
+		               (long long)st.st_size, max);
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	buf = secret ? cer_secret_alloc(len + 1) : calloc(1, len + 1);
+	if (buf == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "%s: out of memory", path);
+		goto out;
+	}
+	ret = read_fd(fd, buf, len, path);
+	if (ret != CER_OK)
+		goto out;
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+out:
+	if (secret)
+		cer_secret_free(buf);
+	else
+		free(buf);
+	close(fd);
+	return ret;
+}
+
+int cer_file_read(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	return read_any(path, max, false, buf, len);
+}
+
+int cer_file_read_secret(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	return read_any(path, max, true, buf, len);
+}
+
+int cer_passphrase_file_read(const char *path, char **pass)
+{
+	uint8_t *buf = NULL;
+	size_t len, n;
+	int ret;
+
+	*pass = NULL;
+	ret = cer_file_read_secret(path, 64 * 1024, &buf, &len);
+	if (ret != CER_OK)
+		return ret;
+	for (n = 0; n < len && buf[n] != '\n' && buf[n] != '\r'; n++)
+		;
+	sodium_memzero(buf + n, len - n);
+	if (n == 0) {
+		cer_secret_free(buf);
+		return cer_fail(CER_EINPUT, "%s: passphrase file is empty", path);
+	}
+	*pass = (char *)buf;
+	return CER_OK;
+}
+
+bool cer_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = -1;
+
+	if (copy == NULL)
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+int cer_file_write_atomic(const char *path, const void *data, size_t len, unsigned flags)
+{
+	char *copy = NULL, *tmp = NULL;
+	const char *dir;
+	const char *base;
+	int fd = -1, ret;
+	mode_t mode = (flags & CER_WRITE_PRIVATE) ? 0600 : 0644;
+
+	if (!(flags & CER_WRITE_REPLACE) && cer_path_exists(path))
+		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
+	copy = strdup(path);
+	if (copy == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	dir = dirname(copy);
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (asprintf(&tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0) {
+		tmp = NULL;
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
+		               strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (flags & CER_WRITE_REPLACE) {
+		if (rename(tmp, path) != 0) {
+			ret = cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
+			goto out;
+		}
+	} else {
+		/* link() never replaces an existing name, unlike rename(). */
+		if (link(tmp, path) != 0) {
+			ret = errno == EEXIST
+			      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+			      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
+			goto out;
+		}
+		unlink(tmp);
+	}
+	free(tmp);
+	tmp = NULL;
+	fsync_dir_of(path);
+	ret = CER_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(copy);
+	return ret;
+}
+
+int cer_file_sha256_hex(const char *path, char hex[static 65])
+{
+	uint8_t *buf = NULL;
+	uint8_t md[32];
+	size_t len;
+	int ret = cer_file_read(path, (size_t)1 << 31, &buf, &len);
+
+	if (ret != CER_OK)
+		return ret;
+	if (EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL) != 1) {
+		free(buf);
+		return cer_fail(CER_EINTERNAL, "SHA-256 failed");
+	}
+	free(buf);
+	cer_hex_encode(md, sizeof md, hex);
+	return CER_OK;
+}

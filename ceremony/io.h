@@ -1,0 +1,52 @@
+#ifndef CER_IO_H
+#define CER_IO_H
+
+/*
+ * Files.  Reads refuse anything larger than `max` bytes before reading it.
+ * Every write is atomic: a temporary file in the same directory, fsync, then
+ * rename (or link, when an existing file must not be replaced); on failure
+ * nothing is left behind.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceremony/cer.h"
+
+/*
+ * Reads a whole file into a malloc'ed buffer with one extra NUL byte after
+ * the data (so text can be used as a C string).  Caller frees *buf.
+ * Fails with CER_EIO (cannot open/read) or CER_EINPUT (larger than max).
+ */
+int cer_file_read(const char *path, size_t max, uint8_t **buf, size_t *len) CER_WUR;
+
+/* As cer_file_read, but into secret memory (free with cer_secret_free). */
+int cer_file_read_secret(const char *path, size_t max, uint8_t **buf, size_t *len) CER_WUR;
+
+/*
+ * Reads a passphrase file: the first line, without its line ending, into
+ * secret memory (cer_secret_free).  An empty passphrase is an input error.
+ */
+int cer_passphrase_file_read(const char *path, char **pass) CER_WUR;
+
+enum {
+	CER_WRITE_REPLACE = 1u << 0, /* an existing file may be replaced (--force) */
+	CER_WRITE_PRIVATE = 1u << 1, /* mode 0600 instead of 0644 */
+};
+
+/*
+ * Writes len bytes to path atomically.  Without CER_WRITE_REPLACE an existing
+ * path is refused (CER_EIO, message says to use --force) and is never
+ * replaced, even if it appears while writing.
+ */
+int cer_file_write_atomic(const char *path, const void *data, size_t len,
+                          unsigned flags) CER_WUR;
+
+/* True if path exists (any type, links not followed). */
+bool cer_path_exists(const char *path);
+
+/* SHA-256 of a file's contents as 64 lowercase hex digits plus NUL. */
+int cer_file_sha256_hex(const char *path, char hex[static 65]) CER_WUR;
+
+#endif

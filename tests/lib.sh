@@ -1,0 +1,52 @@
+# Shell test helpers: TAP output, a scratch directory, and assertions.
+# Source from tests/t_*.sh; $SDC is the binary under test, $BUILD the build
+# directory, $VEC the committed vectors.
+set -u
+BUILD=${BUILD:-build}
+SDC=${SDC:-$PWD/$BUILD/sdceremony}
+TOOLS="$PWD/$BUILD/tests/tools"
+VEC="$PWD/tests/vectors"
+T_NUM=0
+T_FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sdc-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+ok()      { T_NUM=$((T_NUM + 1)); echo "ok $T_NUM - $*"; }
+not_ok()  { T_NUM=$((T_NUM + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_NUM - $*"; }
+skip()    { T_NUM=$((T_NUM + 1)); echo "ok $T_NUM - $1 # skip ${2:-}"; }
+diag()    { echo "# $*"; }
+
+# check NAME COMMAND...: passes when the command succeeds.
+check() {
+	local name=$1; shift
+	if "$@" >"$TMP/.out" 2>&1; then ok "$name"; else
+		not_ok "$name"; sed 's/^/# /' "$TMP/.out" | head -20; fi
+}
+
+# expect_exit NAME STATUS COMMAND...: passes when the command exits with
+# STATUS; the command's stderr is kept in $TMP/.err for expect_err.
+expect_exit() {
+	local name=$1 want=$2; shift 2
+	"$@" >"$TMP/.out" 2>"$TMP/.err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else
+		not_ok "$name (exit $rc, wanted $want)"
+		sed 's/^/# stderr: /' "$TMP/.err" | head -10
+	fi
+}
+
+# expect_err NAME REGEX: the last expect_exit's stderr matches REGEX.
+expect_err() {
+	if grep -qE -- "$2" "$TMP/.err"; then ok "$1"; else
+		not_ok "$1 (stderr does not match '$2')"
+		sed 's/^/# stderr: /' "$TMP/.err" | head -10
+	fi
+}
+
+# Under the sanitizer build, valgrind and the az referee are skipped.
+sanitized() { [ "${SDC_SANITIZE:-0}" = 1 ]; }
+
+done_testing() {
+	echo "1..$T_NUM"
+	[ "$T_FAILED" -eq 0 ]
+}

@@ -1,0 +1,63 @@
+#ifndef UI_H
+#define UI_H
+
+/*
+ * Front ends over ceremony/.  Each batch command lives in its own file as
+ * ui_<name>_main(argc, argv), where argv[0] is the command name; it returns
+ * the process exit status (an enum cer_status value).
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ceremony/cer.h"
+
+int ui_wizard_main(int argc, char **argv);
+int ui_keygen_main(int argc, char **argv);
+int ui_package_main(int argc, char **argv);
+int ui_inspect_main(int argc, char **argv);
+int ui_verify_main(int argc, char **argv);
+int ui_restore_blob_main(int argc, char **argv);
+int ui_qr_main(int argc, char **argv);
+int ui_version_main(int argc, char **argv);
+
+extern const char *ui_progname;
+
+/* Prints "sdceremony: <cer_errmsg()>" on stderr; returns status. */
+int ui_report(int status);
+/* Prints "sdceremony CMD: <message>" and a pointer to --help; returns CER_EUSAGE. */
+int ui_usage_error(const char *cmd, const char *fmt, ...) CER_PRINTF(2, 3);
+
+/* True when both standard input and standard output are terminals. */
+bool ui_interactive(void);
+
+/*
+ * Reads a passphrase from the controlling terminal without echo, into
+ * secret memory (cer_secret_free).  Returns NULL (message set) if there is
+ * no terminal or input was cancelled.
+ */
+char *ui_read_passphrase(const char *prompt);
+
+/*
+ * Progress on stderr: a one-line bar when stderr is a terminal, nothing
+ * otherwise; notes are always printed to stderr.
+ */
+extern const struct cer_progress ui_stderr_progress;
+
+/*
+ * Collects the values of a repeatable option given az style,
+ * "--sd-wrapping-keys a b c" (values up to the next argument starting with
+ * '-'), or repeated, "--certs a --certs b".  Call it right after getopt_long
+ * returned the option, with first = optarg and optind_io = &optind; the
+ * command's optstring must start with '+' so that getopt does not permute.
+ * *list is realloc'ed and stays NULL-terminated.  Returns the new count, or
+ * -1 on out of memory.
+ */
+int ui_collect_values(const char *first, int argc, char **argv, int *optind_io,
+                      const char ***list, int count);
+
+/* xmalloc-style helpers: print and exit on out of memory. */
+void *ui_xcalloc(size_t n, size_t size);
+char *ui_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,9 @@
+#include "ui/ui.h"
+
+/* Replaced by the command's real implementation. */
+int ui_wizard_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return ui_usage_error("wizard", "not built yet");
+}

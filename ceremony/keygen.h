@@ -1,0 +1,164 @@
+#ifndef CER_KEYGEN_H
+#define CER_KEYGEN_H
+
+/*
+ * The key ceremony: the custodians' RSA wrapping keys, their self-signed
+ * certificates, and the download package handed to the HSM.
+ *
+ * cer_keygen() makes, for custodian i (0-based):
+ *   DIR/cert_i.cer   PEM X.509 v3 certificate, self-signed with SHA-256,
+ *                    random positive 128-bit serial, CN = the custodian's name,
+ *                    keyUsage keyEncipherment (+ digitalSignature), subject and
+ *                    authority key identifiers.
+ *   DIR/cert_i.key   (or the custodian's key_path) the private key, PEM
+ *                    PKCS#8 encrypted with PBES2 (scrypt N=2^14 r=8 p=1,
+ *                    AES-256-CBC) under the custodian's passphrase; PEM PKCS#8
+ *                    unencrypted only with no_passphrase.  Mode 0600, created
+ *                    with O_EXCL, never replacing a file.
+ *   DIR/download-request.json  {"certificates": [JWK, ...], "required": Q}
+ *   DIR/ceremony.json          the manifest (tool version, time, N, Q, bits,
+ *                              per custodian name, files, thumbprints, validity).
+ *
+ * All or nothing: the set is built in a temporary directory beside DIR and
+ * renamed into place at the end; keys written outside DIR (key_path) are
+ * written to temporary files beside their final names and linked into place
+ * just before that rename.  On any failure every file made so far is removed.
+ *
+ * DIR: missing or empty -> used.  Non-empty -> refused (CER_EIO) unless
+ * force; with force the old DIR is renamed aside to "DIR.old-<UTC time>"
+ * (never deleted, no key is ever overwritten) and the result names it.
+ * A key_path outside DIR that already exists is refused even with force.
+ *
+ * Keys are generated on all cores by worker threads; progress callbacks are
+ * made only from the thread that called cer_keygen(), so a front end may
+ * draw from them (curses included).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ceremony/cer.h"
+
+#define CER_KEYGEN_MIN_KEYS     3    /* the service's limits on N */
+#define CER_KEYGEN_MAX_KEYS     10
+#define CER_KEYGEN_MIN_QUORUM   2    /* Q in 2..N */
+#define CER_KEYGEN_DEFAULT_BITS 3072 /* 2048, 3072 or 4096 */
+#define CER_KEYGEN_DEFAULT_DAYS 730  /* the service never checks expiry */
+#define CER_KEYGEN_MAX_DAYS     36500
+#define CER_PASSPHRASE_MIN      12   /* characters (UTF-8 code points) */
+#define CER_PASSPHRASE_MAX      1024 /* bytes */
+#define CER_NAME_MAX            64   /* bytes of a custodian name (CN) */
+#define CER_KG_PATH_MAX         4096
+
+struct cer_keygen_custodian {
+	/* CN of the certificate; NULL or "" -> "custodian-<i+1>". Printable
+	 * UTF-8, no control characters, at most CER_NAME_MAX bytes. */
+	const char *name;
+	/* Borrowed, secret: the caller keeps it in cer_secret_alloc memory and
+	 * wipes it.  Must pass cer_passphrase_check; NULL only with
+	 * no_passphrase. */
+	const char *passphrase;
+	/* Where to write this custodian's private key (e.g. their removable
+	 * media); NULL or "" -> DIR/cert_i.key.  A copy of the certificate is
+	 * also written beside it (extension replaced by .cer, as az looks for
+	 * it), so that file must not exist either. */
+	const char *key_path;
+};
+
+struct cer_keygen_params {
+	const char *out_dir;  /* DIR */
+	unsigned count;       /* N, CER_KEYGEN_MIN_KEYS..CER_KEYGEN_MAX_KEYS */
+	unsigned quorum;      /* Q, CER_KEYGEN_MIN_QUORUM..N */
+	unsigned bits;        /* 2048, 3072 or 4096 */
+	unsigned days;        /* validity, 1..CER_KEYGEN_MAX_DAYS */
+	bool no_passphrase;   /* write unencrypted keys (a note warns) */
+	bool force;           /* move a non-empty DIR aside instead of refusing */
+	unsigned threads;     /* worker threads; 0 -> number of online CPUs */
+	struct cer_keygen_custodian custodians[CER_KEYGEN_MAX_KEYS];
+};
+
+/* Defaults: bits 3072, days 730, everything else zero/NULL. */
+void cer_keygen_params_init(struct cer_keygen_params *p);
+
+/* N in 3..10 and Q in 2..N; CER_EUSAGE with a message otherwise. */
+int cer_keygen_check_counts(unsigned count, unsigned quorum) CER_WUR;
+
+/*
+ * Checks a custodian name (NULL/"" is fine: the default is used).
+ * CER_EUSAGE with a message naming the custodian (index 0-based) otherwise.
+ */
+int cer_keygen_check_name(unsigned index, const char *name) CER_WUR;
+
+/*
+ * Passphrase rules for custodian `index` (0-based): at least
+ * CER_PASSPHRASE_MIN characters, at most CER_PASSPHRASE_MAX bytes, not equal
+ * to any of others[0..n_others-1] (the other custodians' passphrases, NULL
+ * entries skipped; compared in constant time).  Returns CER_OK or CER_EUSAGE
+ * with a message that names the custodian and never shows a passphrase.
+ */
+int cer_passphrase_check(unsigned index, const char *pass, const char *const *others,
+                         size_t n_others) CER_WUR;
+
+/*
+ * Everything cer_keygen checks before generating anything: counts, bits,
+ * days, names (distinct), passphrases (rules above, pairwise), key paths
+ * (distinct, not existing, not inside DIR, their directories exist), DIR
+ * (not a non-directory; non-empty only with force; its parent writable).
+ */
+int cer_keygen_check_params(const struct cer_keygen_params *p) CER_WUR;
+
+struct cer_keygen_key {
+	char name[CER_NAME_MAX + 1];
+	char cert_path[CER_KG_PATH_MAX];
+	char key_path[CER_KG_PATH_MAX];       /* "" for package (no key) */
+	char key_cert_path[CER_KG_PATH_MAX];  /* certificate copy beside an outside key, or "" */
+	char thumb_b64url[44];                /* SHA-256 of the certificate DER, base64url */
+	char thumb_hex[65];                   /* the same in lowercase hex */
+	char not_before[21];                  /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char not_after[21];
+	unsigned bits;
+	bool encrypted;                       /* key file is passphrase-protected */
+};
+
+struct cer_keygen_result {
+	unsigned count, quorum;
+	struct cer_keygen_key keys[CER_KEYGEN_MAX_KEYS];
+	char out_dir[CER_KG_PATH_MAX];
+	char request_path[CER_KG_PATH_MAX];   /* DIR/download-request.json */
+	char manifest_path[CER_KG_PATH_MAX];  /* DIR/ceremony.json */
+	char old_dir[CER_KG_PATH_MAX];        /* where force moved the old DIR, or "" */
+	char *az_command;                     /* the next step, one line (shell-quoted paths) */
+	char *json;                           /* a JSON summary (the manifest's content) */
+};
+
+/*
+ * Runs the key ceremony.  On success *out is a new result (free with
+ * cer_keygen_result_free); on failure *out is NULL, nothing is left on
+ * disk, and the status is CER_EUSAGE (parameters), CER_EIO (files) or
+ * CER_EINTERNAL.  progress may be NULL: step("generating keys", done, N)
+ * as keys finish, notes for warnings (no passphrase, DIR moved aside).
+ */
+int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *progress,
+               struct cer_keygen_result **out) CER_WUR;
+
+struct cer_package_params {
+	const char *out_dir;      /* created if missing; the two JSON files must not exist */
+	unsigned count;           /* number of certificates */
+	unsigned quorum;
+	const char *cert_paths[CER_KEYGEN_MAX_KEYS]; /* PEM or DER certificates */
+	bool force;               /* replace existing JSON files in out_dir */
+};
+
+/*
+ * Builds DIR/download-request.json and DIR/ceremony.json from existing
+ * certificates after checking: 3..10 of them, each RSA >= 2048 bits, all
+ * public keys distinct, Q in 2..N.  Names come from the certificates' CN.
+ * CER_EUSAGE (counts), CER_EINPUT (a certificate: message names the file),
+ * CER_EIO (writing).  Result as for cer_keygen (key_path empty).
+ */
+int cer_package(const struct cer_package_params *p, struct cer_keygen_result **out) CER_WUR;
+
+/* Frees a result; NULL is fine. */
+void cer_keygen_result_free(struct cer_keygen_result *r);
+
+#endif

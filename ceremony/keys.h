@@ -1,0 +1,100 @@
+#ifndef CER_KEYS_H
+#define CER_KEYS_H
+
+/*
+ * Certificates and private keys, behind opaque types.
+ *
+ * Certificates are public.  A certificate's thumbprint is the SHA-256 of its
+ * DER encoding; as text it is base64url without padding (43 characters), the
+ * form of "x5t_256" in a security-domain file.
+ *
+ * Private keys: the key object lives in OpenSSL's secure heap and is freed
+ * with cer_privkey_free; passwords are the caller's (secret memory).  Keep a
+ * private key loaded only as long as it is needed.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceremony/cer.h"
+
+struct evp_pkey_st;
+
+#define CER_THUMB_LEN 32
+#define CER_THUMB_B64_LEN 44 /* 43 base64url characters + NUL */
+#define CER_MIN_RSA_BITS 2048
+
+struct cer_cert;
+
+/*
+ * Loads an X.509 certificate from a PEM (any line length) or DER file.
+ * CER_EIO if unreadable, CER_EINPUT if not a certificate.
+ */
+int cer_cert_load(const char *path, struct cer_cert **out) CER_WUR;
+/* From DER bytes; `what` names the source in messages. */
+int cer_cert_from_der(const uint8_t *der, size_t len, const char *what,
+                      struct cer_cert **out) CER_WUR;
+void cer_cert_free(struct cer_cert *cert);
+
+const uint8_t *cer_cert_thumb(const struct cer_cert *cert);       /* CER_THUMB_LEN bytes */
+const char *cer_cert_thumb_b64(const struct cer_cert *cert);      /* x5t_256 text */
+const char *cer_cert_subject(const struct cer_cert *cert);        /* one line, may be "" */
+unsigned cer_cert_rsa_bits(const struct cer_cert *cert);          /* 0 if not RSA */
+struct evp_pkey_st *cer_cert_pubkey(const struct cer_cert *cert); /* owned by cert */
+/* The file a certificate was loaded from, or the `what` given for DER ("" if none). */
+const char *cer_cert_source(const struct cer_cert *cert);
+
+/*
+ * The HSM's exchange key (FORMAT.md section 6): a PEM or DER certificate, a
+ * JWK with x5c, or the REST transfer-key JSON {"transfer_key": "<JWK>" or
+ * PEM, "key_format": ...}.  Refuses keys that are not RSA or are shorter
+ * than CER_MIN_RSA_BITS (CER_EINPUT, message naming the file).
+ */
+int cer_exchange_key_load(const char *path, struct cer_cert **out) CER_WUR;
+
+/* Why a private key did not load. */
+enum cer_key_load {
+	CER_KEY_LOADED = 0,
+	CER_KEY_NEEDS_PASSWORD, /* encrypted and no password given */
+	CER_KEY_BAD_PASSWORD,   /* encrypted and the password does not open it */
+	CER_KEY_NOT_A_KEY,      /* not a private key in a supported format */
+	CER_KEY_UNREADABLE,     /* cannot open or read the file */
+	CER_KEY_UNSUPPORTED,    /* a key, but not RSA, or fewer than 2048 bits */
+};
+
+struct cer_privkey;
+
+/*
+ * Loads a private key: PEM PKCS#8 (plain, or encrypted with PBES2 using
+ * scrypt or PBKDF2), PEM traditional RSA (optionally encrypted), or PKCS#12
+ * (which also carries the certificate).  password may be NULL.
+ * Returns CER_OK, or: CER_EUSAGE (needs a password), CER_EAUTH (wrong
+ * password), CER_EINPUT (not a key / unsupported), CER_EIO (unreadable);
+ * *why tells these apart; the message names the file.
+ */
+int cer_privkey_load(const char *path, const char *password, struct cer_privkey **out,
+                     enum cer_key_load *why) CER_WUR;
+void cer_privkey_free(struct cer_privkey *key);
+struct evp_pkey_st *cer_privkey_pkey(const struct cer_privkey *key); /* owned by key */
+
+/*
+ * Finds the certificate that belongs to a loaded key, as the Azure CLI
+ * does: the one inside a PKCS#12 file; else key_path with its extension
+ * replaced by ".cer" (or ".cer" appended when there is none); else, with
+ * certs_dir, any certificate file there (*.cer, *.crt, *.pem, *.der) whose
+ * public key equals the key's.  A certificate found by name must carry the
+ * key's public key.  CER_EINPUT (message naming the key and where it
+ * looked) when none is found.
+ */
+int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
+                     const char *certs_dir, struct cer_cert **out) CER_WUR;
+
+/*
+ * Finds, in certs_dir, the certificate file whose thumbprint is thumb.
+ * *path is malloc'ed, or NULL when there is none (not an error).
+ */
+int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THUMB_LEN],
+                       char **path) CER_WUR;
+
+#endif

@@ -1,0 +1,114 @@
+#ifndef CER_RECOVERY_H
+#define CER_RECOVERY_H
+
+/*
+ * A recovery session: custodians present their keys one at a time.
+ *
+ * cer_recovery_add_key loads one private key, finds its certificate, finds
+ * the share whose x5t_256 is that certificate's thumbprint, unwraps and
+ * decrypts the share JWE (authenticating it in the same step), keeps the
+ * decrypted share in secret memory and frees the private key before it
+ * returns.  Once enough good shares are in, cer_recovery_verify (the drill:
+ * writes nothing) or cer_recovery_restore_blob (writes the blob of
+ * FORMAT.md section 7) rebuild the master key in secret memory and
+ * authenticate every EncData item.  cer_recovery_free wipes everything.
+ *
+ * The session keeps a pointer to sd: sd must outlive it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ceremony/cer.h"
+#include "ceremony/keys.h"
+#include "ceremony/report.h"
+#include "ceremony/sd.h"
+
+/* What happened to one key presented to the session. */
+enum cer_share_outcome {
+	CER_SHARE_GOOD = 0,       /* share found, decrypted and authenticated */
+	CER_SHARE_NEEDS_PASSWORD, /* key is encrypted and no password was given */
+	CER_SHARE_WRONG_PASSWORD, /* the password does not open the key */
+	CER_SHARE_NOT_A_KEY,      /* unreadable, not a private key, or not RSA >= 2048 */
+	CER_SHARE_NO_CERT,        /* the key's certificate was not found */
+	CER_SHARE_NO_MATCH,       /* no share in the file for this certificate */
+	CER_SHARE_DUPLICATE,      /* this key's share is already in the session */
+	CER_SHARE_AUTH_FAILED,    /* the share did not decrypt / authenticate with this key */
+	CER_SHARE_MALFORMED,      /* the share entry in the file is malformed */
+};
+
+/* Short machine-readable name: "good", "needs_password", "wrong_password",
+ * "not_a_key", "no_certificate", "no_share", "duplicate", "auth_failed",
+ * "malformed". */
+const char *cer_share_outcome_name(enum cer_share_outcome o);
+
+struct cer_recovery;
+
+/*
+ * Starts a session over sd.  Fails (CER_EINPUT, naming the item by tag) if
+ * the file cannot be recovered at all: a malformed item, unsupported enc,
+ * kdf or algorithm (see cer_sd_check_items).
+ */
+int cer_recovery_new(const struct cer_sd *sd, struct cer_recovery **out) CER_WUR;
+void cer_recovery_free(struct cer_recovery *r);
+
+/*
+ * Presents one custodian's key.  password (secret memory, may be NULL) and
+ * certs_dir (may be NULL) as in keys.h.  Returns CER_OK when the share is
+ * good; otherwise *outcome says why and the message names the key:
+ *   NEEDS_PASSWORD -> CER_EUSAGE   (ask for a password and call again)
+ *   WRONG_PASSWORD, NO_MATCH, DUPLICATE, AUTH_FAILED -> CER_EAUTH
+ *   NOT_A_KEY, NO_CERT, MALFORMED -> CER_EINPUT (CER_EIO if unreadable)
+ * Every call except NEEDS_PASSWORD is recorded in the session (for the
+ * verify report and cer_recovery_key); a failed key can be presented again.
+ */
+int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
+                         const char *certs_dir, enum cer_share_outcome *outcome) CER_WUR;
+
+unsigned cer_recovery_good(const struct cer_recovery *r);     /* good shares so far */
+unsigned cer_recovery_required(const struct cer_recovery *r); /* shares needed */
+/* True when the good shares can rebuild the key (version 1: both halves of a pair). */
+bool cer_recovery_ready(const struct cer_recovery *r);
+
+/* One presented key, in the order presented (public information only). */
+struct cer_recovery_key {
+	const char *key_path;
+	const char *cert_path;    /* "" if not found */
+	const char *x5t_256;      /* thumbprint text, "" if the certificate was not found */
+	enum cer_share_outcome outcome;
+	const char *message;      /* "" for a good share, else the failure line */
+	bool disagrees;           /* set by verify: authentic share that does not combine */
+};
+size_t cer_recovery_key_count(const struct cer_recovery *r);
+void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out);
+
+/*
+ * The drill.  Writes nothing.  With enough good shares: rebuilds the master
+ * key, authenticates and decrypts every item (then wipes them); with more
+ * than needed, checks every subset of `required` good shares gives the same
+ * master key and marks the shares that disagree.  With too few: reports
+ * each key's status and how many more shares are needed.
+ * Returns CER_OK only when full recovery was verified; CER_EQUORUM when
+ * every key given was good but too few; CER_EAUTH / CER_EINPUT when a key
+ * failed, shares disagree or an item fails (message names key or tag).
+ * *report (free with cer_report_free) is produced whenever possible, also
+ * on failure; it may be NULL only on CER_EINTERNAL.
+ */
+int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progress,
+                        struct cer_report **report) CER_WUR;
+
+/*
+ * Rebuilds the master key, decrypts and authenticates every item, picks a
+ * fresh random master key, re-encrypts every item under it, wraps it to the
+ * exchange certificate (RSA-OAEP-256), and only then writes out_path
+ * atomically (refused if it exists, unless force).  sha256_hex receives the
+ * blob's SHA-256 (64 hex digits).  CER_EQUORUM if not enough good shares;
+ * CER_EAUTH if the shares do not rebuild a key that authenticates the items
+ * (message names the item's tag); CER_EIO for the output.
+ */
+int cer_recovery_restore_blob(struct cer_recovery *r, const struct cer_cert *exchange,
+                              const char *out_path, bool force,
+                              const struct cer_progress *progress,
+                              char sha256_hex[static 65]) CER_WUR;
+
+#endif

@@ -1,0 +1,45 @@
+#ifndef UI_QRVIEW_H
+#define UI_QRVIEW_H
+
+/*
+ * The terminal QR viewer, used by `qr show` and by the wizard: one part per
+ * screen, drawn with Unicode half blocks (white on black when the terminal
+ * has colours; 'i' inverts), the part number and a help line.
+ *
+ * Keys: Right/Down/PgDn/n next part, Left/Up/PgUp/p previous, Home/End
+ * first/last, space pauses or resumes auto-advance, + and - make it faster or
+ * slower (0.5 s to 10 s a part, 2 s at start), i inverts, q or Esc leaves.
+ * A resize redraws; a window too small for the code says how large it must be.
+ *
+ * Works whether or not curses is running:
+ *  - not running (stdscr == NULL or after endwin()): the viewer sets the
+ *    locale, starts curses, and ends it before returning;
+ *  - running (the wizard): the viewer draws in its own full-screen window,
+ *    reads keys from that window (so stdscr's timeout and keypad settings are
+ *    untouched), deletes it before returning and touches stdscr so the
+ *    caller's next refresh repaints.  The caller should redraw its screen.
+ * It needs a UTF-8 locale (the caller's setlocale(LC_ALL, "")); it uses colour
+ * pair UI_QRVIEW_PAIR, which the wizard must not use for anything else.
+ *
+ * Returns CER_OK when the user leaves, CER_EUSAGE (message set) when stdin or
+ * stdout is not a terminal or the locale cannot show half blocks,
+ * CER_EINTERNAL on failure.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceremony/qr.h"
+
+#define UI_QRVIEW_PAIR 63
+
+/* Shows the given parts (e.g. a directory's NN.txt, or a cer_qr_split). */
+int ui_qr_view(const struct cer_qr_set *parts, const char *title);
+
+/*
+ * Splits data in memory into parts that fit the current window (at most the
+ * default part size, level M) and shows them.  title names the file.
+ */
+int ui_qr_view_data(const uint8_t *data, size_t len, const char *title);
+
+#endif

@@ -10,7 +10,7 @@
  * Usage:
  *   sdforge --certs CERT... --required Q --out SD --items-out ITEMS
  *           [--alg RSA-OAEP-256|RSA-OAEP|RSA1_5] [--version 2|1] [--shuffle]
- *           [--wrap raw|value|b64] [--tags TAG,TAG,...] [--item-size BYTES]
+ *           [--wrap raw|value|b64] [--tags TAG[:SIZE],...] [--item-size BYTES]
  *           [--seed TEXT] [--corrupt SPEC]...
  *
  *   --certs      wrapping certificates (PEM or DER), 2..126 of them
@@ -20,9 +20,11 @@
  *                random r wrapped to cert i (key1) and r ^ master to cert j (key2)
  *   --shuffle    shuffle the order of the share entries
  *   --wrap       raw JSON (default), {"value": "<JSON text>"}, or b64 of the JSON
- *   --tags       EncData tags (default hsm_backup,base_enclave_backup,
- *                kmsp_enclave_backup, with sizes of a real file, about 12 KB)
- *   --item-size  plaintext size of every item instead of the defaults
+ *   --tags       EncData tags, each optionally TAG:SIZE (plaintext bytes;
+ *                default 1024 + 37 * position); without --tags: hsm_backup,
+ *                base_enclave_backup, kmsp_enclave_backup with about the
+ *                sizes of a real file (12 KB of plaintext)
+ *   --item-size  plaintext size of every item, overriding the above
  *   --seed       derive master key, plaintexts, CEKs, IVs and the split's
  *                coefficients from TEXT (sss_split_deterministic; only RSA
  *                padding stays random), so the items file is the same on
@@ -113,7 +115,7 @@ static void usage(void)
 {
 	fputs("usage: sdforge --certs CERT... --required Q --out SD --items-out ITEMS\n"
 	      "               [--alg RSA-OAEP-256|RSA-OAEP|RSA1_5] [--version 2|1] [--shuffle]\n"
-	      "               [--wrap raw|value|b64] [--tags TAG,...] [--item-size BYTES]\n"
+	      "               [--wrap raw|value|b64] [--tags TAG[:SIZE],...] [--item-size BYTES]\n"
 	      "               [--seed TEXT] [--corrupt SPEC]...\n"
 	      "Makes a security-domain file as the HSM does, and the expected items.\n"
 	      "SPEC: share:I share-key:I share-tag:I share-alg:I=ALG share-enc:I=ENC\n"
@@ -133,12 +135,30 @@ static void add_item(const char *tag, size_t size)
 	opt.n_items++;
 }
 
+static long parse_long(const char *name, const char *v, long lo, long hi)
+{
+	char *end;
+	long x = strtol(v, &end, 10);
+
+	if (end == v || *end || x < lo || x > hi)
+		st_die("%s wants a number in %ld..%ld, not '%s'", name, lo, hi, v);
+	return x;
+}
+
 static void parse_tags(const char *list)
 {
 	char *copy = st_xstrdup(list), *save = NULL, *t;
 
-	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		add_item(t, 0);
+	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *colon = strrchr(t, ':');
+		long size = -1;
+
+		if (colon) {
+			*colon = 0;
+			size = parse_long("--tags TAG:SIZE", colon + 1, 0, 4 << 20);
+		}
+		add_item(t, (size_t)size);
+	}
 	free(copy);
 }
 
@@ -205,16 +225,6 @@ static void apply_corrupt(const char *spec)
 		opt.shares[i].drop = 1;
 	else
 		st_die("--corrupt %s: unknown kind", spec);
-}
-
-static long parse_long(const char *name, const char *v, long lo, long hi)
-{
-	char *end;
-	long x = strtol(v, &end, 10);
-
-	if (end == v || *end || x < lo || x > hi)
-		st_die("%s wants a number in %ld..%ld, not '%s'", name, lo, hi, v);
-	return x;
 }
 
 static void parse_args(int argc, char **argv)
@@ -291,7 +301,7 @@ static void parse_args(int argc, char **argv)
 	for (unsigned k = 0; k < opt.n_items; k++) {
 		if (opt.item_size >= 0)
 			opt.items[k].size = (size_t)opt.item_size;
-		else if (!opt.items[k].size)
+		else if (opt.items[k].size == SIZE_MAX)
 			opt.items[k].size = 1024 + 37 * k;
 	}
 	for (unsigned k = 0; k < opt.n_corrupt; k++)

@@ -8,19 +8,19 @@
  * cer_keygen() makes, for custodian i (0-based):
  *   DIR/cert_i.cer   PEM X.509 v3 certificate, self-signed with SHA-256,
  *                    random positive 128-bit serial, CN = the custodian's name,
- *                    keyUsage keyEncipherment (+ digitalSignature), subject and
- *                    authority key identifiers.
+ *                    basicConstraints CA:FALSE, keyUsage keyEncipherment (both
+ *                    critical), subject and authority key identifiers.
  *   DIR/cert_i.key   (or the custodian's key_path) the private key, PEM
- *                    PKCS#8 encrypted with PBES2 (scrypt N=2^14 r=8 p=1,
- *                    AES-256-CBC) under the custodian's passphrase; PEM PKCS#8
+ *                    PKCS#8 encrypted with PBES2 (scrypt N=2^14 r=8 p=1, 16-byte
+ *                    salt, AES-256-CBC) under the custodian's passphrase; PEM PKCS#8
  *                    unencrypted only with no_passphrase.  Mode 0600, created
  *                    with O_EXCL, never replacing a file.
  *   DIR/download-request.json  {"certificates": [JWK, ...], "required": Q}
  *   DIR/ceremony.json          the manifest (tool version, time, N, Q, bits,
  *                              per custodian name, files, thumbprints, validity).
  *
- * All or nothing: the set is built in a temporary directory beside DIR and
- * renamed into place at the end; keys written outside DIR (key_path) are
+ * DIR is created mode 0700.  All or nothing: the set is built in a temporary
+ * directory beside DIR and renamed into place at the end; keys written outside DIR (key_path) are
  * written to temporary files beside their final names and linked into place
  * just before that rename.  On any failure every file made so far is removed.
  *

@@ -1,9 +1,323 @@
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/io.h"
+#include "ceremony/keygen.h"
 #include "ui/ui.h"
 
-/* Replaced by the command's real implementation. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s keygen --count N --quorum Q --out DIR [--bits 2048|3072|4096] [--days D]\n"
+	        "           [--names A,B,...] [--passphrase-file F]... | [--no-passphrase]\n"
+	        "           [--force] [--json]\n"
+	        "\n"
+	        "Generates the custodians' RSA wrapping keys for a Managed HSM security domain.\n"
+	        "For custodian i (from 0): DIR/cert_i.cer (self-signed X.509 certificate) and\n"
+	        "DIR/cert_i.key (PEM PKCS#8 private key encrypted with the custodian's passphrase:\n"
+	        "PBES2, scrypt, AES-256-CBC; mode 0600), plus DIR/download-request.json (the REST\n"
+	        "body of the download call) and DIR/ceremony.json (manifest with thumbprints).\n"
+	        "The set is built beside DIR and appears at once, or not at all.\n"
+	        "\n"
+	        "  -n, --count N            number of custodians, 3 to 10\n"
+	        "  -q, --quorum Q           keys needed to recover, 2 to N\n"
+	        "  -o, --out DIR            output directory (missing or empty)\n"
+	        "  -b, --bits B             RSA key size: 2048, 3072 (default) or 4096\n"
+	        "  -d, --days D             certificate validity, default 730; the service does\n"
+	        "                           not check expiry, so an expired certificate still works\n"
+	        "      --names A,B,...      custodian names, used as the certificates' CN\n"
+	        "                           (default custodian-1 ... custodian-N)\n"
+	        "      --passphrase-file F  a file whose first line is a passphrase; give one per\n"
+	        "                           key, in order (repeat the option, or list the files)\n"
+	        "      --no-passphrase      write the private keys unencrypted (not recommended)\n"
+	        "  -f, --force              if DIR is not empty, move it aside to\n"
+	        "                           DIR.old-<UTC time> first (nothing is deleted or\n"
+	        "                           overwritten)\n"
+	        "      --json               print the result as JSON on standard output\n"
+	        "  -h, --help               this help\n"
+	        "\n"
+	        "Without --passphrase-file, each passphrase is asked twice on the terminal, without\n"
+	        "echo.  A passphrase has at least %d characters and differs from the others.\n"
+	        "Keys are generated in parallel on all processors.\n"
+	        "\n"
+	        "Exit status: 0 done, 1 internal error, 2 usage error (bad counts, passphrase\n"
+	        "rules), 5 I/O error (DIR not empty, cannot write).\n",
+	        ui_progname, CER_PASSPHRASE_MIN);
+}
+
+static int split_names(char *list, const char **names, unsigned max)
+{
+	unsigned n = 0;
+	char *save = NULL, *tok;
+
+	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			return -1;
+		names[n++] = tok;
+	}
+	return (int)n;
+}
+
+static bool parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > 1000000)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
+{
+	char prompt[160];
+	unsigned i, tries;
+
+	for (i = 0; i < p->count; i++) {
+		const char *name = p->custodians[i].name;
+		char label[CER_NAME_MAX + 32];
+
+		if (name != NULL && name[0] != '\0')
+			snprintf(label, sizeof label, "%s", name);
+		else
+			snprintf(label, sizeof label, "custodian-%u", i + 1);
+		for (tries = 0;; tries++) {
+			char *again;
+			int st;
+
+			if (tries == 3)
+				return cer_fail(CER_EUSAGE, "custodian %u: no acceptable passphrase after "
+				                "3 tries", i + 1);
+			snprintf(prompt, sizeof prompt, "Passphrase for %s (key %u of %u): ", label,
+			         i + 1, p->count);
+			pass[i] = ui_read_passphrase(prompt);
+			if (pass[i] == NULL)
+				return CER_EUSAGE;
+			st = cer_passphrase_check(i, pass[i], (const char *const *)pass, i);
+			if (st != CER_OK) {
+				fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
+				cer_secret_free(pass[i]);
+				pass[i] = NULL;
+				continue;
+			}
+			snprintf(prompt, sizeof prompt, "Again, passphrase for %s: ", label);
+			again = ui_read_passphrase(prompt);
+			if (again == NULL)
+				return CER_EUSAGE;
+			st = strlen(again) == strlen(pass[i]) &&
+			     sodium_memcmp(again, pass[i], strlen(again)) == 0;
+			cer_secret_free(again);
+			if (st)
+				break;
+			fprintf(stderr, "%s: the two passphrases differ; again\n", ui_progname);
+			cer_secret_free(pass[i]);
+			pass[i] = NULL;
+		}
+		p->custodians[i].passphrase = pass[i];
+	}
+	return CER_OK;
+}
+
+static void print_text(const struct cer_keygen_result *r)
+{
+	unsigned i;
+
+	printf("Made %u custodian keys (quorum %u) in %s:\n", r->count, r->quorum, r->out_dir);
+	for (i = 0; i < r->count; i++) {
+		const struct cer_keygen_key *k = &r->keys[i];
+
+		printf("  %u  %-20s %s\n", i, k->name, k->cert_path);
+		printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
+		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
+		printf("                        %s\n", k->thumb_hex);
+		printf("     valid %s to %s\n", k->not_before, k->not_after);
+	}
+	printf("Download request (for az rest): %s\n", r->request_path);
+	printf("Manifest: %s\n", r->manifest_path);
+	if (r->old_dir[0] != '\0')
+		printf("The previous contents of %s are in %s\n", r->out_dir, r->old_dir);
+	printf("\nNext step, on the admin host with the certificates (not the keys):\n%s\n",
+	       r->az_command);
+}
+
 int ui_keygen_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return ui_usage_error("keygen", "not built yet");
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "quorum", required_argument, NULL, 'q' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "names", required_argument, NULL, 'N' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "no-passphrase", no_argument, NULL, 'U' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cer_keygen_params p;
+	struct cer_keygen_result *r = NULL;
+	const char **pfiles = NULL;
+	const char *names[CER_KEYGEN_MAX_KEYS + 1];
+	char *names_buf = NULL;
+	char *pass[CER_KEYGEN_MAX_KEYS] = { NULL };
+	int npfiles = 0, nnames = -1, c, ret;
+	bool json = false, have_count = false, have_quorum = false;
+	unsigned i;
+
+	cer_keygen_params_init(&p);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+n:q:o:b:d:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (!parse_uint(optarg, &p.count)) {
+				ret = ui_usage_error("keygen", "--count: '%s' is not a number", optarg);
+				goto out;
+			}
+			have_count = true;
+			break;
+		case 'q':
+			if (!parse_uint(optarg, &p.quorum)) {
+				ret = ui_usage_error("keygen", "--quorum: '%s' is not a number", optarg);
+				goto out;
+			}
+			have_quorum = true;
+			break;
+		case 'o':
+			p.out_dir = optarg;
+			break;
+		case 'b':
+			if (!parse_uint(optarg, &p.bits)) {
+				ret = ui_usage_error("keygen", "--bits: '%s' is not a number", optarg);
+				goto out;
+			}
+			break;
+		case 'd':
+			if (!parse_uint(optarg, &p.days)) {
+				ret = ui_usage_error("keygen", "--days: '%s' is not a number", optarg);
+				goto out;
+			}
+			break;
+		case 'N':
+			free(names_buf);
+			names_buf = ui_xstrdup(optarg);
+			nnames = split_names(names_buf, names, CER_KEYGEN_MAX_KEYS);
+			if (nnames < 0) {
+				ret = ui_usage_error("keygen", "--names: more than %d names",
+				                     CER_KEYGEN_MAX_KEYS);
+				goto out;
+			}
+			break;
+		case 'P':
+			npfiles = ui_collect_values(optarg, argc, argv, &optind, &pfiles, npfiles);
+			if (npfiles < 0) {
+				ret = cer_fail(CER_EINTERNAL, "out of memory");
+				ret = ui_report(ret);
+				goto out;
+			}
+			break;
+		case 'U':
+			p.no_passphrase = true;
+			break;
+		case 'f':
+			p.force = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'T':
+			if (!parse_uint(optarg, &p.threads)) {
+				ret = ui_usage_error("keygen", "--threads: '%s' is not a number", optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			ret = CER_OK;
+			goto out;
+		default:
+			ret = ui_usage_error("keygen", "unknown or incomplete option '%s'",
+			                     argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = ui_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!have_count || !have_quorum || p.out_dir == NULL) {
+		ret = ui_usage_error("keygen", "--count, --quorum and --out are required");
+		goto out;
+	}
+	ret = cer_keygen_check_counts(p.count, p.quorum);
+	if (ret != CER_OK) {
+		ret = ui_report(ret);
+		goto out;
+	}
+	if (nnames >= 0 && (unsigned)nnames != p.count) {
+		ret = ui_usage_error("keygen", "--names gives %d names for %u keys", nnames, p.count);
+		goto out;
+	}
+	for (i = 0; nnames > 0 && i < p.count; i++)
+		p.custodians[i].name = names[i];
+	if (p.no_passphrase && npfiles > 0) {
+		ret = ui_usage_error("keygen", "--no-passphrase and --passphrase-file exclude each other");
+		goto out;
+	}
+	if (npfiles > 0 && (unsigned)npfiles != p.count) {
+		ret = ui_usage_error("keygen", "%d passphrase files for %u keys (give one per key, "
+		                     "in order)", npfiles, p.count);
+		goto out;
+	}
+	for (i = 0; i < (unsigned)npfiles; i++) {
+		ret = cer_passphrase_file_read(pfiles[i], &pass[i]);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+		p.custodians[i].passphrase = pass[i];
+	}
+	/* Everything but the passphrases first, so nobody types them in vain. */
+	if (npfiles == 0 && !p.no_passphrase) {
+		struct cer_keygen_params pre = p;
+
+		pre.no_passphrase = true;
+		ret = cer_keygen_check_params(&pre);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+		ret = prompt_passphrases(&p, pass);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+	}
+	ret = cer_keygen(&p, &ui_stderr_progress, &r);
+	if (ret != CER_OK) {
+		ret = ui_report(ret);
+		goto out;
+	}
+	if (json)
+		fputs(r->json, stdout);
+	else
+		print_text(r);
+	ret = CER_OK;
+out:
+	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++)
+		cer_secret_free(pass[i]);
+	cer_keygen_result_free(r);
+	free(pfiles);
+	free(names_buf);
+	return ret;
 }

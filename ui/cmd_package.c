@@ -1,9 +1,125 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/keygen.h"
 #include "ui/ui.h"
 
-/* Replaced by the command's real implementation. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s package --certs CERT... --quorum Q --out DIR [--force] [--json]\n"
+	        "\n"
+	        "Builds DIR/download-request.json (the REST body of the download call) and\n"
+	        "DIR/ceremony.json (manifest with thumbprints) from existing certificates, e.g.\n"
+	        "made with openssl as in the service's quickstart.  The certificates must hold\n"
+	        "distinct RSA keys of at least 2048 bits; 3 to 10 of them; quorum 2 to N.\n"
+	        "\n"
+	        "  -c, --certs CERT...  the custodians' certificates (PEM or DER), in order;\n"
+	        "                       list them after one --certs or repeat the option\n"
+	        "  -q, --quorum Q       keys needed to recover, 2 to N\n"
+	        "  -o, --out DIR        where to write the two files (created if missing)\n"
+	        "  -f, --force          replace the two files if they exist\n"
+	        "      --json           print the result as JSON on standard output\n"
+	        "  -h, --help           this help\n"
+	        "\n"
+	        "Exit status: 0 done, 1 internal error, 2 usage error, 3 bad certificate,\n"
+	        "5 I/O error.\n",
+	        ui_progname);
+}
+
 int ui_package_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return ui_usage_error("package", "not built yet");
+	static const struct option opts[] = {
+		{ "certs", required_argument, NULL, 'c' },
+		{ "quorum", required_argument, NULL, 'q' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cer_package_params p;
+	struct cer_keygen_result *r = NULL;
+	const char **certs = NULL;
+	int ncerts = 0, c, ret;
+	bool json = false, have_quorum = false;
+	unsigned i;
+	char *end;
+
+	memset(&p, 0, sizeof p);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+c:q:o:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ncerts = ui_collect_values(optarg, argc, argv, &optind, &certs, ncerts);
+			if (ncerts < 0) {
+				ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+				goto out;
+			}
+			break;
+		case 'q':
+			p.quorum = (unsigned)strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || strlen(optarg) > 6) {
+				ret = ui_usage_error("package", "--quorum: '%s' is not a number", optarg);
+				goto out;
+			}
+			have_quorum = true;
+			break;
+		case 'o':
+			p.out_dir = optarg;
+			break;
+		case 'f':
+			p.force = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = CER_OK;
+			goto out;
+		default:
+			ret = ui_usage_error("package", "unknown or incomplete option '%s'",
+			                     argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = ui_usage_error("package", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (ncerts == 0 || !have_quorum || p.out_dir == NULL) {
+		ret = ui_usage_error("package", "--certs, --quorum and --out are required");
+		goto out;
+	}
+	if (ncerts > CER_KEYGEN_MAX_KEYS) {
+		ret = ui_report(cer_keygen_check_counts((unsigned)ncerts, p.quorum));
+		goto out;
+	}
+	p.count = (unsigned)ncerts;
+	for (i = 0; i < p.count; i++)
+		p.cert_paths[i] = certs[i];
+	ret = cer_package(&p, &r);
+	if (ret != CER_OK) {
+		ret = ui_report(ret);
+		goto out;
+	}
+	if (json) {
+		fputs(r->json, stdout);
+	} else {
+		for (i = 0; i < r->count; i++)
+			printf("  %u  %-20s %s\n     SHA-256 thumbprint %s\n", i, r->keys[i].name,
+			       r->keys[i].cert_path, r->keys[i].thumb_b64url);
+		printf("Download request (for az rest): %s\nManifest: %s\n", r->request_path,
+		       r->manifest_path);
+		printf("\nNext step, on the admin host:\n%s\n", r->az_command);
+	}
+	ret = CER_OK;
+out:
+	cer_keygen_result_free(r);
+	free(certs);
+	return ret;
 }

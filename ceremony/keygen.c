@@ -1,0 +1,1551 @@
+#include "ceremony/keygen.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ceremony/codec.h"
+#include "ceremony/io.h"
+
+#ifndef SDC_VERSION
+#define SDC_VERSION "0.0.0"
+#endif
+
+#define SCRYPT_N 16384 /* OpenSSL's and python-cryptography's 32 MiB scrypt limit allow 2^14 at r=8 */
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+#define MAX_CERT_FILE ((size_t)64 << 10)
+
+static const char request_name[] = "download-request.json";
+static const char manifest_name[] = "ceremony.json";
+
+void cer_keygen_params_init(struct cer_keygen_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->bits = CER_KEYGEN_DEFAULT_BITS;
+	p->days = CER_KEYGEN_DEFAULT_DAYS;
+}
+
+void cer_keygen_result_free(struct cer_keygen_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->az_command);
+	free(r->json);
+	free(r);
+}
+
+int cer_keygen_check_counts(unsigned count, unsigned quorum)
+{
+	if (count < CER_KEYGEN_MIN_KEYS || count > CER_KEYGEN_MAX_KEYS)
+		return cer_fail(CER_EUSAGE, "number of keys %u is out of range (the service takes %d to %d)",
+		                count, CER_KEYGEN_MIN_KEYS, CER_KEYGEN_MAX_KEYS);
+	if (quorum < CER_KEYGEN_MIN_QUORUM || quorum > count)
+		return cer_fail(CER_EUSAGE, "quorum %u is out of range (must be %d to %u for %u keys)",
+		                quorum, CER_KEYGEN_MIN_QUORUM, count, count);
+	return CER_OK;
+}
+
+/* Length in code points if s is valid UTF-8 without control characters, else -1. */
+static long utf8_chars(const char *s, bool allow_ctrl)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	long n = 0;
+
+	while (*u != '\0') {
+		unsigned c = *u, more, i;
+
+		if (c < 0x80) {
+			if (!allow_ctrl && (c < 0x20 || c == 0x7f))
+				return -1;
+			more = 0;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			more = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			more = 2;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			more = 3;
+		} else {
+			return -1;
+		}
+		for (i = 1; i <= more; i++)
+			if ((u[i] & 0xc0) != 0x80)
+				return -1;
+		u += more + 1;
+		n++;
+	}
+	return n;
+}
+
+int cer_keygen_check_name(unsigned index, const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return CER_OK;
+	if (strlen(name) > CER_NAME_MAX)
+		return cer_fail(CER_EUSAGE, "custodian %u: name is longer than %d bytes", index + 1,
+		                CER_NAME_MAX);
+	if (utf8_chars(name, false) < 0)
+		return cer_fail(CER_EUSAGE,
+		                "custodian %u: name is not printable UTF-8 text", index + 1);
+	if (name[0] == ' ' || name[strlen(name) - 1] == ' ')
+		return cer_fail(CER_EUSAGE, "custodian %u: name starts or ends with a space",
+		                index + 1);
+	return CER_OK;
+}
+
+int cer_passphrase_check(unsigned index, const char *pass, const char *const *others,
+                         size_t n_others)
+{
+	size_t len, i;
+	long chars;
+
+	if (pass == NULL)
+		return cer_fail(CER_EUSAGE, "custodian %u: no passphrase", index + 1);
+	len = strlen(pass);
+	if (len > CER_PASSPHRASE_MAX)
+		return cer_fail(CER_EUSAGE, "custodian %u: passphrase is longer than %d bytes",
+		                index + 1, CER_PASSPHRASE_MAX);
+	chars = utf8_chars(pass, true);
+	if (chars < 0)
+		chars = (long)len;
+	if (chars < CER_PASSPHRASE_MIN)
+		return cer_fail(CER_EUSAGE,
+		                "custodian %u: passphrase is shorter than %d characters",
+		                index + 1, CER_PASSPHRASE_MIN);
+	for (i = 0; i < n_others; i++) {
+		if (others[i] == NULL || strlen(others[i]) != len)
+			continue;
+		if (sodium_memcmp(pass, others[i], len) == 0)
+			return cer_fail(CER_EUSAGE,
+			                "custodian %u: passphrase is the same as another custodian's; "
+			                "each custodian needs their own", index + 1);
+	}
+	return CER_OK;
+}
+
+/* ---- paths ---- */
+
+static int path_join(char out[static CER_KG_PATH_MAX], const char *dir, const char *name)
+{
+	int n = snprintf(out, CER_KG_PATH_MAX, "%s/%s", dir, name);
+
+	if (n < 0 || n >= CER_KG_PATH_MAX)
+		return cer_fail(CER_EUSAGE, "%s/%s: path too long", dir, name);
+	return CER_OK;
+}
+
+/* DIR without trailing slashes, split into parent and base name. */
+static int split_dir(const char *dir, char clean[static CER_KG_PATH_MAX],
+                     char parent[static CER_KG_PATH_MAX], char base[static NAME_MAX + 1])
+{
+	size_t len = strlen(dir);
+	const char *slash;
+
+	if (len == 0)
+		return cer_fail(CER_EUSAGE, "no output directory given");
+	if (len >= CER_KG_PATH_MAX - 64)
+		return cer_fail(CER_EUSAGE, "%s: path too long", dir);
+	memcpy(clean, dir, len + 1);
+	while (len > 1 && clean[len - 1] == '/')
+		clean[--len] = '\0';
+	slash = strrchr(clean, '/');
+	if (slash == NULL) {
+		strcpy(parent, ".");
+		slash = clean - 1;
+	} else if (slash == clean) {
+		strcpy(parent, "/");
+	} else {
+		memcpy(parent, clean, (size_t)(slash - clean));
+		parent[slash - clean] = '\0';
+	}
+	if (strlen(slash + 1) > NAME_MAX || slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
+	    strcmp(slash + 1, "..") == 0)
+		return cer_fail(CER_EUSAGE, "%s: not usable as the output directory (name a new "
+		                "directory)", dir);
+	strcpy(base, slash + 1);
+	return CER_OK;
+}
+
+/* 1 non-empty, 0 empty, -1 error (message set). */
+static int dir_nonempty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int ret = 0;
+
+	if (d == NULL) {
+		cer_fail(CER_EIO, "%s: cannot read the directory: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			ret = 1;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static int check_out_dir(const char *dir, bool force)
+{
+	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
+	struct stat st;
+	int ret = split_dir(dir, clean, parent, base);
+
+	if (ret != CER_OK)
+		return ret;
+	if (stat(parent, &st) != 0)
+		return cer_fail(CER_EIO, "%s: cannot use %s: %s", dir, parent, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cer_fail(CER_EIO, "%s: %s is not a directory", dir, parent);
+	if (access(parent, W_OK | X_OK) != 0)
+		return cer_fail(CER_EIO, "%s: cannot write in %s: %s", dir, parent, strerror(errno));
+	if (lstat(clean, &st) != 0) {
+		if (errno == ENOENT)
+			return CER_OK;
+		return cer_fail(CER_EIO, "%s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return cer_fail(CER_EIO, "%s: exists and is not a directory", dir);
+	switch (dir_nonempty(clean)) {
+	case -1:
+		return CER_EIO;
+	case 1:
+		if (!force)
+			return cer_fail(CER_EIO, "%s: exists and is not empty (use --force to move it "
+			                "aside to %s.old-<time>; nothing is deleted)", dir, clean);
+		break;
+	default:
+		break;
+	}
+	return CER_OK;
+}
+
+/* path with its extension (after the last '.' of the last component) replaced by .cer */
+static int cert_beside(const char *key_path, char out[static CER_KG_PATH_MAX])
+{
+	const char *slash = strrchr(key_path, '/');
+	const char *dot = strrchr(key_path, '.');
+	size_t stem = (dot != NULL && (slash == NULL || dot > slash + 1)) ? (size_t)(dot - key_path)
+	                                                                    : strlen(key_path);
+
+	if (stem + 5 > CER_KG_PATH_MAX)
+		return cer_fail(CER_EUSAGE, "%s: path too long", key_path);
+	memcpy(out, key_path, stem);
+	memcpy(out + stem, ".cer", 5);
+	if (strcmp(out, key_path) == 0)
+		return cer_fail(CER_EUSAGE, "%s: a key path must not end in .cer", key_path);
+	return CER_OK;
+}
+
+static int parent_realpath(const char *path, char out[static PATH_MAX])
+{
+	char copy[CER_KG_PATH_MAX];
+	char *slash;
+
+	snprintf(copy, sizeof copy, "%s", path);
+	slash = strrchr(copy, '/');
+	if (slash == NULL)
+		strcpy(copy, ".");
+	else if (slash == copy)
+		copy[1] = '\0';
+	else
+		*slash = '\0';
+	if (realpath(copy, out) == NULL)
+		return cer_fail(CER_EIO, "%s: cannot use the directory %s: %s", path, copy,
+		                strerror(errno));
+	return CER_OK;
+}
+
+static bool is_default_key_path(const char *kp)
+{
+	return kp == NULL || kp[0] == '\0';
+}
+
+static int check_key_path(const struct cer_keygen_params *p, unsigned i, const char *dir_real)
+{
+	const char *kp = p->custodians[i].key_path;
+	char cer[CER_KG_PATH_MAX], real[PATH_MAX], real_j[PATH_MAX];
+	unsigned j;
+	int ret;
+
+	if (is_default_key_path(kp))
+		return CER_OK;
+	ret = cert_beside(kp, cer);
+	if (ret != CER_OK)
+		return ret;
+	if (cer_path_exists(kp))
+		return cer_fail(CER_EIO, "custodian %u: %s already exists; a key file is never "
+		                "replaced", i + 1, kp);
+	if (cer_path_exists(cer))
+		return cer_fail(CER_EIO, "custodian %u: %s already exists (the certificate is "
+		                "written beside the key)", i + 1, cer);
+	ret = parent_realpath(kp, real);
+	if (ret != CER_OK)
+		return cer_fail_context(ret, "custodian key");
+	if (access(real, W_OK | X_OK) != 0)
+		return cer_fail(CER_EIO, "custodian %u: cannot write in %s: %s", i + 1, real,
+		                strerror(errno));
+	if (strcmp(real, dir_real) == 0)
+		return cer_fail(CER_EUSAGE, "custodian %u: key path %s is inside the output "
+		                "directory; leave it empty for the default", i + 1, kp);
+	for (j = 0; j < i; j++) {
+		const char *other = p->custodians[j].key_path;
+		const char *b1, *b2;
+
+		if (is_default_key_path(other) || parent_realpath(other, real_j) != CER_OK)
+			continue;
+		b1 = strrchr(kp, '/') ? strrchr(kp, '/') + 1 : kp;
+		b2 = strrchr(other, '/') ? strrchr(other, '/') + 1 : other;
+		if (strcmp(real, real_j) == 0 && strcmp(b1, b2) == 0)
+			return cer_fail(CER_EUSAGE, "custodians %u and %u: the same key path %s", j + 1,
+			                i + 1, kp);
+	}
+	return CER_OK;
+}
+
+int cer_keygen_check_params(const struct cer_keygen_params *p)
+{
+	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
+	char dir_real[PATH_MAX + NAME_MAX + 2], preal[PATH_MAX];
+	const char *pass[CER_KEYGEN_MAX_KEYS];
+	unsigned i, j;
+	int ret;
+
+	ret = cer_keygen_check_counts(p->count, p->quorum);
+	if (ret != CER_OK)
+		return ret;
+	if (p->bits != 2048 && p->bits != 3072 && p->bits != 4096)
+		return cer_fail(CER_EUSAGE, "key size %u is not supported (2048, 3072 or 4096)",
+		                p->bits);
+	if (p->days < 1 || p->days > CER_KEYGEN_MAX_DAYS)
+		return cer_fail(CER_EUSAGE, "validity %u days is out of range (1 to %d)", p->days,
+		                CER_KEYGEN_MAX_DAYS);
+	for (i = 0; i < p->count; i++) {
+		const char *ni = p->custodians[i].name;
+
+		ret = cer_keygen_check_name(i, ni);
+		if (ret != CER_OK)
+			return ret;
+		for (j = 0; j < i && ni != NULL && ni[0] != '\0'; j++) {
+			const char *nj = p->custodians[j].name;
+
+			if (nj != NULL && strcmp(ni, nj) == 0)
+				return cer_fail(CER_EUSAGE, "custodians %u and %u have the same name '%s'",
+				                j + 1, i + 1, ni);
+		}
+	}
+	if (!p->no_passphrase) {
+		for (i = 0; i < p->count; i++)
+			pass[i] = p->custodians[i].passphrase;
+		for (i = 0; i < p->count; i++) {
+			ret = cer_passphrase_check(i, pass[i], pass, i);
+			if (ret != CER_OK)
+				return ret;
+		}
+	}
+	if (p->out_dir == NULL)
+		return cer_fail(CER_EUSAGE, "no output directory given");
+	ret = check_out_dir(p->out_dir, p->force);
+	if (ret != CER_OK)
+		return ret;
+	ret = split_dir(p->out_dir, clean, parent, base);
+	if (ret != CER_OK)
+		return ret;
+	if (realpath(parent, preal) == NULL)
+		return cer_fail(CER_EIO, "%s: %s", parent, strerror(errno));
+	snprintf(dir_real, sizeof dir_real, "%s/%s", strcmp(preal, "/") == 0 ? "" : preal, base);
+	for (i = 0; i < p->count; i++) {
+		ret = check_key_path(p, i, dir_real);
+		if (ret != CER_OK)
+			return ret;
+	}
+	return CER_OK;
+}
+
+/* ---- certificates and JWKs ---- */
+
+struct cert_info {
+	char name[CER_NAME_MAX + 1];
+	char thumb_b64url[44];
+	char thumb_hex[65];
+	char not_before[21];
+	char not_after[21];
+	char serial_hex[2 * 20 + 1];
+	unsigned bits;
+	json_t *jwk;
+};
+
+static int asn1_time_text(const ASN1_TIME *t, char out[static 21])
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return -1;
+	return 0;
+}
+
+static char *bn_b64url(const BIGNUM *bn)
+{
+	int len = BN_num_bytes(bn);
+	unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
+	char *s = NULL;
+
+	if (buf == NULL)
+		return NULL;
+	if (BN_bn2bin(bn, buf) == len)
+		s = cer_b64url_encode(buf, (size_t)len);
+	free(buf);
+	return s;
+}
+
+/* Fills info from a certificate (public data only). label names it in messages. */
+static int cert_describe(X509 *x, const char *label, struct cert_info *info)
+{
+	unsigned char *der = NULL;
+	unsigned char sha1[20], sha256[32];
+	char *b64 = NULL, *x5t = NULL, *x5t256 = NULL, *n64 = NULL, *e64 = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	EVP_PKEY *pub = X509_get0_pubkey(x);
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+	X509_NAME *subj = X509_get_subject_name(x);
+	int derlen, ret, idx;
+
+	memset(info, 0, sizeof *info);
+	if (pub == NULL)
+		return cer_fail(CER_EINPUT, "%s: no readable public key", label);
+	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)
+		return cer_fail(CER_EINPUT, "%s: not an RSA key (the service takes RSA only)", label);
+	info->bits = (unsigned)EVP_PKEY_get_bits(pub);
+	if (info->bits < 2048)
+		return cer_fail(CER_EINPUT, "%s: RSA key of %u bits is too short (2048 at least)",
+		                label, info->bits);
+	derlen = i2d_X509(x, &der);
+	if (derlen <= 0)
+		return cer_fail(CER_EINPUT, "%s: cannot encode the certificate", label);
+	if (EVP_Digest(der, (size_t)derlen, sha1, NULL, EVP_sha1(), NULL) != 1 ||
+	    EVP_Digest(der, (size_t)derlen, sha256, NULL, EVP_sha256(), NULL) != 1) {
+		ret = cer_fail(CER_EINTERNAL, "%s: digest failed", label);
+		goto out;
+	}
+	if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+	    EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
+		ret = cer_fail(CER_EINPUT, "%s: cannot read the RSA public key", label);
+		goto out;
+	}
+	b64 = cer_b64_encode(der, (size_t)derlen);
+	x5t = cer_b64url_encode(sha1, sizeof sha1);
+	x5t256 = cer_b64url_encode(sha256, sizeof sha256);
+	n64 = bn_b64url(n);
+	e64 = bn_b64url(e);
+	if (b64 == NULL || x5t == NULL || x5t256 == NULL || n64 == NULL || e64 == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	snprintf(info->thumb_b64url, sizeof info->thumb_b64url, "%s", x5t256);
+	cer_hex_encode(sha256, sizeof sha256, info->thumb_hex);
+	if (asn1_time_text(X509_get0_notBefore(x), info->not_before) != 0 ||
+	    asn1_time_text(X509_get0_notAfter(x), info->not_after) != 0) {
+		ret = cer_fail(CER_EINPUT, "%s: unreadable validity dates", label);
+		goto out;
+	}
+	if (serial != NULL && serial->length > 0 && serial->length <= 20)
+		cer_hex_encode(serial->data, (size_t)serial->length, info->serial_hex);
+	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (idx >= 0) {
+		ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+		unsigned char *utf8 = NULL;
+		int ulen = ASN1_STRING_to_UTF8(&utf8, cn);
+
+		if (ulen > 0)
+			snprintf(info->name, sizeof info->name, "%.*s", ulen, (const char *)utf8);
+		OPENSSL_free(utf8);
+	}
+	info->jwk = json_pack("{s:s, s:[s,s,s], s:s, s:s, s:s, s:[s], s:s, s:s}",
+	                      "kty", "RSA", "key_ops", "verify", "encrypt", "wrapKey",
+	                      "alg", "RSA-OAEP-256", "n", n64, "e", e64, "x5c", b64,
+	                      "x5t", x5t, "x5t#S256", x5t256);
+	if (info->jwk == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	ret = CER_OK;
+out:
+	OPENSSL_free(der);
+	BN_free(n);
+	BN_free(e);
+	free(b64);
+	free(x5t);
+	free(x5t256);
+	free(n64);
+	free(e64);
+	return ret;
+}
+
+static int add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (ext == NULL)
+		return -1;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok == 1 ? 0 : -1;
+}
+
+static int make_cert(EVP_PKEY *key, const char *name, unsigned days, X509 **out)
+{
+	unsigned char serial[16];
+	BIGNUM *sbn = NULL;
+	ASN1_INTEGER *sint = NULL;
+	X509 *x = X509_new();
+	X509_NAME *subj = NULL;
+	int ret;
+
+	*out = NULL;
+	if (x == NULL || RAND_bytes(serial, sizeof serial) != 1) {
+		ret = cer_fail(CER_EINTERNAL, "%s: cannot start a certificate", name);
+		goto out;
+	}
+	serial[0] &= 0x7f;
+	serial[0] |= 0x40; /* positive, and always 16 bytes long */
+	sbn = BN_bin2bn(serial, sizeof serial, NULL);
+	sint = sbn != NULL ? BN_to_ASN1_INTEGER(sbn, NULL) : NULL;
+	subj = X509_get_subject_name(x);
+	if (sint == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(x, sint) != 1 ||
+	    X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)name, -1,
+	                               -1, 0) != 1 ||
+	    X509_set_issuer_name(x, subj) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL ||
+	    X509_set_pubkey(x, key) != 1 ||
+	    add_ext(x, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
+	    add_ext(x, NID_key_usage, "critical,keyEncipherment") != 0 ||
+	    add_ext(x, NID_subject_key_identifier, "hash") != 0 ||
+	    add_ext(x, NID_authority_key_identifier, "keyid:always") != 0 ||
+	    X509_sign(x, key, EVP_sha256()) <= 0) {
+		ret = cer_fail(CER_EINTERNAL, "%s: cannot build the certificate", name);
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	ret = CER_OK;
+out:
+	X509_free(x);
+	ASN1_INTEGER_free(sint);
+	BN_free(sbn);
+	return ret;
+}
+
+/* ---- parallel generation ---- */
+
+struct slot {
+	atomic_bool won;
+	bool started;
+	unsigned racers;
+	EVP_PKEY *key;
+	X509 *cert;
+	BIO *key_pem;           /* secure-heap memory BIO: the encoded private key */
+	char *cert_pem;
+	size_t cert_pem_len;
+	char name[CER_NAME_MAX + 1];
+};
+
+struct job {
+	const struct cer_keygen_params *p;
+	struct slot slots[CER_KEYGEN_MAX_KEYS];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned finished;
+	atomic_bool failed;
+	int status;
+	char err[512];
+};
+
+struct race {
+	struct job *job;
+	struct slot *slot;
+};
+
+static int gen_cb(EVP_PKEY_CTX *ctx)
+{
+	struct race *r = EVP_PKEY_CTX_get_app_data(ctx);
+
+	return !atomic_load(&r->slot->won) && !atomic_load(&r->job->failed);
+}
+
+/* CER_OK with *key, 1 when another thread won the race, or an error. */
+static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
+{
+	struct race r = { j, s };
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	int ret;
+
+	*key = NULL;
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)j->p->bits) != 1) {
+		ret = cer_fail(CER_EINTERNAL, "%s: cannot set up RSA key generation", s->name);
+		goto out;
+	}
+	EVP_PKEY_CTX_set_app_data(ctx, &r);
+	EVP_PKEY_CTX_set_cb(ctx, gen_cb);
+	if (EVP_PKEY_generate(ctx, key) != 1) {
+		*key = NULL;
+		ERR_clear_error();
+		ret = atomic_load(&s->won) || atomic_load(&j->failed)
+		      ? 1 : cer_fail(CER_EINTERNAL, "%s: RSA key generation failed", s->name);
+		goto out;
+	}
+	ret = CER_OK;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+static int encode_key(const struct cer_keygen_params *p, unsigned i, EVP_PKEY *key, BIO **out)
+{
+	const char *pass = p->custodians[i].passphrase;
+	BIO *bio = BIO_new(BIO_s_secmem());
+	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
+	X509_ALGOR *pbe = NULL;
+	X509_SIG *p8 = NULL;
+	unsigned char salt[16];
+	int ret;
+
+	*out = NULL;
+	if (bio == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (p->no_passphrase) {
+		if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
+			ret = cer_fail(CER_EINTERNAL, "custodian %u: cannot encode the key", i + 1);
+			goto out;
+		}
+	} else {
+		p8inf = EVP_PKEY2PKCS8(key);
+		if (RAND_bytes(salt, sizeof salt) == 1)
+			pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, sizeof salt, NULL,
+			                            SCRYPT_N, SCRYPT_R, SCRYPT_P);
+		if (p8inf == NULL || pbe == NULL) {
+			ret = cer_fail(CER_EINTERNAL, "custodian %u: cannot set up key encryption", i + 1);
+			goto out;
+		}
+		p8 = PKCS8_set0_pbe(pass, (int)strlen(pass), p8inf, pbe);
+		if (p8 == NULL) {
+			ret = cer_fail(CER_EINTERNAL, "custodian %u: key encryption failed", i + 1);
+			goto out;
+		}
+		pbe = NULL; /* owned by p8 now */
+		if (PEM_write_bio_PKCS8(bio, p8) != 1) {
+			ret = cer_fail(CER_EINTERNAL, "custodian %u: cannot encode the key", i + 1);
+			goto out;
+		}
+	}
+	*out = bio;
+	bio = NULL;
+	ret = CER_OK;
+out:
+	X509_SIG_free(p8);
+	X509_ALGOR_free(pbe);
+	PKCS8_PRIV_KEY_INFO_free(p8inf);
+	BIO_free(bio);
+	return ret;
+}
+
+static int pem_cert(X509 *x, char **pem, size_t *len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int ret = CER_EINTERNAL;
+
+	*pem = NULL;
+	if (bio == NULL || PEM_write_bio_X509(bio, x) != 1)
+		goto out;
+	n = BIO_get_mem_data(bio, &data);
+	if (n <= 0 || (*pem = malloc((size_t)n)) == NULL)
+		goto out;
+	memcpy(*pem, data, (size_t)n);
+	*len = (size_t)n;
+	ret = CER_OK;
+out:
+	BIO_free(bio);
+	return ret == CER_OK ? CER_OK : cer_fail(ret, "cannot encode a certificate");
+}
+
+static int finish_slot(struct job *j, unsigned i)
+{
+	struct slot *s = &j->slots[i];
+	int ret;
+
+	ret = make_cert(s->key, s->name, j->p->days, &s->cert);
+	if (ret == CER_OK)
+		ret = pem_cert(s->cert, &s->cert_pem, &s->cert_pem_len);
+	if (ret == CER_OK)
+		ret = encode_key(j->p, i, s->key, &s->key_pem);
+	EVP_PKEY_free(s->key);
+	s->key = NULL;
+	return ret;
+}
+
+static int pick_slot(struct job *j)
+{
+	unsigned i, best_racers = UINT_MAX;
+	int best = -1;
+
+	if (atomic_load(&j->failed))
+		return -1;
+	for (i = 0; i < j->p->count; i++)
+		if (!j->slots[i].started)
+			return (int)i;
+	/* Everything started: race an unfinished key instead of idling. */
+	for (i = 0; i < j->p->count; i++) {
+		struct slot *s = &j->slots[i];
+
+		if (!atomic_load(&s->won) && s->racers < best_racers) {
+			best = (int)i;
+			best_racers = s->racers;
+		}
+	}
+	return best;
+}
+
+static void job_fail(struct job *j, int status)
+{
+	if (!atomic_load(&j->failed)) {
+		j->status = status;
+		snprintf(j->err, sizeof j->err, "%s", cer_errmsg());
+		atomic_store(&j->failed, true);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		EVP_PKEY *key = NULL;
+		struct slot *s;
+		bool mine = false;
+		int i, st;
+
+		pthread_mutex_lock(&j->lock);
+		i = pick_slot(j);
+		if (i < 0) {
+			pthread_mutex_unlock(&j->lock);
+			break;
+		}
+		s = &j->slots[i];
+		s->started = true;
+		s->racers++;
+		pthread_mutex_unlock(&j->lock);
+
+		st = generate_rsa(j, s, &key);
+
+		pthread_mutex_lock(&j->lock);
+		s->racers--;
+		if (st == CER_OK && !atomic_load(&s->won)) {
+			atomic_store(&s->won, true);
+			s->key = key;
+			key = NULL;
+			mine = true;
+		} else if (st != CER_OK && st != 1) {
+			job_fail(j, st);
+			pthread_cond_broadcast(&j->cond);
+		}
+		pthread_mutex_unlock(&j->lock);
+		EVP_PKEY_free(key);
+		if (!mine)
+			continue;
+		st = finish_slot(j, (unsigned)i);
+		pthread_mutex_lock(&j->lock);
+		if (st != CER_OK)
+			job_fail(j, st);
+		else
+			j->finished++;
+		pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+	}
+	return NULL;
+}
+
+static void job_clear(struct job *j)
+{
+	unsigned i;
+
+	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
+		EVP_PKEY_free(j->slots[i].key);
+		X509_free(j->slots[i].cert);
+		BIO_free(j->slots[i].key_pem);
+		free(j->slots[i].cert_pem);
+	}
+}
+
+static unsigned thread_count(const struct cer_keygen_params *p)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = p->threads != 0 ? p->threads : cpus > 0 ? (unsigned)cpus : 1;
+
+	return n > p->count ? p->count : n;
+}
+
+static int run_job(struct job *j, const struct cer_progress *progress)
+{
+	static const char what[] = "generating keys";
+	pthread_t tids[CER_KEYGEN_MAX_KEYS];
+	unsigned n = thread_count(j->p), started = 0, shown = 0, i;
+	int ret = CER_OK;
+
+	cer_progress_step(progress, what, 0, j->p->count);
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&tids[i], NULL, worker, j) != 0)
+			break;
+		started++;
+	}
+	pthread_mutex_lock(&j->lock);
+	if (started == 0) {
+		cer_fail(CER_EINTERNAL, "cannot start a key generation thread");
+		job_fail(j, CER_EINTERNAL);
+	}
+	while (j->finished < j->p->count && !atomic_load(&j->failed)) {
+		pthread_cond_wait(&j->cond, &j->lock);
+		if (j->finished != shown && !atomic_load(&j->failed)) {
+			shown = j->finished;
+			pthread_mutex_unlock(&j->lock);
+			cer_progress_step(progress, what, shown, j->p->count);
+			pthread_mutex_lock(&j->lock);
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	if (atomic_load(&j->failed))
+		ret = cer_fail(j->status, "%s", j->err);
+	return ret;
+}
+
+/* ---- files ---- */
+
+static int write_fd_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Creates path (O_EXCL, never following a link) and writes data; removes it on failure. */
+static int write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return cer_fail(CER_EIO, "%s: cannot create: %s", path, strerror(errno));
+	if (fchmod(fd, mode) != 0 || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		return cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(e));
+	}
+	if (close(fd) != 0) {
+		unlink(path);
+		return cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
+	}
+	return CER_OK;
+}
+
+/* Creates a fresh 0600 temporary file beside path and writes data into it. */
+static int write_temp_beside(const char *path, const void *data, size_t len, mode_t mode,
+                             char tmp[static CER_KG_PATH_MAX])
+{
+	char dir[CER_KG_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	int fd, n;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	n = snprintf(tmp, CER_KG_PATH_MAX, "%s/.%s.tmp-XXXXXX", dir, base);
+	if (n < 0 || n >= CER_KG_PATH_MAX) {
+		tmp[0] = '\0';
+		return cer_fail(CER_EUSAGE, "%s: path too long", path);
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		tmp[0] = '\0';
+		return cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
+	}
+	if (fchmod(fd, mode) != 0 || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		tmp[0] = '\0';
+		return cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(e));
+	}
+	return CER_OK;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (fsync(fd) != 0) {
+			/* the rename is done; a failed directory sync cannot be undone */
+		}
+		close(fd);
+	}
+}
+
+static void remove_tree_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[CER_KG_PATH_MAX];
+
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+				unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static char *now_text(char out[static 21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
+}
+
+static bool shell_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@+,",
+		           *s) == NULL)
+			return false;
+	return true;
+}
+
+/* Appends s to the string *buf (realloc'ed), quoted for a POSIX shell if needed. */
+static int append_word(char **buf, size_t *len, const char *s, bool quote)
+{
+	size_t need = strlen(s) * 4 + 4;
+	char *nb = realloc(*buf, *len + need);
+	char *o;
+
+	if (nb == NULL)
+		return -1;
+	*buf = nb;
+	o = nb + *len;
+	if (*len > 0)
+		*o++ = ' ';
+	if (!quote || (shell_safe(s) && s[0] != '\0')) {
+		strcpy(o, s);
+		o += strlen(s);
+	} else {
+		*o++ = '\'';
+		for (; *s != '\0'; s++) {
+			if (*s == '\'') {
+				memcpy(o, "'\\''", 4);
+				o += 4;
+			} else {
+				*o++ = *s;
+			}
+		}
+		*o++ = '\'';
+	}
+	*o = '\0';
+	*len = (size_t)(o - nb);
+	return 0;
+}
+
+static char *az_command(const struct cer_keygen_result *r)
+{
+	char q[16];
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned i;
+	int bad = 0;
+
+	bad |= append_word(&buf, &len, "az keyvault security-domain download --hsm-name <HSM> "
+	                   "--sd-wrapping-keys", false);
+	for (i = 0; i < r->count; i++)
+		bad |= append_word(&buf, &len, r->keys[i].cert_path, true);
+	snprintf(q, sizeof q, "%u", r->quorum);
+	bad |= append_word(&buf, &len, "--sd-quorum", false);
+	bad |= append_word(&buf, &len, q, false);
+	bad |= append_word(&buf, &len, "--security-domain-file <HSM>-SD.json", false);
+	if (bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static char *dump(json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *withnl;
+
+	if (text == NULL)
+		return NULL;
+	withnl = realloc(text, strlen(text) + 2);
+	if (withnl == NULL) {
+		free(text);
+		return NULL;
+	}
+	strcat(withnl, "\n");
+	return withnl;
+}
+
+/* Request and manifest texts.  File names in the manifest are as in `files`. */
+static int build_json(struct cer_keygen_result *r, struct cert_info *info,
+                      const char *const *cert_files, const char *const *key_files,
+                      unsigned bits, unsigned days, char **request, char **manifest)
+{
+	json_t *certs = json_array(), *req = NULL, *man = NULL, *cust = json_array();
+	char created[21];
+	unsigned i;
+	int ret = CER_EINTERNAL;
+
+	*request = *manifest = NULL;
+	if (certs == NULL || cust == NULL)
+		goto out;
+	for (i = 0; i < r->count; i++) {
+		json_t *c;
+
+		if (json_array_append(certs, info[i].jwk) != 0)
+			goto out;
+		c = json_pack("{s:i, s:s, s:s, s:s?, s:b, s:s, s:s, s:s, s:i, s:s, s:s}",
+		              "index", (json_int_t)i, "name", info[i].name,
+		              "certificate", cert_files[i], "key", key_files[i],
+		              "key_encrypted", r->keys[i].encrypted,
+		              "x5t#S256", info[i].thumb_b64url, "sha256_hex", info[i].thumb_hex,
+		              "serial_hex", info[i].serial_hex, "bits", (json_int_t)info[i].bits,
+		              "not_before", info[i].not_before, "not_after", info[i].not_after);
+		if (c == NULL || json_array_append_new(cust, c) != 0)
+			goto out;
+	}
+	req = json_pack("{s:O, s:i}", "certificates", certs, "required", (json_int_t)r->quorum);
+	man = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:O}",
+	                "tool", "sdceremony", "version", SDC_VERSION, "created", now_text(created),
+	                "count", (json_int_t)r->count, "required", (json_int_t)r->quorum,
+	                "bits", (json_int_t)bits, "days", (json_int_t)days,
+	                "download_request", request_name, "custodians", cust);
+	if (req == NULL || man == NULL)
+		goto out;
+	if (days == 0)
+		json_object_del(man, "days");
+	if (bits == 0)
+		json_object_del(man, "bits");
+	*request = dump(req);
+	*manifest = dump(man);
+	if (*request == NULL || *manifest == NULL)
+		goto out;
+	ret = CER_OK;
+out:
+	json_decref(certs);
+	json_decref(cust);
+	json_decref(req);
+	json_decref(man);
+	if (ret != CER_OK) {
+		free(*request);
+		free(*manifest);
+		*request = *manifest = NULL;
+		return cer_fail(ret, "out of memory building the JSON files");
+	}
+	return CER_OK;
+}
+
+static int summary_json(struct cer_keygen_result *r, const char *manifest)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(manifest, 0, &jerr);
+	int bad = j == NULL;
+
+	bad = bad || json_object_set_new(j, "out_dir", json_string(r->out_dir)) != 0;
+	bad = bad || json_object_set_new(j, "download_request", json_string(r->request_path)) != 0;
+	bad = bad || json_object_set_new(j, "manifest", json_string(r->manifest_path)) != 0;
+	bad = bad || json_object_set_new(j, "az_command", json_string(r->az_command)) != 0;
+	if (!bad && r->old_dir[0] != '\0')
+		bad = json_object_set_new(j, "old_dir", json_string(r->old_dir)) != 0;
+	if (!bad) {
+		size_t i;
+		json_t *c;
+
+		json_array_foreach(json_object_get(j, "custodians"), i, c) {
+			json_object_set_new(c, "certificate", json_string(r->keys[i].cert_path));
+			if (r->keys[i].key_path[0] != '\0')
+				json_object_set_new(c, "key", json_string(r->keys[i].key_path));
+		}
+		r->json = dump(j);
+		bad = r->json == NULL;
+	}
+	json_decref(j);
+	return bad ? cer_fail(CER_EINTERNAL, "out of memory") : CER_OK;
+}
+
+struct outside {
+	char final[CER_KG_PATH_MAX];
+	char tmp[CER_KG_PATH_MAX];
+	bool linked;
+};
+
+static void outside_undo(struct outside *o, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (o[i].linked)
+			unlink(o[i].final);
+		if (o[i].tmp[0] != '\0')
+			unlink(o[i].tmp);
+		o[i].linked = false;
+		o[i].tmp[0] = '\0';
+	}
+}
+
+static int old_dir_name(const char *clean, char out[static CER_KG_PATH_MAX])
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	unsigned k;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+	for (k = 0; k < 100; k++) {
+		int n = k == 0 ? snprintf(out, CER_KG_PATH_MAX, "%s.old-%s", clean, ts)
+		               : snprintf(out, CER_KG_PATH_MAX, "%s.old-%s-%u", clean, ts, k);
+
+		if (n < 0 || n >= CER_KG_PATH_MAX)
+			break;
+		if (!cer_path_exists(out))
+			return CER_OK;
+	}
+	return cer_fail(CER_EIO, "%s: no free name to move it aside", clean);
+}
+
+/* Puts tmpdir in place of DIR (moving a non-empty DIR aside when force). */
+static int install_dir(const char *tmpdir, const char *clean, bool force,
+                       char old[static CER_KG_PATH_MAX])
+{
+	struct stat st;
+	int ne, ret;
+
+	old[0] = '\0';
+	if (lstat(clean, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return cer_fail(CER_EIO, "%s: exists and is not a directory", clean);
+		ne = dir_nonempty(clean);
+		if (ne < 0)
+			return CER_EIO;
+		if (ne == 0) {
+			if (rename(tmpdir, clean) == 0)
+				return CER_OK;
+			return cer_fail(CER_EIO, "%s: cannot move the new files into place: %s", clean,
+			                strerror(errno));
+		}
+		if (!force)
+			return cer_fail(CER_EIO, "%s: exists and is not empty (use --force to move it "
+			                "aside)", clean);
+		ret = old_dir_name(clean, old);
+		if (ret != CER_OK)
+			return ret;
+		if (renameat2(AT_FDCWD, clean, AT_FDCWD, old, RENAME_NOREPLACE) != 0) {
+			ret = cer_fail(CER_EIO, "%s: cannot move it aside to %s: %s", clean, old,
+			               strerror(errno));
+			old[0] = '\0';
+			return ret;
+		}
+	}
+	if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, clean, RENAME_NOREPLACE) != 0) {
+		ret = cer_fail(CER_EIO, "%s: cannot move the new files into place: %s", clean,
+		               strerror(errno));
+		if (old[0] != '\0' && renameat2(AT_FDCWD, old, AT_FDCWD, clean, RENAME_NOREPLACE) == 0)
+			old[0] = '\0';
+		return ret;
+	}
+	return CER_OK;
+}
+
+static int write_set(const struct cer_keygen_params *p, struct job *j,
+                     struct cer_keygen_result *r, const struct cer_progress *progress)
+{
+	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
+	char tmpdir[CER_KG_PATH_MAX], path[CER_KG_PATH_MAX];
+	char cert_files[CER_KEYGEN_MAX_KEYS][32], key_files_buf[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
+	const char *cert_names[CER_KEYGEN_MAX_KEYS] = { NULL };
+	const char *key_names[CER_KEYGEN_MAX_KEYS] = { NULL };
+	struct cert_info info[CER_KEYGEN_MAX_KEYS];
+	struct outside outside[2 * CER_KEYGEN_MAX_KEYS];
+	size_t n_out = 0;
+	char *request = NULL, *manifest = NULL;
+	bool tmp_made = false;
+	unsigned i;
+	int ret;
+
+	memset(info, 0, sizeof info);
+	memset(outside, 0, sizeof outside);
+	ret = split_dir(p->out_dir, clean, parent, base);
+	if (ret != CER_OK)
+		goto out;
+	if (snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp-XXXXXX", parent, base) >= (int)sizeof tmpdir) {
+		ret = cer_fail(CER_EUSAGE, "%s: path too long", p->out_dir);
+		goto out;
+	}
+	if (mkdtemp(tmpdir) == NULL) {
+		ret = cer_fail(CER_EIO, "%s: cannot create a directory in %s: %s", p->out_dir, parent,
+		               strerror(errno));
+		goto out;
+	}
+	tmp_made = true;
+	snprintf(r->out_dir, sizeof r->out_dir, "%s", clean);
+	for (i = 0; i < p->count; i++) {
+		struct slot *s = &j->slots[i];
+		struct cer_keygen_key *k = &r->keys[i];
+		const char *kp = p->custodians[i].key_path;
+		const char *pem;
+		long pem_len;
+
+		ret = cert_describe(s->cert, s->name, &info[i]);
+		if (ret != CER_OK)
+			goto out;
+		snprintf(cert_files[i], sizeof cert_files[i], "cert_%u.cer", i);
+		cert_names[i] = cert_files[i];
+		if ((ret = path_join(path, tmpdir, cert_files[i])) != CER_OK ||
+		    (ret = write_new(path, s->cert_pem, s->cert_pem_len, 0644)) != CER_OK ||
+		    (ret = path_join(k->cert_path, clean, cert_files[i])) != CER_OK)
+			goto out;
+		pem_len = BIO_get_mem_data(s->key_pem, &pem);
+		if (pem_len <= 0) {
+			ret = cer_fail(CER_EINTERNAL, "custodian %u: empty key", i + 1);
+			goto out;
+		}
+		if (is_default_key_path(kp)) {
+			snprintf(key_files_buf[i], sizeof key_files_buf[i], "cert_%u.key", i);
+			if ((ret = path_join(path, tmpdir, key_files_buf[i])) != CER_OK ||
+			    (ret = write_new(path, pem, (size_t)pem_len, 0600)) != CER_OK ||
+			    (ret = path_join(k->key_path, clean, key_files_buf[i])) != CER_OK)
+				goto out;
+		} else {
+			snprintf(key_files_buf[i], sizeof key_files_buf[i], "%s", kp);
+			snprintf(k->key_path, sizeof k->key_path, "%s", kp);
+			ret = cert_beside(kp, k->key_cert_path);
+			if (ret != CER_OK)
+				goto out;
+			snprintf(outside[n_out].final, sizeof outside[n_out].final, "%s", kp);
+			ret = write_temp_beside(kp, pem, (size_t)pem_len, 0600, outside[n_out].tmp);
+			n_out++;
+			if (ret != CER_OK)
+				goto out;
+			snprintf(outside[n_out].final, sizeof outside[n_out].final, "%s",
+			         k->key_cert_path);
+			ret = write_temp_beside(k->key_cert_path, s->cert_pem, s->cert_pem_len, 0644,
+			                        outside[n_out].tmp);
+			n_out++;
+			if (ret != CER_OK)
+				goto out;
+		}
+		key_names[i] = key_files_buf[i];
+		snprintf(k->name, sizeof k->name, "%s", s->name);
+		snprintf(k->thumb_b64url, sizeof k->thumb_b64url, "%s", info[i].thumb_b64url);
+		snprintf(k->thumb_hex, sizeof k->thumb_hex, "%s", info[i].thumb_hex);
+		snprintf(k->not_before, sizeof k->not_before, "%s", info[i].not_before);
+		snprintf(k->not_after, sizeof k->not_after, "%s", info[i].not_after);
+		k->bits = info[i].bits;
+		k->encrypted = !p->no_passphrase;
+	}
+	ret = build_json(r, info, cert_names, key_names, p->bits, p->days, &request, &manifest);
+	if (ret != CER_OK)
+		goto out;
+	if ((ret = path_join(path, tmpdir, request_name)) != CER_OK ||
+	    (ret = write_new(path, request, strlen(request), 0644)) != CER_OK ||
+	    (ret = path_join(path, tmpdir, manifest_name)) != CER_OK ||
+	    (ret = write_new(path, manifest, strlen(manifest), 0644)) != CER_OK ||
+	    (ret = path_join(r->request_path, clean, request_name)) != CER_OK ||
+	    (ret = path_join(r->manifest_path, clean, manifest_name)) != CER_OK)
+		goto out;
+	fsync_dir(tmpdir);
+	r->az_command = az_command(r);
+	if (r->az_command == NULL || summary_json(r, manifest) != CER_OK) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n_out; i++) {
+		if (link(outside[i].tmp, outside[i].final) != 0) {
+			ret = cer_fail(CER_EIO, "%s: %s", outside[i].final,
+			               errno == EEXIST ? "appeared while the keys were made; a key file "
+			                                 "is never replaced" : strerror(errno));
+			goto out;
+		}
+		outside[i].linked = true;
+	}
+	ret = install_dir(tmpdir, clean, p->force, r->old_dir);
+	if (ret != CER_OK)
+		goto out;
+	tmp_made = false;
+	for (i = 0; i < n_out; i++) {
+		unlink(outside[i].tmp);
+		outside[i].tmp[0] = '\0';
+		outside[i].linked = false;
+		memcpy(path, outside[i].final, sizeof path);
+		if (strrchr(path, '/') != NULL) {
+			*strrchr(path, '/') = '\0';
+			fsync_dir(path[0] != '\0' ? path : "/");
+		} else {
+			fsync_dir(".");
+		}
+	}
+	fsync_dir(parent);
+	if (r->old_dir[0] != '\0')
+		cer_progress_note(progress, "%s was not empty: moved aside to %s", clean, r->old_dir);
+	ret = CER_OK;
+out:
+	if (ret != CER_OK)
+		outside_undo(outside, n_out);
+	if (tmp_made)
+		remove_tree_flat(tmpdir);
+	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++)
+		json_decref(info[i].jwk);
+	free(request);
+	free(manifest);
+	return ret;
+}
+
+int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *progress,
+               struct cer_keygen_result **out)
+{
+	struct cer_keygen_result *r = NULL;
+	struct job *j = NULL;
+	unsigned i;
+	int ret;
+
+	*out = NULL;
+	ret = cer_keygen_check_params(p);
+	if (ret != CER_OK)
+		return ret;
+	j = calloc(1, sizeof *j);
+	r = calloc(1, sizeof *r);
+	if (j == NULL || r == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	j->p = p;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	for (i = 0; i < p->count; i++) {
+		const char *n = p->custodians[i].name;
+
+		if (n != NULL && n[0] != '\0')
+			snprintf(j->slots[i].name, sizeof j->slots[i].name, "%s", n);
+		else
+			snprintf(j->slots[i].name, sizeof j->slots[i].name, "custodian-%u", i + 1);
+	}
+	r->count = p->count;
+	r->quorum = p->quorum;
+	if (p->no_passphrase)
+		cer_progress_note(progress, "WARNING: the private keys are written WITHOUT a "
+		                  "passphrase; anyone who copies them can open the security domain");
+	ret = run_job(j, progress);
+	if (ret == CER_OK)
+		ret = write_set(p, j, r, progress);
+	if (ret != CER_OK)
+		goto out;
+	*out = r;
+	r = NULL;
+out:
+	if (j != NULL) {
+		job_clear(j);
+		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->cond);
+		free(j);
+	}
+	cer_keygen_result_free(r);
+	return ret;
+}
+
+/* ---- package ---- */
+
+static int load_cert(const char *path, X509 **out)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	const unsigned char *q;
+	int ret;
+
+	*out = NULL;
+	ret = cer_file_read(path, MAX_CERT_FILE, &buf, &len);
+	if (ret != CER_OK)
+		return ret;
+	if (len > 0 && memmem(buf, len, "-----BEGIN", 10) != NULL) {
+		bio = BIO_new_mem_buf(buf, (int)len);
+		if (bio != NULL)
+			x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	} else {
+		q = buf;
+		x = d2i_X509(NULL, &q, (long)len);
+		if (x != NULL && q != buf + len) {
+			X509_free(x);
+			x = NULL;
+		}
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	free(buf);
+	if (x == NULL)
+		return cer_fail(CER_EINPUT, "%s: not a PEM or DER X.509 certificate", path);
+	*out = x;
+	return CER_OK;
+}
+
+int cer_package(const struct cer_package_params *p, struct cer_keygen_result **out)
+{
+	X509 *certs[CER_KEYGEN_MAX_KEYS] = { NULL };
+	struct cert_info info[CER_KEYGEN_MAX_KEYS];
+	const char *key_names[CER_KEYGEN_MAX_KEYS] = { NULL };
+	struct cer_keygen_result *r = NULL;
+	char *request = NULL, *manifest = NULL;
+	unsigned flags = p->force ? CER_WRITE_REPLACE : 0;
+	unsigned i, k;
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	memset(info, 0, sizeof info);
+	ret = cer_keygen_check_counts(p->count, p->quorum);
+	if (ret != CER_OK)
+		return ret;
+	if (p->out_dir == NULL || p->out_dir[0] == '\0')
+		return cer_fail(CER_EUSAGE, "no output directory given");
+	r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	r->count = p->count;
+	r->quorum = p->quorum;
+	for (i = 0; i < p->count; i++) {
+		ret = load_cert(p->cert_paths[i], &certs[i]);
+		if (ret == CER_OK)
+			ret = cert_describe(certs[i], p->cert_paths[i], &info[i]);
+		if (ret != CER_OK)
+			goto out;
+		for (k = 0; k < i; k++) {
+			if (EVP_PKEY_eq(X509_get0_pubkey(certs[k]), X509_get0_pubkey(certs[i])) == 1) {
+				ret = cer_fail(CER_EINPUT, "%s: same public key as %s; each custodian "
+				               "needs their own key", p->cert_paths[i], p->cert_paths[k]);
+				goto out;
+			}
+		}
+		memcpy(r->keys[i].name, info[i].name, sizeof r->keys[i].name);
+		snprintf(r->keys[i].cert_path, sizeof r->keys[i].cert_path, "%s", p->cert_paths[i]);
+		snprintf(r->keys[i].thumb_b64url, sizeof r->keys[i].thumb_b64url, "%s",
+		         info[i].thumb_b64url);
+		snprintf(r->keys[i].thumb_hex, sizeof r->keys[i].thumb_hex, "%s", info[i].thumb_hex);
+		snprintf(r->keys[i].not_before, sizeof r->keys[i].not_before, "%s", info[i].not_before);
+		snprintf(r->keys[i].not_after, sizeof r->keys[i].not_after, "%s", info[i].not_after);
+		r->keys[i].bits = info[i].bits;
+	}
+	ret = build_json(r, info, p->cert_paths, key_names, 0, 0, &request, &manifest);
+	if (ret != CER_OK)
+		goto out;
+	snprintf(r->out_dir, sizeof r->out_dir, "%s", p->out_dir);
+	if ((ret = path_join(r->request_path, p->out_dir, request_name)) != CER_OK ||
+	    (ret = path_join(r->manifest_path, p->out_dir, manifest_name)) != CER_OK)
+		goto out;
+	if (!p->force && (cer_path_exists(r->request_path) || cer_path_exists(r->manifest_path))) {
+		ret = cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
+		               cer_path_exists(r->request_path) ? r->request_path : r->manifest_path);
+		goto out;
+	}
+	if (stat(p->out_dir, &st) != 0) {
+		if (errno != ENOENT || mkdir(p->out_dir, 0755) != 0) {
+			ret = cer_fail(CER_EIO, "%s: cannot create the directory: %s", p->out_dir,
+			               strerror(errno));
+			goto out;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		ret = cer_fail(CER_EIO, "%s: not a directory", p->out_dir);
+		goto out;
+	}
+	r->az_command = az_command(r);
+	if (r->az_command == NULL || summary_json(r, manifest) != CER_OK) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	ret = cer_file_write_atomic(r->request_path, request, strlen(request), flags);
+	if (ret != CER_OK)
+		goto out;
+	ret = cer_file_write_atomic(r->manifest_path, manifest, strlen(manifest), flags);
+	if (ret != CER_OK) {
+		unlink(r->request_path);
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+out:
+	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
+		X509_free(certs[i]);
+		json_decref(info[i].jwk);
+	}
+	free(request);
+	free(manifest);
+	cer_keygen_result_free(r);
+	return ret;
+}

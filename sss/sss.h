@@ -42,7 +42,7 @@
 /* Most shares one secret can have: x runs over 1..126. */
 #define SSS_MAX_SHARES 126u
 /* Largest secret_len accepted (shares are twice as long). */
-#define SSS_MAX_SECRET_LEN ((size_t)1 << 40)
+#define SSS_MAX_SECRET_LEN ((size_t)1 << 30)
 /* Seed size of sss_split_deterministic. */
 #define SSS_SEEDBYTES 32u
 

@@ -1,9 +1,303 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ceremony/io.h"
+#include "ceremony/qr.h"
+#include "ui/qrview.h"
 #include "ui/ui.h"
 
-/* Replaced by the command's real implementation. */
+static void help(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s qr split FILE --out DIR [--max-bytes N] [--ec L|M|Q|H] [--force]\n"
+	        "       %s qr show [--ec L|M|Q|H] FILE | DIR\n"
+	        "       %s qr join --out FILE [--force] [PARTFILE...]\n"
+	        "\n"
+	        "Carries a file across the air gap as QR codes.  Each part is one line of text,\n"
+	        "  SDC1:<n>/<total>:<file id>:<data>:<check>\n"
+	        "in the QR alphanumeric set (data in Base45); part 1 also carries the file's\n"
+	        "length and SHA-256, which join checks.  Compare the SHA-256 printed at both\n"
+	        "ends out of band: the codes themselves are not authenticated.\n"
+	        "\n"
+	        "split FILE --out DIR\n"
+	        "  Writes DIR/NN.png (one code per part, %u pixels a module, %u-module quiet\n"
+	        "  zone), DIR/NN.txt (the text inside that code) and DIR/index.html (a page,\n"
+	        "  no network needed, that shows the codes full-screen one after another:\n"
+	        "  space pauses, arrows step, +/- change the pace, f full screen).  DIR is\n"
+	        "  created atomically; an existing non-empty DIR is refused.\n"
+	        "  --max-bytes N  file bytes per part, %u..%u (default %u: QR version 20 or\n"
+	        "                 below at level M, which phones read off a screen)\n"
+	        "  --ec L|M|Q|H   error correction level (default M); higher levels make\n"
+	        "                 larger codes for the same part size\n"
+	        "  --force        replace DIR if it holds only a previous split's files\n"
+	        "\n"
+	        "show FILE | DIR\n"
+	        "  Shows the codes in the terminal with Unicode half blocks, one per screen:\n"
+	        "  a FILE is split in memory into parts that fit the window; a DIR written by\n"
+	        "  split is shown part by part.  Keys: Right/Left step, Home/End, space pauses\n"
+	        "  auto-advance, + and - change its pace, i inverts, q quits.  Needs a\n"
+	        "  terminal with a UTF-8 locale.\n"
+	        "  --ec L|M|Q|H   error correction level of the codes drawn (default M)\n"
+	        "\n"
+	        "join --out FILE [PARTFILE...]\n"
+	        "  Reads part texts from the PARTFILEs, or from standard input when none is\n"
+	        "  given (e.g. 'zbarimg --raw -q DIR/*.png | %s qr join --out FILE'), in any\n"
+	        "  order, duplicates allowed; blank lines, white space around a part and text\n"
+	        "  before its SDC1: marker are ignored.  Writes FILE atomically only when\n"
+	        "  every part is present and the SHA-256 matches; otherwise names the missing\n"
+	        "  parts, the corrupted part or the mix of two files, and writes nothing.\n"
+	        "  --out FILE     the joined file; an existing FILE is refused\n"
+	        "  --force        replace an existing FILE\n"
+	        "\n"
+	        "Exit status: 0 success, 2 usage error or no terminal for show, 3 bad or\n"
+	        "missing parts or a file too large (limit %zu bytes), 5 I/O error or output\n"
+	        "exists, 1 internal error.\n",
+	        ui_progname, ui_progname, ui_progname, CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
+	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, CER_QR_DEFAULT_MAX_BYTES, ui_progname,
+	        CER_QR_MAX_FILE);
+}
+
+enum { OPT_OUT = 'o', OPT_EC = 'e', OPT_MAX = 'm', OPT_FORCE = 'f', OPT_HELP = 'h' };
+
+static const struct option long_opts[] = {
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "ec", required_argument, NULL, OPT_EC },
+	{ "max-bytes", required_argument, NULL, OPT_MAX },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct qr_opts {
+	const char *out;
+	enum cer_qr_ec ec;
+	size_t max_bytes;
+	bool force, help;
+};
+
+static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->ec = CER_QR_EC_M;
+	o->max_bytes = CER_QR_DEFAULT_MAX_BYTES;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+		char *end;
+		unsigned long v;
+
+		switch (c) {
+		case OPT_OUT:
+			o->out = optarg;
+			break;
+		case OPT_EC:
+			if (cer_qr_ec_parse(optarg, &o->ec) != CER_OK)
+				return ui_usage_error(cmd, "%s", cer_errmsg());
+			break;
+		case OPT_MAX:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
+			    v < CER_QR_MIN_MAX_BYTES || v > CER_QR_MAX_MAX_BYTES)
+				return ui_usage_error(cmd, "--max-bytes must be a number from %u to %u, "
+				                           "not '%s'",
+				                      CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, optarg);
+			o->max_bytes = v;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_HELP:
+			o->help = true;
+			break;
+		default:
+			if (optopt != 0 && optopt != '?')
+				return ui_usage_error(cmd, "option needs a value or is unknown: -%c",
+				                      optopt);
+			return ui_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return CER_OK;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int qr_split(int argc, char **argv)
+{
+	struct qr_opts o;
+	const char *file = NULL;
+	int ret, i;
+
+	ret = parse("qr split", argc, argv, &o);
+	if (ret != CER_OK)
+		return ret;
+	if (o.help) {
+		help(stdout);
+		return CER_OK;
+	}
+	for (i = optind; i < argc; i++) {
+		if (file != NULL)
+			return ui_usage_error("qr split", "one FILE only ('%s' is extra)", argv[i]);
+		file = argv[i];
+	}
+	if (file == NULL)
+		return ui_usage_error("qr split", "which FILE to split?");
+	if (o.out == NULL)
+		return ui_usage_error("qr split", "--out DIR is required");
+	ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress);
+	return ret == CER_OK ? CER_OK : ui_report(ret);
+}
+
+static int qr_show(int argc, char **argv)
+{
+	struct qr_opts o;
+	struct cer_qr_set set = { 0 };
+	uint8_t *data = NULL;
+	size_t len = 0;
+	const char *what;
+	int ret = parse("qr show", argc, argv, &o);
+
+	if (ret != CER_OK)
+		return ret;
+	if (o.help) {
+		help(stdout);
+		return CER_OK;
+	}
+	if (optind + 1 != argc)
+		return ui_usage_error("qr show", "give one FILE or DIR to show");
+	if (o.out != NULL || o.force || o.max_bytes != CER_QR_DEFAULT_MAX_BYTES)
+		return ui_usage_error("qr show", "show takes only --ec");
+	what = argv[optind];
+	if (!ui_interactive())
+		return ui_usage_error("qr show", "needs a terminal; to carry %s without one, use "
+		                                 "'qr split' and open index.html", what);
+	if (is_dir(what)) {
+		ret = cer_qr_set_load_dir(what, o.ec, &set);
+		if (ret == CER_OK)
+			ret = ui_qr_view(&set, what);
+	} else {
+		ret = cer_file_read(what, CER_QR_MAX_FILE, &data, &len);
+		if (ret == CER_OK)
+			ret = ui_qr_view_data(data, len, what);
+	}
+	cer_qr_set_free(&set);
+	free(data);
+	return ret == CER_OK ? CER_OK : ui_report(ret);
+}
+
+static int read_stdin(uint8_t **out, size_t *out_len)
+{
+	size_t cap = 65536, len = 0, limit = CER_QR_MAX_FILE * 3;
+	uint8_t *buf = malloc(cap + 1);
+
+	if (buf == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			uint8_t *grown;
+
+			if (cap >= limit) {
+				free(buf);
+				return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts",
+				                limit);
+			}
+			cap *= 2;
+			grown = realloc(buf, cap + 1);
+			if (grown == NULL) {
+				free(buf);
+				return cer_fail(CER_EINTERNAL, "out of memory");
+			}
+			buf = grown;
+		}
+		n = fread(buf + len, 1, cap - len, stdin);
+		len += n;
+		if (n == 0) {
+			if (ferror(stdin)) {
+				free(buf);
+				return cer_fail(CER_EIO, "standard input: read failed");
+			}
+			break;
+		}
+	}
+	buf[len] = 0;
+	*out = buf;
+	*out_len = len;
+	return CER_OK;
+}
+
+static int qr_join(int argc, char **argv)
+{
+	struct qr_opts o;
+	struct cer_qr_join *join = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int ret = parse("qr join", argc, argv, &o), i;
+
+	if (ret != CER_OK)
+		return ret;
+	if (o.help) {
+		help(stdout);
+		return CER_OK;
+	}
+	if (o.out == NULL)
+		return ui_usage_error("qr join", "--out FILE is required");
+	if (o.max_bytes != CER_QR_DEFAULT_MAX_BYTES)
+		return ui_usage_error("qr join", "--max-bytes is for split");
+	if (!o.force && cer_path_exists(o.out))
+		return ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
+		                          o.out));
+	ret = cer_qr_join_new(&join);
+	if (ret != CER_OK)
+		return ui_report(ret);
+	if (optind == argc) {
+		ret = read_stdin(&data, &len);
+		if (ret == CER_OK)
+			ret = cer_qr_join_add(join, "standard input", (const char *)data, len);
+	}
+	for (i = optind; i < argc && ret == CER_OK; i++)
+		ret = cer_qr_join_add_file(join, argv[i]);
+	if (ret == CER_OK)
+		ret = cer_qr_join_write(join, o.out, o.force);
+	if (ret == CER_OK) {
+		char hex[65];
+
+		if (cer_file_sha256_hex(o.out, hex) == CER_OK)
+			printf("%s: joined from %u parts, SHA-256 %s\n", o.out,
+			       cer_qr_join_total(join), hex);
+	}
+	free(data);
+	cer_qr_join_free(join);
+	return ret == CER_OK ? CER_OK : ui_report(ret);
+}
+
 int ui_qr_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return ui_usage_error("qr", "not built yet");
+	if (argc < 2)
+		return ui_usage_error("qr", "which subcommand: split, show or join?");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		help(stdout);
+		return CER_OK;
+	}
+	if (strcmp(argv[1], "split") == 0)
+		return qr_split(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return qr_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "join") == 0)
+		return qr_join(argc - 1, argv + 1);
+	return ui_usage_error("qr", "unknown subcommand '%s' (split, show or join)", argv[1]);
 }

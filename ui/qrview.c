@@ -1,0 +1,272 @@
+#include "ui/qrview.h"
+
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ui/ui.h"
+
+#define VIEW_QUIET 2u
+#define PACE_MIN 500
+#define PACE_MAX 10000
+#define PACE_STEP 500
+#define PACE_START 2000
+
+struct view {
+	const struct cer_qr_set *set;
+	const char *title;
+	WINDOW *win;
+	unsigned idx;
+	bool paused, inverted, colour;
+	int pace_ms;
+	char **lines;
+	unsigned nlines, cols, lines_for;
+	bool have_lines;
+};
+
+static bool utf8_locale(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+static int render(struct view *v)
+{
+	struct cer_qr_code code;
+	int ret;
+
+	if (v->have_lines && v->lines_for == v->idx)
+		return CER_OK;
+	cer_qr_lines_free(v->lines, v->nlines);
+	v->lines = NULL;
+	v->nlines = 0;
+	v->have_lines = false;
+	ret = cer_qr_encode(v->set->parts[v->idx], v->set->ec, &code);
+	if (ret != CER_OK)
+		return ret;
+	ret = cer_qr_halfblock(&code, VIEW_QUIET, true, &v->lines, &v->nlines);
+	v->cols = code.width + 2 * VIEW_QUIET;
+	cer_qr_code_free(&code);
+	if (ret != CER_OK)
+		return ret;
+	v->have_lines = true;
+	v->lines_for = v->idx;
+	return CER_OK;
+}
+
+static void draw(struct view *v)
+{
+	int h, w, top, left;
+	unsigned i;
+	char status[256];
+	attr_t qr_attr = v->colour ? COLOR_PAIR(UI_QRVIEW_PAIR) : A_NORMAL;
+
+	getmaxyx(v->win, h, w);
+	werase(v->win);
+	if (v->set->count < 2)
+		snprintf(status, sizeof status, "%s - part 1 of 1", v->title);
+	else if (v->paused)
+		snprintf(status, sizeof status, "%s - part %u of %u - paused", v->title, v->idx + 1,
+		         v->set->count);
+	else
+		snprintf(status, sizeof status, "%s - part %u of %u - next in %d.%d s", v->title,
+		         v->idx + 1, v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100);
+	mvwaddnstr(v->win, 0, 0, status, w);
+	mvwaddnstr(v->win, h - 1, 0,
+	           "Left/Right step  Space pause  +/- pace  Home/End  i invert  q quit", w);
+	if (render(v) != CER_OK) {
+		mvwaddnstr(v->win, 2, 0, cer_errmsg(), w);
+	} else if ((int)v->nlines > h - 2 || (int)v->cols > w) {
+		char msg[200];
+
+		snprintf(msg, sizeof msg, "The window is too small for this code: it needs %u x %u "
+		                          "characters, the window has %d x %d.",
+		         v->cols, v->nlines + 2, w, h);
+		mvwaddnstr(v->win, 2, 0, msg, w);
+		mvwaddnstr(v->win, 3, 0, "Enlarge the window or use a smaller font.", w);
+	} else {
+		top = 1 + (h - 2 - (int)v->nlines) / 2;
+		left = (w - (int)v->cols) / 2;
+		if (v->inverted)
+			qr_attr |= A_REVERSE;
+		wattron(v->win, qr_attr);
+		for (i = 0; i < v->nlines; i++)
+			mvwaddstr(v->win, top + (int)i, left, v->lines[i]);
+		wattroff(v->win, qr_attr);
+	}
+	wnoutrefresh(v->win);
+	doupdate();
+}
+
+static void step(struct view *v, int delta)
+{
+	unsigned n = v->set->count;
+
+	v->idx = (unsigned)(((int)v->idx + delta + (int)n) % (int)n);
+}
+
+static void loop(struct view *v)
+{
+	for (;;) {
+		int ch;
+
+		draw(v);
+		wtimeout(v->win, v->paused || v->set->count < 2 ? -1 : v->pace_ms);
+		ch = wgetch(v->win);
+		switch (ch) {
+		case ERR:
+			if (!v->paused && v->set->count > 1)
+				step(v, 1);
+			break;
+		case KEY_RIGHT: case KEY_DOWN: case KEY_NPAGE: case 'n': case 'l': case 'j':
+			step(v, 1);
+			break;
+		case KEY_LEFT: case KEY_UP: case KEY_PPAGE: case 'p': case 'h': case 'k':
+		case KEY_BACKSPACE:
+			step(v, -1);
+			break;
+		case KEY_HOME: case 'g':
+			v->idx = 0;
+			break;
+		case KEY_END: case 'G':
+			v->idx = v->set->count - 1;
+			break;
+		case ' ':
+			v->paused = !v->paused;
+			break;
+		case '+': case '=':
+			if (v->pace_ms > PACE_MIN)
+				v->pace_ms -= PACE_STEP;
+			break;
+		case '-': case '_':
+			if (v->pace_ms < PACE_MAX)
+				v->pace_ms += PACE_STEP;
+			break;
+		case 'i':
+			v->inverted = !v->inverted;
+			break;
+		case KEY_RESIZE:
+			wresize(v->win, LINES, COLS);
+			clearok(v->win, TRUE);
+			break;
+		case 'q': case 'Q': case 27:
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+static void setup_colour(struct view *v)
+{
+	v->colour = false;
+	if (!has_colors())
+		return;
+	if (COLORS == 0 && start_color() != OK)
+		return;
+	if (COLOR_PAIRS <= UI_QRVIEW_PAIR)
+		return;
+	if (init_pair(UI_QRVIEW_PAIR, COLORS >= 16 ? 15 : COLOR_WHITE, COLOR_BLACK) != OK)
+		return;
+	v->colour = true;
+}
+
+int ui_qr_view(const struct cer_qr_set *parts, const char *title)
+{
+	struct view v = { .set = parts, .title = title, .pace_ms = PACE_START };
+	bool started = false, resumed = false;
+	int ret = CER_OK, cursor = ERR;
+
+	if (parts == NULL || parts->count == 0)
+		return cer_fail(CER_EUSAGE, "no QR parts to show");
+	if (stdscr == NULL) {
+		if (!ui_interactive())
+			return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
+			                            "to write images instead)");
+		setlocale(LC_ALL, "");
+		if (!utf8_locale() && setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+			return cer_fail(CER_EUSAGE, "showing QR codes needs a UTF-8 locale "
+			                            "(e.g. LANG=C.UTF-8)");
+		if (initscr() == NULL)
+			return cer_fail(CER_EINTERNAL, "cannot start the terminal screen");
+		started = true;
+		cbreak();
+		noecho();
+		nonl();
+		set_escdelay(50);
+	} else if (isendwin()) {
+		refresh();
+		resumed = true;
+	}
+	if (!utf8_locale()) {
+		ret = cer_fail(CER_EUSAGE, "showing QR codes needs a UTF-8 locale (e.g. LANG=C.UTF-8)");
+		goto out;
+	}
+	setup_colour(&v);
+	v.win = newwin(0, 0, 0, 0);
+	if (v.win == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "cannot create a window for the QR codes");
+		goto out;
+	}
+	keypad(v.win, TRUE);
+	cursor = curs_set(0);
+	loop(&v);
+	ret = CER_OK;
+out:
+	cer_qr_lines_free(v.lines, v.nlines);
+	if (v.win != NULL)
+		delwin(v.win);
+	if (cursor != ERR)
+		curs_set(cursor);
+	if (started || resumed) {
+		endwin();
+	} else {
+		touchwin(stdscr);
+		wnoutrefresh(stdscr);
+	}
+	return ret;
+}
+
+static void terminal_size(int *rows, int *cols)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+		*rows = ws.ws_row;
+		*cols = ws.ws_col;
+	} else {
+		*rows = 24;
+		*cols = 80;
+	}
+}
+
+int ui_qr_view_data(const uint8_t *data, size_t len, const char *title)
+{
+	struct cer_qr_set set = { 0 };
+	int rows, cols, ret;
+	unsigned fit;
+	bool own = stdscr == NULL;
+
+	if (own) {
+		if (!ui_interactive())
+			return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
+			                            "to write images instead)");
+		terminal_size(&rows, &cols);
+	} else {
+		getmaxyx(stdscr, rows, cols);
+	}
+	fit = (unsigned)(2 * (rows - 2) - 1 < cols ? 2 * (rows - 2) - 1 : cols);
+	fit = rows > 3 && fit > 2 * VIEW_QUIET ? fit - 2 * VIEW_QUIET : 0;
+	ret = cer_qr_split_fit(data, len, CER_QR_EC_M, fit, &set);
+	if (ret == CER_OK)
+		ret = ui_qr_view(&set, title);
+	cer_qr_set_free(&set);
+	return ret;
+}

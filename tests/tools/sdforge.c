@@ -34,6 +34,7 @@
  *                  share:I          flip a bit of share I's ciphertext
  *                  share-key:I      flip a bit of share I's wrapped CEK
  *                  share-tag:I      flip a bit of share I's authentication tag
+ *                  share-notag:I    empty share I's authentication tag part
  *                  share-alg:I=ALG  write ALG as share I's header alg
  *                  share-enc:I=ENC  write ENC as share I's header enc
  *                  inconsistent:I   share I from another split of the same master
@@ -41,6 +42,7 @@
  *                  thumbprint:I     share I names a certificate nobody has
  *                  drop:I           leave share I out
  *                  item:TAG         flip a bit of item TAG's ciphertext
+ *                  item-notag:TAG   empty item TAG's authentication tag part
  *                  item-enc:TAG=ENC write ENC as item TAG's header enc
  *
  * The items file (JSON): version, required, alg, master_key (hex), certs,
@@ -63,10 +65,11 @@ struct item {
 	uint8_t *pt;
 	char *enc;   /* header enc override or NULL */
 	int flip_ct; /* corrupt the ciphertext */
+	int no_tag;  /* empty the authentication tag */
 };
 
 struct share {
-	int flip_ct, flip_ek, flip_tag, inconsistent, bad_thumb, drop;
+	int flip_ct, flip_ek, flip_tag, no_tag, inconsistent, bad_thumb, drop;
 	char *alg, *enc;
 };
 
@@ -118,8 +121,9 @@ static void usage(void)
 	      "               [--wrap raw|value|b64] [--tags TAG[:SIZE],...] [--item-size BYTES]\n"
 	      "               [--seed TEXT] [--corrupt SPEC]...\n"
 	      "Makes a security-domain file as the HSM does, and the expected items.\n"
-	      "SPEC: share:I share-key:I share-tag:I share-alg:I=ALG share-enc:I=ENC\n"
-	      "      inconsistent:I thumbprint:I drop:I item:TAG item-enc:TAG=ENC\n"
+	      "SPEC: share:I share-key:I share-tag:I share-notag:I share-alg:I=ALG\n"
+	      "      share-enc:I=ENC inconsistent:I thumbprint:I drop:I item:TAG\n"
+	      "      item-notag:TAG item-enc:TAG=ENC\n"
 	      "      (I: 0-based index into --certs).  See the top of tests/tools/sdforge.c.\n",
 	      stdout);
 }
@@ -194,6 +198,10 @@ static void apply_corrupt(const char *spec)
 		find_item(colon + 1)->flip_ct = 1;
 		return;
 	}
+	if (kl == 10 && !strncmp(spec, "item-notag", 10)) {
+		find_item(colon + 1)->no_tag = 1;
+		return;
+	}
 	if (kl == 8 && !strncmp(spec, "item-enc", 8)) {
 		char *tag = st_xstrdup(colon + 1), *eq = strchr(tag, '=');
 
@@ -217,6 +225,8 @@ static void apply_corrupt(const char *spec)
 		opt.shares[i].flip_ek = 1;
 	else if (kl == 9 && !strncmp(spec, "share-tag", 9))
 		opt.shares[i].flip_tag = 1;
+	else if (kl == 11 && !strncmp(spec, "share-notag", 11))
+		opt.shares[i].no_tag = 1;
 	else if (kl == 12 && !strncmp(spec, "inconsistent", 12))
 		opt.shares[i].inconsistent = 1;
 	else if (kl == 10 && !strncmp(spec, "thumbprint", 10))
@@ -353,6 +363,8 @@ static char *wrap_secret(EVP_PKEY *pub, const struct share *s, const uint8_t *pt
 		flip_part(jwe, 1);
 	if (s && s->flip_tag)
 		flip_part(jwe, 4);
+	if (s && s->no_tag)
+		*(strrchr(jwe, '.') + 1) = 0;
 	OPENSSL_cleanse(cek, sizeof(cek));
 	free(hdr);
 	free(ek);
@@ -483,6 +495,8 @@ static json_t *enc_data(const uint8_t master[ST_MASTER_LEN], json_t *expect)
 		jwe = st_jwe_encrypt(hdr, NULL, 0, cek, iv, it->pt, it->size);
 		if (it->flip_ct)
 			flip_part(jwe, 3);
+		if (it->no_tag)
+			*(strrchr(jwe, '.') + 1) = 0;
 		json_array_append_new(arr, json_pack("{s:s, s:s}", "compact_jwe", jwe, "tag", it->tag));
 		b64 = st_b64(it->pt, it->size);
 		json_object_set_new(expect, it->tag, json_string(b64));

@@ -8,8 +8,10 @@
 #ifdef SSS_VALGRIND
 #include <valgrind/memcheck.h>
 #define sss_declassify(p, len) VALGRIND_MAKE_MEM_DEFINED((p), (len))
+#define sss_classify(p, len) VALGRIND_MAKE_MEM_UNDEFINED((p), (len))
 #else
 #define sss_declassify(p, len) ((void)0)
+#define sss_classify(p, len) ((void)0)
 #endif
 
 #if defined(__GNUC__)
@@ -127,11 +129,12 @@ static void split_random(struct split_rng *g, uint8_t *buf, size_t len)
 
 	if (!g->seed) {
 		randombytes_buf(buf, len);
-		return;
+	} else {
+		memset(buf, 0, len);
+		crypto_stream_chacha20_ietf_xor_ic(buf, buf, len, nonce, g->block, g->seed);
+		g->block += (uint32_t)(len / 64);
 	}
-	memset(buf, 0, len);
-	crypto_stream_chacha20_ietf_xor_ic(buf, buf, len, nonce, g->block, g->seed);
-	g->block += (uint32_t)(len / 64);
+	sss_classify(buf, len);
 }
 
 static void split_zero(uint8_t *const shares[], unsigned n, size_t secret_len)
@@ -340,8 +343,17 @@ combine_avx512(uint8_t *secret, size_t secret_len, const uint8_t *const shares[]
 }
 #endif
 
+#ifdef SSS_TEST_IMPL
+/* Test builds that #include this file may force one kernel. */
+static combine_fn *sss_test_impl;
+#endif
+
 static combine_fn *combine_pick(void)
 {
+#ifdef SSS_TEST_IMPL
+	if (sss_test_impl)
+		return sss_test_impl;
+#endif
 #ifdef SSS_X86_DISPATCH
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))

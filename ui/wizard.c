@@ -1,9 +1,236 @@
-#include "ui/ui.h"
+#include <curses.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Replaced by the command's real implementation. */
+#include "ceremony/io.h"
+#include "ceremony/transcript.h"
+#include "ui/ui.h"
+#include "ui/wiz.h"
+
+#define DEFAULT_TRANSCRIPT "sdceremony-transcript.txt"
+
+static const struct wiz_screen *const screens[WIZ_NSTATES] = {
+	[WIZ_START] = &wiz_start_screen,
+	[WIZ_MENU] = &wiz_menu_screen,
+	[WIZ_KEYGEN] = &wiz_keygen_screen,
+	[WIZ_RECOVERY] = &wiz_recovery_screen,
+	[WIZ_DRILL] = &wiz_drill_screen,
+	[WIZ_INSPECT] = &wiz_inspect_screen,
+	[WIZ_QRSHOW] = &wiz_qrshow_screen,
+};
+
+static bool too_small(const struct wiz *w)
+{
+	return w->rows < WIZ_MIN_ROWS || w->cols < WIZ_MIN_COLS;
+}
+
+static void draw_title(struct wiz *w, const char *title)
+{
+	char clock[40];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(clock, sizeof clock, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tm));
+	attrset(wiz_attr(WC_TITLE) | A_BOLD);
+	mvhline(0, 0, ' ', w->cols);
+	mvprintw(0, 1, "sdceremony %s | %s", SDC_VERSION, title);
+	mvaddstr(0, w->cols - (int)strlen(clock) - 1, clock);
+	attrset(A_NORMAL);
+}
+
+void wiz_redraw(struct wiz *w)
+{
+	const struct wiz_screen *s = screens[w->state];
+
+	getmaxyx(stdscr, w->rows, w->cols);
+	erase();
+	w->cur_y = -1;
+	if (too_small(w)) {
+		curs_set(0);
+		mvprintw(0, 0, "The terminal is %dx%d; the wizard needs at least %dx%d.", w->cols,
+		         w->rows, WIZ_MIN_COLS, WIZ_MIN_ROWS);
+		mvprintw(1, 0, "Enlarge the window (Ctrl-C quits).");
+		refresh();
+		return;
+	}
+	draw_title(w, s->title);
+	s->draw(w);
+	if (w->overlay != NULL)
+		w->overlay(w);
+	if (w->cur_y >= 0 && w->overlay == NULL) {
+		curs_set(1);
+		move(w->cur_y, w->cur_x);
+	} else {
+		curs_set(0);
+	}
+	refresh();
+}
+
+int wiz_getch(struct wiz *w)
+{
+	int ch = getch();
+
+	if (ch == KEY_RESIZE || ch == ERR)
+		wiz_redraw(w);
+	return ch;
+}
+
+static bool transcript_ready(struct wiz *w)
+{
+	int ret;
+
+	if (w->transcript != NULL)
+		return true;
+	if (w->transcript_failed)
+		return false;
+	ret = cer_transcript_open(w->transcript_path, &w->transcript);
+	if (ret != CER_OK) {
+		w->transcript_failed = true;
+		wiz_error_status(w, ret);
+		return false;
+	}
+	return true;
+}
+
+void wiz_log(struct wiz *w, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!transcript_ready(w))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (cer_transcript_add(w->transcript, "%s", line) != CER_OK) {
+		w->transcript_failed = true;
+		wiz_error(w, "[FAIL] transcript", cer_errmsg());
+		cer_transcript_close(w->transcript);
+		w->transcript = NULL;
+	}
+}
+
+void wiz_log_file(struct wiz *w, const char *what, const char *path)
+{
+	char hex[65];
+
+	if (cer_file_sha256_hex(path, hex) == CER_OK)
+		wiz_log(w, "%s: %s sha256 %s", what, path, hex);
+	else
+		wiz_log(w, "%s: %s (cannot hash: %s)", what, path, cer_errmsg());
+}
+
+void wiz_log_report(struct wiz *w, const struct cer_report *r)
+{
+	if (r == NULL || !transcript_ready(w))
+		return;
+	if (cer_transcript_add_report(w->transcript, r) != CER_OK) {
+		w->transcript_failed = true;
+		wiz_error(w, "[FAIL] transcript", cer_errmsg());
+		cer_transcript_close(w->transcript);
+		w->transcript = NULL;
+	}
+}
+
+static int usage(FILE *f, int status)
+{
+	fprintf(f, "Usage: %s wizard [--transcript FILE]\n\n"
+	           "Guided key ceremony, recovery, DR drill, inspect and QR display on a\n"
+	           "terminal (at least %dx%d).  Every step is appended to a plain-text\n"
+	           "transcript, by default ./%s; it never holds a secret.\n\n"
+	           "The wizard needs a terminal on standard input and output.  For scripts use\n"
+	           "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n",
+	        ui_progname, WIZ_MIN_COLS, WIZ_MIN_ROWS, DEFAULT_TRANSCRIPT);
+	return status;
+}
+
+static void run(struct wiz *w)
+{
+	enum wiz_state entered = WIZ_NSTATES;
+
+	while (w->state != WIZ_QUIT) {
+		const struct wiz_screen *s = screens[w->state];
+		enum wiz_state next;
+		int ch;
+
+		if (entered != w->state) {
+			entered = w->state;
+			if (s->init != NULL)
+				s->init(w);
+		}
+		wiz_redraw(w);
+		ch = getch();
+		if (ch == KEY_RESIZE)
+			continue;
+		if (too_small(w)) {
+			if (ch == 3)
+				w->state = WIZ_QUIT;
+			continue;
+		}
+		if (ch == 3) {
+			if (wiz_confirm(w, "Quit", "Quit the wizard now?  Work in progress is lost."))
+				next = WIZ_QUIT;
+			else
+				continue;
+		} else {
+			next = s->key(w, ch);
+		}
+		if (next != w->state && s->leave != NULL)
+			s->leave(w);
+		w->state = next;
+	}
+}
+
 int ui_wizard_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return ui_usage_error("wizard", "not built yet");
+	struct wiz w = { .state = WIZ_START, .transcript_path = DEFAULT_TRANSCRIPT };
+	SCREEN *scr;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return usage(stdout, CER_OK);
+		if (strcmp(argv[i], "--transcript") == 0 && i + 1 < argc)
+			w.transcript_path = argv[++i];
+		else
+			return ui_usage_error("wizard", "unexpected argument '%s'", argv[i]);
+	}
+	if (!ui_interactive()) {
+		fprintf(stderr, "%s wizard: needs a terminal on standard input and output.\n"
+		                "For scripts use the batch commands (keygen, package, inspect, verify,\n"
+		                "restore-blob, qr); see '%s --help'.\n", ui_progname, ui_progname);
+		return CER_EUSAGE;
+	}
+	setlocale(LC_ALL, "");
+	scr = newterm(NULL, stdout, stdin);
+	if (scr == NULL) {
+		fprintf(stderr, "%s wizard: cannot start the terminal (TERM=%s)\n", ui_progname,
+		        getenv("TERM") != NULL ? getenv("TERM") : "");
+		return CER_EUSAGE;
+	}
+	set_term(scr);
+	set_escdelay(50);
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	timeout(WIZ_TICK_MS);
+	wiz_colors_init();
+	run(&w);
+	for (i = 0; i < WIZ_NSTATES; i++)
+		if (screens[i] != NULL && screens[i]->leave != NULL)
+			screens[i]->leave(&w);
+	endwin();
+	delscreen(scr);
+	ret = cer_transcript_close(w.transcript);
+	if (ret != CER_OK)
+		return ui_report(ret);
+	if (w.transcript != NULL || w.transcript_failed)
+		printf("Transcript: %s\n", w.transcript_path);
+	return CER_OK;
 }

@@ -1,0 +1,82 @@
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ceremony/io.h"
+#include "ceremony/qr.h"
+#include "ui/qrview.h"
+#include "ui/wiz.h"
+
+static struct wiz_field path;
+static struct wiz_form form;
+
+void wiz_show_qr(struct wiz *w, const char *file)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char hex[65] = "";
+	int ret = cer_file_read(file, CER_QR_MAX_FILE, &data, &len);
+
+	if (ret == CER_OK)
+		ret = cer_file_sha256_hex(file, hex);
+	if (ret == CER_OK) {
+		wiz_log(w, "qr display: %s sha256 %s (%zu bytes)", file, hex, len);
+		ret = ui_qr_view_data(data, len, file);
+	}
+	free(data);
+	keypad(stdscr, TRUE);
+	timeout(WIZ_TICK_MS);
+	clearok(stdscr, TRUE);
+	if (ret != CER_OK)
+		wiz_error_status(w, ret);
+	wiz_redraw(w);
+}
+
+static void qrshow_init(struct wiz *w)
+{
+	(void)w;
+	form = (struct wiz_form){ 0 };
+	if (wiz_field_init(&path, "File to show", WF_PATH) != CER_OK)
+		return;
+	wiz_form_add(&form, &path);
+}
+
+static void qrshow_draw(struct wiz *w)
+{
+	int y = wiz_top(w);
+
+	wiz_help(w, "Enter: show   Tab: complete path   Esc: menu");
+	y = wiz_wrap(w, y, 2, WC_NORMAL,
+	             "Show a public file (a certificate, the download package, a restore blob) "
+	             "as a sequence of QR codes for a phone or webcam on the other side of the "
+	             "air gap; join the scanned parts there with 'sdceremony qr join'. "
+	             "Never show a private key.") + 1;
+	wiz_form_draw(w, &form, y);
+}
+
+static enum wiz_state qrshow_key(struct wiz *w, int ch)
+{
+	if (ch == WIZ_KEY_ESC)
+		return WIZ_MENU;
+	if (ch != ERR && wiz_form_key(&form, ch) == WIZ_FORM_SUBMIT) {
+		if (wiz_field_value(&path)[0] == '\0')
+			wiz_error(w, "[FAIL] missing", "Type the path of the file to show.");
+		else
+			wiz_show_qr(w, wiz_field_value(&path));
+	}
+	return WIZ_QRSHOW;
+}
+
+static void qrshow_leave(struct wiz *w)
+{
+	(void)w;
+	wiz_field_free(&path);
+}
+
+const struct wiz_screen wiz_qrshow_screen = {
+	.title = "show a file as QR codes",
+	.init = qrshow_init,
+	.draw = qrshow_draw,
+	.key = qrshow_key,
+	.leave = qrshow_leave,
+};

@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 
 	st_prog = "blobopen";
 	st_kdf_selftest();
+	st_aead_selftest();
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], **dst = NULL;
 

@@ -538,6 +538,7 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		st_die("libsodium failed to start");
 	st_kdf_selftest();
+	st_aead_selftest();
 	parse_args(argc, argv);
 	for (unsigned i = 0; i < opt.n; i++) {
 		X509 *x = st_load_cert(opt.certs[i]);

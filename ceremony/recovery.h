@@ -60,7 +60,9 @@ void cer_recovery_free(struct cer_recovery *r);
  *   WRONG_PASSWORD, NO_MATCH, DUPLICATE, AUTH_FAILED -> CER_EAUTH
  *   NOT_A_KEY, NO_CERT, MALFORMED -> CER_EINPUT (CER_EIO if unreadable)
  * Every call except NEEDS_PASSWORD is recorded in the session (for the
- * verify report and cer_recovery_key); a failed key can be presented again.
+ * verify report and cer_recovery_key); a failed key can be presented again,
+ * and once it gives a good share its earlier failures are marked superseded
+ * (left out of the verify report).
  */
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
                          const char *certs_dir, enum cer_share_outcome *outcome) CER_WUR;
@@ -78,6 +80,7 @@ struct cer_recovery_key {
 	enum cer_share_outcome outcome;
 	const char *message;      /* "" for a good share, else the failure line */
 	bool disagrees;           /* set by verify: authentic share that does not combine */
+	bool superseded;          /* a failed attempt; the same key later gave a good share */
 };
 size_t cer_recovery_key_count(const struct cer_recovery *r);
 void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out);

@@ -61,4 +61,11 @@ const char *cer_report_summary(const struct cer_report *r);
 
 void cer_report_free(struct cer_report *r);
 
+/*
+ * For ceremony/ only: wraps a report JSON object of the kinds above (the
+ * reference is taken over, also on failure) and renders its text lines.
+ */
+struct json_t;
+int cer_report_build(struct json_t *obj, int status, struct cer_report **out) CER_WUR;
+
 #endif

@@ -1,9 +1,92 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ceremony/report.h"
 #include "ui/ui.h"
 
-/* Replaced by the command's real implementation. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s inspect --sd-file SD [--certs DIR] [--json]\n"
+	        "\n"
+	        "Describes a security-domain file without any key: its form, version, key\n"
+	        "algorithm, required shares, each share's certificate thumbprint (x5t_256) and\n"
+	        "JWE algorithms, the items' tags, encryption and sizes, and the KDF.  Every\n"
+	        "malformed part (bad base64url, malformed JWE, unknown alg/enc, missing fields)\n"
+	        "is listed; inspect does not stop at the first.\n"
+	        "\n"
+	        "  --sd-file SD   the security-domain file (JSON, {\"value\": ...}, or base64)\n"
+	        "  --certs DIR    name the certificate file in DIR that each share belongs to\n"
+	        "  --json         print one JSON object instead of text\n"
+	        "  -h, --help     this help\n"
+	        "\n"
+	        "JSON fields: report (\"inspect\"), sd_file, sha256, size, form (json, value, b64),\n"
+	        "version, key_algorithm, required, shares, kdf (as in the file), file_problems\n"
+	        "[text]; enc_shares: [{index, x5t_256, alg, enc, certificate (with --certs),\n"
+	        "pair and half (version 1), problem}]; data: [{index, tag, size (ciphertext\n"
+	        "bytes), enc, problem}]; problems (count), ok.  Absent values are null.\n"
+	        "\n"
+	        "Exit status: 0 well formed, 1 internal error, 2 usage error, 3 the file is\n"
+	        "malformed (the report lists every problem found), 5 cannot read the file.\n",
+	        ui_progname);
+}
+
+enum { OPT_SD = 256, OPT_CERTS, OPT_JSON };
+
+static const struct option longopts[] = {
+	{ "sd-file", required_argument, NULL, OPT_SD },
+	{ "certs", required_argument, NULL, OPT_CERTS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int ui_inspect_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return ui_usage_error("inspect", "not built yet");
+	const char *sd_path = NULL, *certs = NULL;
+	struct cer_report *rep = NULL;
+	bool json = false;
+	size_t i;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SD: sd_path = optarg; break;
+		case OPT_CERTS: certs = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'h':
+			usage(stdout);
+			return CER_OK;
+		default:
+			return ui_usage_error("inspect", "unknown or incomplete option '%s'",
+			                      argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ui_usage_error("inspect", "unexpected argument '%s'", argv[optind]);
+	if (sd_path == NULL)
+		return ui_usage_error("inspect", "--sd-file is required");
+	ret = cer_inspect(sd_path, certs, &rep);
+	if (rep == NULL)
+		return ui_report(ret);
+	if (json) {
+		char *text = cer_report_json(rep);
+
+		if (text == NULL) {
+			cer_report_free(rep);
+			return ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+		}
+		printf("%s\n", text);
+		free(text);
+	} else {
+		for (i = 0; i < cer_report_line_count(rep); i++)
+			printf("%s\n", cer_report_line(rep, i));
+	}
+	cer_report_free(rep);
+	if (ret != CER_OK)
+		ui_report(ret);
+	return ret;
 }

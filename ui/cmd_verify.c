@@ -1,9 +1,229 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ceremony/recovery.h"
+#include "ceremony/report.h"
+#include "ceremony/sd.h"
+#include "ceremony/transcript.h"
+#include "ui/cmd_recovery_keys.h"
 #include "ui/ui.h"
 
-/* Replaced by the command's real implementation. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s verify --sd-file SD --sd-wrapping-keys KEY...\n"
+	        "           [--passwords P... | --password-files F...] [--certs DIR] [--json]\n"
+	        "           [--transcript FILE]\n"
+	        "\n"
+	        "The DR drill: proves that these keys and passwords recover the security domain,\n"
+	        "without writing anything that could restore it.  Each key's share is found,\n"
+	        "decrypted and authenticated.  With at least the required number of good shares\n"
+	        "the master key is rebuilt and every item authenticated and decrypted (then\n"
+	        "wiped); with more shares than required, every subset of the required size must\n"
+	        "rebuild the same key, and shares that disagree are named.  With fewer, each\n"
+	        "key is still checked (a custodian can check their own key alone) and the report\n"
+	        "says how many more are needed.\n"
+	        "\n"
+	        "  --sd-file SD               the security-domain file\n"
+	        "  --sd-wrapping-keys KEY...  private keys, as for restore-blob\n"
+	        "  --passwords P...           one password per key, in order.  Anything on a\n"
+	        "                             command line is visible to other processes: prefer\n"
+	        "                             --password-files or the prompt\n"
+	        "  --password-files F...      files whose first line is the matching key's password\n"
+	        "  --certs DIR                where to look for certificates not beside their key\n"
+	        "  --json                     print the report as one JSON object\n"
+	        "  --transcript FILE          append a record of the drill to FILE (time, the SD\n"
+	        "                             file's SHA-256, keys and certificate thumbprints,\n"
+	        "                             result; never a secret)\n"
+	        "  -h, --help                 this help\n"
+	        "\n"
+	        "JSON fields: report (\"verify\"), sd_file, sha256, version, key_algorithm,\n"
+	        "required, kdf (as in the security-domain file); keys: [{key, certificate,\n"
+	        "x5t_256, status (good, needs_password, wrong_password, not_a_key, no_certificate,\n"
+	        "no_share, duplicate, auth_failed, malformed), disagrees, message}]; good (good\n"
+	        "shares), needed (more shares needed, 0 when reached), subsets_checked; data:\n"
+	        "[{tag, size (plaintext bytes), status (authenticated, failed, not_checked)}];\n"
+	        "result (verified, quorum_not_reached, failed), exit_status, message.\n"
+	        "\n"
+	        "Exit status: 0 full recovery verified, 1 internal error, 2 usage error (or a key\n"
+	        "needs a password and there is no terminal), 3 bad input file, 4 a key or share\n"
+	        "failed (wrong password, no share, same key twice, failed authentication,\n"
+	        "disagreeing shares, tampered item), 5 I/O error, 6 every key given is good but\n"
+	        "fewer than required.\n",
+	        ui_progname);
+}
+
+enum { OPT_SD = 256, OPT_KEYS, OPT_PASS, OPT_PASSF, OPT_CERTS, OPT_JSON, OPT_TRANSCRIPT };
+
+static const struct option longopts[] = {
+	{ "sd-file", required_argument, NULL, OPT_SD },
+	{ "sd-wrapping-keys", required_argument, NULL, OPT_KEYS },
+	{ "passwords", required_argument, NULL, OPT_PASS },
+	{ "password-files", required_argument, NULL, OPT_PASSF },
+	{ "certs", required_argument, NULL, OPT_CERTS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_report(const struct cer_report *rep, bool json)
+{
+	size_t i;
+
+	if (json) {
+		char *text = cer_report_json(rep);
+
+		if (text != NULL)
+			printf("%s\n", text);
+		free(text);
+		return;
+	}
+	for (i = 0; i < cer_report_line_count(rep); i++)
+		printf("%s\n", cer_report_line(rep, i));
+}
+
+static void log_failure(struct cer_transcript *t, const char *sd_path, int status)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	if (t != NULL && cer_transcript_add(t, "verify %s: failed (exit %d): %s", sd_path, status,
+	                                    msg) != CER_OK)
+		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
+	cer_fail(status, "%s", msg);
+}
+
 int ui_verify_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return ui_usage_error("verify", "not built yet");
+	struct ui_recovery_keys keys = { 0 };
+	const char *sd_path = NULL, *tpath = NULL;
+	struct cer_sd *sd = NULL;
+	struct cer_recovery *r = NULL;
+	struct cer_report *rep = NULL;
+	struct cer_transcript *t = NULL;
+	bool json = false;
+	char msg[1024];
+	size_t i;
+	int c, n, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SD: sd_path = optarg; break;
+		case OPT_CERTS: keys.certs_dir = optarg; break;
+		case OPT_JSON: json = true; break;
+		case OPT_TRANSCRIPT: tpath = optarg; break;
+		case OPT_KEYS:
+			n = ui_collect_values(optarg, argc, argv, &optind, &keys.keys, keys.nkeys);
+			if (n < 0)
+				goto oom;
+			keys.nkeys = n;
+			break;
+		case OPT_PASS:
+			n = ui_collect_values(optarg, argc, argv, &optind, &keys.passwords,
+			                      keys.npasswords);
+			if (n < 0)
+				goto oom;
+			keys.npasswords = n;
+			break;
+		case OPT_PASSF:
+			n = ui_collect_values(optarg, argc, argv, &optind, &keys.password_files,
+			                      keys.npassword_files);
+			if (n < 0)
+				goto oom;
+			keys.npassword_files = n;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = CER_OK;
+			goto out;
+		default:
+			ret = ui_usage_error("verify", "unknown or incomplete option '%s'",
+			                     argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = ui_usage_error("verify", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (sd_path == NULL) {
+		ret = ui_usage_error("verify", "--sd-file is required");
+		goto out;
+	}
+	ret = ui_recovery_keys_check("verify", &keys);
+	if (ret != CER_OK)
+		goto out;
+	if (tpath != NULL) {
+		ret = cer_transcript_open(tpath, &t);
+		if (ret != CER_OK) {
+			ui_report(ret);
+			goto out;
+		}
+	}
+	ret = cer_sd_load(sd_path, &sd);
+	if (ret == CER_OK && t != NULL)
+		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s",
+		                         sd_path, cer_sd_sha256_hex(sd), keys.nkeys,
+		                         keys.nkeys == 1 ? "" : "s");
+	if (ret == CER_OK)
+		ret = cer_recovery_new(sd, &r);
+	if (ret == CER_OK)
+		ret = ui_recovery_keys_add(r, &keys, false, false);
+	if (ret != CER_OK) {
+		log_failure(t, sd_path, ret);
+		ui_report(ret);
+		goto out;
+	}
+	ret = cer_recovery_verify(r, &ui_stderr_progress, &rep);
+	snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	if (rep == NULL) {
+		log_failure(t, sd_path, ret);
+		ui_report(ret);
+		goto out;
+	}
+	print_report(rep, json);
+	if (t != NULL) {
+		for (i = 0; i < cer_recovery_key_count(r); i++) {
+			struct cer_recovery_key k;
+
+			cer_recovery_key(r, i, &k);
+			if (k.superseded)
+				continue;
+			if (cer_transcript_add(t, "verify key %s: certificate %s x5t_256 %s: %s", k.key_path,
+			                       k.cert_path[0] ? k.cert_path : "-",
+			                       k.x5t_256[0] ? k.x5t_256 : "-",
+			                       cer_share_outcome_name(k.outcome)) != CER_OK)
+				break;
+		}
+		if (cer_transcript_add_report(t, rep) != CER_OK ||
+		    cer_transcript_add(t, "verify result: %s (exit %d)",
+		                       ret == CER_OK ? "verified" : ret == CER_EQUORUM
+		                       ? "quorum_not_reached" : "failed", ret) != CER_OK) {
+			fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
+			if (ret == CER_OK)
+				ret = CER_EIO;
+		}
+	}
+	if (ret != CER_OK && ret != CER_EIO)
+		fprintf(stderr, "%s: %s\n", ui_progname, msg);
+	goto out;
+oom:
+	ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+out:
+	if (cer_transcript_close(t) != CER_OK) {
+		ui_report(CER_EIO);
+		if (ret == CER_OK)
+			ret = CER_EIO;
+	}
+	cer_report_free(rep);
+	cer_recovery_free(r);
+	cer_sd_free(sd);
+	free(keys.keys);
+	free(keys.passwords);
+	free(keys.password_files);
+	return ret;
 }

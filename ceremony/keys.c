@@ -1,0 +1,590 @@
+#include "ceremony/keys.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ceremony/codec.h"
+#include "ceremony/crypto.h"
+#include "ceremony/io.h"
+
+#define KEY_FILE_MAX ((size_t)1 << 20)
+
+struct cer_cert {
+	X509 *x509;
+	EVP_PKEY *pub;
+	uint8_t thumb[CER_THUMB_LEN];
+	char thumb_b64[CER_THUMB_B64_LEN];
+	char subject[256];
+	char *source;
+};
+
+struct cer_privkey {
+	EVP_PKEY *pkey;
+	uint8_t *cert_der; /* from PKCS#12, public */
+	size_t cert_der_len;
+};
+
+void cer_cert_free(struct cer_cert *cert)
+{
+	if (cert == NULL)
+		return;
+	X509_free(cert->x509);
+	EVP_PKEY_free(cert->pub);
+	free(cert->source);
+	free(cert);
+}
+
+static int cert_finish(X509 *x509, const char *what, struct cer_cert **out)
+{
+	struct cer_cert *c = calloc(1, sizeof *c);
+	uint8_t *der = NULL;
+	char *b64;
+	int len, ret;
+
+	if (c == NULL) {
+		X509_free(x509);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	c->x509 = x509;
+	c->pub = X509_get_pubkey(x509);
+	c->source = strdup(what != NULL ? what : "");
+	len = i2d_X509(x509, &der);
+	if (c->pub == NULL || len <= 0 || c->source == NULL) {
+		ret = cer_fail(CER_EINPUT, "%s: certificate has no usable public key", what);
+		goto out;
+	}
+	ret = cer_sha256(der, (size_t)len, c->thumb);
+	if (ret != CER_OK)
+		goto out;
+	b64 = cer_b64url_encode(c->thumb, CER_THUMB_LEN);
+	if (b64 == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	snprintf(c->thumb_b64, sizeof c->thumb_b64, "%s", b64);
+	free(b64);
+	X509_NAME_oneline(X509_get_subject_name(x509), c->subject, sizeof c->subject);
+	*out = c;
+	c = NULL;
+	ret = CER_OK;
+out:
+	OPENSSL_free(der);
+	cer_cert_free(c);
+	return ret;
+}
+
+int cer_cert_from_der(const uint8_t *der, size_t len, const char *what, struct cer_cert **out)
+{
+	const unsigned char *p = der;
+	X509 *x509;
+
+	*out = NULL;
+	x509 = d2i_X509(NULL, &p, (long)len);
+	ERR_clear_error();
+	if (x509 == NULL)
+		return cer_fail(CER_EINPUT, "%s: not an X.509 certificate", what);
+	return cert_finish(x509, what, out);
+}
+
+/* The base64 body of the first PEM block labelled `label`, decoded. */
+static uint8_t *pem_block(const char *text, const char *label, size_t *der_len)
+{
+	char begin[64], end[64];
+	const char *b, *e;
+
+	snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
+	snprintf(end, sizeof end, "-----END %s-----", label);
+	b = strstr(text, begin);
+	if (b == NULL)
+		return NULL;
+	b += strlen(begin);
+	e = strstr(b, end);
+	if (e == NULL)
+		return NULL;
+	return cer_b64_decode(b, (size_t)(e - b), der_len);
+}
+
+static int cert_from_text(const uint8_t *buf, size_t len, const char *what,
+                          struct cer_cert **out)
+{
+	uint8_t *der;
+	size_t der_len;
+	int ret;
+
+	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
+		der = pem_block((const char *)buf, "CERTIFICATE", &der_len);
+		if (der == NULL)
+			return cer_fail(CER_EINPUT, "%s: no PEM certificate block in the file", what);
+		ret = cer_cert_from_der(der, der_len, what, out);
+		free(der);
+		return ret;
+	}
+	return cer_cert_from_der(buf, len, what, out);
+}
+
+int cer_cert_load(const char *path, struct cer_cert **out)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
+
+	*out = NULL;
+	ret = cer_file_read(path, KEY_FILE_MAX, &buf, &len);
+	if (ret != CER_OK)
+		return ret;
+	ret = cert_from_text(buf, len, path, out);
+	free(buf);
+	return ret;
+}
+
+const uint8_t *cer_cert_thumb(const struct cer_cert *cert)
+{
+	return cert->thumb;
+}
+
+const char *cer_cert_thumb_b64(const struct cer_cert *cert)
+{
+	return cert->thumb_b64;
+}
+
+const char *cer_cert_subject(const struct cer_cert *cert)
+{
+	return cert->subject;
+}
+
+unsigned cer_cert_rsa_bits(const struct cer_cert *cert)
+{
+	if (EVP_PKEY_get_base_id(cert->pub) != EVP_PKEY_RSA)
+		return 0;
+	return (unsigned)EVP_PKEY_get_bits(cert->pub);
+}
+
+struct evp_pkey_st *cer_cert_pubkey(const struct cer_cert *cert)
+{
+	return cert->pub;
+}
+
+const char *cer_cert_source(const struct cer_cert *cert)
+{
+	return cert->source;
+}
+
+static int cert_from_jwk(json_t *jwk, const char *path, struct cer_cert **out)
+{
+	json_t *x5c = json_object_get(jwk, "x5c");
+	json_t *first = json_array_get(x5c, 0);
+	uint8_t *der;
+	size_t der_len;
+	int ret;
+
+	if (!json_is_array(x5c) || !json_is_string(first))
+		return cer_fail(CER_EINPUT, "%s: JWK has no certificate (\"x5c\" missing or empty)",
+		                path);
+	der = cer_b64_decode(json_string_value(first), json_string_length(first), &der_len);
+	if (der == NULL)
+		return cer_fail(CER_EINPUT, "%s: JWK \"x5c\"[0] is not base64", path);
+	ret = cer_cert_from_der(der, der_len, path, out);
+	free(der);
+	return ret;
+}
+
+static int exchange_from_json(const uint8_t *buf, size_t len, const char *path,
+                              struct cer_cert **out)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb((const char *)buf, len, 0, &jerr);
+	json_t *tk, *inner = NULL;
+	int ret;
+
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		return cer_fail(CER_EINPUT, "%s: not valid JSON (line %d: %s)", path, jerr.line,
+		                jerr.text);
+	}
+	tk = json_object_get(root, "transfer_key");
+	if (tk == NULL) {
+		ret = cert_from_jwk(root, path, out);
+	} else if (json_is_object(tk)) {
+		ret = cert_from_jwk(tk, path, out);
+	} else if (json_is_string(tk)) {
+		const char *s = json_string_value(tk);
+
+		if (strstr(s, "-----BEGIN") != NULL) {
+			ret = cert_from_text((const uint8_t *)s, json_string_length(tk), path, out);
+		} else {
+			inner = json_loads(s, 0, &jerr);
+			ret = json_is_object(inner)
+			      ? cert_from_jwk(inner, path, out)
+			      : cer_fail(CER_EINPUT, "%s: \"transfer_key\" is neither a JWK nor PEM",
+			                 path);
+		}
+	} else {
+		ret = cer_fail(CER_EINPUT, "%s: \"transfer_key\" is not a string", path);
+	}
+	json_decref(inner);
+	json_decref(root);
+	return ret;
+}
+
+int cer_exchange_key_load(const char *path, struct cer_cert **out)
+{
+	uint8_t *buf = NULL;
+	size_t len, i;
+	struct cer_cert *c = NULL;
+	unsigned bits;
+	int ret;
+
+	*out = NULL;
+	ret = cer_file_read(path, KEY_FILE_MAX, &buf, &len);
+	if (ret != CER_OK)
+		return ret;
+	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+	                        buf[i] == '\n'); i++)
+		;
+	if (i < len && buf[i] == '{')
+		ret = exchange_from_json(buf, len, path, &c);
+	else
+		ret = cert_from_text(buf, len, path, &c);
+	free(buf);
+	if (ret != CER_OK)
+		return cer_fail_context(ret, "exchange key");
+	if (EVP_PKEY_get_base_id(c->pub) != EVP_PKEY_RSA) {
+		ret = cer_fail(CER_EINPUT, "exchange key %s: not an RSA key", path);
+		goto out;
+	}
+	bits = cer_cert_rsa_bits(c);
+	if (bits < CER_MIN_RSA_BITS) {
+		ret = cer_fail(CER_EINPUT, "exchange key %s: RSA key of %u bits is too weak "
+		               "(at least %d required)", path, bits, CER_MIN_RSA_BITS);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	ret = CER_OK;
+out:
+	cer_cert_free(c);
+	return ret;
+}
+
+void cer_privkey_free(struct cer_privkey *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key->cert_der);
+	free(key);
+}
+
+struct evp_pkey_st *cer_privkey_pkey(const struct cer_privkey *key)
+{
+	return key->pkey;
+}
+
+struct pass_cb {
+	const char *pass;
+	bool asked;
+};
+
+static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	struct pass_cb *cb = u;
+	size_t n;
+
+	(void)rwflag;
+	cb->asked = true;
+	if (cb->pass == NULL)
+		return -1;
+	n = strlen(cb->pass);
+	if (n > (size_t)size)
+		return -1;
+	memcpy(buf, cb->pass, n);
+	return (int)n;
+}
+
+static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const char *pass,
+                        EVP_PKEY **pkey, enum cer_key_load *why)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	struct pass_cb cb = { pass, false };
+
+	if (bio == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	*pkey = PEM_read_bio_PrivateKey(bio, NULL, pem_pass_cb, &cb);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (*pkey != NULL)
+		return CER_OK;
+	if (cb.asked && pass == NULL) {
+		*why = CER_KEY_NEEDS_PASSWORD;
+		return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password", path);
+	}
+	if (cb.asked) {
+		*why = CER_KEY_BAD_PASSWORD;
+		return cer_fail(CER_EAUTH, "key %s: wrong password", path);
+	}
+	*why = CER_KEY_NOT_A_KEY;
+	return cer_fail(CER_EINPUT, "key %s: not a PEM private key", path);
+}
+
+static int load_p12(PKCS12 *p12, const char *path, const char *pass, struct cer_privkey *k,
+                    enum cer_key_load *why)
+{
+	X509 *cert = NULL;
+	const char *use = pass;
+	int ret;
+
+	if (PKCS12_mac_present(p12)) {
+		if (pass == NULL) {
+			if (PKCS12_verify_mac(p12, "", 0) == 1)
+				use = "";
+			else if (PKCS12_verify_mac(p12, NULL, 0) == 1)
+				use = NULL;
+			else {
+				*why = CER_KEY_NEEDS_PASSWORD;
+				return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password",
+				                path);
+			}
+		} else if (PKCS12_verify_mac(p12, pass, -1) != 1) {
+			*why = CER_KEY_BAD_PASSWORD;
+			return cer_fail(CER_EAUTH, "key %s: wrong password", path);
+		}
+	}
+	if (PKCS12_parse(p12, use, &k->pkey, &cert, NULL) != 1 || k->pkey == NULL) {
+		ERR_clear_error();
+		*why = CER_KEY_BAD_PASSWORD;
+		ret = cer_fail(CER_EAUTH, "key %s: cannot open the PKCS#12 file with this password",
+		               path);
+		goto out;
+	}
+	if (cert != NULL) {
+		int len = i2d_X509(cert, &k->cert_der);
+
+		if (len <= 0) {
+			ret = cer_fail(CER_EINPUT, "key %s: bad certificate inside", path);
+			goto out;
+		}
+		k->cert_der_len = (size_t)len;
+	}
+	ret = CER_OK;
+out:
+	X509_free(cert);
+	return ret;
+}
+
+int cer_privkey_load(const char *path, const char *password, struct cer_privkey **out,
+                     enum cer_key_load *why)
+{
+	struct cer_privkey *k = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	PKCS12 *p12 = NULL;
+	const unsigned char *p;
+	int ret, bits;
+
+	*out = NULL;
+	*why = CER_KEY_NOT_A_KEY;
+	ret = cer_file_read_secret(path, KEY_FILE_MAX, &buf, &len);
+	if (ret != CER_OK) {
+		*why = ret == CER_EIO ? CER_KEY_UNREADABLE : CER_KEY_NOT_A_KEY;
+		return cer_fail_context(ret, "key");
+	}
+	k = calloc(1, sizeof *k);
+	if (k == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
+		ret = load_pem_key(buf, len, path, password, &k->pkey, why);
+	} else {
+		p = buf;
+		p12 = d2i_PKCS12(NULL, &p, (long)len);
+		if (p12 != NULL) {
+			ret = load_p12(p12, path, password, k, why);
+		} else {
+			p = buf;
+			k->pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
+			ret = k->pkey != NULL
+			      ? CER_OK
+			      : cer_fail(CER_EINPUT, "key %s: not a private key (PEM, PKCS#12 or DER)",
+			                 path);
+		}
+		ERR_clear_error();
+	}
+	if (ret != CER_OK)
+		goto out;
+	*why = CER_KEY_UNSUPPORTED;
+	if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_RSA) {
+		ret = cer_fail(CER_EINPUT, "key %s: not an RSA key", path);
+		goto out;
+	}
+	bits = EVP_PKEY_get_bits(k->pkey);
+	if (bits < CER_MIN_RSA_BITS) {
+		ret = cer_fail(CER_EINPUT, "key %s: RSA key of %d bits is too weak", path, bits);
+		goto out;
+	}
+	*why = CER_KEY_LOADED;
+	*out = k;
+	k = NULL;
+	ret = CER_OK;
+out:
+	PKCS12_free(p12);
+	cer_privkey_free(k);
+	cer_secret_free(buf);
+	return ret;
+}
+
+static char *sibling_cer_path(const char *key_path)
+{
+	const char *slash = strrchr(key_path, '/');
+	const char *base = slash != NULL ? slash + 1 : key_path;
+	const char *dot = strrchr(base, '.');
+	size_t stem = dot != NULL && dot != base ? (size_t)(dot - key_path) : strlen(key_path);
+	char *p = malloc(stem + 5);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, key_path, stem);
+	memcpy(p + stem, ".cer", 5);
+	return p;
+}
+
+static bool cert_name_like(const char *name)
+{
+	static const char *const ext[] = { ".cer", ".crt", ".pem", ".der" };
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < sizeof ext / sizeof ext[0]; i++)
+		if (n > 4 && strcmp(name + n - 4, ext[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Calls match(cert, ctx) for each certificate file in dir until it returns
+ * true; the matching certificate is returned in *found.
+ */
+static int scan_certs_dir(const char *dir, bool (*match)(const struct cer_cert *, const void *),
+                          const void *ctx, struct cer_cert **found)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct cer_cert *c;
+	char *path;
+
+	*found = NULL;
+	if (d == NULL)
+		return cer_fail(CER_EIO, "%s: cannot open directory", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || !cert_name_like(de->d_name))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			break;
+		c = NULL;
+		if (cer_cert_load(path, &c) == CER_OK && match(c, ctx)) {
+			*found = c;
+			free(path);
+			break;
+		}
+		cer_cert_free(c);
+		free(path);
+	}
+	closedir(d);
+	cer_clear_error();
+	return CER_OK;
+}
+
+static bool match_pubkey(const struct cer_cert *c, const void *ctx)
+{
+	return EVP_PKEY_eq(c->pub, (const EVP_PKEY *)ctx) == 1;
+}
+
+static bool match_thumb(const struct cer_cert *c, const void *ctx)
+{
+	return memcmp(c->thumb, ctx, CER_THUMB_LEN) == 0;
+}
+
+int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THUMB_LEN],
+                       char **path)
+{
+	struct cer_cert *c = NULL;
+	int ret;
+
+	*path = NULL;
+	ret = scan_certs_dir(certs_dir, match_thumb, thumb, &c);
+	if (ret == CER_OK && c != NULL) {
+		*path = strdup(c->source);
+		if (*path == NULL)
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	cer_cert_free(c);
+	return ret;
+}
+
+int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
+                     const char *certs_dir, struct cer_cert **out)
+{
+	struct cer_cert *c = NULL;
+	char *sib = NULL;
+	bool mismatch = false;
+	int ret;
+
+	*out = NULL;
+	if (key->cert_der != NULL) {
+		ret = cer_cert_from_der(key->cert_der, key->cert_der_len, key_path, &c);
+		if (ret == CER_OK && EVP_PKEY_eq(c->pub, key->pkey) == 1) {
+			*out = c;
+			return CER_OK;
+		}
+		cer_cert_free(c);
+		c = NULL;
+	}
+	sib = sibling_cer_path(key_path);
+	if (sib == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	if (cer_path_exists(sib)) {
+		ret = cer_cert_load(sib, &c);
+		if (ret != CER_OK)
+			goto out;
+		if (EVP_PKEY_eq(c->pub, key->pkey) == 1) {
+			*out = c;
+			c = NULL;
+			goto out;
+		}
+		mismatch = true;
+		cer_cert_free(c);
+		c = NULL;
+	}
+	if (certs_dir != NULL) {
+		ret = scan_certs_dir(certs_dir, match_pubkey, key->pkey, &c);
+		if (ret != CER_OK)
+			goto out;
+		if (c != NULL) {
+			*out = c;
+			c = NULL;
+			goto out;
+		}
+	}
+	if (mismatch)
+		ret = cer_fail(CER_EINPUT, "key %s: certificate %s does not belong to this key%s%s",
+		               key_path, sib, certs_dir ? " and none in " : "",
+		               certs_dir ? certs_dir : "");
+	else
+		ret = cer_fail(CER_EINPUT, "key %s: certificate not found (looked for %s%s%s)",
+		               key_path, sib, certs_dir ? " and in " : "", certs_dir ? certs_dir : "");
+out:
+	if (*out != NULL)
+		ret = CER_OK;
+	free(sib);
+	cer_cert_free(c);
+	return ret;
+}

@@ -1,0 +1,807 @@
+#include "ceremony/recovery.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/codec.h"
+#include "ceremony/crypto.h"
+#include "ceremony/io.h"
+#include "sss/sss.h"
+
+#define SHARE_LEN (2 * CER_MASTER_LEN) /* version 2 share plaintext */
+#define SUBSET_LIMIT 5000u            /* beyond this, check share by share */
+
+struct rkey {
+	char *key_path;
+	char *cert_path;
+	char x5t[CER_THUMB_B64_LEN];
+	enum cer_share_outcome outcome;
+	char *message;
+	bool disagrees;
+	bool superseded; /* a failed attempt of a key later presented with success */
+};
+
+struct cer_recovery {
+	const struct cer_sd *sd;
+	struct rkey *keys;
+	size_t nkeys;
+	uint8_t *plain;    /* secret: one decrypted share per SD share entry, SHARE_LEN each */
+	bool *have;        /* per SD share entry */
+	size_t *owner;     /* per SD share entry: index in keys */
+	size_t *good;      /* SD share indices, in the order they came in (version 2) */
+	unsigned ngood;    /* good keys */
+	uint8_t *master;   /* secret, CER_MASTER_LEN, valid when have_master */
+	bool have_master;
+	unsigned long subsets_checked;
+};
+
+const char *cer_share_outcome_name(enum cer_share_outcome o)
+{
+	switch (o) {
+	case CER_SHARE_GOOD: return "good";
+	case CER_SHARE_NEEDS_PASSWORD: return "needs_password";
+	case CER_SHARE_WRONG_PASSWORD: return "wrong_password";
+	case CER_SHARE_NOT_A_KEY: return "not_a_key";
+	case CER_SHARE_NO_CERT: return "no_certificate";
+	case CER_SHARE_NO_MATCH: return "no_share";
+	case CER_SHARE_DUPLICATE: return "duplicate";
+	case CER_SHARE_AUTH_FAILED: return "auth_failed";
+	case CER_SHARE_MALFORMED: return "malformed";
+	}
+	return "unknown";
+}
+
+int cer_recovery_new(const struct cer_sd *sd, struct cer_recovery **out)
+{
+	struct cer_recovery *r;
+	size_t n = cer_sd_share_count(sd);
+	int ret;
+
+	*out = NULL;
+	ret = cer_sd_check_items(sd);
+	if (ret != CER_OK)
+		return ret;
+	r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	r->sd = sd;
+	r->plain = cer_secret_alloc(n * SHARE_LEN);
+	r->master = cer_secret_alloc(CER_MASTER_LEN);
+	r->have = calloc(n, sizeof *r->have);
+	r->owner = calloc(n, sizeof *r->owner);
+	r->good = calloc(n, sizeof *r->good);
+	if (r->plain == NULL || r->master == NULL || r->have == NULL || r->owner == NULL ||
+	    r->good == NULL) {
+		cer_recovery_free(r);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	*out = r;
+	return CER_OK;
+}
+
+void cer_recovery_free(struct cer_recovery *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nkeys; i++) {
+		free(r->keys[i].key_path);
+		free(r->keys[i].cert_path);
+		free(r->keys[i].message);
+	}
+	free(r->keys);
+	cer_secret_free(r->plain);
+	cer_secret_free(r->master);
+	free(r->have);
+	free(r->owner);
+	free(r->good);
+	free(r);
+}
+
+unsigned cer_recovery_good(const struct cer_recovery *r)
+{
+	return r->ngood;
+}
+
+unsigned cer_recovery_required(const struct cer_recovery *r)
+{
+	return cer_sd_required(r->sd);
+}
+
+static bool v1_pair_complete(const struct cer_recovery *r)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < cer_sd_share_count(r->sd); i += 2)
+		if (r->have[i] && r->have[i + 1])
+			return true;
+	return false;
+}
+
+bool cer_recovery_ready(const struct cer_recovery *r)
+{
+	if (cer_sd_version(r->sd) == 1)
+		return v1_pair_complete(r);
+	return r->ngood >= cer_sd_required(r->sd);
+}
+
+size_t cer_recovery_key_count(const struct cer_recovery *r)
+{
+	return r->nkeys;
+}
+
+void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out)
+{
+	const struct rkey *k = &r->keys[i];
+
+	out->key_path = k->key_path;
+	out->cert_path = k->cert_path != NULL ? k->cert_path : "";
+	out->x5t_256 = k->x5t;
+	out->outcome = k->outcome;
+	out->message = k->message != NULL ? k->message : "";
+	out->disagrees = k->disagrees;
+	out->superseded = k->superseded;
+}
+
+static int record(struct cer_recovery *r, const char *key_path, const struct cer_cert *cert,
+                  enum cer_share_outcome outcome, int status)
+{
+	struct rkey *k, *keys = realloc(r->keys, sizeof *keys * (r->nkeys + 1));
+
+	if (keys == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	r->keys = keys;
+	k = &keys[r->nkeys];
+	memset(k, 0, sizeof *k);
+	k->outcome = outcome;
+	k->key_path = strdup(key_path);
+	k->cert_path = strdup(cert != NULL ? cer_cert_source(cert) : "");
+	k->message = strdup(status == CER_OK ? "" : cer_errmsg());
+	if (k->key_path == NULL || k->cert_path == NULL || k->message == NULL) {
+		free(k->key_path);
+		free(k->cert_path);
+		free(k->message);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	if (cert != NULL)
+		snprintf(k->x5t, sizeof k->x5t, "%s", cer_cert_thumb_b64(cert));
+	if (outcome == CER_SHARE_GOOD) {
+		size_t i;
+
+		for (i = 0; i < r->nkeys; i++)
+			if (strcmp(r->keys[i].key_path, key_path) == 0)
+				r->keys[i].superseded = true;
+	}
+	r->nkeys++;
+	return status;
+}
+
+static enum cer_share_outcome outcome_of_load(enum cer_key_load why)
+{
+	switch (why) {
+	case CER_KEY_NEEDS_PASSWORD: return CER_SHARE_NEEDS_PASSWORD;
+	case CER_KEY_BAD_PASSWORD: return CER_SHARE_WRONG_PASSWORD;
+	default: return CER_SHARE_NOT_A_KEY;
+	}
+}
+
+/* Decrypts share entry idx with key into r->plain; outcome on failure. */
+static int open_share(struct cer_recovery *r, size_t idx, const struct cer_privkey *key,
+                      const char *key_path, enum cer_share_outcome *outcome)
+{
+	const struct cer_sd_share *sh = cer_sd_share(r->sd, idx);
+	size_t want = cer_sd_version(r->sd) == 2 ? SHARE_LEN : CER_MASTER_LEN;
+	uint8_t *cek = NULL, *pt = NULL;
+	size_t pt_len = 0;
+	char what[200];
+	int ret;
+
+	snprintf(what, sizeof what, "key %.150s: share #%zu", key_path, idx + 1);
+	if (sh->problem != NULL || sh->jwe == NULL) {
+		*outcome = CER_SHARE_MALFORMED;
+		return cer_fail(CER_EINPUT, "%s in %s is malformed: %s", what, cer_sd_name(r->sd),
+		                sh->problem != NULL ? sh->problem : "unknown");
+	}
+	cek = cer_secret_alloc(CER_CEK_LEN);
+	if (cek == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	ret = cer_jwe_unwrap_cek(sh->jwe, cer_privkey_pkey(key), what, cek);
+	if (ret == CER_OK)
+		ret = cer_jwe_decrypt(sh->jwe, cek, what, &pt, &pt_len);
+	if (ret != CER_OK) {
+		*outcome = ret == CER_EAUTH ? CER_SHARE_AUTH_FAILED : CER_SHARE_MALFORMED;
+		goto out;
+	}
+	if (pt_len != want) {
+		*outcome = CER_SHARE_MALFORMED;
+		ret = cer_fail(CER_EINPUT, "%s: decrypted share is %zu bytes, expected %zu", what,
+		               pt_len, want);
+		goto out;
+	}
+	memcpy(r->plain + idx * SHARE_LEN, pt, pt_len);
+	ret = CER_OK;
+out:
+	cer_secret_free(pt);
+	cer_secret_free(cek);
+	return ret;
+}
+
+static int add_loaded(struct cer_recovery *r, const struct cer_privkey *key,
+                      const char *key_path, const struct cer_cert *cert,
+                      enum cer_share_outcome *outcome)
+{
+	const struct cer_sd *sd = r->sd;
+	long idx = cer_sd_find_share(sd, cer_cert_thumb(cert), 0);
+	size_t opened = 0, dup_of = 0;
+	bool dup = false;
+	int ret = CER_OK;
+
+	if (idx < 0) {
+		*outcome = CER_SHARE_NO_MATCH;
+		return cer_fail(CER_EAUTH, "key %s: no share in %s for its certificate %s "
+		                "(x5t_256 %s)", key_path, cer_sd_name(sd), cer_cert_source(cert),
+		                cer_cert_thumb_b64(cert));
+	}
+	/* Version 1 files hold one certificate in several pairs: open them all. */
+	for (; idx >= 0; idx = cer_sd_find_share(sd, cer_cert_thumb(cert), (size_t)idx + 1)) {
+		if (r->have[idx]) {
+			dup = true;
+			dup_of = r->owner[idx];
+			continue;
+		}
+		ret = open_share(r, (size_t)idx, key, key_path, outcome);
+		if (ret != CER_OK)
+			break;
+		r->have[idx] = true;
+		r->owner[idx] = r->nkeys;
+		opened++;
+		if (cer_sd_version(sd) == 2) {
+			r->good[r->ngood] = (size_t)idx;
+			break;
+		}
+	}
+	if (ret != CER_OK) {
+		for (idx = 0; (size_t)idx < cer_sd_share_count(sd); idx++) {
+			if (r->have[idx] && r->owner[idx] == r->nkeys) {
+				r->have[idx] = false;
+				sodium_memzero(r->plain + (size_t)idx * SHARE_LEN, SHARE_LEN);
+			}
+		}
+		return ret;
+	}
+	if (opened == 0 && dup) {
+		*outcome = CER_SHARE_DUPLICATE;
+		return cer_fail(CER_EAUTH, "key %s: its share is already in (same certificate as "
+		                "key %s)", key_path, r->keys[dup_of].key_path);
+	}
+	r->ngood++;
+	r->have_master = false;
+	*outcome = CER_SHARE_GOOD;
+	return CER_OK;
+}
+
+int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
+                         const char *certs_dir, enum cer_share_outcome *outcome)
+{
+	struct cer_privkey *key = NULL;
+	struct cer_cert *cert = NULL;
+	enum cer_key_load why;
+	int ret;
+
+	*outcome = CER_SHARE_NOT_A_KEY;
+	ret = cer_privkey_load(key_path, password, &key, &why);
+	if (ret != CER_OK) {
+		*outcome = outcome_of_load(why);
+		if (why == CER_KEY_NEEDS_PASSWORD)
+			return ret;
+		return record(r, key_path, NULL, *outcome, ret);
+	}
+	ret = cer_privkey_cert(key, key_path, certs_dir, &cert);
+	if (ret != CER_OK) {
+		*outcome = CER_SHARE_NO_CERT;
+		goto out;
+	}
+	ret = add_loaded(r, key, key_path, cert, outcome);
+out:
+	cer_privkey_free(key);
+	ret = record(r, key_path, cert, *outcome, ret);
+	cer_cert_free(cert);
+	return ret;
+}
+
+/* --- rebuilding and checking the master key --- */
+
+static const char *item_tag(const struct cer_recovery *r, size_t i)
+{
+	return cer_sd_item(r->sd, i)->tag;
+}
+
+/* True when some item authenticates under master (tag check only). */
+static int master_authenticates(const struct cer_recovery *r, const uint8_t *master,
+                                bool *ok)
+{
+	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN);
+	size_t i;
+	int ret = CER_OK;
+
+	*ok = false;
+	if (cek == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	for (i = 0; i < cer_sd_item_count(r->sd) && !*ok; i++) {
+		ret = cer_item_cek(master, item_tag(r, i), cek);
+		if (ret != CER_OK)
+			break;
+		*ok = cer_jwe_check_tag(cer_sd_item(r->sd, i)->jwe, cek, "item") == CER_OK;
+	}
+	cer_secret_free(cek);
+	cer_clear_error();
+	return ret;
+}
+
+struct search {
+	size_t members[SSS_MAX_SHARES]; /* SD share indices of the subset (version 2) */
+	bool in_good[SSS_MAX_SHARES];   /* per position in r->good: in some good subset */
+	bool any_value;                 /* some subset combined without error */
+	bool values_differ;             /* two subsets gave different values */
+	uint8_t *first;                 /* secret: first value seen */
+	uint8_t *cand;                  /* secret: scratch */
+};
+
+/*
+ * Tries one subset (positions pos[0..k) in r->good, or one version 1 pair):
+ * rebuilds a candidate and, if no master is known yet, tests it against the
+ * items.  Marks the members when the subset yields the master.
+ */
+static int try_subset(struct cer_recovery *r, struct search *s, const unsigned *pos, unsigned k)
+{
+	const uint8_t *sh[SSS_MAX_SHARES];
+	unsigned i;
+	bool ok = false;
+	int ret;
+
+	r->subsets_checked++;
+	if (cer_sd_version(r->sd) == 2) {
+		for (i = 0; i < k; i++)
+			sh[i] = r->plain + r->good[pos[i]] * SHARE_LEN;
+		if (sss_combine(s->cand, CER_MASTER_LEN, sh, k) != 0)
+			return CER_OK;
+	} else {
+		for (i = 0; i < CER_MASTER_LEN; i++)
+			s->cand[i] = r->plain[pos[0] * SHARE_LEN + i] ^ r->plain[pos[1] * SHARE_LEN + i];
+	}
+	if (!s->any_value) {
+		memcpy(s->first, s->cand, CER_MASTER_LEN);
+		s->any_value = true;
+	} else if (sodium_memcmp(s->first, s->cand, CER_MASTER_LEN) != 0) {
+		s->values_differ = true;
+	}
+	if (r->have_master) {
+		ok = sodium_memcmp(r->master, s->cand, CER_MASTER_LEN) == 0;
+	} else {
+		ret = master_authenticates(r, s->cand, &ok);
+		if (ret != CER_OK)
+			return ret;
+		if (ok) {
+			memcpy(r->master, s->cand, CER_MASTER_LEN);
+			r->have_master = true;
+		}
+	}
+	if (ok && cer_sd_version(r->sd) == 2)
+		for (i = 0; i < k; i++)
+			s->in_good[pos[i]] = true;
+	return CER_OK;
+}
+
+static unsigned long binomial_capped(unsigned n, unsigned k, unsigned long cap)
+{
+	unsigned long c = 1;
+	unsigned i;
+
+	if (k > n)
+		return 0;
+	for (i = 1; i <= k; i++) {
+		c = c * (n - k + i) / i;
+		if (c > cap)
+			return cap + 1;
+	}
+	return c;
+}
+
+/*
+ * Finds the master key.  all: check every subset (verify) rather than stop at
+ * the first that works (restore).  Marks disagreeing keys when all is set.
+ */
+static int find_master(struct cer_recovery *r, bool all, const struct cer_progress *p)
+{
+	struct search s;
+	unsigned pos[SSS_MAX_SHARES];
+	unsigned k = cer_sd_required(r->sd), n = r->ngood, i;
+	unsigned long total, done = 0;
+	int ret = CER_OK;
+
+	memset(&s, 0, sizeof s);
+	r->have_master = false;
+	r->subsets_checked = 0;
+	s.first = cer_secret_alloc(CER_MASTER_LEN);
+	s.cand = cer_secret_alloc(CER_MASTER_LEN);
+	if (s.first == NULL || s.cand == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (cer_sd_version(r->sd) == 1) {
+		for (i = 0; i + 1 < cer_sd_share_count(r->sd); i += 2) {
+			if (!r->have[i] || !r->have[i + 1])
+				continue;
+			pos[0] = i;
+			pos[1] = i + 1;
+			ret = try_subset(r, &s, pos, 2);
+			if (ret != CER_OK || (r->have_master && !all))
+				break;
+		}
+		goto verdict;
+	}
+	total = binomial_capped(n, k, SUBSET_LIMIT);
+	if (total <= SUBSET_LIMIT) {
+		for (i = 0; i < k; i++)
+			pos[i] = i;
+		for (;;) {
+			ret = try_subset(r, &s, pos, k);
+			cer_progress_step(p, "Checking share subsets", (unsigned)++done,
+			                  (unsigned)total);
+			if (ret != CER_OK || (r->have_master && !all))
+				break;
+			for (i = k; i-- > 0 && pos[i] == n - k + i;)
+				;
+			if (i == (unsigned)-1)
+				break;
+			pos[i]++;
+			for (i++; i < k; i++)
+				pos[i] = pos[i - 1] + 1;
+		}
+	} else {
+		/* Too many subsets: find one good subset, then test each other share in it. */
+		for (i = 0; i + k <= n && !r->have_master && ret == CER_OK; i++) {
+			unsigned j;
+
+			for (j = 0; j < k; j++)
+				pos[j] = i + j;
+			ret = try_subset(r, &s, pos, k);
+		}
+		if (r->have_master && all && ret == CER_OK) {
+			unsigned base = i - 1, j;
+
+			for (j = 0; j < n && ret == CER_OK; j++) {
+				if (j >= base && j < base + k)
+					continue;
+				for (i = 0; i < k; i++)
+					pos[i] = base + i;
+				pos[k - 1] = j;
+				ret = try_subset(r, &s, pos, k);
+			}
+		}
+	}
+verdict:
+	if (ret != CER_OK)
+		goto out;
+	if (all && r->have_master && cer_sd_version(r->sd) == 2) {
+		for (i = 0; i < n; i++)
+			if (!s.in_good[i])
+				r->keys[r->owner[r->good[i]]].disagrees = true;
+	}
+	if (!r->have_master) {
+		if (!s.any_value)
+			ret = cer_fail(CER_EAUTH, "the shares are inconsistent: they do not combine "
+			               "(every subset of %u gives an invalid value)", k);
+		else if (s.values_differ)
+			ret = cer_fail(CER_EAUTH, "the shares are inconsistent: no %u of them rebuild "
+			               "a master key that authenticates any item", k);
+		else
+			ret = cer_fail(CER_EAUTH, "item '%s': authentication failed with the rebuilt "
+			               "master key (the item is tampered, or the shares are not from "
+			               "this security domain)", item_tag(r, 0));
+	}
+out:
+	cer_secret_free(s.first);
+	cer_secret_free(s.cand);
+	sodium_memzero(&s, sizeof s);
+	return ret;
+}
+
+static int quorum_check(const struct cer_recovery *r)
+{
+	unsigned k = cer_sd_required(r->sd);
+
+	if (cer_recovery_ready(r))
+		return CER_OK;
+	if (cer_sd_version(r->sd) == 1)
+		return cer_fail(CER_EQUORUM, "%u good share%s, but no complete pair (version 1 "
+		                "needs both keys of one pair)", r->ngood, r->ngood == 1 ? "" : "s");
+	return cer_fail(CER_EQUORUM, "%u good share%s of %u required: %u more needed", r->ngood,
+	                r->ngood == 1 ? "" : "s", k, k - r->ngood);
+}
+
+/* Decrypts every item with r->master; plaintexts kept only when plain != NULL. */
+static int open_items(struct cer_recovery *r, uint8_t **plain, size_t *plain_len,
+                      size_t *failed_at, const struct cer_progress *p)
+{
+	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN), *pt = NULL;
+	size_t i, n = cer_sd_item_count(r->sd), len = 0;
+	char what[200];
+	int ret = CER_OK;
+
+	*failed_at = n;
+	if (cek == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	for (i = 0; i < n; i++) {
+		snprintf(what, sizeof what, "%.100s: item '%.80s'", cer_sd_name(r->sd), item_tag(r, i));
+		ret = cer_item_cek(r->master, item_tag(r, i), cek);
+		if (ret == CER_OK)
+			ret = cer_jwe_decrypt(cer_sd_item(r->sd, i)->jwe, cek, what, &pt, &len);
+		if (ret != CER_OK) {
+			*failed_at = i;
+			break;
+		}
+		if (plain != NULL) {
+			plain[i] = pt;
+		} else {
+			cer_secret_free(pt);
+		}
+		plain_len[i] = len;
+		pt = NULL;
+		cer_progress_step(p, "Authenticating items", (unsigned)i + 1, (unsigned)n);
+	}
+	cer_secret_free(cek);
+	return ret;
+}
+
+static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, size_t failed_at,
+                           bool items_checked, const char *result, int status,
+                           const char *message)
+{
+	const struct cer_sd *sd = r->sd;
+	json_t *j = json_object(), *keys = json_array(), *data = json_array();
+	unsigned k = cer_sd_required(sd);
+	size_t i;
+
+	if (j == NULL || keys == NULL || data == NULL) {
+		json_decref(j);
+		json_decref(keys);
+		json_decref(data);
+		return NULL;
+	}
+	json_object_set_new(j, "report", json_string("verify"));
+	json_object_set_new(j, "sd_file", json_string(cer_sd_name(sd)));
+	json_object_set_new(j, "sha256", json_string(cer_sd_sha256_hex(sd)));
+	json_object_set_new(j, "version", json_integer(cer_sd_version(sd)));
+	json_object_set_new(j, "key_algorithm", json_string(cer_sd_key_algorithm(sd)));
+	json_object_set_new(j, "required", json_integer(k));
+	json_object_set_new(j, "kdf", json_string(cer_sd_kdf(sd)));
+	for (i = 0; i < r->nkeys; i++) {
+		const struct rkey *rk = &r->keys[i];
+		json_t *e;
+
+		if (rk->superseded)
+			continue;
+		e = json_object();
+
+		json_object_set_new(e, "key", json_string(rk->key_path));
+		json_object_set_new(e, "certificate", json_string(rk->cert_path));
+		json_object_set_new(e, "x5t_256", json_string(rk->x5t));
+		json_object_set_new(e, "status", json_string(cer_share_outcome_name(rk->outcome)));
+		json_object_set_new(e, "disagrees", json_boolean(rk->disagrees));
+		json_object_set_new(e, "message", json_string(rk->message));
+		json_array_append_new(keys, e);
+	}
+	json_object_set_new(j, "keys", keys);
+	json_object_set_new(j, "good", json_integer(r->ngood));
+	json_object_set_new(j, "needed", json_integer(cer_recovery_ready(r) ? 0
+	                                              : cer_sd_version(sd) == 1 ? 1
+	                                              : (json_int_t)k - r->ngood));
+	json_object_set_new(j, "subsets_checked", json_integer((json_int_t)r->subsets_checked));
+	for (i = 0; i < cer_sd_item_count(sd); i++) {
+		json_t *e = json_object();
+		const char *st = !items_checked ? "not_checked"
+		                 : i < failed_at ? "authenticated"
+		                 : i == failed_at ? "failed" : "not_checked";
+
+		json_object_set_new(e, "tag", json_string(item_tag(r, i)));
+		json_object_set_new(e, "size", json_integer(items_checked && i < failed_at
+		                                            ? (json_int_t)sizes[i] : 0));
+		json_object_set_new(e, "status", json_string(st));
+		json_array_append_new(data, e);
+	}
+	json_object_set_new(j, "data", data);
+	json_object_set_new(j, "result", json_string(result));
+	json_object_set_new(j, "exit_status", json_integer(status));
+	json_object_set_new(j, "message", json_string(message));
+	return j;
+}
+
+int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progress,
+                        struct cer_report **report)
+{
+	size_t n = cer_sd_item_count(r->sd), failed_at = n, i;
+	size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+	bool items_checked = false, any_bad = false;
+	const char *result;
+	char msg[1024] = "";
+	json_t *j;
+	int ret, rb;
+
+	*report = NULL;
+	if (sizes == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	for (i = 0; i < r->nkeys; i++) {
+		r->keys[i].disagrees = false;
+		if (r->keys[i].outcome != CER_SHARE_GOOD && !r->keys[i].superseded && !any_bad) {
+			any_bad = true;
+			snprintf(msg, sizeof msg, "%s", r->keys[i].message);
+		}
+	}
+	r->subsets_checked = 0;
+	ret = quorum_check(r);
+	if (ret == CER_OK) {
+		ret = find_master(r, true, progress);
+		if (ret == CER_OK) {
+			items_checked = true;
+			ret = open_items(r, NULL, sizes, &failed_at, progress);
+		}
+		for (i = 0; i < r->nkeys && ret == CER_OK; i++) {
+			if (r->keys[i].disagrees)
+				ret = cer_fail(CER_EAUTH, "key %s: its share is authentic but disagrees "
+				               "with the other shares", r->keys[i].key_path);
+		}
+		if (ret != CER_OK)
+			snprintf(msg, sizeof msg, "%s", cer_errmsg());
+		sodium_memzero(r->master, CER_MASTER_LEN);
+		r->have_master = false;
+	} else if (!any_bad) {
+		snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	}
+	if (ret == CER_OK && any_bad)
+		ret = CER_EAUTH;
+	if (ret == CER_EQUORUM && any_bad)
+		ret = CER_EAUTH;
+	result = ret == CER_OK ? "verified" : ret == CER_EQUORUM ? "quorum_not_reached" : "failed";
+	if (ret == CER_OK)
+		snprintf(msg, sizeof msg, "full recovery verified");
+	else if (ret == CER_EAUTH && any_bad && items_checked && failed_at == n &&
+	         cer_recovery_ready(r))
+		snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+		         " (the other keys recover the domain)");
+	j = verify_json(r, sizes, failed_at, items_checked, result, ret, msg);
+	free(sizes);
+	if (j == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	rb = cer_report_build(j, ret, report);
+	if (rb != CER_OK)
+		return rb;
+	if (ret != CER_OK)
+		cer_fail(ret, "%s", msg);
+	return ret;
+}
+
+/* --- the restore blob --- */
+
+static int item_header(const char *tag, char **out)
+{
+	json_t *h = json_pack("{s:s, s:s, s:s}", "alg", "dir", "enc", "A256CBC-HS512", "kid", tag);
+
+	*out = h != NULL ? json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(h);
+	return *out != NULL ? CER_OK : cer_fail(CER_EINTERNAL, "out of memory");
+}
+
+static int build_blob(struct cer_recovery *r, const struct cer_cert *exchange,
+                      uint8_t *const *plain, const size_t *plain_len, char **text,
+                      const struct cer_progress *p)
+{
+	size_t i, n = cer_sd_item_count(r->sd), ek_len = 0;
+	uint8_t *mprime = cer_secret_alloc(CER_MASTER_LEN), *cek = cer_secret_alloc(CER_CEK_LEN);
+	uint8_t *ek = NULL;
+	char *hdr = NULL, *compact = NULL;
+	json_t *root = NULL, *data = json_array();
+	int ret;
+
+	*text = NULL;
+	if (mprime == NULL || cek == NULL || data == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	randombytes_buf(mprime, CER_MASTER_LEN);
+	for (i = 0; i < n; i++) {
+		const char *tag = item_tag(r, i);
+
+		ret = cer_item_cek(mprime, tag, cek);
+		if (ret == CER_OK)
+			ret = item_header(tag, &hdr);
+		if (ret == CER_OK)
+			ret = cer_jwe_encrypt(hdr, cek, NULL, 0, plain[i], plain_len[i], &compact);
+		free(hdr);
+		hdr = NULL;
+		if (ret != CER_OK)
+			goto out;
+		if (json_array_append_new(data, json_pack("{s:s, s:s}", "compact_jwe", compact,
+		                                          "tag", tag)) != 0) {
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		free(compact);
+		compact = NULL;
+		cer_progress_step(p, "Re-encrypting items", (unsigned)i + 1, (unsigned)n);
+	}
+	randombytes_buf(cek, CER_CEK_LEN);
+	ret = cer_rsa_oaep256_wrap(cer_cert_pubkey(exchange), cek, CER_CEK_LEN, &ek, &ek_len);
+	if (ret != CER_OK)
+		goto out;
+	ret = cer_jwe_encrypt("{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256CBC-HS512\",\"kid\":\"not used\"}",
+	                      cek, ek, ek_len, mprime, CER_MASTER_LEN, &compact);
+	if (ret != CER_OK)
+		goto out;
+	root = json_pack("{s:{s:o, s:s}, s:{s:s, s:s}}", "EncData", "data", data, "kdf",
+	                 "sp108_kdf", "WrappedKey", "enc_key", compact, "x5t_256",
+	                 cer_cert_thumb_b64(exchange));
+	data = NULL;
+	*text = root != NULL ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	ret = *text != NULL ? CER_OK : cer_fail(CER_EINTERNAL, "out of memory");
+out:
+	json_decref(root);
+	json_decref(data);
+	free(compact);
+	free(hdr);
+	free(ek);
+	cer_secret_free(cek);
+	cer_secret_free(mprime);
+	return ret;
+}
+
+int cer_recovery_restore_blob(struct cer_recovery *r, const struct cer_cert *exchange,
+                              const char *out_path, bool force,
+                              const struct cer_progress *progress, char sha256_hex[static 65])
+{
+	size_t n = cer_sd_item_count(r->sd), i, failed_at;
+	uint8_t **plain = calloc(n ? n : 1, sizeof *plain);
+	size_t *plain_len = calloc(n ? n : 1, sizeof *plain_len);
+	uint8_t md[CER_SHA256_LEN];
+	char *text = NULL;
+	int ret;
+
+	sha256_hex[0] = '\0';
+	if (plain == NULL || plain_len == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (!force && cer_path_exists(out_path)) {
+		ret = cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", out_path);
+		goto out;
+	}
+	ret = quorum_check(r);
+	if (ret == CER_OK)
+		ret = find_master(r, false, progress);
+	if (ret == CER_OK)
+		ret = open_items(r, plain, plain_len, &failed_at, progress);
+	sodium_memzero(r->master, CER_MASTER_LEN);
+	r->have_master = false;
+	if (ret == CER_OK)
+		ret = build_blob(r, exchange, plain, plain_len, &text, progress);
+	if (ret != CER_OK)
+		goto out;
+	ret = cer_file_write_atomic(out_path, text, strlen(text),
+	                            force ? CER_WRITE_REPLACE : 0);
+	if (ret != CER_OK)
+		goto out;
+	ret = cer_sha256(text, strlen(text), md);
+	if (ret == CER_OK)
+		cer_hex_encode(md, sizeof md, sha256_hex);
+out:
+	for (i = 0; plain != NULL && i < n; i++)
+		cer_secret_free(plain[i]);
+	free(plain);
+	free(plain_len);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,379 @@
+#include "ceremony/report.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/keys.h"
+#include "ceremony/sd.h"
+
+struct cer_report {
+	json_t *json;
+	int status;
+	char **lines;
+	size_t nlines;
+	bool oom;
+	char *summary;
+};
+
+static void add_line(struct cer_report *r, const char *fmt, ...) CER_PRINTF(2, 3);
+static void add_line(struct cer_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *line = NULL, **l;
+	int n;
+
+	if (r->oom)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	l = n < 0 ? NULL : realloc(r->lines, sizeof *l * (r->nlines + 1));
+	if (l == NULL) {
+		if (n >= 0)
+			free(line);
+		r->oom = true;
+		return;
+	}
+	r->lines = l;
+	r->lines[r->nlines++] = line;
+}
+
+static const char *str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : "";
+}
+
+static long long num(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static const char *form_name(const char *form)
+{
+	if (strcmp(form, "value") == 0)
+		return "{\"value\": ...} wrapper";
+	if (strcmp(form, "b64") == 0)
+		return "base64 of the JSON";
+	return "JSON";
+}
+
+static void render_inspect(struct cer_report *r)
+{
+	json_t *j = r->json, *arr, *e;
+	size_t i;
+	long long problems = num(j, "problems");
+
+	add_line(r, "Security domain: %s", str(j, "sd_file"));
+	add_line(r, "  %lld bytes, %s, SHA-256 %s", num(j, "size"), form_name(str(j, "form")),
+	         str(j, "sha256"));
+	add_line(r, "Version: %lld, key algorithm %s", num(j, "version"), str(j, "key_algorithm"));
+	if (num(j, "version") == 1)
+		add_line(r, "Required: both halves of one pair (%lld shares)", num(j, "shares"));
+	else
+		add_line(r, "Required: %lld of %lld shares", num(j, "required"), num(j, "shares"));
+	add_line(r, "KDF: %s", str(j, "kdf")[0] ? str(j, "kdf") : "(none)");
+	json_array_foreach(json_object_get(j, "file_problems"), i, e)
+		add_line(r, "PROBLEM: %s", json_string_value(e));
+	arr = json_object_get(j, "enc_shares");
+	add_line(r, "Shares (%zu):", json_array_size(arr));
+	json_array_foreach(arr, i, e) {
+		char where[48] = "";
+		const char *cert = str(e, "certificate");
+
+		if (json_object_get(e, "half") != NULL)
+			snprintf(where, sizeof where, " pair %lld key%lld", num(e, "pair"),
+			         num(e, "half"));
+		if (json_is_string(json_object_get(e, "problem")))
+			add_line(r, "  #%lld%s x5t_256 %s  PROBLEM: %s", num(e, "index"), where,
+			         str(e, "x5t_256")[0] ? str(e, "x5t_256") : "(none)",
+			         str(e, "problem"));
+		else
+			add_line(r, "  #%lld%s x5t_256 %s  %s/%s%s%s", num(e, "index"), where,
+			         str(e, "x5t_256"), str(e, "alg"), str(e, "enc"),
+			         cert[0] ? "  certificate " : "", cert);
+	}
+	arr = json_object_get(j, "data");
+	add_line(r, "Items (%zu):", json_array_size(arr));
+	json_array_foreach(arr, i, e) {
+		if (json_is_string(json_object_get(e, "problem")))
+			add_line(r, "  #%lld %s  PROBLEM: %s", num(e, "index"),
+			         str(e, "tag")[0] ? str(e, "tag") : "(no tag)", str(e, "problem"));
+		else
+			add_line(r, "  #%lld %s  %s, %lld bytes of ciphertext", num(e, "index"),
+			         str(e, "tag"), str(e, "enc"), num(e, "size"));
+	}
+	if (problems == 0)
+		add_line(r, "Result: OK, no problems found");
+	else
+		add_line(r, "Result: %lld problem%s found", problems, problems == 1 ? "" : "s");
+	if (asprintf(&r->summary, "inspect %s: %s, %lld problem%s", str(j, "sd_file"),
+	             problems == 0 ? "ok" : "malformed", problems, problems == 1 ? "" : "s") < 0)
+		r->summary = NULL;
+}
+
+static const char *key_status_text(const char *status)
+{
+	static const struct { const char *name, *text; } t[] = {
+		{ "good", "[OK] share authenticated" },
+		{ "needs_password", "[FAIL] needs a password" },
+		{ "wrong_password", "[FAIL] wrong password" },
+		{ "not_a_key", "[FAIL] not a usable private key" },
+		{ "no_certificate", "[FAIL] certificate not found" },
+		{ "no_share", "[FAIL] no share for this certificate" },
+		{ "duplicate", "[FAIL] same share as an earlier key" },
+		{ "auth_failed", "[FAIL] share failed authentication" },
+		{ "malformed", "[FAIL] share entry malformed" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (strcmp(status, t[i].name) == 0)
+			return t[i].text;
+	return status;
+}
+
+static void render_verify(struct cer_report *r)
+{
+	json_t *j = r->json, *arr, *e;
+	const char *result = str(j, "result");
+	size_t i;
+
+	add_line(r, "Security domain: %s", str(j, "sd_file"));
+	add_line(r, "  SHA-256 %s, version %lld, %s, %lld shares required", str(j, "sha256"),
+	         num(j, "version"), str(j, "key_algorithm"), num(j, "required"));
+	arr = json_object_get(j, "keys");
+	json_array_foreach(arr, i, e) {
+		bool good = strcmp(str(e, "status"), "good") == 0;
+
+		add_line(r, "Key %zu: %s  %s%s", i + 1, str(e, "key"),
+		         json_is_true(json_object_get(e, "disagrees"))
+		                 ? "[FAIL] authentic share that disagrees with the others"
+		                 : key_status_text(str(e, "status")),
+		         good ? "" : "");
+		if (str(e, "certificate")[0])
+			add_line(r, "  certificate %s, x5t_256 %s", str(e, "certificate"),
+			         str(e, "x5t_256"));
+		if (!good && str(e, "message")[0])
+			add_line(r, "  %s", str(e, "message"));
+	}
+	add_line(r, "Good shares: %lld of %lld required%s", num(j, "good"), num(j, "required"),
+	         num(j, "needed") > 0 ? "" : " (quorum reached)");
+	if (num(j, "needed") > 0)
+		add_line(r, "  %lld more good share%s needed", num(j, "needed"),
+		         num(j, "needed") == 1 ? "" : "s");
+	if (num(j, "subsets_checked") > 0)
+		add_line(r, "Share subsets checked: %lld", num(j, "subsets_checked"));
+	json_array_foreach(json_object_get(j, "data"), i, e) {
+		const char *st = str(e, "status");
+
+		if (strcmp(st, "authenticated") == 0)
+			add_line(r, "Item %s: [OK] authenticated and decrypted (%lld bytes)",
+			         str(e, "tag"), num(e, "size"));
+		else if (strcmp(st, "failed") == 0)
+			add_line(r, "Item %s: [FAIL] authentication failed", str(e, "tag"));
+		else
+			add_line(r, "Item %s: not checked", str(e, "tag"));
+	}
+	if (strcmp(result, "verified") == 0)
+		add_line(r, "Result: VERIFIED - these keys recover the security domain");
+	else if (strcmp(result, "quorum_not_reached") == 0)
+		add_line(r, "Result: every share given is good, but the quorum is not reached");
+	else
+		add_line(r, "Result: FAILED - %s", str(j, "message"));
+	if (asprintf(&r->summary, "verify %s (SHA-256 %s): %s, %lld of %lld good shares",
+	             str(j, "sd_file"), str(j, "sha256"), result, num(j, "good"),
+	             num(j, "required")) < 0)
+		r->summary = NULL;
+}
+
+int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
+{
+	struct cer_report *r;
+	const char *kind = str(obj, "report");
+
+	*out = NULL;
+	r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		json_decref(obj);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	r->json = obj;
+	r->status = status;
+	if (strcmp(kind, "inspect") == 0)
+		render_inspect(r);
+	else
+		render_verify(r);
+	if (r->oom || r->summary == NULL) {
+		cer_report_free(r);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	*out = r;
+	return CER_OK;
+}
+
+int cer_report_status(const struct cer_report *r)
+{
+	return r->status;
+}
+
+size_t cer_report_line_count(const struct cer_report *r)
+{
+	return r->nlines;
+}
+
+const char *cer_report_line(const struct cer_report *r, size_t i)
+{
+	return i < r->nlines ? r->lines[i] : "";
+}
+
+char *cer_report_json(const struct cer_report *r)
+{
+	return json_dumps(r->json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+const char *cer_report_summary(const struct cer_report *r)
+{
+	return r->summary;
+}
+
+void cer_report_free(struct cer_report *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nlines; i++)
+		free(r->lines[i]);
+	free(r->lines);
+	free(r->summary);
+	json_decref(r->json);
+	free(r);
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static int inspect_json(const struct cer_sd *sd, const char *certs_dir, json_t *j,
+                        long long *problems)
+{
+	static const char *const forms[] = { "json", "value", "b64" };
+	json_t *shares = json_array(), *data = json_array(), *fp = json_array();
+	size_t i;
+	char *cert;
+	int ret = CER_OK;
+
+	*problems = 0;
+	if (shares == NULL || data == NULL || fp == NULL) {
+		json_decref(shares);
+		json_decref(data);
+		json_decref(fp);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	json_object_set_new(j, "sd_file", json_string(cer_sd_name(sd)));
+	json_object_set_new(j, "sha256", json_string(cer_sd_sha256_hex(sd)));
+	json_object_set_new(j, "size", json_integer((json_int_t)cer_sd_size(sd)));
+	json_object_set_new(j, "form", json_string(forms[cer_sd_form(sd)]));
+	json_object_set_new(j, "version", json_integer(cer_sd_version(sd)));
+	json_object_set_new(j, "key_algorithm", json_string(cer_sd_key_algorithm(sd)));
+	json_object_set_new(j, "required", json_integer(cer_sd_required(sd)));
+	json_object_set_new(j, "shares", json_integer((json_int_t)cer_sd_share_count(sd)));
+	json_object_set_new(j, "kdf", json_string(cer_sd_kdf(sd)));
+	if (strcmp(cer_sd_key_algorithm(sd), cer_sd_version(sd) == 2 ? "shamir_share"
+	                                                             : "xor_split") != 0)
+		json_array_append_new(fp, json_string("unsupported key_algorithm"));
+	if (strcmp(cer_sd_kdf(sd), "sp108_kdf") != 0)
+		json_array_append_new(fp, json_string("unsupported or missing EncData.kdf "
+		                                      "(expected sp108_kdf)"));
+	*problems += (long long)json_array_size(fp);
+	for (i = 0; i < cer_sd_share_count(sd); i++) {
+		const struct cer_sd_share *sh = cer_sd_share(sd, i);
+		json_t *e = json_object();
+
+		if (e == NULL)
+			break;
+		cert = NULL;
+		if (certs_dir != NULL && sh->thumb_ok) {
+			ret = cer_certs_dir_find(certs_dir, sh->thumb, &cert);
+			if (ret != CER_OK) {
+				json_decref(e);
+				goto out;
+			}
+		}
+		json_object_set_new(e, "index", json_integer((json_int_t)i + 1));
+		json_object_set_new(e, "x5t_256", jstr_or_null(sh->x5t_256));
+		json_object_set_new(e, "alg", jstr_or_null(sh->jwe ? sh->jwe->alg : NULL));
+		json_object_set_new(e, "enc", jstr_or_null(sh->jwe ? sh->jwe->enc : NULL));
+		json_object_set_new(e, "certificate", jstr_or_null(cert));
+		if (cer_sd_version(sd) == 1) {
+			json_object_set_new(e, "pair", json_integer(sh->pair + 1));
+			json_object_set_new(e, "half", json_integer(sh->half));
+		}
+		json_object_set_new(e, "problem", jstr_or_null(sh->problem));
+		*problems += sh->problem != NULL;
+		json_array_append_new(shares, e);
+		free(cert);
+	}
+	for (i = 0; i < cer_sd_item_count(sd); i++) {
+		const struct cer_sd_item *it = cer_sd_item(sd, i);
+		json_t *e = json_object();
+
+		if (e == NULL)
+			break;
+		json_object_set_new(e, "index", json_integer((json_int_t)i + 1));
+		json_object_set_new(e, "tag", jstr_or_null(it->tag));
+		json_object_set_new(e, "size", json_integer(it->jwe ? (json_int_t)it->jwe->ct_len : 0));
+		json_object_set_new(e, "enc", jstr_or_null(it->jwe ? it->jwe->enc : NULL));
+		json_object_set_new(e, "problem", jstr_or_null(it->problem));
+		*problems += it->problem != NULL;
+		json_array_append_new(data, e);
+	}
+out:
+	json_object_set_new(j, "file_problems", fp);
+	json_object_set_new(j, "enc_shares", shares);
+	json_object_set_new(j, "data", data);
+	json_object_set_new(j, "problems", json_integer(*problems));
+	json_object_set_new(j, "ok", json_boolean(*problems == 0));
+	return ret;
+}
+
+int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **report)
+{
+	struct cer_sd *sd = NULL;
+	json_t *j = NULL;
+	long long problems = 0;
+	int ret, status;
+
+	*report = NULL;
+	ret = cer_sd_load(sd_path, &sd);
+	if (ret != CER_OK)
+		return ret;
+	j = json_object();
+	if (j == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	json_object_set_new(j, "report", json_string("inspect"));
+	ret = inspect_json(sd, certs_dir, j, &problems);
+	if (ret != CER_OK)
+		goto out;
+	status = problems == 0 ? CER_OK : CER_EINPUT;
+	ret = cer_report_build(j, status, report);
+	j = NULL;
+	if (ret != CER_OK)
+		goto out;
+	ret = status;
+	if (status != CER_OK)
+		cer_fail(status, "%s: %lld malformed part%s (see the report)", sd_path, problems,
+		         problems == 1 ? "" : "s");
+out:
+	json_decref(j);
+	cer_sd_free(sd);
+	return ret;
+}

@@ -1,0 +1,118 @@
+#include "ceremony/transcript.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ceremony/report.h"
+
+struct cer_transcript {
+	int fd;
+	char *path;
+	bool failed;
+};
+
+int cer_transcript_open(const char *path, struct cer_transcript **out)
+{
+	struct cer_transcript *t;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return cer_fail(CER_EIO, "transcript %s: cannot open: %s", path, strerror(errno));
+	t = calloc(1, sizeof *t);
+	if (t == NULL || (t->path = strdup(path)) == NULL) {
+		free(t);
+		close(fd);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	t->fd = fd;
+	*out = t;
+	return CER_OK;
+}
+
+static int write_record(struct cer_transcript *t, const char *text)
+{
+	char stamp[32];
+	char *line = NULL, *c;
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t len, done = 0;
+	int n;
+
+	if (gmtime_r(&now, &tm) == NULL || strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ",
+	                                            &tm) == 0)
+		return cer_fail(CER_EINTERNAL, "cannot format the time");
+	n = asprintf(&line, "%s %s\n", stamp, text);
+	if (n < 0)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	len = (size_t)n;
+	for (c = line + strlen(stamp) + 1; c < line + len - 1; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	while (done < len) {
+		ssize_t w = write(t->fd, line + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			free(line);
+			t->failed = true;
+			return cer_fail(CER_EIO, "transcript %s: write failed: %s", t->path,
+			                strerror(errno));
+		}
+		done += (size_t)w;
+	}
+	free(line);
+	if (fdatasync(t->fd) != 0) {
+		t->failed = true;
+		return cer_fail(CER_EIO, "transcript %s: cannot flush: %s", t->path, strerror(errno));
+	}
+	return CER_OK;
+}
+
+int cer_transcript_add(struct cer_transcript *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	int n, ret;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	ret = write_record(t, text);
+	free(text);
+	return ret;
+}
+
+int cer_transcript_add_report(struct cer_transcript *t, const struct cer_report *r)
+{
+	size_t i;
+	int ret = cer_transcript_add(t, "%s", cer_report_summary(r));
+
+	for (i = 0; ret == CER_OK && i < cer_report_line_count(r); i++)
+		ret = cer_transcript_add(t, "  %s", cer_report_line(r, i));
+	return ret;
+}
+
+int cer_transcript_close(struct cer_transcript *t)
+{
+	int ret = CER_OK;
+
+	if (t == NULL)
+		return CER_OK;
+	if (close(t->fd) != 0 || t->failed)
+		ret = cer_fail(CER_EIO, "transcript %s: write failed", t->path);
+	free(t->path);
+	free(t);
+	return ret;
+}

@@ -1,0 +1,89 @@
+#include "ui/cmd_recovery_keys.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ceremony/io.h"
+#include "ui/ui.h"
+
+int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
+{
+	if (k->nkeys == 0)
+		return ui_usage_error(cmd, "--sd-wrapping-keys is required");
+	if (k->npasswords > 0 && k->npassword_files > 0)
+		return ui_usage_error(cmd, "give --passwords or --password-files, not both");
+	if (k->npasswords > k->nkeys)
+		return ui_usage_error(cmd, "%d passwords for %d keys", k->npasswords, k->nkeys);
+	if (k->npassword_files > k->nkeys)
+		return ui_usage_error(cmd, "%d password files for %d keys", k->npassword_files,
+		                      k->nkeys);
+	return CER_OK;
+}
+
+static int password_for(struct ui_recovery_keys *k, int i, char **pass)
+{
+	*pass = NULL;
+	if (i < k->npasswords) {
+		char *arg = (char *)k->passwords[i];
+
+		*pass = cer_secret_strdup(arg);
+		/* Shorten the window in which /proc/PID/cmdline shows it. */
+		sodium_memzero(arg, strlen(arg));
+		return *pass != NULL ? CER_OK : CER_EINTERNAL;
+	}
+	if (i < k->npassword_files)
+		return cer_passphrase_file_read(k->password_files[i], pass);
+	return CER_OK;
+}
+
+int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
+                         bool stop_on_failure, bool stop_when_ready)
+{
+	enum cer_share_outcome outcome;
+	char prompt[512];
+	int i, ret = CER_OK;
+
+	for (i = 0; i < k->nkeys; i++) {
+		const char *path = k->keys[i];
+		char *pass = NULL;
+
+		if (stop_when_ready && cer_recovery_ready(r))
+			break;
+		ret = password_for(k, i, &pass);
+		if (ret != CER_OK) {
+			cer_secret_free(pass);
+			return ret;
+		}
+		ret = cer_recovery_add_key(r, path, pass, k->certs_dir, &outcome);
+		if (outcome == CER_SHARE_NEEDS_PASSWORD) {
+			if (!isatty(STDIN_FILENO)) {
+				cer_secret_free(pass);
+				return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password: "
+				                "give --passwords or --password-files (no terminal to "
+				                "ask on)", path);
+			}
+			snprintf(prompt, sizeof prompt, "Password for key %s: ", path);
+			pass = ui_read_passphrase(prompt);
+			if (pass == NULL) {
+				char why[256];
+
+				snprintf(why, sizeof why, "%s", cer_errmsg());
+				return cer_fail(CER_EUSAGE, "key %s: no password given (%s)", path, why);
+			}
+			ret = cer_recovery_add_key(r, path, pass, k->certs_dir, &outcome);
+			if (outcome == CER_SHARE_NEEDS_PASSWORD)
+				outcome = CER_SHARE_WRONG_PASSWORD;
+		}
+		cer_secret_free(pass);
+		if (ret == CER_OK)
+			continue;
+		if (ret == CER_EINTERNAL)
+			return ret;
+		if (stop_on_failure)
+			return ret;
+		ret = CER_OK;
+	}
+	return ret;
+}

@@ -472,17 +472,29 @@ void wiz_text_clear(struct wiz_text *t)
 
 int wiz_text_draw(struct wiz *w, const struct wiz_text *t, int y, int bottom)
 {
+	const char *start[WRAP_MAX];
+	int len[WRAP_MAX];
 	size_t i;
 
 	for (i = t->top; i < t->n && y <= bottom; i++) {
 		const char *l = t->lines[i];
+		int indent = (int)strspn(l, " "), n, j;
 		enum wiz_color c = WC_NORMAL;
 
 		if (strstr(l, "[FAIL]") != NULL || strncmp(l, "WARNING", 7) == 0)
 			c = WC_FAIL;
 		else if (strstr(l, "[OK]") != NULL)
 			c = WC_OK;
-		wiz_print(w, y++, 2, c, "%s", l);
+		if (indent > 20)
+			indent = 20;
+		n = split_lines(l + indent, w->cols - 4 - indent - 2, start, len, WRAP_MAX);
+		if (n == 0)
+			y++;
+		for (j = 0; j < n && y <= bottom; j++, y++) {
+			attrset(wiz_attr(c));
+			mvaddnstr(y, 2 + indent + (j > 0 ? 2 : 0), start[j], len[j]);
+			attrset(A_NORMAL);
+		}
 	}
 	if (t->top > 0 || i < t->n)
 		wiz_print(w, bottom + 1 <= wiz_bottom(w) ? bottom + 1 : bottom, w->cols - 24, WC_DIM,

@@ -171,8 +171,9 @@ static void draw_custodian(struct wiz *w, int y)
 		wiz_help(w, "Enter: next/unlock   Tab: complete   Up/Down: field   Esc: abandon");
 	y = wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u)", cer_sd_name(sd),
 	              cer_sd_version(sd));
-	y = wiz_print(w, y, 2, good >= need ? WC_OK : WC_NORMAL, "%s %u of %u shares",
-	              good >= need ? "[OK]" : "Shares:", good, need) + 1;
+	y = wiz_print(w, y, 2, good >= need ? WC_OK : WC_NORMAL, "%s %u of %u shares%s",
+	              good >= need ? "[OK]" : "Progress:", good, need,
+	              good >= need ? ": quorum reached" : "") + 1;
 	y = wiz_wrap(w, y, 2, WC_NORMAL,
 	             "Next custodian: choose your key file and type your passphrase (nothing "
 	             "is shown; leave it empty for an unencrypted key).") + 1;
@@ -367,6 +368,7 @@ static void submit_key(struct wiz *w)
 {
 	const char *key = wiz_field_value(&f_key), *pass = wiz_field_value(&f_pass);
 	enum cer_share_outcome outcome = CER_SHARE_GOOD;
+	char title[64], *p;
 	int ret;
 
 	if (key[0] == '\0') {
@@ -395,11 +397,14 @@ static void submit_key(struct wiz *w)
 		cust_form.focus = 1;
 		return;
 	}
-	wiz_log(w, "%s: key %s: [FAIL] %s: %s", flow(), key, cer_share_outcome_name(outcome),
-	        cer_errmsg());
+	wiz_log(w, "%s: [FAIL] %s: %s", flow(), cer_share_outcome_name(outcome), cer_errmsg());
 	set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
 	cust_form.focus = outcome == CER_SHARE_WRONG_PASSWORD ? 1 : 0;
-	wiz_error_status(w, ret);
+	snprintf(title, sizeof title, "[FAIL] %s", cer_share_outcome_name(outcome));
+	for (p = title; *p != '\0'; p++)
+		if (*p == '_')
+			*p = ' ';
+	wiz_error(w, title, cer_errmsg());
 }
 
 static void finish_drill(struct wiz *w)

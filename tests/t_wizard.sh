@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# The wizard end to end through a real terminal (tmux): a key ceremony of 3
+# keys with quorum 2, a recovery with two of those keys to a restore blob
+# that blobopen unwraps with the exchange private key, and drills (a wrong
+# passphrase told to that custodian; one custodian alone; a full drill).
+. tests/lib.sh
+
+SOCK="$TMP/tmux.sock"
+PANE=wiz
+WORK="$TMP/work"
+EXCH="$VEC/sd/exchange"
+PASS_A="alice passphrase 1"
+PASS_B="bob's passphrase 22"
+PASS_C="carol: a third one"
+WAIT=${SDC_WIZ_WAIT:-30}
+sanitized && WAIT=120
+
+trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+
+expect_exit "wizard refuses without a terminal" 2 "$SDC" wizard </dev/null
+expect_err "the refusal points to the batch commands" "batch commands.*restore-blob"
+
+if ! command -v tmux >/dev/null; then
+	not_ok "tmux is installed (Debian package tmux; needed by this test)"
+	done_testing
+	exit 1
+fi
+for t in sdforge blobopen; do
+	if [ ! -x "$TOOLS/$t" ]; then
+		not_ok "test tool $TOOLS/$t is built"
+		done_testing
+		exit 1
+	fi
+done
+
+mkdir -p "$WORK/usb"
+tm() { tmux -S "$SOCK" "$@"; }
+pane() { tm capture-pane -p -t "$PANE"; }
+keys() { tm send-keys -t "$PANE" "$@"; }
+text() { tm send-keys -t "$PANE" -l -- "$1"; }
+
+# wait_for REGEX: polls the pane until REGEX shows (or WAIT seconds pass).
+wait_for() {
+	local i
+	for ((i = 0; i < WAIT * 10; i++)); do
+		pane >"$TMP/pane" 2>/dev/null
+		grep -qE -- "$1" "$TMP/pane" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# screen NAME REGEX: passes when REGEX shows; otherwise fails, shows the
+# pane and stops the test (the later steps depend on this one).
+screen() {
+	if wait_for "$2"; then ok "$1"; return; fi
+	not_ok "$1 (waited ${WAIT}s for /$2/)"
+	sed 's/^/# | /' "$TMP/pane"
+	done_testing
+	exit 1
+}
+
+# field TEXT: replaces the focused field's text, then Enter.
+field() { keys C-u; text "$1"; keys Enter; }
+
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$WORK" \
+	"env LANG=C.UTF-8 TERM=screen '$SDC' wizard; echo \"wizard exited \$?\"; sleep 600"
+
+screen "start screen shows the air-gap check" "Air-gap check"
+screen "start screen shows the binary's SHA-256" "^ +[0-9a-f]{64}"
+keys Enter
+wait_for "Go on anyway|What are we doing" || true
+if grep -q "Go on anyway" "$TMP/pane"; then
+	ok "not air-gapped: the warning asks for confirmation"
+	keys y
+fi
+screen "menu" "What are we doing"
+
+# ---- key ceremony ----
+keys 1
+screen "key ceremony form" "Number of custodians"
+keys Enter Enter Left Enter Enter
+field "$WORK/ceremony"
+field "alice, bob, carol"
+screen "custodian 1 asked for a passphrase" "Custodian 1 of 3: alice"
+text "$PASS_A"; keys Enter
+text "$PASS_A"; keys Enter
+if pane | grep -qF "$PASS_A"; then not_ok "passphrase never shown"; else ok "passphrase never shown"; fi
+keys Enter
+screen "custodian 2" "Custodian 2 of 3: bob"
+text "$PASS_B"; keys Enter
+text "${PASS_B}x"; keys Enter Enter
+screen "mismatched passphrases are refused" "passphrases differ"
+keys Enter
+text "$PASS_A"; keys Enter
+text "$PASS_A"; keys Enter Enter
+screen "a passphrase equal to another custodian's is refused" "same as another custodian"
+keys Enter
+text "$PASS_B"; keys Enter
+text "$PASS_B"; keys Enter Enter
+screen "custodian 3" "Custodian 3 of 3: carol"
+text "$PASS_C"; keys Enter
+text "$PASS_C"; keys Enter
+text "$WORK/us"; keys Tab
+screen "Tab completes the key path" "Write the key to +$WORK/usb/ *$"
+text "carol.key"; keys Enter
+screen "summary before generating" "Ready to generate 3 RSA-2048 keys, quorum 2"
+keys Enter
+screen "confirmation before generating" "Generate the keys and write"
+keys y
+screen "keys generated" "\[OK\] 3 keys generated, quorum 2"
+for i in 0 1 2; do
+	hex=$(openssl x509 -in "$WORK/ceremony/cert_$i.cer" -outform DER | sha256sum | cut -c1-64)
+	check "summary shows certificate $i's SHA-256 thumbprint" grep -q "SHA-256 *$hex" "$TMP/pane"
+done
+check "the download package exists" test -s "$WORK/ceremony/download-request.json"
+screen "the summary shows the az command" "az keyvault security-domain download"
+check "alice's key opens with her passphrase" \
+	openssl pkey -in "$WORK/ceremony/cert_0.key" -passin "pass:$PASS_A" -noout
+check "carol's key was written where she chose" \
+	openssl pkey -in "$WORK/usb/carol.key" -passin "pass:$PASS_C" -noout
+check "carol's key is mode 0600" test "$(stat -c %a "$WORK/usb/carol.key")" = 600
+keys Enter
+screen "back at the menu" "What are we doing"
+
+"$TOOLS/sdforge" --certs "$WORK"/ceremony/cert_{0,1,2}.cer --required 2 \
+	--out "$WORK/sd.json" --items-out "$TMP/items.json" >"$TMP/.out" 2>&1 ||
+	{ not_ok "sdforge made a security domain for the new certificates"; cat "$TMP/.out"; }
+
+# ---- recovery ----
+keys 2
+screen "recovery form" "Exchange key"
+field "sd.json"
+field "$EXCH/exchange.cer"
+keys Enter
+screen "recovery asks for the first custodian" "Progress: 0 of 2 shares"
+field "ceremony/cert_0.key"
+field "$PASS_A"
+screen "first share accepted" "Progress: 1 of 2 shares"
+field "usb/carol.key"
+field "$PASS_C"
+screen "quorum reached" "2 of 2 shares: the quorum is reached"
+keys Enter
+screen "confirmation before writing the blob" "Write the restore blob to restore-blob.json\?"
+keys y
+screen "restore blob written" "\[OK\] restore blob written: restore-blob.json"
+hex=$(sha256sum "$WORK/restore-blob.json" | cut -c1-64)
+check "the blob's SHA-256 is shown" grep -q "SHA-256 $hex" "$TMP/pane"
+check "blobopen unwraps the blob with the exchange private key" "$TOOLS/blobopen" \
+	--blob "$WORK/restore-blob.json" --exchange-key-private "$EXCH/exchange.key" \
+	--expect "$TMP/items.json"
+keys Escape
+screen "menu after recovery" "What are we doing"
+
+# ---- drill: a wrong passphrase, then a full drill ----
+keys 3
+screen "drill form" "DR drill: custodians prove"
+field "sd.json"
+keys Enter
+screen "drill asks for a custodian" "Progress: 0 of 2 shares"
+field "ceremony/cert_1.key"
+field "wrong passphrase!!"
+screen "a wrong passphrase is told to that custodian" "wrong.password"
+check "the error names the key" grep -q "cert_1.key" "$TMP/pane"
+keys Enter
+field "$PASS_B"
+screen "the right passphrase is accepted" "Progress: 1 of 2 shares"
+field "ceremony/cert_0.key"
+field "$PASS_A"
+screen "drill reaches the quorum" "2 of 2 shares: quorum reached"
+keys C-d
+screen "drill asks before checking" "Run the check"
+keys y
+screen "drill passes" "\[OK\] DR drill passed"
+keys Escape
+screen "menu after the drill" "What are we doing"
+
+# ---- one custodian checks their own key alone ----
+keys 3
+screen "second drill" "DR drill: custodians prove"
+field "sd.json"
+keys Enter
+field "usb/carol.key"
+field "$PASS_C"
+screen "carol's share is good" "Progress: 1 of 2 shares"
+keys C-d
+screen "single-key drill asks before checking" "Run the check"
+keys y
+screen "a single good key: quorum not reached, key good" "every key given is good"
+keys Escape
+
+# ---- inspect, resize, quit ----
+keys 4
+field "sd.json"
+keys Enter
+screen "inspect shows the report" "Required: 2 of 3"
+tm resize-window -t "$PANE" -x 80 -y 24
+screen "redraws at 80x24" "Required: 2 of 3"
+tm resize-window -t "$PANE" -x 60 -y 20
+screen "says when the window is too small" "needs at least 80x24"
+tm resize-window -t "$PANE" -x 100 -y 30
+screen "redraws after growing again" "Required: 2 of 3"
+keys m
+screen "menu after inspect" "What are we doing"
+keys 6
+screen "wizard exits with status 0" "wizard exited 0"
+
+T="$WORK/sdceremony-transcript.txt"
+check "transcript exists" test -s "$T"
+check "transcript records the binary's SHA-256" grep -qE "binary sha256 [0-9a-f]{64}" "$T"
+check "transcript records the thumbprints" grep -q "$(sed -n 's/.*"x5t#S256": *"\([^"]*\)".*/\1/p' \
+	"$WORK/ceremony/download-request.json" | head -1)" "$T"
+check "transcript records the blob's SHA-256" grep -q "restore blob restore-blob.json sha256 $hex" "$T"
+check "transcript records the wrong passphrase" grep -q "FAIL.*wrong_password" "$T"
+check "transcript records the drill report" grep -q "verify" "$T"
+leak=0
+for p in "$PASS_A" "$PASS_B" "$PASS_C" "wrong passphrase!!"; do
+	grep -qF -- "$p" "$T" && leak=1
+done
+check "no passphrase in the transcript" test "$leak" = 0
+done_testing

@@ -1,5 +1,6 @@
 #include "ceremony/sd.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -346,7 +347,7 @@ static int parse_root(struct cer_sd *sd, json_t *root, const char *name)
 static json_t *load_json(const char *text, size_t len, const char *name, int *ret)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 
 	if (root == NULL) {
 		*ret = cer_fail(CER_EINPUT, "%s: not valid JSON (line %d, column %d: %s)", name,
@@ -391,7 +392,7 @@ int cer_sd_parse(const uint8_t *data, size_t len, const char *name, struct cer_s
 		goto out;
 	}
 	sd->form = CER_SD_FORM_JSON;
-	if (data[i] != '{' && data[i] != '[') {
+	if (isalnum(data[i]) || data[i] == '+' || data[i] == '/') {
 		dec = cer_b64_decode((const char *)data, len, &dlen);
 		if (dec == NULL) {
 			ret = cer_fail(CER_EINPUT, "%s: neither JSON nor base64 of JSON", name);
@@ -410,11 +411,12 @@ int cer_sd_parse(const uint8_t *data, size_t len, const char *name, struct cer_s
 			ret = cer_fail(CER_EINPUT, "%s: \"value\" is not a string", name);
 			goto out;
 		}
-		inner = load_json(json_string_value(value), json_string_length(value), name, &ret);
-		if (inner == NULL) {
-			cer_fail_context(ret, "in \"value\"");
+		char where[512];
+
+		snprintf(where, sizeof where, "%.400s (inside \"value\")", name);
+		inner = load_json(json_string_value(value), json_string_length(value), where, &ret);
+		if (inner == NULL)
 			goto out;
-		}
 		if (sd->form == CER_SD_FORM_JSON)
 			sd->form = CER_SD_FORM_VALUE;
 	}

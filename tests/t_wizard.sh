@@ -18,7 +18,7 @@ sanitized && WAIT=120
 trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 
 expect_exit "wizard refuses without a terminal" 2 "$SDC" wizard </dev/null
-expect_err "the refusal points to the batch commands" "batch commands.*restore-blob"
+expect_err "the refusal points to the batch commands" "use the batch commands"
 
 if ! command -v tmux >/dev/null; then
 	not_ok "tmux is installed (Debian package tmux; needed by this test)"
@@ -127,13 +127,24 @@ screen "back at the menu" "What are we doing"
 	--out "$WORK/sd.json" --items-out "$TMP/items.json" >"$TMP/.out" 2>&1 ||
 	{ not_ok "sdforge made a security domain for the new certificates"; cat "$TMP/.out"; }
 
-# ---- recovery ----
+# ---- recovery, the exchange key brought in as QR part texts ----
+"$SDC" qr split "$EXCH/exchange.cer" --out "$TMP/qrx" >"$TMP/.out" 2>&1 ||
+	{ not_ok "qr split of the exchange key"; cat "$TMP/.out"; }
 keys 2
 screen "recovery form" "Exchange key"
 field "sd.json"
-field "$EXCH/exchange.cer"
+field ""
 keys Enter
+screen "an empty exchange key path asks for QR parts" "Parts: no part yet"
+field "$(cat "$TMP/qrx/02.txt")"
+screen "a part is accepted" "missing 1, 3"
+field "$(sed 's/^SDC1:2/SDC1:3/' "$TMP/qrx/02.txt")"
+screen "a corrupted part is refused" "corrupted"
+keys Enter
+field "QR-Code:$(cat "$TMP/qrx/03.txt")"
+field "$(cat "$TMP/qrx/01.txt")"
 screen "recovery asks for the first custodian" "Progress: 0 of 2 shares"
+check "the joined exchange key is the original" cmp "$EXCH/exchange.cer" "$WORK"/exchange-key-from-qr-*
 field "ceremony/cert_0.key"
 field "$PASS_A"
 screen "first share accepted" "Progress: 1 of 2 shares"
@@ -167,7 +178,7 @@ field "$PASS_B"
 screen "the right passphrase is accepted" "Progress: 1 of 2 shares"
 field "ceremony/cert_0.key"
 field "$PASS_A"
-screen "drill reaches the quorum" "2 of 2 shares: quorum reached"
+screen "drill reaches the quorum" "2 good shares, 2 required: quorum reached"
 keys C-d
 screen "drill asks before checking" "Run the check"
 keys y

@@ -1,6 +1,7 @@
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ceremony/io.h"
 #include "ceremony/qr.h"
@@ -17,6 +18,12 @@ void wiz_show_qr(struct wiz *w, const char *file)
 	char hex[65] = "";
 	int ret = cer_file_read(file, CER_QR_MAX_FILE, &data, &len);
 
+	if (ret == CER_OK && memmem(data, len, "PRIVATE KEY", 11) != NULL) {
+		free(data);
+		wiz_error(w, "[FAIL] refused", "This file holds a private key. Private keys never "
+		          "leave the custodian's media, and are never shown as QR codes.");
+		return;
+	}
 	if (ret == CER_OK)
 		ret = cer_file_sha256_hex(file, hex);
 	if (ret == CER_OK) {

@@ -165,15 +165,17 @@ static void draw_custodian(struct wiz *w, int y)
 	unsigned good = cer_recovery_good(rec), need = cer_recovery_required(rec);
 
 	if (drill)
-		wiz_help(w, "Enter: next/unlock   Tab: complete   Ctrl-D: finish, run the check   "
+		wiz_help(w, "Enter: next/unlock  Tab: complete  Ctrl-D: finish and check  "
 		            "Esc: abandon");
 	else
 		wiz_help(w, "Enter: next/unlock   Tab: complete   Up/Down: field   Esc: abandon");
 	y = wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u)", cer_sd_name(sd),
 	              cer_sd_version(sd));
-	y = wiz_print(w, y, 2, good >= need ? WC_OK : WC_NORMAL, "%s %u of %u shares%s",
-	              good >= need ? "[OK]" : "Progress:", good, need,
-	              good >= need ? ": quorum reached" : "") + 1;
+	if (good >= need)
+		y = wiz_print(w, y, 2, WC_OK, "[OK] %u good shares, %u required: quorum reached", good,
+		              need) + 1;
+	else
+		y = wiz_print(w, y, 2, WC_NORMAL, "Progress: %u of %u shares", good, need) + 1;
 	y = wiz_wrap(w, y, 2, WC_NORMAL,
 	             "Next custodian: choose your key file and type your passphrase (nothing "
 	             "is shown; leave it empty for an unencrypted key).") + 1;
@@ -298,7 +300,7 @@ static void submit_part(struct wiz *w)
 
 	if (text[0] == '\0')
 		return;
-	ret = cer_qr_join_add(join, "part", text, strlen(text));
+	ret = cer_qr_join_add(join, "pasted text", text, strlen(text));
 	wiz_field_wipe(&f_part);
 	if (ret != CER_OK) {
 		set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
@@ -546,7 +548,7 @@ static void recover_leave(struct wiz *w)
 }
 
 const struct wiz_screen wiz_recovery_screen = {
-	.title = "recovery: write a restore blob",
+	.title = "recovery",
 	.init = recovery_init,
 	.draw = recover_draw,
 	.key = recover_key,
@@ -554,7 +556,7 @@ const struct wiz_screen wiz_recovery_screen = {
 };
 
 const struct wiz_screen wiz_drill_screen = {
-	.title = "DR drill: check keys, write nothing",
+	.title = "DR drill (writes nothing)",
 	.init = drill_init,
 	.draw = recover_draw,
 	.key = recover_key,

@@ -1,5 +1,6 @@
 #include <curses.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,25 @@ static const struct wiz_screen *const screens[WIZ_NSTATES] = {
 	[WIZ_INSPECT] = &wiz_inspect_screen,
 	[WIZ_QRSHOW] = &wiz_qrshow_screen,
 };
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
 
 static bool too_small(const struct wiz *w)
 {
@@ -158,6 +178,12 @@ static void run(struct wiz *w)
 		enum wiz_state next;
 		int ch;
 
+		if (stop_signal != 0) {
+			if (s->leave != NULL)
+				s->leave(w);
+			wiz_log(w, "wizard stopped by signal %d", (int)stop_signal);
+			break;
+		}
 		if (entered != w->state) {
 			entered = w->state;
 			if (s->init != NULL)
@@ -214,6 +240,7 @@ int ui_wizard_main(int argc, char **argv)
 		return CER_EUSAGE;
 	}
 	set_term(scr);
+	catch_signals();
 	set_escdelay(50);
 	raw();
 	noecho();

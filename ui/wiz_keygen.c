@@ -97,8 +97,12 @@ static void draw_custodian(struct wiz *w, int y)
 
 	wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Ctrl-U: clear   "
 	            "Esc: back");
-	y = wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1, params.count,
-	              names[current][0] ? names[current] : "(default name)") + 1;
+	if (names[current][0] != '\0')
+		y = wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1, params.count,
+		              names[current]) + 1;
+	else
+		y = wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: custodian-%u", current + 1,
+		              params.count, current + 1) + 1;
 	y = wiz_wrap(w, y, 2, WC_NORMAL,
 	             "Custodian only: type a passphrase of at least 12 characters, twice. "
 	             "Nothing is shown while you type. Everyone else, please look away.") + 1;
@@ -117,10 +121,16 @@ static void draw_confirm(struct wiz *w, int y)
 	y = wiz_print(w, y, 2, WC_NORMAL, "Ready to generate %u RSA-%u keys, quorum %u, valid %u "
 	              "days.", params.count, params.bits, params.quorum, params.days);
 	y = wiz_print(w, y, 2, WC_NORMAL, "Certificates and package: %s/", dir) + 1;
-	for (i = 0; i < params.count; i++)
-		y = wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1,
-		              names[i][0] ? names[i] : "(default)",
+	for (i = 0; i < params.count; i++) {
+		char name[CER_NAME_MAX + 16];
+
+		if (names[i][0] != '\0')
+			snprintf(name, sizeof name, "%s", names[i]);
+		else
+			snprintf(name, sizeof name, "custodian-%u", i + 1);
+		y = wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1, name,
 		              key_paths[i][0] ? key_paths[i] : "(output directory)");
+	}
 	wiz_print(w, y + 1, 2, WC_NORMAL, "Press Enter to generate.");
 }
 

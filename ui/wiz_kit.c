@@ -314,6 +314,8 @@ bool wiz_field_key(struct wiz_field *f, int ch)
 	if (buf == NULL)
 		return false;
 	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		while (f->len > 0 && ((unsigned char)buf[f->len - 1] & 0xc0) == 0x80)
+			buf[--f->len] = '\0';
 		if (f->len > 0)
 			buf[--f->len] = '\0';
 		return true;

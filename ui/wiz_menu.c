@@ -24,7 +24,10 @@ static void menu_draw(struct wiz *w)
 	wiz_menu_draw(w, &menu, y, 4);
 	y += 2 * menu.n;
 	if (!w->isolated)
-		wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is not air-gapped ");
+		y = wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is not air-gapped ");
+	if (w->transcript_failed)
+		wiz_print(w, y, 4, WC_WARN, " WARNING: the transcript %s is not being written ",
+		          w->transcript_path);
 }
 
 static enum wiz_state menu_key(struct wiz *w, int ch)

@@ -125,7 +125,7 @@ static void draw_confirm(struct wiz *w, int y)
 		char name[CER_NAME_MAX + 16];
 
 		if (names[i][0] != '\0')
-			snprintf(name, sizeof name, "%s", names[i]);
+			snprintf(name, sizeof name, "%.*s", CER_NAME_MAX, names[i]);
 		else
 			snprintf(name, sizeof name, "custodian-%u", i + 1);
 		y = wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1, name,

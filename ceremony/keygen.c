@@ -1204,6 +1204,10 @@ static int build_json(struct cer_keygen_result *r, struct cert_info *info,
 		              "not_before", info[i].not_before, "not_after", info[i].not_after);
 		if (c == NULL || json_array_append_new(cust, c) != 0)
 			goto out;
+		if (key_files[i] == NULL) {
+			json_object_del(c, "key");
+			json_object_del(c, "key_encrypted");
+		}
 	}
 	req = json_pack("{s:O, s:i}", "certificates", certs, "required", (json_int_t)r->quorum);
 	man = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:O}",
@@ -1588,6 +1592,7 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 	struct cer_keygen_result *r = NULL;
 	char *request = NULL, *manifest = NULL;
 	unsigned flags = p->force ? CER_WRITE_REPLACE : 0;
+	bool made_dir = false;
 	unsigned i, k;
 	struct stat st;
 	int ret;
@@ -1644,6 +1649,7 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 			               strerror(errno));
 			goto out;
 		}
+		made_dir = true;
 	} else if (!S_ISDIR(st.st_mode)) {
 		ret = cer_fail(CER_EIO, "%s: not a directory", p->out_dir);
 		goto out;
@@ -1664,6 +1670,8 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 	*out = r;
 	r = NULL;
 out:
+	if (ret != CER_OK && made_dir)
+		rmdir(p->out_dir);
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
 		X509_free(certs[i]);
 		json_decref(info[i].jwk);

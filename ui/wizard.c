@@ -13,6 +13,8 @@
 #include "ui/ui.h"
 #include "ui/wiz.h"
 
+#include <term.h> /* after wiz.h: its macros (lines, columns) would clash there */
+
 #define DEFAULT_TRANSCRIPT "sdceremony-transcript.txt"
 
 static const struct wiz_screen *const screens[WIZ_NSTATES] = {
@@ -42,6 +44,13 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+}
+
+static bool can_position(void)
+{
+	const char *cup = tigetstr("cup");
+
+	return cup != NULL && cup != (const char *)-1;
 }
 
 static bool too_small(const struct wiz *w)
@@ -240,6 +249,14 @@ int ui_wizard_main(int argc, char **argv)
 		return CER_EUSAGE;
 	}
 	set_term(scr);
+	if (!can_position()) {
+		endwin();
+		delscreen(scr);
+		fprintf(stderr, "%s wizard: the terminal (TERM=%s) cannot position the cursor; "
+		                "use a full-screen terminal\n", ui_progname,
+		        getenv("TERM") != NULL ? getenv("TERM") : "");
+		return CER_EUSAGE;
+	}
 	catch_signals();
 	set_escdelay(50);
 	raw();

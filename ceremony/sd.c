@@ -392,12 +392,9 @@ int cer_sd_parse(const uint8_t *data, size_t len, const char *name, struct cer_s
 		goto out;
 	}
 	sd->form = CER_SD_FORM_JSON;
-	if (isalnum(data[i]) || data[i] == '+' || data[i] == '/') {
+	if (isalnum(data[i]) || data[i] == '+' || data[i] == '/')
 		dec = cer_b64_decode((const char *)data, len, &dlen);
-		if (dec == NULL) {
-			ret = cer_fail(CER_EINPUT, "%s: neither JSON nor base64 of JSON", name);
-			goto out;
-		}
+	if (dec != NULL) {
 		sd->form = CER_SD_FORM_B64;
 		root = load_json((const char *)dec, dlen, name, &ret);
 	} else {

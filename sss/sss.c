@@ -24,8 +24,6 @@
 #define SSS_X86_DISPATCH 1
 #endif
 
-/* Elements rebuilt per pass over the k shares; acc[] stays in L1. */
-#define COMBINE_BLK 256u
 /* Split: random words per refill, and most bytes per block. */
 #define SPLIT_WORDS 2048u
 #define SPLIT_BLK_MAX 256u
@@ -54,15 +52,17 @@ static uint32_t mul257(uint32_t a, uint32_t b)
 	return red257(a * b);
 }
 
-/* a^255 = a^-1 mod 257 (and 0 for 0), by a fixed chain: a^(2^8 - 1). */
+/* a^255 = a^-1 mod 257 (and 0 for 0), by a fixed chain: (a^15)^16 * a^15. */
 static uint32_t inv257(uint32_t a)
 {
-	uint32_t r = a;
+	uint32_t a3 = mul257(mul257(a, a), a);
+	uint32_t a15 = mul257(mul257(mul257(a3, a3), mul257(a3, a3)), a3);
+	uint32_t r = a15;
 	int i;
 
-	for (i = 0; i < 7; i++)
-		r = mul257(mul257(r, r), a);
-	return r;
+	for (i = 0; i < 4; i++)
+		r = mul257(r, r);
+	return mul257(r, a15);
 }
 
 static uint16_t load16le(const uint8_t *p)
@@ -250,72 +250,114 @@ int sss_split_deterministic(uint8_t *const shares[], unsigned n, unsigned k,
  * share's (x << 9): what remains, t, is y when x is right.  A share is bad
  * when some t has a bit at 9 or above (x changes, or the encoding overflows)
  * or when t > 256 (bit 9 of t + 255, as t <= 511 then); both show in
- * t | (t + 255) above bit 8, accumulated per lane and read once at the end.
+ * t | (t + 255) above bit 8, accumulated and read once at the end, as is
+ * bit 8 of every rebuilt value (256).  sum(t * L) < 2^32 needs no reduction
+ * until all k shares are in.
  */
-SSS_INLINE void combine_load(uint16_t w[COMBINE_BLK], const uint8_t *src, size_t cnt,
-                             uint16_t pad)
+struct combine_bad {
+	uint32_t in, out;
+};
+
+SSS_INLINE void combine_scalar(uint8_t *secret, size_t from, size_t to,
+                               const uint8_t *const shares[], unsigned k, const uint16_t lag[],
+                               const uint16_t xhi[], struct combine_bad *bad)
 {
 	size_t j;
+	unsigned i;
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(w, src, 2 * cnt);
-#else
-	for (j = 0; j < cnt; j++)
-		w[j] = load16le(src + 2 * j);
+	for (j = from; j < to; j++) {
+		uint32_t acc = 0, r;
+
+		for (i = 0; i < k; i++) {
+			uint32_t t = (uint32_t)(load16le(shares[i] + 2 * j) ^ xhi[i]);
+
+			bad->in |= t | (t + 255);
+			acc += t * lag[i];
+		}
+		r = red257(acc);
+		bad->out |= r;
+		secret[j] = (uint8_t)r;
+	}
+}
+
+#if defined(__GNUC__) && (__GNUC__ >= 12 || defined(__clang__))
+#define SSS_VECTOR 1
+/* 32 elements per step, in two halves of 16: u16 for the shares, u32 sums. */
+#define CHUNK 32u
+typedef uint16_t v16u16 __attribute__((vector_size(32)));
+typedef uint32_t v16u32 __attribute__((vector_size(64)));
+typedef uint8_t v16u8 __attribute__((vector_size(16)));
+
+/* Vectors pass through pointers: vector arguments would change the ABI. */
+SSS_INLINE void load_v16u16(v16u16 *v, const uint8_t *p, uint16_t xor)
+{
+	memcpy(v, p, sizeof(*v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	*v = (*v << 8) | (*v >> 8);
 #endif
-	for (j = cnt; j < COMBINE_BLK; j++)
-		w[j] = pad;
+	*v ^= xor;
+}
+
+SSS_INLINE void red257_v(v16u32 *v)
+{
+	v16u32 t;
+
+	*v = (*v & 0xffff) + (*v >> 16);
+	*v = (*v & 0xffff) + (*v >> 16);
+	t = (*v & 0xff) + 257 - (*v >> 8);
+	*v = t - (257 & (0u - ((256 - t) >> 31)));
 }
 
 SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
                                  const uint8_t *const shares[], unsigned k,
                                  const uint16_t lag[], const uint16_t xhi[])
 {
-	uint32_t acc[COMBINE_BLK];
-	uint16_t w[COMBINE_BLK], bad_in[COMBINE_BLK], bad_out[COMBINE_BLK];
-	uint8_t tail[COMBINE_BLK];
-	uint32_t bad = 0;
-	size_t off, cnt, j;
-	unsigned i;
+	struct combine_bad bad = { 0, 0 };
+	v16u16 bad_in = { 0 };
+	v16u32 bad_out = { 0 };
+	size_t off, full = secret_len - secret_len % CHUNK;
+	unsigned i, l;
 
-	memset(bad_in, 0, sizeof(bad_in));
-	memset(bad_out, 0, sizeof(bad_out));
-	for (off = 0; off < secret_len; off += cnt) {
-		uint8_t *dst;
+	for (off = 0; off < full; off += CHUNK) {
+		v16u32 a0 = { 0 }, a1 = { 0 };
+		v16u16 t0, t1;
+		v16u8 b0, b1;
 
-		cnt = secret_len - off < COMBINE_BLK ? secret_len - off : COMBINE_BLK;
-		memset(acc, 0, sizeof(acc));
 		for (i = 0; i < k; i++) {
-			uint32_t l = lag[i];
-			uint16_t x = xhi[i];
+			const uint8_t *p = shares[i] + 2 * off;
 
-			combine_load(w, shares[i] + 2 * off, cnt, x);
-			for (j = 0; j < COMBINE_BLK; j++) {
-				uint16_t t = w[j] ^ x;
-
-				bad_in[j] |= t | (uint16_t)(t + 255);
-				acc[j] += (uint32_t)t * l;
-			}
+			load_v16u16(&t0, p, xhi[i]);
+			load_v16u16(&t1, p + 32, xhi[i]);
+			bad_in |= t0 | (t0 + 255) | t1 | (t1 + 255);
+			a0 += __builtin_convertvector(t0, v16u32) * lag[i];
+			a1 += __builtin_convertvector(t1, v16u32) * lag[i];
 		}
-		dst = cnt == COMBINE_BLK ? secret + off : tail;
-		for (j = 0; j < COMBINE_BLK; j++) {
-			uint32_t r = red257(acc[j]);
-
-			bad_out[j] |= (uint16_t)r;
-			dst[j] = (uint8_t)r;
-		}
-		if (cnt < COMBINE_BLK)
-			memcpy(secret + off, tail, cnt);
+		red257_v(&a0);
+		red257_v(&a1);
+		bad_out |= a0 | a1;
+		b0 = __builtin_convertvector(a0, v16u8);
+		b1 = __builtin_convertvector(a1, v16u8);
+		memcpy(secret + off, &b0, sizeof(b0));
+		memcpy(secret + off + 16, &b1, sizeof(b1));
 	}
-	for (j = 0; j < COMBINE_BLK; j++)
-		bad |= (bad_in[j] & 0xfe00u) | (bad_out[j] & 0x100u);
-	sodium_memzero(acc, sizeof(acc));
-	sodium_memzero(w, sizeof(w));
-	sodium_memzero(tail, sizeof(tail));
-	sodium_memzero(bad_in, sizeof(bad_in));
-	sodium_memzero(bad_out, sizeof(bad_out));
-	return bad;
+	combine_scalar(secret, full, secret_len, shares, k, lag, xhi, &bad);
+	for (l = 0; l < 16; l++) {
+		bad.in |= bad_in[l];
+		bad.out |= bad_out[l];
+	}
+	return (bad.in & ~0x1ffu) | (bad.out & 0x100u);
 }
+#else
+SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
+                                 const uint8_t *const shares[], unsigned k,
+                                 const uint16_t lag[], const uint16_t xhi[])
+{
+	struct combine_bad bad = { 0, 0 };
+
+	combine_scalar(secret, 0, secret_len, shares, k, lag, xhi, &bad);
+	return (bad.in & ~0x1ffu) | (bad.out & 0x100u);
+}
+#endif
 
 typedef uint32_t combine_fn(uint8_t *, size_t, const uint8_t *const[], unsigned,
                             const uint16_t[], const uint16_t[]);
@@ -328,18 +370,136 @@ static uint32_t combine_generic(uint8_t *secret, size_t secret_len,
 }
 
 #ifdef SSS_X86_DISPATCH
+/*
+ * x86 kernels.  Shares are taken two at a time: their elements interleaved
+ * (unpack) and multiplied by the pair (L_a, L_b) with one multiply-add
+ * (pmaddwd: t_a * L_a + t_b * L_b per 32-bit lane); pack undoes the
+ * interleave.  t <= 256 and L <= 256 when the shares are valid, so the sums
+ * stay below 2^24 and one 16-bit fold leaves less than 2^16 + 2^8, which the
+ * 8-bit step brings to [1, 512]; min(t, t - 257) finishes.  Invalid shares
+ * give garbage here, but then the verdict is already "bad".  The largest t
+ * of every lane is kept for the check.
+ */
+#include <immintrin.h>
+
+#define X86_RED257(pfx, sfx, v, c_ffff, c_ff, c_257)                                  \
+	do {                                                                       \
+		v = pfx##_add_epi32(pfx##_and_##sfx(v, c_ffff), pfx##_srli_epi32(v, 16)); \
+		v = pfx##_sub_epi32(pfx##_add_epi32(pfx##_and_##sfx(v, c_ff), c_257),     \
+		                    pfx##_srli_epi32(v, 8));                              \
+		v = pfx##_min_epu32(v, pfx##_sub_epi32(v, c_257));                         \
+	} while (0)
+
+SSS_INLINE uint32_t combine_fold_bad(const uint16_t *max_in, const uint16_t *or_out, size_t lanes)
+{
+	uint32_t in = 0, out = 0;
+	size_t l;
+
+	for (l = 0; l < lanes; l++) {
+		in |= (uint32_t)max_in[l] | ((uint32_t)max_in[l] + 255);
+		out |= or_out[l];
+	}
+	return (in & ~0x1ffu) | (out & 0x100u);
+}
+
 __attribute__((target("avx2"))) static uint32_t
 combine_avx2(uint8_t *secret, size_t secret_len, const uint8_t *const shares[], unsigned k,
              const uint16_t lag[], const uint16_t xhi[])
 {
-	return combine_body(secret, secret_len, shares, k, lag, xhi);
+	const __m256i c_ffff = _mm256_set1_epi32(0xffff), c_ff = _mm256_set1_epi32(0xff);
+	const __m256i c_257 = _mm256_set1_epi32(257), zero = _mm256_setzero_si256();
+	__m256i max_in = zero, or_out = zero;
+	uint16_t max_l[16], or_l[16];
+	struct combine_bad bad = { 0, 0 };
+	size_t off, full = secret_len - secret_len % 16;
+	uint32_t verdict;
+
+	for (off = 0; off < full; off += 16) {
+		__m256i lo = zero, hi = zero, a, b, w, r;
+		__m128i bytes;
+		unsigned i;
+
+		for (i = 0; i + 1 < k; i += 2) {
+			a = _mm256_xor_si256(_mm256_loadu_si256((const void *)(shares[i] + 2 * off)),
+			                     _mm256_set1_epi16((short)xhi[i]));
+			b = _mm256_xor_si256(_mm256_loadu_si256((const void *)(shares[i + 1] + 2 * off)),
+			                     _mm256_set1_epi16((short)xhi[i + 1]));
+			max_in = _mm256_max_epu16(max_in, _mm256_max_epu16(a, b));
+			w = _mm256_set1_epi32((int)(lag[i] | (uint32_t)lag[i + 1] << 16));
+			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w));
+			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w));
+		}
+		if (i < k) {
+			a = _mm256_xor_si256(_mm256_loadu_si256((const void *)(shares[i] + 2 * off)),
+			                     _mm256_set1_epi16((short)xhi[i]));
+			max_in = _mm256_max_epu16(max_in, a);
+			w = _mm256_set1_epi32((int)lag[i]);
+			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, zero), w));
+			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, zero), w));
+		}
+		X86_RED257(_mm256, si256, lo, c_ffff, c_ff, c_257);
+		X86_RED257(_mm256, si256, hi, c_ffff, c_ff, c_257);
+		r = _mm256_packus_epi32(lo, hi);
+		or_out = _mm256_or_si256(or_out, r);
+		bytes = _mm_packus_epi16(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+		_mm_storeu_si128((void *)(secret + off), bytes);
+	}
+	_mm256_storeu_si256((void *)max_l, max_in);
+	_mm256_storeu_si256((void *)or_l, or_out);
+	combine_scalar(secret, full, secret_len, shares, k, lag, xhi, &bad);
+	verdict = combine_fold_bad(max_l, or_l, 16) | (bad.in & ~0x1ffu) | (bad.out & 0x100u);
+	sodium_memzero(max_l, sizeof(max_l));
+	sodium_memzero(or_l, sizeof(or_l));
+	return verdict;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl,prefer-vector-width=512"))) static uint32_t
+__attribute__((target("avx512f,avx512bw"))) static uint32_t
 combine_avx512(uint8_t *secret, size_t secret_len, const uint8_t *const shares[], unsigned k,
                const uint16_t lag[], const uint16_t xhi[])
 {
-	return combine_body(secret, secret_len, shares, k, lag, xhi);
+	const __m512i c_ffff = _mm512_set1_epi32(0xffff), c_ff = _mm512_set1_epi32(0xff);
+	const __m512i c_257 = _mm512_set1_epi32(257), zero = _mm512_setzero_si512();
+	__m512i max_in = zero, or_out = zero;
+	uint16_t max_l[32], or_l[32];
+	struct combine_bad bad = { 0, 0 };
+	size_t off, full = secret_len - secret_len % 32;
+	uint32_t verdict;
+
+	for (off = 0; off < full; off += 32) {
+		__m512i lo = zero, hi = zero, a, b, w, r;
+		unsigned i;
+
+		for (i = 0; i + 1 < k; i += 2) {
+			a = _mm512_xor_si512(_mm512_loadu_si512((const void *)(shares[i] + 2 * off)),
+			                     _mm512_set1_epi16((short)xhi[i]));
+			b = _mm512_xor_si512(_mm512_loadu_si512((const void *)(shares[i + 1] + 2 * off)),
+			                     _mm512_set1_epi16((short)xhi[i + 1]));
+			max_in = _mm512_max_epu16(max_in, _mm512_max_epu16(a, b));
+			w = _mm512_set1_epi32((int)(lag[i] | (uint32_t)lag[i + 1] << 16));
+			lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), w));
+			hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), w));
+		}
+		if (i < k) {
+			a = _mm512_xor_si512(_mm512_loadu_si512((const void *)(shares[i] + 2 * off)),
+			                     _mm512_set1_epi16((short)xhi[i]));
+			max_in = _mm512_max_epu16(max_in, a);
+			w = _mm512_set1_epi32((int)lag[i]);
+			lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, zero), w));
+			hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, zero), w));
+		}
+		X86_RED257(_mm512, si512, lo, c_ffff, c_ff, c_257);
+		X86_RED257(_mm512, si512, hi, c_ffff, c_ff, c_257);
+		r = _mm512_packus_epi32(lo, hi);
+		or_out = _mm512_or_si512(or_out, r);
+		_mm256_storeu_si256((void *)(secret + off), _mm512_cvtepi16_epi8(r));
+	}
+	_mm512_storeu_si512((void *)max_l, max_in);
+	_mm512_storeu_si512((void *)or_l, or_out);
+	combine_scalar(secret, full, secret_len, shares, k, lag, xhi, &bad);
+	verdict = combine_fold_bad(max_l, or_l, 32) | (bad.in & ~0x1ffu) | (bad.out & 0x100u);
+	sodium_memzero(max_l, sizeof(max_l));
+	sodium_memzero(or_l, sizeof(or_l));
+	return verdict;
 }
 #endif
 
@@ -356,7 +516,7 @@ static combine_fn *combine_pick(void)
 #endif
 #ifdef SSS_X86_DISPATCH
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+	if (__builtin_cpu_supports("avx512bw"))
 		return combine_avx512;
 	if (__builtin_cpu_supports("avx2"))
 		return combine_avx2;
@@ -389,20 +549,40 @@ static int combine_classify(size_t secret_len, const uint8_t *const shares[], un
 	return SSS_EINCONSISTENT;
 }
 
+/*
+ * L_i = prod_{m != i} x_m / (x_m - x_i) = P / d_i with P = prod x_m and
+ * d_i = x_i * prod_{m != i} (x_m - x_i): products taken lazily in 64 bits
+ * (seven factors below 2^9 fit), and all d_i inverted with one a^255 by
+ * prefix products.  The x are public and distinct, so no d_i is 0.
+ */
 static void lagrange_at_zero(uint16_t lag[], const uint32_t x[], unsigned k)
 {
-	unsigned i, m;
+	uint32_t d[SSS_MAX_SHARES], pre[SSS_MAX_SHARES + 1], all = 1, inv;
+	uint64_t prod;
+	unsigned i, m, n;
 
+	for (i = 0; i < k; i++)
+		all = mul257(all, x[i]);
+	pre[0] = 1;
 	for (i = 0; i < k; i++) {
-		uint32_t num = 1, den = 1;
-
+		prod = x[i];
+		n = 1;
 		for (m = 0; m < k; m++) {
 			if (m == i)
 				continue;
-			num = mul257(num, x[m]);
-			den = mul257(den, x[m] + 257 - x[i]);
+			prod *= x[m] + 257 - x[i];
+			if (++n == 7) {
+				prod = red257_u64(prod);
+				n = 1;
+			}
 		}
-		lag[i] = (uint16_t)mul257(num, inv257(den));
+		d[i] = red257_u64(prod);
+		pre[i + 1] = mul257(pre[i], d[i]);
+	}
+	inv = inv257(pre[k]);
+	for (i = k; i-- > 0;) {
+		lag[i] = (uint16_t)mul257(all, mul257(inv, pre[i]));
+		inv = mul257(inv, d[i]);
 	}
 }
 

@@ -14,27 +14,7 @@ BLOBOPEN="$TOOLS/blobopen"
 
 if sanitized; then
 	skip "az interop" "not under the sanitizer build"
-	# Where az is weak, we must not be: az skips the MAC check of a JWE whose
-# tag part is not 32 bytes, so it takes items with no tag at all.
-"$TOOLS/sdforge" --certs "$SD/keys/cert_0.cer" "$SD/keys/cert_1.cer" "$SD/keys/cert_7.cer" \
-	--required 2 --corrupt item-notag:hsm_backup --out "$TMP/notag.json" \
-	--items-out "$TMP/notag.items.json"
-if az keyvault security-domain restore-blob --sd-file "$TMP/notag.json" \
-	--sd-exchange-key "$EXCH/exchange.cer" "${AZ_ARGS[@]}" \
-	--sd-file-restore-blob "$TMP/notag.az" >/dev/null 2>&1; then
-	diag "az accepted an item without an authentication tag"
-fi
-keys 0 1
-"$SDC" restore-blob --sd-file "$TMP/notag.json" --sd-exchange-key "$EXCH/exchange.cer" \
-	"${SDC_ARGS[@]}" --sd-file-restore-blob "$TMP/notag.ours" </dev/null 2>"$TMP/.err"
-rc=$?
-# Malformed input (3) or failed authentication (4) are both fair answers.
-if [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ]; then ok "we refuse an item without an authentication tag"
-else not_ok "we refuse an item without an authentication tag (exit $rc, wanted 3 or 4)"; fi
-expect_err "the message names the item's tag" "hsm_backup"
-check "no blob is left after the refusal" test ! -e "$TMP/notag.ours"
-
-done_testing
+	done_testing
 	exit
 fi
 if ! command -v az >/dev/null 2>&1; then
@@ -43,27 +23,7 @@ if ! command -v az >/dev/null 2>&1; then
 	else
 		skip "az interop" "az not installed (apt-get install azure-cli)"
 	fi
-	# Where az is weak, we must not be: az skips the MAC check of a JWE whose
-# tag part is not 32 bytes, so it takes items with no tag at all.
-"$TOOLS/sdforge" --certs "$SD/keys/cert_0.cer" "$SD/keys/cert_1.cer" "$SD/keys/cert_7.cer" \
-	--required 2 --corrupt item-notag:hsm_backup --out "$TMP/notag.json" \
-	--items-out "$TMP/notag.items.json"
-if az keyvault security-domain restore-blob --sd-file "$TMP/notag.json" \
-	--sd-exchange-key "$EXCH/exchange.cer" "${AZ_ARGS[@]}" \
-	--sd-file-restore-blob "$TMP/notag.az" >/dev/null 2>&1; then
-	diag "az accepted an item without an authentication tag"
-fi
-keys 0 1
-"$SDC" restore-blob --sd-file "$TMP/notag.json" --sd-exchange-key "$EXCH/exchange.cer" \
-	"${SDC_ARGS[@]}" --sd-file-restore-blob "$TMP/notag.ours" </dev/null 2>"$TMP/.err"
-rc=$?
-# Malformed input (3) or failed authentication (4) are both fair answers.
-if [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ]; then ok "we refuse an item without an authentication tag"
-else not_ok "we refuse an item without an authentication tag (exit $rc, wanted 3 or 4)"; fi
-expect_err "the message names the item's tag" "hsm_backup"
-check "no blob is left after the refusal" test ! -e "$TMP/notag.ours"
-
-done_testing
+	done_testing
 	exit
 fi
 export AZURE_CONFIG_DIR="$TMP/az" AZURE_CORE_COLLECT_TELEMETRY=no AZURE_CORE_NO_COLOR=1

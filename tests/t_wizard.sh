@@ -88,6 +88,11 @@ text "$PASS_A"; keys Enter
 if pane | grep -qF "$PASS_A"; then not_ok "passphrase never shown"; else ok "passphrase never shown"; fi
 keys Enter
 screen "custodian 2" "Custodian 2 of 3: bob"
+keys Escape
+screen "Esc goes back to the previous custodian" "Custodian 1 of 3: alice"
+text "$PASS_A"; keys Enter
+text "$PASS_A"; keys Enter Enter
+screen "custodian 2 again" "Custodian 2 of 3: bob"
 text "$PASS_B"; keys Enter
 text "${PASS_B}x"; keys Enter Enter
 screen "mismatched passphrases are refused" "passphrases differ"
@@ -176,6 +181,10 @@ check "the error names the key" grep -q "cert_1.key" "$TMP/pane"
 keys Enter
 field "$PASS_B"
 screen "the right passphrase is accepted" "Progress: 1 of 2 shares"
+keys Escape
+screen "Esc asks before abandoning the collected shares" "Abandon this session"
+keys n
+screen "not abandoned" "Progress: 1 of 2 shares"
 field "ceremony/cert_0.key"
 field "$PASS_A"
 screen "drill reaches the quorum" "2 good shares, 2 required: quorum reached"
@@ -200,8 +209,15 @@ keys y
 screen "a single good key: quorum not reached, key good" "every key given is good"
 keys Escape
 
-# ---- inspect, resize, quit ----
+# ---- inspect: errors as in batch mode; resize; quit ----
 keys 4
+field "nosuch.json"
+keys Enter
+(cd "$WORK" && "$SDC" inspect --sd-file nosuch.json) >/dev/null 2>"$TMP/batch.err"
+msg=$(sed -n '1s/^sdceremony: //p' "$TMP/batch.err")
+screen "an error is shown in a dialog" "\[FAIL\] error"
+check "the dialog says what batch mode says ($msg)" grep -qF -- "$msg" "$TMP/pane"
+keys Enter C-u
 field "sd.json"
 keys Enter
 screen "inspect shows the report" "Required: 2 of 3"

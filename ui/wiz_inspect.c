@@ -56,6 +56,7 @@ static void run_inspect(struct wiz *w)
 	if (r == NULL) {
 		wiz_log(w, "inspect: %s: [FAIL] %s", wiz_field_value(&sd_file), cer_errmsg());
 		wiz_error_status(w, ret);
+		form.focus = 0;
 		return;
 	}
 	wiz_text_clear(&text);

@@ -38,7 +38,12 @@ export AZURE_CORE_NO_COLOR=true AZURE_CORE_ONLY_SHOW_ERRORS=true
 mkdir -p "$AZURE_CONFIG_DIR" "$TMP/azhelp" "$TMP/bin"
 # Private copies, so that a rebuild during the test cannot pull the binaries
 # from under it.
-cp "$SDC" "$TMP/bin/sdceremony" && SDC="$TMP/bin/sdceremony"
+if ! cp "$SDC" "$TMP/bin/sdceremony"; then
+	not_ok "$SDC is built"
+	done_testing
+	exit
+fi
+SDC="$TMP/bin/sdceremony"
 mkdir -p "$TMP/tools"
 for t in sdforge blobopen; do
 	[ -x "$TOOLS/$t" ] && cp "$TOOLS/$t" "$TMP/tools/$t"

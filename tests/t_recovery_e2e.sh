@@ -45,6 +45,7 @@ EOF
 }
 
 [ -x "$BLOBOPEN" ] && [ -x "$FORGE" ] || { not_ok "test tools built ($TOOLS)"; done_testing; exit; }
+mkdir -p "$TMP/blobs"
 
 while read -r name file q version alg idx; do
 	case $name in ''|'#'*) continue;; esac
@@ -52,7 +53,7 @@ while read -r name file q version alg idx; do
 	n=${#all[@]}
 	chosen=("${all[@]:n-q}")   # the last Q certificates: not the first shares in the file
 	key_args "${chosen[@]}"
-	blob="$TMP/$name.blob"
+	blob="$TMP/blobs/$name.blob"
 	expect_exit "$name: restore-blob with $q of $n keys ($alg, v$version)" 0 \
 		"$SDC" restore-blob --sd-file "$SD/$file" --sd-exchange-key "$EXCH/exchange.cer" \
 		"${KEYARGS[@]}" --sd-file-restore-blob "$blob" </dev/null
@@ -81,6 +82,17 @@ while read -r name file q version alg idx; do
 		json_check "$TMP/i.json" "j['version'] == $version and j['ok'] and \
 		($version == 1 or j['required'] == $q) and [d['tag'] for d in j['data']] == $tags"
 done <"$SD/cases"
+check "nothing but the blobs is left in their directory" \
+	bash -c '[ -z "$(find "$0" -type f ! -name "*.blob")" ]' "$TMP/blobs"
+
+# Passwords on the command line, az style (UTF-8 and spaces kept as given).
+expect_exit "q3_n4_big: restore-blob with --passwords" 0 "$SDC" restore-blob \
+	--sd-file "$SD/q3_n4_big.json" --sd-exchange-key "$EXCH/exchange.cer" \
+	--sd-wrapping-keys "$SD/keys/cert_6.key" "$SD/keys/cert_3.key" "$SD/keys/cert_4.key" \
+	--passwords "$(head -n 1 "$SD/keys/cert_6.pass")" "$(head -n 1 "$SD/keys/cert_3.pass")" \
+	"$(head -n 1 "$SD/keys/cert_4.pass")" --sd-file-restore-blob "$TMP/pw.blob" </dev/null
+check "q3_n4_big: --passwords blob opens" "$BLOBOPEN" --blob "$TMP/pw.blob" \
+	--exchange-key-private "$EXCH/exchange.key" --expect "$SD/q3_n4_big.items.json"
 
 # Every form of the exchange key gives a blob for the same key.
 for x in exchange.cer exchange.der exchange.jwk exchange_rest.json; do

@@ -44,6 +44,9 @@
  *                  item:TAG         flip a bit of item TAG's ciphertext
  *                  item-notag:TAG   empty item TAG's authentication tag part
  *                  item-enc:TAG=ENC write ENC as item TAG's header enc
+ *                With --version 1 the share-* kinds apply to every JWE
+ *                wrapped to certificate I; inconsistent, thumbprint and drop
+ *                are refused.
  *
  * The items file (JSON): version, required, alg, master_key (hex), certs,
  * shares [{cert, x, x5t_256}], items {tag: b64 plaintext} in file order.
@@ -460,6 +463,9 @@ static json_t *xor_keys(EVP_PKEY **pub, char **x5t, const uint8_t master[ST_MAST
 	json_t *arr = json_array();
 	uint8_t r[ST_MASTER_LEN], rx[ST_MASTER_LEN];
 
+	for (unsigned i = 0; i < opt.n; i++)
+		if (opt.shares[i].inconsistent || opt.shares[i].bad_thumb || opt.shares[i].drop)
+			st_die("--corrupt inconsistent/thumbprint/drop are for version 2 only");
 	for (unsigned i = 0; i < opt.n; i++) {
 		for (unsigned j = i + 1; j < opt.n; j++) {
 			rnd(r, sizeof(r));

@@ -574,6 +574,9 @@ struct part_slot {
 struct cer_qr_join {
 	unsigned total;
 	unsigned count;
+	bool lenient;
+	unsigned skipped;
+	char first_skipped[300];
 	char id[ID_HEX + 1];
 	struct part_slot *slots;
 };
@@ -598,6 +601,18 @@ void cer_qr_join_free(struct cer_qr_join *join)
 	}
 	free(join->slots);
 	free(join);
+}
+
+void cer_qr_join_set_lenient(struct cer_qr_join *join, bool lenient)
+{
+	join->lenient = lenient;
+}
+
+unsigned cer_qr_join_skipped(const struct cer_qr_join *join, const char **first_where)
+{
+	if (first_where != NULL)
+		*first_where = join->first_skipped;
+	return join->skipped;
 }
 
 unsigned cer_qr_join_total(const struct cer_qr_join *join)
@@ -781,6 +796,12 @@ static int add_line(struct cer_qr_join *join, const char *s, size_t len, const c
 		if (m != NULL && end - m > 4 && m[3] >= '0' && m[3] <= '9')
 			return cer_fail(CER_EINPUT, "%sunsupported part format '%.*s' (this version "
 			                            "reads SDC1)", where, (int)(end - m > 5 ? 5 : end - m), m);
+		if (join->lenient && m == NULL) {
+			if (join->skipped++ == 0)
+				snprintf(join->first_skipped, sizeof join->first_skipped, "%.*s",
+				         (int)(strlen(where) >= 2 ? strlen(where) - 2 : 0), where);
+			return CER_OK;
+		}
 		return cer_fail(CER_EINPUT, "%snot a QR part (no '" CER_QR_MAGIC "' marker)", where);
 	}
 	return add_part(join, m, (size_t)(end - m), where);

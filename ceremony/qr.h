@@ -182,6 +182,17 @@ struct cer_qr_join;
 int cer_qr_join_new(struct cer_qr_join **join) CER_WUR;
 void cer_qr_join_free(struct cer_qr_join *join);
 
+/*
+ * Lenient mode (off by default): a line with no "SDC" marker at all is
+ * skipped and counted instead of refused.  Scanners also report other
+ * barcode types (zbarimg can read a stray 1-D "DataBar" out of a QR image);
+ * such lines cannot make a wrong file, since completeness and the SHA-256
+ * are still checked.  Lines that carry a marker are always checked strictly.
+ */
+void cer_qr_join_set_lenient(struct cer_qr_join *join, bool lenient);
+/* Lines skipped in lenient mode; *first_where names the first one ("" if none). */
+unsigned cer_qr_join_skipped(const struct cer_qr_join *join, const char **first_where);
+
 /* source names the input in messages ("FILE line 3: ..."); may be NULL. */
 int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *text,
                     size_t len) CER_WUR;

@@ -48,9 +48,11 @@ static void help(FILE *f)
 	        "  Reads part texts from the PARTFILEs, or from standard input when none is\n"
 	        "  given (e.g. 'zbarimg --raw -q DIR/*.png | %s qr join --out FILE'), in any\n"
 	        "  order, duplicates allowed; blank lines, white space around a part and text\n"
-	        "  before its SDC1: marker are ignored.  Writes FILE atomically only when\n"
-	        "  every part is present and the SHA-256 matches; otherwise names the missing\n"
-	        "  parts, the corrupted part or the mix of two files, and writes nothing.\n"
+	        "  before its SDC1: marker are ignored; so are lines with no marker at all\n"
+	        "  (other barcodes a scanner saw), with a note.  Writes FILE atomically only\n"
+	        "  when every part is present and the SHA-256 matches; otherwise names the\n"
+	        "  missing parts, the corrupted part or the mix of two files, and writes\n"
+	        "  nothing.\n"
 	        "  --out FILE     the joined file; an existing FILE is refused\n"
 	        "  --force        replace an existing FILE\n"
 	        "\n"
@@ -245,6 +247,8 @@ static int qr_join(int argc, char **argv)
 	struct cer_qr_join *join = NULL;
 	uint8_t *data = NULL;
 	size_t len = 0;
+	const char *first;
+	unsigned skipped;
 	int ret = parse("qr join", argc, argv, &o), i;
 
 	if (ret != CER_OK)
@@ -263,6 +267,7 @@ static int qr_join(int argc, char **argv)
 	ret = cer_qr_join_new(&join);
 	if (ret != CER_OK)
 		return ui_report(ret);
+	cer_qr_join_set_lenient(join, true);
 	if (optind == argc) {
 		ret = read_stdin(&data, &len);
 		if (ret == CER_OK)
@@ -270,6 +275,10 @@ static int qr_join(int argc, char **argv)
 	}
 	for (i = optind; i < argc && ret == CER_OK; i++)
 		ret = cer_qr_join_add_file(join, argv[i]);
+	skipped = cer_qr_join_skipped(join, &first);
+	if (skipped > 0)
+		fprintf(stderr, "%s: note: ignored %u line%s with no QR part (first: %s)\n",
+		        ui_progname, skipped, skipped > 1 ? "s" : "", first);
 	if (ret == CER_OK)
 		ret = cer_qr_join_write(join, o.out, o.force);
 	if (ret == CER_OK) {

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# QR codes across the air gap, checked with a real decoder (zbarimg): split a
+# 64 KiB random file and a ~20 KB restore blob, decode every PNG, shuffle and
+# duplicate the lines, join, compare byte for byte; a missing part, a
+# corrupted part and parts of two files are each refused with no output.
+# `qr show` is driven in tmux: the half-block code on screen is decoded too.
+. tests/lib.sh
+
+need() { command -v "$1" >/dev/null || { not_ok "$1 is installed ($2)"; done_testing; exit; }; }
+need zbarimg zbar-tools
+need python3 python3
+need tmux tmux
+
+SOCK="sdcqr$$"
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# zbarimg prints D-Bus noise on stderr; only its stdout matters.  It reads
+# every barcode type by default and, now and then, a stray 1-D DataBar in a
+# QR image: decode() asks for QR codes only; join copes with both.
+decode() { zbarimg --raw -q -Sdisable -Sqrcode.enable "$@" 2>/dev/null; }
+
+# png_width FILE: the width field of the PNG header.
+png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
+
+# ---- a 64 KiB random file ----------------------------------------------
+head -c 65536 /dev/urandom >"$TMP/rand.bin"
+expect_exit "split a 64 KiB file" 0 "$SDC" qr split "$TMP/rand.bin" --out "$TMP/rand"
+n=$(find "$TMP/rand" -name '*.png' | wc -l)
+want=$(( (65536 + 36 + 599) / 600 ))
+check "one PNG and one .txt per part ($n, want $want) and index.html" \
+	test "$n" -eq "$want" -a "$(find "$TMP/rand" -name '*.txt' | wc -l)" -eq "$want" \
+	-a -f "$TMP/rand/index.html"
+expect_err "split names the QR version" "version 20 or below at level M"
+widest=0
+for f in "$TMP"/rand/*.png; do w=$(png_width "$f"); [ "$w" -gt "$widest" ] && widest=$w; done
+check "largest PNG is version 20 at 6 px a module, 4-module quiet zone ($widest px)" \
+	test "$widest" -eq $(( (17 + 4 * 20 + 8) * 6 ))
+decode "$TMP"/rand/*.png >"$TMP/rand.scan"
+check "zbarimg reads every PNG as exactly its NN.txt" \
+	cmp <(sort "$TMP/rand.scan") <(cat "$TMP"/rand/*.txt | sort)
+{ shuf "$TMP/rand.scan"; echo; shuf -n 30 "$TMP/rand.scan" | sed 's/^/  /'; } >"$TMP/rand.mixed"
+expect_exit "join shuffled, duplicated scans from stdin" 0 \
+	"$SDC" qr join --out "$TMP/rand.out" <"$TMP/rand.mixed"
+grep -q "$(sha256sum "$TMP/rand.bin" | cut -c1-64)" "$TMP/.out" && ok "join prints the SHA-256" ||
+	not_ok "join prints the SHA-256"
+check "joined file equals the original byte for byte" cmp "$TMP/rand.bin" "$TMP/rand.out"
+expect_exit "join refuses an existing output" 5 \
+	"$SDC" qr join --out "$TMP/rand.out" "$TMP"/rand/*.txt
+expect_err "existing output names --force" "already exists .*--force"
+expect_exit "join from part files with --force" 0 \
+	"$SDC" qr join --force --out "$TMP/rand.out" "$TMP"/rand/*.txt
+check "joined from files equals the original" cmp "$TMP/rand.bin" "$TMP/rand.out"
+zbarimg -q "$TMP"/rand/0[0-4]*.png "$TMP"/rand/0[5-9]*.png "$TMP"/rand/1*.png 2>/dev/null |
+	shuf >"$TMP/rand.prefixed"
+check "zbarimg output with its QR-Code: prefixes is accepted" \
+	grep -q '^QR-Code:SDC1:' "$TMP/rand.prefixed"
+expect_exit "join prefixed lines" 0 "$SDC" qr join --out "$TMP/rand.out2" <"$TMP/rand.prefixed"
+check "joined from prefixed lines equals the original" cmp "$TMP/rand.bin" "$TMP/rand.out2"
+
+# ---- a restore blob (about 20 KB) ---------------------------------------
+SD="$VEC/sd"
+BLOB="$TMP/restore-blob.json"
+if ! "$SDC" restore-blob --sd-file "$SD/q2_n3.json" --sd-exchange-key "$SD/exchange/exchange.cer" \
+	--sd-wrapping-keys "$SD/keys/cert_0.key" "$SD/keys/cert_1.key" \
+	--sd-file-restore-blob "$BLOB" </dev/null >/dev/null 2>&1; then
+	diag "restore-blob unavailable: using a committed security-domain file of the same shape"
+	cp "$SD/q4_n5.json" "$BLOB"
+fi
+size=$(stat -c %s "$BLOB")
+check "restore blob is realistic in size ($size bytes)" test "$size" -gt 10000
+expect_exit "split the restore blob" 0 "$SDC" qr split --ec M "$BLOB" --out "$TMP/blob"
+decode "$TMP"/blob/*.png | shuf >"$TMP/blob.scan"
+cat "$TMP/blob.scan" <(head -5 "$TMP/blob.scan") | shuf >"$TMP/blob.mixed"
+expect_exit "join the blob's scans" 0 "$SDC" qr join --out "$TMP/blob.out" <"$TMP/blob.mixed"
+check "joined blob equals the original byte for byte" cmp "$BLOB" "$TMP/blob.out"
+check "index.html inlines every code and needs no network" bash -c '
+	n=$(grep -o "src=\"data:image/png;base64," "$1/index.html" | wc -l)
+	[ "$n" -eq "$(ls "$1"/*.png | wc -l)" ] && ! grep -qiE "https?:|<script src|<link" "$1/index.html"
+' _ "$TMP/blob"
+
+# ---- refusals: missing, corrupted, mixed ---------------------------------
+{ grep -v '^SDC1:7/' "$TMP/rand.scan"; grep -v '^SDC1:7/' "$TMP/rand.scan" | shuf -n 9; } >"$TMP/missing"
+expect_exit "a missing part is refused (3)" 3 "$SDC" qr join --out "$TMP/bad.out" <"$TMP/missing"
+expect_err "the missing part is named" "missing part 7 of $want"
+check "nothing written for a missing part" test ! -e "$TMP/bad.out"
+
+awk -v p="SDC1:9/$want:" 'index($0, p) == 1 && !done {
+	c = substr($0, 40, 1); $0 = substr($0, 1, 39) (c == "A" ? "B" : "A") substr($0, 41); done = 1 }
+	{ print }' "$TMP/rand.scan" >"$TMP/corrupt"
+check "the corrupted copy differs in one line" test "$(diff "$TMP/rand.scan" "$TMP/corrupt" | grep -c '^>')" -eq 1
+expect_exit "a corrupted part is refused (3)" 3 "$SDC" qr join --out "$TMP/bad.out" <"$TMP/corrupt"
+expect_err "the corrupted part is named" "part 9/$want .*corrupted"
+check "nothing written for a corrupted part" test ! -e "$TMP/bad.out"
+
+{ head -40 "$TMP/rand.scan"; cat "$TMP/blob.scan"; } | shuf >"$TMP/twofiles"
+expect_exit "parts of two files are refused (3)" 3 "$SDC" qr join --out "$TMP/bad.out" <"$TMP/twofiles"
+expect_err "the mix is named" "different file .*two files are mixed"
+check "nothing written for a mix" test ! -e "$TMP/bad.out"
+
+{ echo "0140733477122095"; cat "$TMP/rand.scan"; } >"$TMP/stray"
+expect_exit "a line with no part (a stray barcode) is skipped" 0 \
+	"$SDC" qr join --out "$TMP/stray.out" <"$TMP/stray"
+expect_err "with a note naming it" "ignored 1 line with no QR part .first: standard input line 1"
+check "joined despite the stray line" cmp "$TMP/rand.bin" "$TMP/stray.out"
+expect_exit "only lines with no part: refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/bad.out" <<<"https://example.org/not-a-part"
+expect_err "as no part at all" "no QR part given"
+expect_exit "a marker with a bad part is refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/bad.out" <<<"SDC1:1/1:0123"
+expect_err "and named with its line" "standard input line 1: part 1/1 .*corrupted"
+expect_exit "no part at all is refused (3)" 3 "$SDC" qr join --out "$TMP/bad.out" </dev/null
+check "no temporary files left in the output directory" \
+	test -z "$(find "$TMP" -maxdepth 1 \( -name '.*tmp*' -o -name '*.tmp-*' \))"
+
+# ---- split's own refusals ---------------------------------------------------
+expect_exit "split into a non-empty directory is refused (5)" 5 \
+	"$SDC" qr split "$BLOB" --out "$TMP/rand"
+expect_err "and says why" "not empty"
+expect_exit "--force replaces a previous split" 0 \
+	"$SDC" qr split "$BLOB" --out "$TMP/rand" --force
+check "stale parts of the previous split are gone" \
+	test "$(ls "$TMP"/rand/*.png | wc -l)" -eq "$(ls "$TMP"/blob/*.png | wc -l)"
+: >"$TMP/rand/keep.me"
+expect_exit "--force never replaces a directory with other files (5)" 5 \
+	"$SDC" qr split "$BLOB" --out "$TMP/rand" --force
+check "the other file is still there" test -f "$TMP/rand/keep.me"
+expect_exit "bad --ec is a usage error" 2 "$SDC" qr split "$BLOB" --out "$TMP/x" --ec Z
+expect_exit "too small --max-bytes is a usage error" 2 \
+	"$SDC" qr split "$BLOB" --out "$TMP/x" --max-bytes 10
+expect_exit "a missing input is an I/O error" 5 "$SDC" qr split "$TMP/nope" --out "$TMP/x"
+head -c $((1024 * 1024 + 1)) /dev/zero >"$TMP/big"
+expect_exit "a file over 1 MiB is refused (3)" 3 "$SDC" qr split "$TMP/big" --out "$TMP/x"
+check "no output directory after refusals" test ! -e "$TMP/x"
+check "no temporary directory left beside the output" \
+	test -z "$(find "$TMP" -maxdepth 1 -name '*.tmp-*')"
+expect_exit "--max-bytes 1200 --ec L" 0 \
+	"$SDC" qr split "$BLOB" --out "$TMP/big-parts" --max-bytes 1200 --ec L
+decode "$TMP"/big-parts/*.png >"$TMP/big.scan"
+expect_exit "larger parts still decode and join" 0 \
+	"$SDC" qr join --out "$TMP/big.out" <"$TMP/big.scan"
+check "joined large parts equal the original" cmp "$BLOB" "$TMP/big.out"
+check "--help documents split, show, join and exit status" bash -c \
+	'"$0" qr --help | grep -q -- "--max-bytes" && "$0" qr join --help | grep -q "Exit status"' "$SDC"
+
+# ---- show ---------------------------------------------------------------------
+expect_exit "show without a terminal is refused (2)" 2 "$SDC" qr show "$BLOB" </dev/null
+expect_err "and says it needs a terminal" "needs a terminal"
+
+# Half-block text -> PBM (the glyphs paint the light modules), for zbarimg.
+cat >"$TMP/hb2pbm.py" <<'EOF'
+import sys
+rows = [l.rstrip('\n') for l in sys.stdin if any(c in l for c in '\u2580\u2584\u2588')]
+if not rows:
+    sys.exit(1)
+left = min(len(l) - len(l.lstrip(' ')) for l in rows)
+w = max(len(l) for l in rows) - left
+grid = []
+for l in rows:
+    l = l[left:].ljust(w)
+    grid.append([c in '\u2580\u2588' for c in l])
+    grid.append([c in '\u2584\u2588' for c in l])
+s, m = 4, 4
+W, H = (w + 2 * m) * s, (len(grid) + 2 * m) * s
+print('P1\n%d %d' % (W, H))
+for y in range(H):
+    gy = y // s - m
+    print(' '.join('0' if gy < 0 or gy >= len(grid) or not (0 <= x // s - m < w)
+                   or grid[gy][x // s - m] else '1' for x in range(W)))
+EOF
+
+T() { tmux -L "$SOCK" "$@"; }
+screen() { T capture-pane -p -t qr; }
+# wait_for REGEX: polls the screen for up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 1 100); do screen | grep -qE -- "$1" && return 0; sleep 0.1; done
+	return 1
+}
+# screen_part: the part text of the code on screen, decoded by zbarimg.
+# Retried for up to 2 s, in case the screen was captured half drawn.
+screen_part() {
+	local i out
+	for i in $(seq 1 10); do
+		out=$(screen | python3 "$TMP/hb2pbm.py" 2>/dev/null >"$TMP/screen.pbm" &&
+			decode "$TMP/screen.pbm")
+		[ -n "$out" ] && { echo "$out"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+
+env_cmd="env LANG=C.UTF-8 LC_ALL=C.UTF-8 ASAN_OPTIONS=detect_leaks=0"
+T new-session -d -s qr -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
+nb=$(ls "$TMP"/blob/*.txt | wc -l)
+check "show DIR draws part 1 in the terminal" wait_for "part 1 of $nb"
+T send-keys -t qr Space
+check "space pauses auto-advance" wait_for "part 1 of $nb - paused"
+check "the half-block code on screen decodes to part 1" test "$(screen_part)" = "$(cat "$TMP/blob/01.txt")"
+T send-keys -t qr Right
+check "Right steps to part 2" wait_for "part 2 of $nb - paused"
+check "the code on screen is now part 2" test "$(screen_part)" = "$(cat "$TMP/blob/02.txt")"
+T send-keys -t qr Left Left
+check "Left steps back, wrapping to the last part" wait_for "part $nb of $nb - paused"
+T send-keys -t qr Home
+check "Home goes to part 1" wait_for "part 1 of $nb - paused"
+T send-keys -t qr + + + Space
+check "+ speeds auto-advance up to 0.5 s" wait_for "part [0-9]+ of $nb - next in 0.5 s"
+check "auto-advance moves on by itself" wait_for "part [3-9] of $nb - next in"
+T send-keys -t qr Space
+T resize-window -t qr -x 90 -y 30
+check "a window too small for the code says so" wait_for "too small for this code"
+T resize-window -t qr -x 200 -y 60
+check "growing it again draws the code" wait_for "█"
+check "the redrawn code decodes" screen_part
+T send-keys -t qr q
+check "q leaves the viewer with status 0" wait_for "VIEWER-EXIT 0"
+T kill-session -t qr
+
+# show FILE splits in memory to fit the window; step through and join what is seen.
+T new-session -d -s qr -x 160 -y 50 "$env_cmd $SDC qr show $BLOB; echo VIEWER-EXIT \$?; sleep 60"
+check "show FILE draws part 1" wait_for "part 1 of [0-9]+"
+T send-keys -t qr Space
+wait_for "paused" >/dev/null
+total=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
+: >"$TMP/seen"
+for i in $(seq 1 "${total:-0}"); do
+	wait_for "part $i of $total - paused" >/dev/null && screen_part >>"$TMP/seen"
+	T send-keys -t qr Right
+done
+expect_exit "parts read off the terminal join to the original" 0 \
+	"$SDC" qr join --out "$TMP/seen.out" "$TMP/seen"
+check "file from the terminal equals the original byte for byte" cmp "$BLOB" "$TMP/seen.out"
+T send-keys -t qr Escape
+check "Esc leaves the viewer" wait_for "VIEWER-EXIT 0"
+T kill-server 2>/dev/null
+
+done_testing

@@ -266,6 +266,8 @@ int ui_wizard_main(int argc, char **argv)
 	timeout(WIZ_TICK_MS);
 	wiz_colors_init();
 	run(&w);
+	if (w.transcript != NULL)
+		wiz_log(&w, "wizard ended");
 	for (i = 0; i < WIZ_NSTATES; i++)
 		if (screens[i] != NULL && screens[i]->leave != NULL)
 			screens[i]->leave(&w);

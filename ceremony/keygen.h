@@ -104,6 +104,8 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
  * days, names (distinct), passphrases (rules above, pairwise), key paths
  * (distinct, not existing, not inside DIR, their directories exist), DIR
  * (not a non-directory; non-empty only with force; its parent writable).
+ * With no_passphrase set the passphrases are not looked at: a front end can
+ * check everything else on a copy of the params before asking for them.
  */
 int cer_keygen_check_params(const struct cer_keygen_params *p) CER_WUR;
 

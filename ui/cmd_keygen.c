@@ -37,6 +37,7 @@ static void usage(FILE *f)
 	        "                           DIR.old-<UTC time> first (nothing is deleted or\n"
 	        "                           overwritten)\n"
 	        "      --json               print the result as JSON on standard output\n"
+	        "      --threads T          worker threads (default: one per processor)\n"
 	        "  -h, --help               this help\n"
 	        "\n"
 	        "Without --passphrase-file, each passphrase is asked twice on the terminal, without\n"

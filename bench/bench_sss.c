@@ -3,16 +3,18 @@
  * service clients' (tests/test_sss_ref.h), for k in {2, 3, 5, 10} and
  * secrets of 32 B and 1 MiB.  Time is this thread's CPU time (so that other
  * processes on a busy machine count less), latency the best of many short
- * batches; throughput counts secret bytes (1 MB = 10^6 B).
+ * batches; throughput counts secret bytes (1 MB = 10^6 B).  A second table
+ * forces each combine kernel in turn (sss.c is compiled in for that, with the
+ * same flags as the library).
  */
+#define SSS_TEST_IMPL 1
+#include "sss/sss.c"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
-#include "sss/sss.h"
 #include "tests/test_sss_ref.h"
 
 typedef int combine_call(uint8_t *, size_t, const uint8_t *const[], unsigned);
@@ -72,16 +74,87 @@ static void fmt_time(char *buf, size_t cap, double s)
 		snprintf(buf, cap, "%.2f ms", s * 1e3);
 }
 
+struct kernel {
+	const char *name;
+	combine_fn *fn;
+	int usable;
+};
+
+static unsigned find_kernels(struct kernel ks[3])
+{
+	unsigned n = 0;
+
+	ks[n++] = (struct kernel){ "generic", combine_generic, 1 };
+#ifdef SSS_X86_DISPATCH
+	__builtin_cpu_init();
+	ks[n++] = (struct kernel){ "avx2", combine_avx2, __builtin_cpu_supports("avx2") };
+	ks[n++] = (struct kernel){ "avx512", combine_avx512, __builtin_cpu_supports("avx512bw") };
+#endif
+	return n;
+}
+
 static const char *kernel_name(void)
 {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512bw"))
-		return "avx512";
-	if (__builtin_cpu_supports("avx2"))
-		return "avx2";
-#endif
-	return "generic";
+	combine_fn *fn = combine_pick();
+	struct kernel ks[3];
+	unsigned i, n = find_kernels(ks);
+
+	for (i = 0; i < n; i++)
+		if (ks[i].fn == fn)
+			return ks[i].name;
+	return "?";
+}
+
+/* sss_combine through each kernel, k = 5 and k = 10. */
+static int kernel_table(void)
+{
+	static const size_t lens[] = { 32, (size_t)1 << 20 };
+	struct kernel ks[3];
+	unsigned nk = find_kernels(ks), ki, li, i, k;
+	uint8_t *secret, *out, *sh[10];
+	const uint8_t *pick[10];
+
+	printf("\nsss_combine by kernel\n%8s %3s %8s | %12s %11s\n", "kernel", "k", "secret",
+	       "latency", "MB/s");
+	for (li = 0; li < 2; li++) {
+		size_t len = lens[li];
+
+		secret = malloc(len);
+		out = malloc(len);
+		if (!secret || !out)
+			return 1;
+		for (i = 0; i < 10; i++)
+			if (!(sh[i] = malloc(2 * len)))
+				return 1;
+		for (k = 5; k <= 10; k += 5) {
+			randombytes_buf(secret, len);
+			if (sss_split(sh, 10, k, secret, len) != 0)
+				return 1;
+			for (i = 0; i < k; i++)
+				pick[i] = sh[i];
+			for (ki = 0; ki < nk; ki++) {
+				double t;
+				char a[32];
+
+				if (!ks[ki].usable)
+					continue;
+				sss_test_impl = ks[ki].fn;
+				t = time_call(sss_combine, out, len, pick, k, 0.003, 40);
+				sss_test_impl = NULL;
+				if (memcmp(out, secret, len) != 0)
+					return 1;
+				fmt_time(a, sizeof(a), t);
+				printf("%8s %3u %8s | %12s %11.1f\n", ks[ki].name, k,
+				       len == 32 ? "32 B" : "1 MiB", a, (double)len / t / 1e6);
+				fflush(stdout);
+			}
+		}
+		for (i = 0; i < 10; i++)
+			free(sh[i]);
+		free(secret);
+		free(out);
+	}
+	return 0;
 }
 
 int main(void)
@@ -135,5 +208,5 @@ int main(void)
 		free(secret);
 		free(out);
 	}
-	return 0;
+	return kernel_table();
 }

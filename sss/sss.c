@@ -47,9 +47,17 @@ SSS_INLINE uint32_t red257_u64(uint64_t r)
 	              (uint32_t)((r >> 32) & 0xffff) + (uint32_t)(r >> 48));
 }
 
+/* The same for v <= 65536 + 255 (a product or a Horner step of reduced values). */
+SSS_INLINE uint32_t red257_small(uint32_t v)
+{
+	uint32_t t = (v & 0xff) + 257 - (v >> 8);
+
+	return t - (257 & (0u - ((256 - t) >> 31)));
+}
+
 static uint32_t mul257(uint32_t a, uint32_t b)
 {
-	return red257(a * b);
+	return red257_small(a * b);
 }
 
 /* a^255 = a^-1 mod 257 (and 0 for 0), by a fixed chain: (a^15)^16 * a^15. */
@@ -184,8 +192,8 @@ static void split_block(uint8_t *const shares[], unsigned n, unsigned k,
 			uint32_t v = c[k - 2];
 
 			for (d = k - 2; d >= 1; d--)
-				v = red257(v * x + c[d - 1]);
-			v = red257(v * x + secret[off + j]);
+				v = red257_small(v * x + c[d - 1]);
+			v = red257_small(v * x + secret[off + j]);
 			store16le(shares[i] + 2 * (off + j), (x << 9) | v);
 		}
 	}
@@ -280,16 +288,20 @@ SSS_INLINE void combine_scalar(uint8_t *secret, size_t from, size_t to,
 	}
 }
 
-#if defined(__GNUC__) && (__GNUC__ >= 12 || defined(__clang__))
-#define SSS_VECTOR 1
-/* 32 elements per step, in two halves of 16: u16 for the shares, u32 sums. */
-#define CHUNK 32u
-typedef uint16_t v16u16 __attribute__((vector_size(32)));
-typedef uint32_t v16u32 __attribute__((vector_size(64)));
-typedef uint8_t v16u8 __attribute__((vector_size(16)));
+#if defined(__GNUC__) && (__GNUC__ >= 9 || defined(__clang__))
+/*
+ * Portable vector kernel: 16-bit lanes only, 16 elements per step (two
+ * 128-bit vectors, which every SIMD unit has).  With t <= 256 and L <= 255,
+ * t * L < 2^16 is exact, and (p & 0xff) + 257 - (p >> 8) puts it in [2, 512]
+ * without changing it mod 257; L = 256 = -1 adds 257 - t instead (L is
+ * public).  k <= 126 such terms stay below 2^16.
+ */
+#define CHUNK 16u
+typedef uint16_t v8u16 __attribute__((vector_size(16)));
+typedef uint8_t v8u8 __attribute__((vector_size(8)));
 
 /* Vectors pass through pointers: vector arguments would change the ABI. */
-SSS_INLINE void load_v16u16(v16u16 *v, const uint8_t *p, uint16_t xor)
+SSS_INLINE void load_v8u16(v8u16 *v, const uint8_t *p, uint16_t xor)
 {
 	memcpy(v, p, sizeof(*v));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -298,14 +310,23 @@ SSS_INLINE void load_v16u16(v16u16 *v, const uint8_t *p, uint16_t xor)
 	*v ^= xor;
 }
 
-SSS_INLINE void red257_v(v16u32 *v)
+SSS_INLINE void add_term_v(v8u16 *acc, const v8u16 *t, uint16_t l)
 {
-	v16u32 t;
+	v8u16 p;
 
-	*v = (*v & 0xffff) + (*v >> 16);
-	*v = (*v & 0xffff) + (*v >> 16);
-	t = (*v & 0xff) + 257 - (*v >> 8);
-	*v = t - (257 & (0u - ((256 - t) >> 31)));
+	if (l == 256) {
+		*acc += 257 - *t;
+	} else {
+		p = *t * l;
+		*acc += (p & 0xff) + 257 - (p >> 8);
+	}
+}
+
+SSS_INLINE void red257_v(v8u16 *v)
+{
+	v8u16 t = (*v & 0xff) + 257 - (*v >> 8);
+
+	*v = t - (257 & (0 - ((256 - t) >> 15)));
 }
 
 SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
@@ -313,35 +334,33 @@ SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
                                  const uint16_t lag[], const uint16_t xhi[])
 {
 	struct combine_bad bad = { 0, 0 };
-	v16u16 bad_in = { 0 };
-	v16u32 bad_out = { 0 };
+	v8u16 bad_in = { 0 }, bad_out = { 0 };
 	size_t off, full = secret_len - secret_len % CHUNK;
 	unsigned i, l;
 
 	for (off = 0; off < full; off += CHUNK) {
-		v16u32 a0 = { 0 }, a1 = { 0 };
-		v16u16 t0, t1;
-		v16u8 b0, b1;
+		v8u16 a0 = { 0 }, a1 = { 0 }, t0, t1;
+		v8u8 b0, b1;
 
 		for (i = 0; i < k; i++) {
 			const uint8_t *p = shares[i] + 2 * off;
 
-			load_v16u16(&t0, p, xhi[i]);
-			load_v16u16(&t1, p + 32, xhi[i]);
+			load_v8u16(&t0, p, xhi[i]);
+			load_v8u16(&t1, p + 16, xhi[i]);
 			bad_in |= t0 | (t0 + 255) | t1 | (t1 + 255);
-			a0 += __builtin_convertvector(t0, v16u32) * lag[i];
-			a1 += __builtin_convertvector(t1, v16u32) * lag[i];
+			add_term_v(&a0, &t0, lag[i]);
+			add_term_v(&a1, &t1, lag[i]);
 		}
 		red257_v(&a0);
 		red257_v(&a1);
 		bad_out |= a0 | a1;
-		b0 = __builtin_convertvector(a0, v16u8);
-		b1 = __builtin_convertvector(a1, v16u8);
+		b0 = __builtin_convertvector(a0, v8u8);
+		b1 = __builtin_convertvector(a1, v8u8);
 		memcpy(secret + off, &b0, sizeof(b0));
-		memcpy(secret + off + 16, &b1, sizeof(b1));
+		memcpy(secret + off + 8, &b1, sizeof(b1));
 	}
 	combine_scalar(secret, full, secret_len, shares, k, lag, xhi, &bad);
-	for (l = 0; l < 16; l++) {
+	for (l = 0; l < 8; l++) {
 		bad.in |= bad_in[l];
 		bad.out |= bad_out[l];
 	}

@@ -251,33 +251,27 @@ static void submit_custodian(struct wiz *w)
 	int ret;
 
 	if (len != strlen(again) || sodium_memcmp(pass, again, len) != 0) {
-		wiz_field_wipe(&f_pass);
-		wiz_field_wipe(&f_again);
-		cust_form.focus = 0;
-		wiz_error(w, "[FAIL] passphrases differ",
-		          "The two passphrases differ. Type them again.");
-		return;
+		ret = cer_fail(CER_EUSAGE, "the two passphrases differ; type them again");
+		goto out;
 	}
 	ret = cer_passphrase_check(current, pass, (const char *const *)passes, current);
-	if (ret != CER_OK) {
-		wiz_field_wipe(&f_pass);
-		wiz_field_wipe(&f_again);
-		cust_form.focus = 0;
-		wiz_error_status(w, ret);
-		return;
-	}
+	if (ret != CER_OK)
+		goto out;
 	passes[current] = cer_secret_strdup(pass);
-	wiz_field_wipe(&f_pass);
-	wiz_field_wipe(&f_again);
 	if (passes[current] == NULL) {
-		wiz_error_status(w, CER_EINTERNAL);
-		return;
+		ret = CER_EINTERNAL;
+		goto out;
 	}
 	snprintf(key_paths[current], sizeof key_paths[0], "%s", wiz_field_value(&f_keypath));
 	wiz_field_wipe(&f_keypath);
-	cust_form.focus = 0;
 	if (++current == params.count)
 		phase = P_CONFIRM;
+out:
+	wiz_field_wipe(&f_pass);
+	wiz_field_wipe(&f_again);
+	cust_form.focus = 0;
+	if (ret != CER_OK)
+		wiz_error_status(w, ret);
 }
 
 static void back_custodian(void)

@@ -376,7 +376,7 @@ static void submit_key(struct wiz *w)
 	if (key[0] == '\0') {
 		cust_form.focus = 0;
 		set_note(WC_NORMAL, "Type the path of your key file first.");
-		return;
+		goto out;
 	}
 	wiz_busy(w, "Unlocking the key and its share...");
 	ret = cer_recovery_add_key(rec, key, pass[0] != '\0' ? pass : NULL,
@@ -392,12 +392,12 @@ static void submit_key(struct wiz *w)
 		cust_form.focus = 0;
 		if (!drill && cer_recovery_ready(rec))
 			phase = P_BLOB;
-		return;
+		goto out;
 	}
 	if (outcome == CER_SHARE_NEEDS_PASSWORD) {
 		set_note(WC_NORMAL, "This key is encrypted: type its passphrase.");
 		cust_form.focus = 1;
-		return;
+		goto out;
 	}
 	wiz_log(w, "%s: [FAIL] %s: %s", flow(), cer_share_outcome_name(outcome), cer_errmsg());
 	set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
@@ -407,6 +407,8 @@ static void submit_key(struct wiz *w)
 		if (*p == '_')
 			*p = ' ';
 	wiz_error(w, title, cer_errmsg());
+out:
+	wiz_field_wipe(&f_pass);
 }
 
 static void finish_drill(struct wiz *w)

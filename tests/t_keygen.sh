@@ -199,6 +199,49 @@ fi
 check "no temporary directory left anywhere in the work area" \
 	bash -c '! find "$1" -name "*.tmp-*" | grep -q .' _ "$W"
 
+# Passphrases typed on a terminal: asked twice without echo, rules enforced, asked again.
+cat >"$W/drive.py" <<'EOF'
+import os, pty, select, sys, time
+# drive.py ANSWERS CMD...: runs CMD on a new terminal and types the next answer at each passphrase prompt.
+answers = open(sys.argv[1]).read().split("\n")[:-1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+line, out, deadline = b"", b"", time.time() + 120
+while time.time() < deadline:
+    if not select.select([fd], [], [], 0.2)[0]:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    line = (line + data).split(b"\n")[-1]
+    if b"assphrase" in line and line.endswith(b": ") and answers:
+        time.sleep(0.05)
+        os.write(fd, answers.pop(0).encode() + b"\n")
+        line = b""
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
+printf '%s\n' "short" "first custodian pass" "first custodian pass" \
+	"second custodian pass" "second custodian typo" "second custodian pass" "second custodian pass" \
+	"first custodian pass" "third custodian pass" "third custodian pass" >"$W/answers"
+check "passphrases typed on a terminal" python3 "$W/drive.py" "$W/answers" \
+	"$SDC" keygen -n 3 -q 2 -b 2048 -o "$W/typed"
+cp "$TMP/.out" "$W/typed.out"
+check "... a short one is refused and asked again" grep -q "custodian 1: passphrase is shorter than 12" "$W/typed.out"
+check "... a mistyped confirmation is asked again" grep -q "the two passphrases differ" "$W/typed.out"
+check "... a repeated one is refused and asked again" grep -q "custodian 3: passphrase is the same" "$W/typed.out"
+check "... never echoed" bash -c '! grep -q "custodian pass\|short$" "$1"' _ "$W/typed.out"
+check "... and each key opens with what its custodian typed" bash -c \
+	'openssl pkey -in "$1/cert_0.key" -passin pass:"first custodian pass" -noout &&
+	 openssl pkey -in "$1/cert_1.key" -passin pass:"second custodian pass" -noout &&
+	 openssl pkey -in "$1/cert_2.key" -passin pass:"third custodian pass" -noout' _ "$W/typed"
+
 # package: the same request from the certificates made above.
 check "package builds the request from existing certificates" \
 	"$SDC" package --certs "$OUT/cert_0.cer" "$OUT/cert_1.cer" "$OUT/cert_2.cer" --quorum 2 --out "$W/pkg"

@@ -179,6 +179,9 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 	if (len > CER_QR_MAX_FILE)
 		return cer_fail(CER_EINPUT, "file too large for QR codes (%zu bytes, limit %zu)", len,
 		                CER_QR_MAX_FILE);
+	if (len > 0 && memmem(data, len, "PRIVATE KEY-----", 16) != NULL)
+		return cer_fail(CER_EINPUT, "the file holds a PEM private key: private keys never "
+		                            "leave the custodian's media and are never made QR codes");
 	stream_len = STREAM_HEAD + len;
 	count = (stream_len + max_bytes - 1) / max_bytes;
 	if (count > CER_QR_MAX_PARTS)

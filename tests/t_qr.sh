@@ -130,6 +130,9 @@ expect_exit "too small --max-bytes is a usage error" 2 \
 expect_exit "a missing input is an I/O error" 5 "$SDC" qr split "$TMP/nope" --out "$TMP/x"
 head -c $((1024 * 1024 + 1)) /dev/zero >"$TMP/big"
 expect_exit "a file over 1 MiB is refused (3)" 3 "$SDC" qr split "$TMP/big" --out "$TMP/x"
+expect_exit "a private key is never made QR codes (3)" 3 \
+	"$SDC" qr split "$VEC/sd/keys/cert_2.key" --out "$TMP/x"
+expect_err "and the refusal says so" "private key"
 check "no output directory after refusals" test ! -e "$TMP/x"
 check "no temporary directory left beside the output" \
 	test -z "$(find "$TMP" -maxdepth 1 -name '*.tmp-*')"

@@ -190,6 +190,13 @@ static void test_split_limits(void **state)
 	assert_int_equal(cer_qr_split(b, 0, 600, CER_QR_EC_M, &set), CER_OK);
 	assert_int_equal(set.count, 1);
 	cer_qr_set_free(&set);
+	{
+		static const char pem[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n";
+
+		assert_int_equal(cer_qr_split((const uint8_t *)pem, sizeof pem - 1, 600, CER_QR_EC_M,
+		                              &set), CER_EINPUT);
+		assert_non_null(strstr(cer_errmsg(), "private key"));
+	}
 	assert_int_equal(cer_qr_ec_parse("q", &ec), CER_OK);
 	assert_int_equal(ec, CER_QR_EC_Q);
 	assert_int_equal(cer_qr_ec_parse("X", &ec), CER_EUSAGE);

@@ -19,6 +19,7 @@ trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 
 expect_exit "wizard refuses without a terminal" 2 "$SDC" wizard </dev/null
 expect_err "the refusal points to the batch commands" "use the batch commands"
+check "wizard --help documents the transcript" bash -c '"$0" wizard --help | grep -q transcript' "$SDC"
 
 if ! command -v tmux >/dev/null; then
 	not_ok "tmux is installed (Debian package tmux; needed by this test)"
@@ -63,8 +64,18 @@ screen() {
 # field TEXT: replaces the focused field's text, then Enter.
 field() { keys C-u; text "$1"; keys Enter; }
 
-tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$WORK" \
-	"env LANG=C.UTF-8 TERM=screen '$SDC' wizard; echo \"wizard exited \$?\"; sleep 600"
+tm -f /dev/null new-session -d -s dumb -x 100 -y 30 -c "$WORK" \
+	"env TERM=dumb '$SDC' wizard; echo \"wizard exited \$?\"; sleep 600"
+PANE=dumb screen "a terminal without cursor addressing is refused" "cannot position the cursor"
+PANE=dumb screen "... with a usage status" "wizard exited 2"
+tm new-session -d -s piped -x 100 -y 30 -c "$WORK" \
+	"'$SDC' wizard >'$TMP/piped.out' 2>&1; echo \"wizard exited \$?\"; sleep 600"
+PANE=piped screen "wizard refuses when only stdout is not a terminal" "wizard exited 2"
+check "... pointing to the batch commands" grep -q "use the batch commands" "$TMP/piped.out"
+
+# With no command on a terminal, sdceremony starts the wizard.
+tm new-session -d -s "$PANE" -x 100 -y 30 -c "$WORK" \
+	"env LANG=C.UTF-8 TERM=screen '$SDC'; echo \"wizard exited \$?\"; sleep 600"
 
 screen "start screen shows the air-gap check" "Air-gap check"
 screen "start screen shows the binary's SHA-256" "^ +[0-9a-f]{64}"

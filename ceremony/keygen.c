@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ceremony/codec.h"
+#include "ceremony/crypto.h"
 #include "ceremony/io.h"
 
 #ifndef SDC_VERSION
@@ -427,7 +428,7 @@ static char *bn_b64url(const BIGNUM *bn)
 static int cert_describe(X509 *x, const char *label, struct cert_info *info)
 {
 	unsigned char *der = NULL;
-	unsigned char sha1[20], sha256[32];
+	uint8_t sha1[CER_SHA1_LEN], sha256[CER_SHA256_LEN];
 	char *b64 = NULL, *x5t = NULL, *x5t256 = NULL, *n64 = NULL, *e64 = NULL;
 	BIGNUM *n = NULL, *e = NULL;
 	EVP_PKEY *pub = X509_get0_pubkey(x);
@@ -447,9 +448,9 @@ static int cert_describe(X509 *x, const char *label, struct cert_info *info)
 	derlen = i2d_X509(x, &der);
 	if (derlen <= 0)
 		return cer_fail(CER_EINPUT, "%s: cannot encode the certificate", label);
-	if (EVP_Digest(der, (size_t)derlen, sha1, NULL, EVP_sha1(), NULL) != 1 ||
-	    EVP_Digest(der, (size_t)derlen, sha256, NULL, EVP_sha256(), NULL) != 1) {
-		ret = cer_fail(CER_EINTERNAL, "%s: digest failed", label);
+	if (cer_sha1(der, (size_t)derlen, sha1) != CER_OK ||
+	    cer_sha256(der, (size_t)derlen, sha256) != CER_OK) {
+		ret = cer_fail_context(CER_EINTERNAL, label);
 		goto out;
 	}
 	if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||

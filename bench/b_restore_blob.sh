@@ -55,11 +55,13 @@ done
 python3 - "$tmp" <<'EOF'
 import json, sys
 t = sys.argv[1]
-print("restore-blob, 3 of 5 keys, end to end (hyperfine; mean +- sd, wall time)")
-print(f"{'wrapping keys':<14} {'sdceremony':>18} {'az 2.45':>18} {'speed-up':>9}")
+print("restore-blob, 3 of 5 keys, end to end (hyperfine): wall time mean +- sd; CPU = user + sys")
+print(f"{'wrapping keys':<13} {'sdceremony wall':>18} {'CPU':>8} {'az 2.45 wall':>19} {'CPU':>8}"
+      f" {'speed-up':>8}")
 for bits in (2048, 4096):
     r = {w: json.load(open(f"{t}/rsa{bits}/{w}.json"))["results"][0] for w in ("ours", "az")}
-    f = lambda x: f"{x['mean'] * 1000:8.1f} +- {x['stddev'] * 1000:5.1f} ms"
-    print(f"{'RSA-' + str(bits):<14} {f(r['ours']):>18} {f(r['az']):>18} "
-          f"{r['az']['mean'] / r['ours']['mean']:8.0f}x")
+    wall = lambda x: f"{x['mean'] * 1000:7.1f} +- {x['stddev'] * 1000:5.1f} ms"
+    cpu = lambda x: f"{(x['user'] + x['system']) * 1000:5.0f} ms"
+    print(f"{'RSA-' + str(bits):<13} {wall(r['ours']):>18} {cpu(r['ours']):>8} "
+          f"{wall(r['az']):>19} {cpu(r['az']):>8} {r['az']['mean'] / r['ours']['mean']:7.0f}x")
 EOF

@@ -22,6 +22,7 @@
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define SSS_X86_DISPATCH 1
+#include <immintrin.h>
 #endif
 
 /* Split: random words per refill, and most bytes per block. */
@@ -254,13 +255,14 @@ int sss_split_deterministic(uint8_t *const shares[], unsigned n, unsigned k,
 }
 
 /*
- * The combine kernel.  Each element of a share is first xored with the
- * share's (x << 9): what remains, t, is y when x is right.  A share is bad
- * when some t has a bit at 9 or above (x changes, or the encoding overflows)
- * or when t > 256 (bit 9 of t + 255, as t <= 511 then); both show in
- * t | (t + 255) above bit 8, accumulated and read once at the end, as is
- * bit 8 of every rebuilt value (256).  sum(t * L) < 2^32 needs no reduction
- * until all k shares are in.
+ * Combine kernels.  Each element of a share is first xored with the share's
+ * (x << 9): what remains, t, is y when x is right.  A share is bad when some
+ * t has a bit at 9 or above (x changes) or when t > 256 (then bit 9 of
+ * t + 255, as t <= 511); both show in t | (t + 255) above bit 8, gathered
+ * and read once at the end, as is bit 8 of every rebuilt value (256).  Each
+ * kernel returns that verdict, 0 for good.  The scalar loop (tails, and
+ * compilers without vector extensions) sums t * L exactly in 32 bits and
+ * reduces once per element.
  */
 struct combine_bad {
 	uint32_t in, out;
@@ -399,7 +401,6 @@ static uint32_t combine_generic(uint8_t *secret, size_t secret_len,
  * give garbage here, but then the verdict is already "bad".  The largest t
  * of every lane is kept for the check.
  */
-#include <immintrin.h>
 
 #define X86_RED257(pfx, sfx, v, c_ffff, c_ff, c_257)                                  \
 	do {                                                                       \

@@ -27,7 +27,9 @@
  * listed, then the per-share checks.
  *
  * The functions keep no state and are safe to call from several threads.
- * Temporaries holding secret data are wiped before return.
+ * Temporaries holding secret data are wiped before return.  sss_combine uses
+ * AVX2 or AVX-512BW when the CPU has them (chosen at run time) and a portable
+ * kernel otherwise; the results are the same.
  */
 
 #include <stddef.h>

@@ -329,11 +329,23 @@ static int check_key_path(const struct cer_keygen_params *p, unsigned i, const c
 	return CER_OK;
 }
 
+static void effective_name(const struct cer_keygen_params *p, unsigned i,
+                           char out[static CER_NAME_MAX + 1])
+{
+	const char *n = p->custodians[i].name;
+
+	if (n != NULL && n[0] != '\0')
+		snprintf(out, CER_NAME_MAX + 1, "%s", n);
+	else
+		snprintf(out, CER_NAME_MAX + 1, "custodian-%u", i + 1);
+}
+
 int cer_keygen_check_params(const struct cer_keygen_params *p)
 {
 	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
 	char dir_real[PATH_MAX + NAME_MAX + 2], preal[PATH_MAX];
 	const char *pass[CER_KEYGEN_MAX_KEYS];
+	char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 	unsigned i, j;
 	int ret;
 
@@ -347,18 +359,14 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 		return cer_fail(CER_EUSAGE, "validity %u days is out of range (1 to %d)", p->days,
 		                CER_KEYGEN_MAX_DAYS);
 	for (i = 0; i < p->count; i++) {
-		const char *ni = p->custodians[i].name;
-
-		ret = cer_keygen_check_name(i, ni);
+		ret = cer_keygen_check_name(i, p->custodians[i].name);
 		if (ret != CER_OK)
 			return ret;
-		for (j = 0; j < i && ni != NULL && ni[0] != '\0'; j++) {
-			const char *nj = p->custodians[j].name;
-
-			if (nj != NULL && strcmp(ni, nj) == 0)
+		effective_name(p, i, names[i]);
+		for (j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
 				return cer_fail(CER_EUSAGE, "custodians %u and %u have the same name '%s'",
-				                j + 1, i + 1, ni);
-		}
+				                j + 1, i + 1, names[i]);
 	}
 	if (!p->no_passphrase) {
 		for (i = 0; i < p->count; i++)
@@ -1518,14 +1526,8 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
 	j->p = p;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->cond, NULL);
-	for (i = 0; i < p->count; i++) {
-		const char *n = p->custodians[i].name;
-
-		if (n != NULL && n[0] != '\0')
-			snprintf(j->slots[i].name, sizeof j->slots[i].name, "%s", n);
-		else
-			snprintf(j->slots[i].name, sizeof j->slots[i].name, "custodian-%u", i + 1);
-	}
+	for (i = 0; i < p->count; i++)
+		effective_name(p, i, j->slots[i].name);
 	r->count = p->count;
 	r->quorum = p->quorum;
 	if (p->no_passphrase)

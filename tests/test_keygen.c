@@ -360,6 +360,10 @@ static void test_refused_before_generating(void **state)
 	p.custodians[0].name = "same";
 	p.custodians[1].name = "same";
 	assert_int_equal(cer_keygen(&p, &prog, &r), CER_EUSAGE);
+	p.custodians[1].name = NULL;
+	p.custodians[0].name = "custodian-3"; /* custodian 3's default name */
+	assert_int_equal(cer_keygen(&p, &prog, &r), CER_EUSAGE);
+	assert_non_null(strstr(cer_errmsg(), "custodians 1 and 3 have the same name"));
 	assert_int_equal(w.calls, 0);
 	assert_null(r);
 	assert_false(exists("set"));

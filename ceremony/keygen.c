@@ -1283,6 +1283,33 @@ struct outside {
 	bool linked;
 };
 
+/*
+ * Moves a finished temporary file to its final name, never replacing a file:
+ * link() where the file system has hard links, else rename without
+ * replacing (FAT-formatted removable media have no hard links).
+ */
+static int place_new(struct outside *o)
+{
+	int err;
+
+	if (link(o->tmp, o->final) == 0) {
+		o->linked = true;
+		return CER_OK;
+	}
+	err = errno;
+	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK) {
+		if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_NOREPLACE) == 0) {
+			o->tmp[0] = '\0';
+			o->linked = true;
+			return CER_OK;
+		}
+		err = errno;
+	}
+	return cer_fail(CER_EIO, "%s: %s", o->final,
+	                err == EEXIST ? "appeared while the keys were made; a key file is never "
+	                                "replaced" : strerror(err));
+}
+
 static void outside_undo(struct outside *o, size_t n)
 {
 	size_t i;
@@ -1465,20 +1492,17 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 		goto out;
 	}
 	for (i = 0; i < n_out; i++) {
-		if (link(outside[i].tmp, outside[i].final) != 0) {
-			ret = cer_fail(CER_EIO, "%s: %s", outside[i].final,
-			               errno == EEXIST ? "appeared while the keys were made; a key file "
-			                                 "is never replaced" : strerror(errno));
+		ret = place_new(&outside[i]);
+		if (ret != CER_OK)
 			goto out;
-		}
-		outside[i].linked = true;
 	}
 	ret = install_dir(tmpdir, clean, p->force, r->old_dir);
 	if (ret != CER_OK)
 		goto out;
 	tmp_made = false;
 	for (i = 0; i < n_out; i++) {
-		unlink(outside[i].tmp);
+		if (outside[i].tmp[0] != '\0')
+			unlink(outside[i].tmp);
 		outside[i].tmp[0] = '\0';
 		outside[i].linked = false;
 		memcpy(path, outside[i].final, sizeof path);

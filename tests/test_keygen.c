@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +22,24 @@
 #include "ceremony/keygen.h"
 
 static char work[256];
+
+/*
+ * FAT-formatted media have no hard links: with no_hard_links set, link()
+ * fails as it does there, and keygen must fall back to a rename that does
+ * not replace.  (Defined here, it stands in for libc's for this program.)
+ */
+static bool no_hard_links;
+static unsigned links_refused;
+
+int link(const char *from, const char *to)
+{
+	if (no_hard_links) {
+		links_refused++;
+		errno = EPERM;
+		return -1;
+	}
+	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
 
 static void path(char *out, size_t n, const char *rel)
 {
@@ -370,6 +389,45 @@ static void test_refused_before_generating(void **state)
 	pass_free(&ps);
 }
 
+static void test_media_without_hard_links(void **state)
+{
+	struct cer_keygen_params p;
+	struct cer_keygen_result *r = NULL;
+	struct pass_set ps;
+	struct watch w = { .main = pthread_self(), .sabotage = "fat/c.key" };
+	struct cer_progress prog = { watch_step, NULL, &w };
+	char dir[512], k[3][512], m[512];
+	struct stat st;
+	unsigned i;
+
+	(void)state;
+	path(m, sizeof m, "fat");
+	assert_int_equal(mkdir(m, 0700), 0);
+	params3(&p, &ps, dir);
+	for (i = 0; i < 3; i++) {
+		snprintf(k[i], sizeof k[i], "%s/fat/%c.key", work, 'a' + i);
+		p.custodians[i].key_path = k[i];
+	}
+	no_hard_links = true;
+	links_refused = 0;
+	/* Rollback first: c.key appears while the keys are made. */
+	assert_int_equal(cer_keygen(&p, &prog, &r), CER_EIO);
+	assert_true(links_refused > 0);
+	assert_false(exists("fat/a.key") || exists("fat/a.cer") || exists("fat/b.key"));
+	assert_false(exists("set"));
+	assert_int_equal(temps_in("fat") + temps_in("."), 0);
+	assert_int_equal(unlink(k[2]), 0);
+	/* Then the whole set, on the same media. */
+	assert_int_equal(cer_keygen(&p, &prog, &r), CER_OK);
+	no_hard_links = false;
+	assert_true(exists("fat/a.key") && exists("fat/b.cer") && exists("fat/c.key"));
+	assert_int_equal(stat(k[1], &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(temps_in("fat") + temps_in("."), 0);
+	cer_keygen_result_free(r);
+	pass_free(&ps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_before_generating, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_media_without_hard_links, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

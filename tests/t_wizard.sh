@@ -94,6 +94,16 @@ keys Enter Enter Left Enter Enter
 field "$WORK/ceremony"
 field "alice, bob, carol"
 screen "custodian 1 asked for a passphrase" "Custodian 1 of 3: alice"
+text "x"
+wait_for "Passphrase +\(hidden"
+grep -E "^ +Passphrase " "$TMP/pane" | grep -v again >"$TMP/pane1"
+text "yyyyyyyyyyyyyyyyyyyy"; keys Down; text "z"
+wait_for "Passphrase again +\(hidden"
+grep -E "^ +Passphrase " "$TMP/pane" >"$TMP/fields"
+grep -v again "$TMP/fields" >"$TMP/pane2"
+check "the passphrase field shows the same marker whatever its length" cmp "$TMP/pane1" "$TMP/pane2"
+check "... and no characters" bash -c '! grep -qE "xy|z|\*" "$0"' "$TMP/fields"
+keys C-u Up C-u
 text "$PASS_A"; keys Enter
 text "$PASS_A"; keys Enter
 if pane | grep -qF "$PASS_A"; then not_ok "passphrase never shown"; else ok "passphrase never shown"; fi

@@ -1053,8 +1053,9 @@ static int write_temp_beside(const char *path, const void *data, size_t len, mod
 		tmp[0] = '\0';
 		return cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
 	}
-	if (fchmod(fd, mode) != 0 || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0 ||
-	    close(fd) != 0) {
+	/* mkostemp made it 0600; media without permissions (FAT) refuse other modes. */
+	if ((mode != 0600 && fchmod(fd, mode) != 0 && errno != EPERM) ||
+	    write_fd_all(fd, data, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
 		int e = errno;
 
 		close(fd);

@@ -70,6 +70,7 @@ size=$(stat -c %s "$BLOB")
 check "restore blob is realistic in size ($size bytes)" test "$size" -gt 10000
 expect_exit "split the restore blob" 0 "$SDC" qr split --ec M "$BLOB" --out "$TMP/blob"
 decode "$TMP"/blob/*.png | shuf >"$TMP/blob.scan"
+nb_png=$(ls "$TMP"/blob/*.png | wc -l)
 cat "$TMP/blob.scan" <(head -5 "$TMP/blob.scan") | shuf >"$TMP/blob.mixed"
 expect_exit "join the blob's scans" 0 "$SDC" qr join --out "$TMP/blob.out" <"$TMP/blob.mixed"
 check "joined blob equals the original byte for byte" cmp "$BLOB" "$TMP/blob.out"
@@ -77,6 +78,52 @@ check "index.html inlines every code and needs no network" bash -c '
 	n=$(grep -o "src=\"data:image/png;base64," "$1/index.html" | wc -l)
 	[ "$n" -eq "$(ls "$1"/*.png | wc -l)" ] && ! grep -qiE "https?:|<script src|<link" "$1/index.html"
 ' _ "$TMP/blob"
+
+# The page's script, run in node against a minimal stand-in for the DOM.
+if command -v node >/dev/null; then
+	sed -n '/^<script>$/,/^<\/script>$/p' "$TMP/blob/index.html" | sed '1d;$d' >"$TMP/page.js"
+	cat >"$TMP/drive.js" <<'JS'
+const fs = require('fs');
+const n = +process.argv[3];
+const figs = Array.from({ length: n }, () => ({ className: '' }));
+const bar = { textContent: '' };
+let handler = null, timer = null;
+global.document = {
+	title: 'blob', body: { className: '' }, documentElement: {},
+	getElementsByTagName: () => figs, getElementById: () => bar,
+	addEventListener: (t, fn) => { handler = fn; },
+};
+global.setTimeout = (fn) => { timer = fn; return 1; };
+global.clearTimeout = () => { timer = null; };
+const key = (k) => handler({ key: k, preventDefault() {} });
+const shown = () => figs.findIndex((f) => f.className === 'on') + 1;
+const out = [];
+const note = () => out.push(shown() + '|' + bar.textContent);
+eval(fs.readFileSync(process.argv[2], 'utf8'));
+note();                 // part 1, running
+timer(); note();        // auto-advance: part 2
+key(' '); note();       // paused
+key('ArrowRight'); note();
+key('ArrowLeft'); key('ArrowLeft'); key('ArrowLeft'); note();
+key('Home'); note();
+key(' '); key('+'); note();
+console.log(out.join('\n'));
+JS
+	node "$TMP/drive.js" "$TMP/page.js" "$nb_png" >"$TMP/page.out" 2>&1
+	cat >"$TMP/page.want" <<TXT
+1|blob — part 1 of $nb_png — next in 2 s
+2|blob — part 2 of $nb_png — next in 2 s
+2|blob — part 2 of $nb_png — paused
+3|blob — part 3 of $nb_png — paused
+$nb_png|blob — part $nb_png of $nb_png — paused
+1|blob — part 1 of $nb_png — paused
+1|blob — part 1 of $nb_png — next in 1.5 s
+TXT
+	check "index.html: the shown part, auto-advance, space, arrows, Home and + work" \
+		diff "$TMP/page.want" "$TMP/page.out"
+else
+	skip "index.html script run in node" "node is not installed"
+fi
 
 # ---- refusals: missing, corrupted, mixed ---------------------------------
 { grep -v '^SDC1:7/' "$TMP/rand.scan"; grep -v '^SDC1:7/' "$TMP/rand.scan" | shuf -n 9; } >"$TMP/missing"

@@ -14,7 +14,8 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-	        "Usage: %s qr split FILE --out DIR [--max-bytes N] [--ec L|M|Q|H] [--force]\n"
+	        "Usage: %s qr split FILE --out DIR [--max-bytes N] [--ec L|M|Q|H]\n"
+	        "                          [--force]\n"
 	        "       %s qr show [--ec L|M|Q|H] FILE | DIR\n"
 	        "       %s qr join --out FILE [--force] [PARTFILE...]\n"
 	        "\n"
@@ -29,7 +30,8 @@ static void help(FILE *f)
 	        "  zone), DIR/NN.txt (the text inside that code) and DIR/index.html (a page,\n"
 	        "  no network needed, that shows the codes full-screen one after another:\n"
 	        "  space pauses, arrows step, +/- change the pace, f full screen).  DIR is\n"
-	        "  created atomically; an existing non-empty DIR is refused.\n"
+	        "  created atomically; an existing non-empty DIR is refused.  A file holding\n"
+	        "  a PEM private key is refused: keys never cross the air gap.\n"
 	        "  --max-bytes N  file bytes per part, %u..%u (default %u: QR version 20 or\n"
 	        "                 below at level M, which phones read off a screen)\n"
 	        "  --ec L|M|Q|H   error correction level (default M); higher levels make\n"
@@ -46,13 +48,15 @@ static void help(FILE *f)
 	        "\n"
 	        "join --out FILE [PARTFILE...]\n"
 	        "  Reads part texts from the PARTFILEs, or from standard input when none is\n"
-	        "  given (e.g. 'zbarimg --raw -q DIR/*.png | %s qr join --out FILE'), in any\n"
-	        "  order, duplicates allowed; blank lines, white space around a part and text\n"
-	        "  before its SDC1: marker are ignored; so are lines with no marker at all\n"
-	        "  (other barcodes a scanner saw), with a note.  Writes FILE atomically only\n"
-	        "  when every part is present and the SHA-256 matches; otherwise names the\n"
-	        "  missing parts, the corrupted part or the mix of two files, and writes\n"
-	        "  nothing.\n"
+	        "  given, e.g.\n"
+	        "    zbarimg --raw -q -Sdisable -Sqrcode.enable DIR/*.png |\n"
+	        "        %s qr join --out FILE\n"
+	        "  in any order, duplicates allowed; blank lines, white space around a part\n"
+	        "  and text before its SDC1: marker are ignored; so are lines with no marker\n"
+	        "  at all (other barcodes a scanner saw), with a note.  Writes FILE\n"
+	        "  atomically only when every part is present and the SHA-256 matches;\n"
+	        "  otherwise names the missing parts, the corrupted part or the mix of two\n"
+	        "  files, and writes nothing.\n"
 	        "  --out FILE     the joined file; an existing FILE is refused\n"
 	        "  --force        replace an existing FILE\n"
 	        "\n"
@@ -91,7 +95,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 	o->max_bytes = CER_QR_DEFAULT_MAX_BYTES;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
 		char *end;
 		unsigned long v;
 
@@ -119,10 +123,9 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 		case OPT_HELP:
 			o->help = true;
 			break;
+		case ':':
+			return ui_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt != 0 && optopt != '?')
-				return ui_usage_error(cmd, "option needs a value or is unknown: -%c",
-				                      optopt);
 			return ui_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}

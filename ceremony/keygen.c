@@ -610,13 +610,19 @@ struct race {
 	struct slot *slot;
 };
 
+static bool cancelled(const struct cer_keygen_params *p)
+{
+	return p->cancel != NULL && atomic_load(p->cancel) != 0;
+}
+
 static int gen_cb(int a, int b, BN_GENCB *cb)
 {
 	struct race *r = BN_GENCB_get_arg(cb);
 
 	(void)a;
 	(void)b;
-	return !atomic_load(&r->slot->won) && !atomic_load(&r->job->failed);
+	return !atomic_load(&r->slot->won) && !atomic_load(&r->job->failed) &&
+	       !cancelled(r->job->p);
 }
 
 /* A random prime of exactly `bits` bits, top two bits set, with gcd(p - 1, e) = 1. */
@@ -758,6 +764,8 @@ static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
 	if (rsa_generate((int)j->p->bits, &r, key) == 1)
 		return CER_OK;
 	ERR_clear_error();
+	if (cancelled(j->p))
+		return cer_fail(CER_EUSAGE, "key generation cancelled; nothing was written");
 	if (atomic_load(&s->won) || atomic_load(&j->failed))
 		return 1;
 	return cer_fail(CER_EINTERNAL, "%s: RSA key generation failed", s->name);
@@ -1490,6 +1498,10 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 	r->az_command = az_command(r);
 	if (r->az_command == NULL || summary_json(r, manifest) != CER_OK) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (cancelled(p)) {
+		ret = cer_fail(CER_EUSAGE, "key generation cancelled; nothing was written");
 		goto out;
 	}
 	for (i = 0; i < n_out; i++) {

@@ -34,6 +34,7 @@
  * draw from them (curses included).
  */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -75,6 +76,10 @@ struct cer_keygen_params {
 	bool force;           /* move a non-empty DIR aside instead of refusing */
 	unsigned threads;     /* worker threads; 0 -> number of online CPUs */
 	struct cer_keygen_custodian custodians[CER_KEYGEN_MAX_KEYS];
+	/* Optional: set to non-zero (e.g. from a SIGINT handler) to stop; the
+	 * ceremony then fails with CER_EUSAGE "cancelled" and leaves nothing,
+	 * unless the set was already being moved into place. */
+	const atomic_int *cancel;
 };
 
 /* Defaults: bits 3072, days 730, everything else zero/NULL. */

@@ -242,6 +242,19 @@ check "... and each key opens with what its custodian typed" bash -c \
 	 openssl pkey -in "$1/cert_1.key" -passin pass:"second custodian pass" -noout &&
 	 openssl pkey -in "$1/cert_2.key" -passin pass:"third custodian pass" -noout' _ "$W/typed"
 
+# Ctrl-C (or TERM) while keys are being made: stopped, nothing left behind.
+for sig in INT TERM; do
+	"$SDC" keygen -n 10 -q 2 -b 4096 -o "$W/stopped" --no-passphrase 2>"$W/stop.err" &
+	pid=$!
+	sleep 1
+	kill -s "$sig" "$pid"
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -eq 2 ]; then ok "SIG$sig stops keygen with status 2"; else not_ok "SIG$sig stops keygen (exit $rc)"; fi
+	check "SIG$sig: says so" grep -q "cancelled; nothing was written" "$W/stop.err"
+	check "SIG$sig: nothing left behind" nothing_left "$W/stopped"
+done
+
 # package: the same request from the certificates made above.
 check "package builds the request from existing certificates" \
 	"$SDC" package --certs "$OUT/cert_0.cer" "$OUT/cert_1.cer" "$OUT/cert_2.cer" --quorum 2 --out "$W/pkg"

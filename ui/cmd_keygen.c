@@ -1,4 +1,6 @@
 #include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,33 @@
 #include "ceremony/io.h"
 #include "ceremony/keygen.h"
 #include "ui/ui.h"
+
+static atomic_int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&stop, 1);
+}
+
+/* Ctrl-C, hangup or termination while keys are made: stop and clean up. */
+static void catch_signals(bool on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static struct sigaction saved[4];
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 4; i++) {
+		if (on)
+			sigaction(sigs[i], &sa, &saved[i]);
+		else
+			sigaction(sigs[i], &saved[i], NULL);
+	}
+}
 
 static void usage(FILE *f)
 {
@@ -304,7 +333,10 @@ int ui_keygen_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	p.cancel = &stop;
+	catch_signals(true);
 	ret = cer_keygen(&p, &ui_stderr_progress, &r);
+	catch_signals(false);
 	if (ret != CER_OK) {
 		ret = ui_report(ret);
 		goto out;

@@ -780,6 +780,23 @@ out:
 	return ret;
 }
 
+/* "SDC<digits>:" of another format version, or NULL. */
+static const char *next_version_marker(const char *s, const char *end)
+{
+	const char *m = s;
+
+	while ((m = memmem(m, (size_t)(end - m), "SDC", 3)) != NULL) {
+		const char *p = m + 3;
+
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p > m + 3 && p < end && *p == ':' && p - m <= 8)
+			return m;
+		m += 3;
+	}
+	return NULL;
+}
+
 static int add_line(struct cer_qr_join *join, const char *s, size_t len, const char *where)
 {
 	const char *end = s + len, *m;
@@ -795,11 +812,12 @@ static int add_line(struct cer_qr_join *join, const char *s, size_t len, const c
 		                where, (size_t)(end - s), CER_QR_MAX_PART_TEXT);
 	m = memmem(s, (size_t)(end - s), CER_QR_MAGIC, strlen(CER_QR_MAGIC));
 	if (m == NULL) {
-		m = memmem(s, (size_t)(end - s), "SDC", 3);
-		if (m != NULL && end - m > 4 && m[3] >= '0' && m[3] <= '9')
+		const char *v = next_version_marker(s, end);
+
+		if (v != NULL)
 			return cer_fail(CER_EINPUT, "%sunsupported part format '%.*s' (this version "
-			                            "reads SDC1)", where, (int)(end - m > 5 ? 5 : end - m), m);
-		if (join->lenient && m == NULL) {
+			                            "reads SDC1)", where, (int)strcspn(v, ":"), v);
+		if (join->lenient) {
 			if (join->skipped++ == 0)
 				snprintf(join->first_skipped, sizeof join->first_skipped, "%.*s",
 				         (int)(strlen(where) >= 2 ? strlen(where) - 2 : 0), where);

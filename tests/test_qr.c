@@ -355,7 +355,25 @@ static void test_join_corrupted(void **state)
 	assert_non_null(strstr(cer_errmsg(), "not a QR part"));
 	assert_int_equal(cer_qr_join_add(j, NULL, "SDC2:1/1:AB", 11), CER_EINPUT);
 	assert_non_null(strstr(cer_errmsg(), "unsupported part format"));
+	assert_int_equal(cer_qr_join_add(j, NULL, "x SDC12:1/1:AB", 14), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "unsupported part format 'SDC12'"));
+	assert_int_equal(cer_qr_join_add(j, NULL, "SDCARD 1", 8), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "not a QR part"));
 	assert_int_equal(cer_qr_join_add(j, NULL, "\n  \r\n", 5), CER_OK);
+	/* lenient: lines with no marker are counted, not refused; markers stay strict */
+	{
+		const char *first;
+		static const char junk[] = "0140733477122095\nSDCARD 1\n\nhello\n";
+
+		assert_int_equal(cer_qr_join_skipped(j, &first), 0);
+		cer_qr_join_set_lenient(j, true);
+		assert_int_equal(cer_qr_join_add(j, "scan", junk, sizeof junk - 1), CER_OK);
+		assert_int_equal(cer_qr_join_skipped(j, &first), 3);
+		assert_string_equal(first, "scan line 1");
+		assert_int_equal(cer_qr_join_add(j, NULL, "SDC2:1/1:AB", 11), CER_EINPUT);
+		assert_int_equal(cer_qr_join_add(j, NULL, bad, strlen(bad)), CER_EINPUT);
+		assert_int_equal(cer_qr_join_count(j), 2);
+	}
 	free(bad);
 	cer_qr_join_free(j);
 	cer_qr_set_free(&set);

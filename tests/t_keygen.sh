@@ -44,6 +44,9 @@ for i in 0 1 2; do
 	check "cert_$i key opens with its passphrase and matches the certificate" bash -c \
 		'[ "$(openssl pkey -in "$1" -passin file:"$2" -pubout)" = "$(openssl x509 -in "$3" -noout -pubkey)" ]' \
 		_ "$k" "$W/p$i" "$c"
+	check "cert_$i key passes openssl's RSA check (primes, d, CRT values)" bash -c \
+		'openssl rsa -in "$1" -passin file:"$2" -check -noout | grep -q "RSA key ok" &&
+		 openssl rsa -in "$1" -passin file:"$2" -text -noout | grep -q "2048 bit, 2 primes"' _ "$k" "$W/p$i"
 	expect_exit "cert_$i key does not open with a wrong passphrase" 1 \
 		openssl pkey -in "$k" -passin pass:"custodian passphrase 9" -noout
 done

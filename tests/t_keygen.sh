@@ -132,6 +132,19 @@ check "--no-passphrase keys are plain PKCS#8, still 0600" bash -c \
 check "--help says the service does not check expiry" bash -c \
 	'"$0" keygen --help | grep -q "does\s*not check expiry\|not check expiry"' "$SDC"
 
+# Default size and validity (3072 bits, 730 days), and 4096 bits.
+check "defaults: RSA-3072, 730 days" bash -c \
+	'"$0" keygen -n 3 -q 2 -o "$1/d3072" --no-passphrase 2>/dev/null >/dev/null &&
+	 openssl x509 -in "$1/d3072/cert_1.cer" -noout -text | grep -q "Public-Key: (3072 bit)" &&
+	 openssl rsa -in "$1/d3072/cert_2.key" -check -noout | grep -q "RSA key ok" &&
+	 a=$(date -d "$(openssl x509 -in "$1/d3072/cert_0.cer" -noout -startdate | cut -d= -f2)" +%s) &&
+	 b=$(date -d "$(openssl x509 -in "$1/d3072/cert_0.cer" -noout -enddate | cut -d= -f2)" +%s) &&
+	 [ $((b - a)) -eq $((730 * 86400)) ]' "$SDC" "$W"
+check "RSA-4096 keys" bash -c \
+	'"$0" keygen -n 3 -q 2 -o "$1/d4096" -b 4096 --no-passphrase 2>/dev/null >/dev/null &&
+	 openssl x509 -in "$1/d4096/cert_2.cer" -noout -text | grep -q "Public-Key: (4096 bit)" &&
+	 openssl rsa -in "$1/d4096/cert_0.key" -check -noout | grep -q "RSA key ok"' "$SDC" "$W"
+
 # An empty existing DIR is used; a non-empty one is refused, or moved aside with --force.
 mkdir "$W/empty"
 expect_exit "an empty existing DIR is used" 0 "$SDC" keygen -n 3 -q 2 -o "$W/empty" -b 2048 --no-passphrase

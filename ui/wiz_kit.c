@@ -32,14 +32,22 @@ static bool use_color;
 
 void wiz_colors_init(void)
 {
+	bool defaults;
 	int i;
 
 	use_color = has_colors() && start_color() == OK;
 	if (!use_color)
 		return;
-	use_default_colors();
-	for (i = 1; i < WC_NCOLORS; i++)
-		init_pair((short)i, palette[i].fg, palette[i].bg);
+	defaults = use_default_colors() == OK;
+	for (i = 1; i < WC_NCOLORS; i++) {
+		short fg = palette[i].fg, bg = palette[i].bg;
+
+		if (!defaults) {
+			fg = fg < 0 ? COLOR_WHITE : fg;
+			bg = bg < 0 ? COLOR_BLACK : bg;
+		}
+		init_pair((short)i, fg, bg);
+	}
 }
 
 int wiz_attr(enum wiz_color c)

@@ -267,6 +267,7 @@ static void submit_files(struct wiz *w)
 		wiz_log(w, "%s: security domain %s: [FAIL] %s", flow(), path, cer_errmsg());
 		wiz_error_status(w, ret);
 		end_session();
+		files_form.focus = 0;
 		return;
 	}
 	wiz_log(w, "%s: started with security domain %s sha256 %s (version %u, %zu shares, "
@@ -284,6 +285,7 @@ static void submit_files(struct wiz *w)
 	}
 	if (!drill && !load_exchange(w, wiz_field_value(&f_exchange))) {
 		end_session();
+		files_form.focus = 1;
 		return;
 	}
 	cust_form.focus = 0;

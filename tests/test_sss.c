@@ -418,7 +418,7 @@ static void test_split_errors(void **state)
 	SPLIT_FAILS(0, sss_split_deterministic(sh, 3, 2, secret, 20, seed));
 }
 
-/* A valid 3-of-4 set over 600 bytes (three combine blocks, a partial last one). */
+/* A valid 3-of-4 set over 600 bytes: whole vector steps, then a scalar tail. */
 #define ELEN 600
 static void make_valid(struct shareset *set, uint8_t secret[ELEN])
 {
@@ -472,17 +472,17 @@ static void test_combine_share_errors(void **state)
 	static const size_t pos[] = { 0, 1, 255, 256, 511, 512, 599 };
 	struct shareset set;
 	uint8_t secret[ELEN], out[ELEN];
-	unsigned e, pi, save;
+	unsigned e, pi, y;
 	size_t j;
 
 	(void)state;
 	make_valid(&set, secret);
-	save = ref_elem(set.s[1], 0);
-	set_elem(set.s[1], 0, save & 0x1ff);
+	e = ref_elem(set.s[1], 0);
+	set_elem(set.s[1], 0, e & 0x1ff);
 	expect_combine(SSS_EX_RANGE, &set, 3);
-	set_elem(set.s[1], 0, (127u << 9) | (save & 0x1ff));
+	set_elem(set.s[1], 0, (127u << 9) | (e & 0x1ff));
 	expect_combine(SSS_EX_RANGE, &set, 3);
-	set_elem(set.s[1], 0, save);
+	set_elem(set.s[1], 0, e);
 	memcpy(set.s[2], set.s[0], 2 * ELEN);
 	expect_combine(SSS_EX_REPEAT, &set, 3);
 	set_free(&set);
@@ -503,12 +503,12 @@ static void test_combine_share_errors(void **state)
 
 		make_valid(&set, secret);
 		e = ref_elem(set.s[2], j);
-		for (save = 0; save < 257; save++) {
-			set_elem(set.s[2], j, (e & ~0x1ffu) | save);
+		for (y = 0; y < 257; y++) {
+			set_elem(set.s[2], j, (e & ~0x1ffu) | y);
 			if (ref_combine_byte((const uint8_t *const *)set.s, 3, j) < 0)
 				break;
 		}
-		assert_true(save < 257);
+		assert_true(y < 257);
 		expect_combine(SSS_EINCONSISTENT, &set, 3);
 		set_elem(set.s[2], j, e);
 		memset(out, 0, sizeof(out));

@@ -124,10 +124,11 @@ static void test_split_secret_marked(void **state)
 
 enum damage { INTACT, Y_HIGH, X_MIXED, INCONSISTENT };
 
+/* Damage, if any, goes to element len / 2 of the victim-th share given. */
 static void combine_case(const struct kernel *kn, unsigned n, unsigned k, size_t len,
-                         enum damage dmg)
+                         enum damage dmg, unsigned victim)
 {
-	uint8_t *sh[126], *secret = malloc(len), *out = malloc(len);
+	uint8_t *sh[126], *secret = malloc(len), *out = malloc(len), *vs;
 	const uint8_t *pick[126];
 	size_t pos = len / 2;
 	unsigned i, y;
@@ -146,19 +147,18 @@ static void combine_case(const struct kernel *kn, unsigned n, unsigned k, size_t
 		unpoison(sh[i], 2 * len);
 	for (i = 0; i < k; i++)
 		pick[i] = sh[(i + 3) % n];
+	vs = sh[(victim + 3) % n];
 	if (dmg == Y_HIGH) {
-		sh[3 % n][2 * pos] = 0xff;
-		sh[3 % n][2 * pos + 1] |= 1;
+		vs[2 * pos] = 0xff;
+		vs[2 * pos + 1] |= 1;
 		want = SSS_EY_RANGE;
 	} else if (dmg == X_MIXED) {
-		sh[3 % n][2 * pos + 1] ^= 0x80;
+		vs[2 * pos + 1] ^= 0x80;
 		want = SSS_EX_MIXED;
 	} else if (dmg == INCONSISTENT) {
 		for (y = 0; y < 257; y++) {
-			uint8_t *p = sh[3 % n];
-
-			p[2 * pos] = (uint8_t)y;
-			p[2 * pos + 1] = (uint8_t)((p[2 * pos + 1] & 0xfe) | (y >> 8));
+			vs[2 * pos] = (uint8_t)y;
+			vs[2 * pos + 1] = (uint8_t)((vs[2 * pos + 1] & 0xfe) | (y >> 8));
 			if (ref_combine_byte(pick, k, pos) < 0)
 				break;
 		}
@@ -185,7 +185,7 @@ static void combine_case(const struct kernel *kn, unsigned n, unsigned k, size_t
 
 static void test_combine_shares_marked(void **state)
 {
-	unsigned ki, c, li, d, runs = 0;
+	unsigned ki, c, li, d, v, runs = 0;
 
 	(void)state;
 	for (ki = 0; ki < nkernels; ki++) {
@@ -193,9 +193,11 @@ static void test_combine_shares_marked(void **state)
 			continue;
 		for (c = 0; c < sizeof(nks) / sizeof(nks[0]); c++)
 			for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
-				for (d = INTACT; d <= INCONSISTENT; d++, runs++)
-					combine_case(&kernels[ki], nks[c][1], nks[c][0],
-					             nks[c][0] > 10 ? 9 : lens[li], (enum damage)d);
+				for (d = INTACT; d <= INCONSISTENT; d++)
+					for (v = 0; v < 3; v++, runs++)
+						combine_case(&kernels[ki], nks[c][1], nks[c][0],
+						             nks[c][0] > 10 ? 9 : lens[li], (enum damage)d,
+						             v == 2 ? nks[c][0] - 1 : v);
 		print_message("# kernel %s: checked\n", kernels[ki].name);
 	}
 	assert_true(runs > 0);

@@ -488,7 +488,7 @@ int wiz_text_draw(struct wiz *w, const struct wiz_text *t, int y, int bottom)
 
 	for (i = t->top; i < t->n && y <= bottom; i++) {
 		const char *l = t->lines[i];
-		int indent = (int)strspn(l, " "), n, j;
+		int indent = (int)strspn(l, " "), n, j, width;
 		enum wiz_color c = WC_NORMAL;
 
 		if (strstr(l, "[FAIL]") != NULL || strncmp(l, "WARNING", 7) == 0)
@@ -497,7 +497,10 @@ int wiz_text_draw(struct wiz *w, const struct wiz_text *t, int y, int bottom)
 			c = WC_OK;
 		if (indent > 20)
 			indent = 20;
-		n = split_lines(l + indent, w->cols - 4 - indent - 2, start, len, WRAP_MAX);
+		width = w->cols - 3 - indent;
+		if ((int)strlen(l + indent) > width)
+			width -= 2; /* continuation lines are indented by two more */
+		n = split_lines(l + indent, width, start, len, WRAP_MAX);
 		if (n == 0)
 			y++;
 		for (j = 0; j < n && y <= bottom; j++, y++) {

@@ -619,6 +619,10 @@ int sss_combine(uint8_t *secret, size_t secret_len, const uint8_t *const shares[
 		ret = SSS_ENULL;
 		goto out;
 	}
+	if (secret_len == 0 || secret_len > SSS_MAX_SECRET_LEN) {
+		ret = SSS_ELEN;
+		goto out;
+	}
 	if (k < 2) {
 		ret = SSS_EK_LOW;
 		goto out;
@@ -632,10 +636,6 @@ int sss_combine(uint8_t *secret, size_t secret_len, const uint8_t *const shares[
 			ret = SSS_ENULL;
 			goto out;
 		}
-	}
-	if (secret_len == 0 || secret_len > SSS_MAX_SECRET_LEN) {
-		ret = SSS_ELEN;
-		goto out;
 	}
 	for (i = 0; i < k; i++) {
 		x[i] = shares[i][1] >> 1;

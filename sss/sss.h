@@ -23,8 +23,8 @@
  *
  * Errors.  Both functions return 0 on success or one of the negative SSS_E*
  * codes below.  On error the output is zeroed (all of it, as described by the
- * arguments): no partial result.  Parameter checks come first, in the order
- * listed, then the per-share checks.
+ * arguments): no partial result.  Checks run in the order each function
+ * lists them; the first that fails gives the code.
  *
  * The functions keep no state and are safe to call from several threads.
  * Temporaries holding secret data are wiped before return.  sss_combine uses
@@ -50,7 +50,8 @@
 
 enum sss_error {
 	SSS_ENULL = -1,         /* a NULL buffer where one is needed */
-	SSS_ELEN = -2,          /* secret_len is 0 or above SSS_MAX_SECRET_LEN */
+	SSS_ELEN = -2,          /* secret_len is 0 (a share with no elements has no
+	                           x to check) or above SSS_MAX_SECRET_LEN */
 	SSS_EK_LOW = -3,        /* k < 2 */
 	SSS_EN_HIGH = -4,       /* split: n > 126; combine: k > 126 */
 	SSS_EK_HIGH = -5,       /* split: k > n */
@@ -68,8 +69,8 @@ enum sss_error {
  * share with x = i + 1.  Coefficients come from libsodium's randombytes_buf
  * and are uniform mod 257 (each from 64 random bits; bias below 2^-55).
  * Secret: secret, and what is written to shares.  Public: n, k, secret_len.
- * Parameter checks: SSS_ENULL (shares, any shares[i], secret), SSS_ELEN,
- * SSS_EK_LOW, SSS_EN_HIGH (n > 126), SSS_EK_HIGH (k > n).  On error every
+ * Checks: SSS_ENULL (shares or secret), SSS_ELEN, SSS_EK_LOW, SSS_EN_HIGH
+ * (n > 126), SSS_EK_HIGH (k > n), SSS_ENULL (a shares[i]).  On error every
  * non-NULL shares[i], i < n, is zeroed (unless shares is NULL, n > 126 or
  * secret_len too large: then nothing is written).  secret may not overlap
  * the shares.
@@ -81,13 +82,13 @@ int sss_split(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *se
  * Rebuilds secret[0..secret_len) from k shares, each 2 * secret_len bytes,
  * given in any order.  Secret: the y values of the shares and what is written
  * to secret.  Public: k, secret_len, and the x values.
- * Parameter checks: SSS_ENULL (secret, shares, any shares[i]), SSS_EK_LOW,
- * SSS_EN_HIGH (k > 126), SSS_ELEN.  Share checks (x taken from element 0 of
- * each share): SSS_EX_RANGE, SSS_EX_REPEAT; then, over every element, in this
- * order of precedence: SSS_EX_MIXED, SSS_EY_RANGE, SSS_EINCONSISTENT.
+ * Checks: SSS_ENULL (secret or shares), SSS_ELEN, SSS_EK_LOW, SSS_EN_HIGH
+ * (k > 126), SSS_ENULL (a shares[i]); then, with x taken from element 0 of
+ * each share, SSS_EX_RANGE and SSS_EX_REPEAT; then, over every element, in
+ * this order of precedence: SSS_EX_MIXED, SSS_EY_RANGE, SSS_EINCONSISTENT.
  * On error secret[0..secret_len) is zeroed (when secret is not NULL).
  * The number k is not checked against the quorum the shares were made for:
- * fewer shares than that rebuild a wrong secret without any error.
+ * fewer shares than that rebuild a wrong secret, most often without error.
  * secret may not overlap the shares.
  */
 int sss_combine(uint8_t *secret, size_t secret_len, const uint8_t *const shares[],

@@ -402,6 +402,10 @@ static void test_split_errors(void **state)
 	assert_true(all_zero(bufs[0], 120));
 	assert_int_equal(bufs[3][0], 0xa5);
 	SPLIT_FAILS(SSS_EN_HIGH, sss_split(sh, 127, 3, secret, 20));
+	SPLIT_FAILS(SSS_EN_HIGH, sss_split(sh, 127, 200, secret, 20));
+	SPLIT_FAILS(SSS_EK_LOW, sss_split(sh, 127, 1, secret, 20));
+	SPLIT_FAILS(SSS_ELEN, sss_split(sh, 127, 1, secret, 0));
+	SPLIT_FAILS(SSS_ENULL, sss_split(sh, 3, 1, NULL, 0));
 	SPLIT_FAILS(SSS_ELEN, sss_split(sh, 3, 2, secret, 0));
 	SPLIT_FAILS(SSS_ELEN, sss_split(sh, 3, 2, secret, SSS_MAX_SECRET_LEN + 1));
 	SPLIT_FAILS(SSS_ENULL, sss_split(NULL, 3, 2, secret, 20));
@@ -460,6 +464,10 @@ static void test_combine_param_errors(void **state)
 	memset(out, 0xa5, sizeof(out));
 	assert_int_equal(sss_combine(out, ELEN, many, 3), SSS_ENULL);
 	assert_true(all_zero(out, ELEN));
+	assert_int_equal(sss_combine(out, ELEN, many, 127), SSS_EN_HIGH);
+	assert_int_equal(sss_combine(out, ELEN, many, 1), SSS_EK_LOW);
+	assert_int_equal(sss_combine(out, 0, many, 1), SSS_ELEN);
+	assert_int_equal(sss_combine(NULL, 0, many, 1), SSS_ENULL);
 	many[1] = set.s[1];
 	assert_int_equal(sss_combine(out, 0, many, 3), SSS_ELEN);
 	assert_int_equal(sss_combine(out, ELEN, many, 3), 0);

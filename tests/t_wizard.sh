@@ -73,6 +73,18 @@ tm new-session -d -s piped -x 100 -y 30 -c "$WORK" \
 PANE=piped screen "wizard refuses when only stdout is not a terminal" "wizard exited 2"
 check "... pointing to the batch commands" grep -q "use the batch commands" "$TMP/piped.out"
 
+tm new-session -d -s notr -x 100 -y 30 -c "$WORK" \
+	"'$SDC' wizard --transcript /nonexistent/t.txt 2>'$TMP/notr.err'; echo \"wizard exited \$?\"; sleep 600"
+PANE=notr screen "start screen with an unwritable transcript" "Air-gap check"
+tm send-keys -t notr Enter
+PANE=notr wait_for "Go on anyway|cannot open" && grep -q "Go on anyway" "$TMP/pane" &&
+	tm send-keys -t notr y
+PANE=notr screen "an unwritable transcript is told at once" "transcript /nonexistent/t.txt: cannot open"
+tm send-keys -t notr Enter
+PANE=notr screen "... and stays on the menu" "WARNING: the transcript /nonexistent/t.txt is not"
+tm send-keys -t notr 6
+PANE=notr screen "... and the exit status says so" "wizard exited 5"
+
 # With no command on a terminal, sdceremony starts the wizard.
 tm new-session -d -s "$PANE" -x 100 -y 30 -c "$WORK" \
 	"env LANG=C.UTF-8 TERM=screen '$SDC'; echo \"wizard exited \$?\"; sleep 600"

@@ -173,7 +173,10 @@ static int usage(FILE *f, int status)
 	           "terminal (at least %dx%d).  Every step is appended to a plain-text\n"
 	           "transcript, by default ./%s; it never holds a secret.\n\n"
 	           "The wizard needs a terminal on standard input and output.  For scripts use\n"
-	           "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n",
+	           "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n\n"
+	           "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits.\n\n"
+	           "Exit status: 0 after quitting, 2 without a usable terminal, 5 when the\n"
+	           "transcript could not be written.\n",
 	        ui_progname, WIZ_MIN_COLS, WIZ_MIN_ROWS, DEFAULT_TRANSCRIPT);
 	return status;
 }
@@ -276,7 +279,12 @@ int ui_wizard_main(int argc, char **argv)
 	ret = cer_transcript_close(w.transcript);
 	if (ret != CER_OK)
 		return ui_report(ret);
-	if (w.transcript != NULL || w.transcript_failed)
+	if (w.transcript_failed) {
+		fprintf(stderr, "%s wizard: the transcript %s was not (fully) written\n",
+		        ui_progname, w.transcript_path);
+		return CER_EIO;
+	}
+	if (w.transcript != NULL)
 		printf("Transcript: %s\n", w.transcript_path);
 	return CER_OK;
 }

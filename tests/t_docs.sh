@@ -331,6 +331,28 @@ else
 	not_ok "the man page names options no command has:$unknown"
 fi
 
+# The man page's EXAMPLES: every sdceremony line names real options.
+sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$MAN" | awk '
+	/^\.Bd -literal/ { on = 1; next }
+	/^\.Ed/ { on = 0; next }
+	on {
+		line = $0; sub(/^[ \t]+/, "", line)
+		c = (line ~ /\\e$/); sub(/[ \t]*\\e$/, "", line)
+		cmd = cmd (cmd == "" ? "" : " ") line
+		if (!c) { print cmd; cmd = "" }
+	}' >"$TMP/man-examples"
+n=0
+while read -r cmd; do
+	case $cmd in *sdceremony*) ;; *) continue ;; esac
+	n=$((n + 1))
+	if check_sdc_options "$cmd" >"$TMP/.out"; then
+		ok "man EXAMPLES: $(printf '%.60s' "$cmd")"
+	else
+		not_ok "man EXAMPLES: $(printf '%.60s' "$cmd")"; sed 's/^/# /' "$TMP/.out"
+	fi
+done <"$TMP/man-examples"
+[ "$n" -gt 3 ] && ok "the man page has examples" || not_ok "the man page has examples"
+
 # Exit statuses: those in `sdceremony --help` are all in the man page.
 for code in 0 1 2 3 4 5 6; do
 	check "sdceremony --help names exit status $code" \

@@ -262,6 +262,27 @@ tm resize-window -t "$PANE" -x 100 -y 30
 screen "redraws after growing again" "Required: 2 of 3"
 keys m
 screen "menu after inspect" "What are we doing"
+
+# ---- a second ceremony into the same directory moves the old one aside ----
+cp "$WORK/ceremony/cert_0.cer" "$TMP/old_cert_0.cer"
+keys 1
+screen "second key ceremony" "Number of custodians"
+keys Enter Enter Left Enter Enter
+field "$WORK/ceremony"
+keys Enter
+for p in "$PASS_A" "$PASS_B" "$PASS_C"; do
+	text "$p"; keys Enter; text "$p"; keys Enter Enter
+done
+screen "second summary" "Ready to generate 3 RSA-2048 keys"
+keys Enter
+screen "a used output directory is not silently reused" "exists and is not empty"
+keys y
+screen "confirmation before generating again" "Generate the keys and write"
+keys y
+screen "the old directory was moved aside" "Old directory moved aside to"
+check "the old certificates are kept" cmp "$TMP/old_cert_0.cer" "$WORK"/ceremony.old-*/cert_0.cer
+keys Enter
+screen "menu after the second ceremony" "What are we doing"
 keys 6
 screen "wizard exits with status 0" "wizard exited 0"
 

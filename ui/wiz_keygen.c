@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceremony/io.h"
 #include "ceremony/keygen.h"
 #include "ui/wiz.h"
 
@@ -349,6 +350,9 @@ static void log_result(struct wiz *w)
 
 	wiz_log(w, "key ceremony: [OK] %u keys RSA-%u, quorum %u, validity %u days, dir %s",
 	        result->count, params.bits, result->quorum, params.days, result->out_dir);
+	if (result->old_dir[0] != '\0')
+		wiz_log(w, "key ceremony: the old output directory was moved aside to %s",
+		        result->old_dir);
 	for (i = 0; i < result->count; i++) {
 		const struct cer_keygen_key *k = &result->keys[i];
 
@@ -374,7 +378,19 @@ static void generate(struct wiz *w)
 		params.custodians[i].passphrase = passes[i];
 		params.custodians[i].key_path = key_paths[i];
 	}
+	params.force = false;
 	ret = cer_keygen_check_params(&params);
+	if (ret == CER_EIO && cer_path_exists(dir)) {
+		char msg[2 * CER_KG_PATH_MAX + 160];
+
+		snprintf(msg, sizeof msg, "The output directory %s exists and is not empty.\n\n"
+		         "Move it aside (it is renamed to %s.old-<time>, nothing is deleted) and go "
+		         "on?", dir, dir);
+		if (!wiz_confirm(w, "WARNING: output directory in use", msg))
+			return;
+		params.force = true;
+		ret = cer_keygen_check_params(&params);
+	}
 	if (ret != CER_OK) {
 		wiz_error_status(w, ret);
 		return;

@@ -151,7 +151,8 @@ enum wiz_form_event { WIZ_FORM_NONE, WIZ_FORM_SUBMIT };
 void wiz_form_add(struct wiz_form *form, struct wiz_field *f);
 /* Draws the fields from row y; returns the next free row. */
 int wiz_form_draw(struct wiz *w, const struct wiz_form *form, int y);
-/* Up/Down move, Enter moves on and submits from the last field. */
+/* Up/Down move, Enter moves on and submits from the last field; a path
+ * field's leading "~/" becomes $HOME on Tab and on Enter. */
 enum wiz_form_event wiz_form_key(struct wiz_form *form, int ch);
 
 struct wiz_menu {

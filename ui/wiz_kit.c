@@ -244,6 +244,21 @@ void wiz_field_draw(struct wiz *w, const struct wiz_field *f, int y, int label_w
 	}
 }
 
+static void expand_home(struct wiz_field *f)
+{
+	char buf[WIZ_FIELD_MAX];
+	const char *home = getenv("HOME");
+	int n;
+
+	if (home == NULL || f->text[0] != '~' || (f->text[1] != '/' && f->text[1] != '\0'))
+		return;
+	n = snprintf(buf, sizeof buf, "%s%s", home, f->text[1] == '\0' ? "/" : f->text + 1);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return;
+	memcpy(f->text, buf, (size_t)n + 1);
+	f->len = (size_t)n;
+}
+
 static void complete_path(struct wiz_field *f)
 {
 	char dir[WIZ_FIELD_MAX], common[WIZ_FIELD_MAX] = "";
@@ -333,6 +348,7 @@ bool wiz_field_key(struct wiz_field *f, int ch)
 		return true;
 	}
 	if (ch == '\t' && f->kind == WF_PATH) {
+		expand_home(f);
 		complete_path(f);
 		return true;
 	}
@@ -390,6 +406,8 @@ enum wiz_form_event wiz_form_key(struct wiz_form *form, int ch)
 	}
 	if (wiz_is_enter(ch)) {
 		form->fields[form->focus]->hint[0] = '\0';
+		if (form->fields[form->focus]->kind == WF_PATH)
+			expand_home(form->fields[form->focus]);
 		if (form->focus == form->n - 1)
 			return WIZ_FORM_SUBMIT;
 		form->focus++;

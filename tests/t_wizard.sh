@@ -198,6 +198,10 @@ check "the blob's SHA-256 is shown" grep -q "SHA-256 $hex" "$TMP/pane"
 check "blobopen unwraps the blob with the exchange private key" "$TOOLS/blobopen" \
 	--blob "$WORK/restore-blob.json" --exchange-key-private "$EXCH/exchange.key" \
 	--expect "$TMP/items.json"
+keys q
+screen "the blob is offered as QR codes" "part 1 of [0-9]+"
+keys q
+screen "back from the QR viewer" "\[OK\] restore blob written"
 keys Escape
 screen "menu after recovery" "What are we doing"
 
@@ -262,6 +266,13 @@ tm resize-window -t "$PANE" -x 100 -y 30
 screen "redraws after growing again" "Required: 2 of 3"
 keys m
 screen "menu after inspect" "What are we doing"
+
+keys 5
+screen "QR display form" "File to show"
+field "ceremony/cert_0.key"
+screen "a private key is never shown as QR codes" "holds a private key"
+keys Enter Escape
+screen "menu after the QR refusal" "What are we doing"
 
 # ---- a second ceremony into the same directory moves the old one aside ----
 cp "$WORK/ceremony/cert_0.cer" "$TMP/old_cert_0.cer"

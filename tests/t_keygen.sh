@@ -271,6 +271,17 @@ for sig in INT TERM; do
 	check "SIG$sig: nothing left behind" nothing_left "$W/stopped"
 done
 
+# Memory errors and leaks, threads included (valgrind; the ASan build covers the rest).
+if sanitized; then
+	skip "keygen under valgrind" "sanitizer build"
+elif ! command -v valgrind >/dev/null; then
+	not_ok "valgrind is installed (apt-get install valgrind)"
+else
+	check "keygen under valgrind: no memory error, no leak" valgrind -q --error-exitcode=99 \
+		--leak-check=full --errors-for-leak-kinds=definite "$SDC" keygen -n 3 -q 2 -b 2048 \
+		-o "$W/vg" --passphrase-file "$W/p0" "$W/p1" "$W/p2"
+fi
+
 # package: the same request from the certificates made above.
 check "package builds the request from existing certificates" \
 	"$SDC" package --certs "$OUT/cert_0.cer" "$OUT/cert_1.cer" "$OUT/cert_2.cer" --quorum 2 --out "$W/pkg"

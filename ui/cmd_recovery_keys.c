@@ -38,11 +38,37 @@ static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 	return CER_OK;
 }
 
+/* Up to three tries on the terminal for a key that needs a password. */
+static int ask_and_add(struct cer_recovery *r, const char *path, const char *certs_dir)
+{
+	enum cer_share_outcome outcome = CER_SHARE_NEEDS_PASSWORD;
+	char prompt[512], why[256];
+	char *pass;
+	int tries, ret = CER_EUSAGE;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (tries > 0)
+			fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
+		snprintf(prompt, sizeof prompt, "Password for key %s: ", path);
+		pass = ui_read_passphrase(prompt);
+		if (pass == NULL) {
+			snprintf(why, sizeof why, "%s", cer_errmsg());
+			return cer_fail(CER_EUSAGE, "key %s: no password given (%s)", path, why);
+		}
+		ret = cer_recovery_add_key(r, path, pass, certs_dir, &outcome);
+		cer_secret_free(pass);
+		if (outcome != CER_SHARE_WRONG_PASSWORD && outcome != CER_SHARE_NEEDS_PASSWORD)
+			break;
+	}
+	if (outcome == CER_SHARE_NEEDS_PASSWORD)
+		ret = cer_fail(CER_EAUTH, "key %s: wrong password", path);
+	return ret;
+}
+
 int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
                          bool stop_on_failure, bool stop_when_ready)
 {
 	enum cer_share_outcome outcome;
-	char prompt[512];
 	int i, ret = CER_OK;
 
 	for (i = 0; i < k->nkeys; i++) {
@@ -64,17 +90,11 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 				                "give --passwords or --password-files (no terminal to "
 				                "ask on)", path);
 			}
-			snprintf(prompt, sizeof prompt, "Password for key %s: ", path);
-			pass = ui_read_passphrase(prompt);
-			if (pass == NULL) {
-				char why[256];
-
-				snprintf(why, sizeof why, "%s", cer_errmsg());
-				return cer_fail(CER_EUSAGE, "key %s: no password given (%s)", path, why);
+			ret = ask_and_add(r, path, k->certs_dir);
+			if (ret == CER_EUSAGE) {
+				cer_secret_free(pass);
+				return ret;
 			}
-			ret = cer_recovery_add_key(r, path, pass, k->certs_dir, &outcome);
-			if (outcome == CER_SHARE_NEEDS_PASSWORD)
-				outcome = CER_SHARE_WRONG_PASSWORD;
 		}
 		cer_secret_free(pass);
 		if (ret == CER_OK)

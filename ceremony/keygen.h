@@ -11,18 +11,26 @@
  *                    basicConstraints CA:FALSE, keyUsage keyEncipherment (both
  *                    critical), subject and authority key identifiers.
  *   DIR/cert_i.key   (or the custodian's key_path) the private key, PEM
- *                    PKCS#8 encrypted with PBES2 (scrypt N=2^14 r=8 p=1, 16-byte
- *                    salt, AES-256-CBC) under the custodian's passphrase; PEM PKCS#8
- *                    unencrypted only with no_passphrase.  Mode 0600, created
- *                    with O_EXCL, never replacing a file.
+ *                    PKCS#8 encrypted with PBES2 (scrypt N=2^14 r=8 p=1,
+ *                    16-byte salt, AES-256-CBC) under the custodian's
+ *                    passphrase; PEM PKCS#8 unencrypted only with
+ *                    no_passphrase.  Mode 0600, created with O_EXCL, never
+ *                    replacing a file.  scrypt N=2^14 r=8 is the most that
+ *                    OpenSSL's and python-cryptography's (az's) 32 MiB scrypt
+ *                    memory limit lets them open.
+ *                    RSA: e = 65537, p and q random probable primes from
+ *                    OpenSSL's prime generator (FIPS 186-4 B.3.3), checked
+ *                    by a signature self-test.
  *   DIR/download-request.json  {"certificates": [JWK, ...], "required": Q}
  *   DIR/ceremony.json          the manifest (tool version, time, N, Q, bits,
  *                              per custodian name, files, thumbprints, validity).
  *
  * DIR is created mode 0700.  All or nothing: the set is built in a temporary
- * directory beside DIR and renamed into place at the end; keys written outside DIR (key_path) are
- * written to temporary files beside their final names and linked into place
- * just before that rename.  On any failure every file made so far is removed.
+ * directory beside DIR and renamed into place at the end; keys written
+ * outside DIR (key_path) go to temporary files beside their final names and
+ * are linked (or, without hard links, renamed without replacing) into place
+ * just before that rename.  On any failure or cancel every file made so far
+ * is removed.
  *
  * DIR: missing or empty -> used.  Non-empty -> refused (CER_EIO) unless
  * force; with force the old DIR is renamed aside to "DIR.old-<UTC time>"

@@ -74,7 +74,6 @@ static int parse_item(struct cer_sd *sd, size_t i, json_t *v)
 	struct cer_sd_item *it = &sd->items[i];
 	json_t *tag = json_object_get(v, "tag");
 	json_t *jwe = json_object_get(v, "compact_jwe");
-	char what[200];
 	size_t j;
 
 	if (!json_is_object(v)) {
@@ -104,8 +103,7 @@ static int parse_item(struct cer_sd *sd, size_t i, json_t *v)
 		return it->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
 	it->jwe_len = json_string_length(jwe);
-	snprintf(what, sizeof what, "item '%.100s'", it->tag);
-	if (cer_jwe_parse(json_string_value(jwe), it->jwe_len, what, &it->jwe) != CER_OK) {
+	if (cer_jwe_parse(json_string_value(jwe), it->jwe_len, "compact_jwe", &it->jwe) != CER_OK) {
 		it->problem = problem_from_errmsg();
 		return it->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
@@ -117,7 +115,7 @@ static int parse_item(struct cer_sd *sd, size_t i, json_t *v)
 	return CER_OK;
 }
 
-static int parse_share(struct cer_sd *sd, struct cer_sd_share *sh, json_t *v, const char *what)
+static int parse_share(struct cer_sd *sd, struct cer_sd_share *sh, json_t *v)
 {
 	json_t *ek = json_object_get(v, "enc_key");
 	json_t *x5t = json_object_get(v, "x5t_256");
@@ -160,7 +158,7 @@ static int parse_share(struct cer_sd *sd, struct cer_sd_share *sh, json_t *v, co
 		                                : "\"enc_key\" is not a string");
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
-	if (cer_jwe_parse(json_string_value(ek), json_string_length(ek), what, &sh->jwe) != CER_OK) {
+	if (cer_jwe_parse(json_string_value(ek), json_string_length(ek), "enc_key", &sh->jwe) != CER_OK) {
 		sh->problem = problem_from_errmsg();
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
@@ -201,7 +199,6 @@ static int parse_v2_shares(struct cer_sd *sd, json_t *sk, const char *name)
 	json_t *arr = json_object_get(sk, "enc_shares");
 	json_int_t q;
 	size_t i;
-	char what[64];
 	int ret;
 
 	ret = dup_string_field(sk, "key_algorithm", "SharedKeys", name, true, &sd->key_algorithm);
@@ -230,9 +227,8 @@ static int parse_v2_shares(struct cer_sd *sd, json_t *sk, const char *name)
 	if (sd->shares == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	for (i = 0; i < json_array_size(arr); i++) {
-		snprintf(what, sizeof what, "share #%zu", i + 1);
 		sd->nshares = i + 1;
-		if (parse_share(sd, &sd->shares[i], json_array_get(arr, i), what) != CER_OK)
+		if (parse_share(sd, &sd->shares[i], json_array_get(arr, i)) != CER_OK)
 			return cer_fail(CER_EINTERNAL, "out of memory");
 	}
 	return CER_OK;
@@ -243,7 +239,6 @@ static int parse_v1_shares(struct cer_sd *sd, json_t *sk, const char *name)
 	json_t *arr = json_object_get(sk, "keys");
 	size_t i, n;
 	unsigned h;
-	char what[64];
 	int ret;
 
 	ret = dup_string_field(sk, "key_algorithm", "SplitKeys", name, true, &sd->key_algorithm);
@@ -269,14 +264,13 @@ static int parse_v1_shares(struct cer_sd *sd, json_t *sk, const char *name)
 
 			sh->pair = (unsigned)i;
 			sh->half = h;
-			snprintf(what, sizeof what, "pair #%zu key%u", i + 1, h);
 			if (v == NULL) {
 				sh->problem = problemf("\"%s\" is missing", h == 1 ? "key1" : "key2");
 				if (sh->problem == NULL)
 					return cer_fail(CER_EINTERNAL, "out of memory");
 				continue;
 			}
-			if (parse_share(sd, sh, v, what) != CER_OK)
+			if (parse_share(sd, sh, v) != CER_OK)
 				return cer_fail(CER_EINTERNAL, "out of memory");
 		}
 	}
@@ -532,8 +526,6 @@ int cer_sd_check_items(const struct cer_sd *sd)
 
 		if (it->problem == NULL)
 			continue;
-		if (it->tag != NULL && strncmp(it->problem, "item '", 6) == 0)
-			return cer_fail(CER_EINPUT, "%s: %s", sd->name, it->problem);
 		if (it->tag != NULL)
 			return cer_fail(CER_EINPUT, "%s: item '%s': %s", sd->name, it->tag, it->problem);
 		return cer_fail(CER_EINPUT, "%s: EncData.data[%zu]: %s", sd->name, i, it->problem);

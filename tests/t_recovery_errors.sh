@@ -68,10 +68,10 @@ sdblob "item without tag" 3 "item_no_tag.json: EncData.data\[1\]: \"tag\" is mis
 	"$BAD/item_no_tag.json"
 sdblob "item JWE is a number" 3 "item 'hsm_backup': \"compact_jwe\" is not a string" \
 	"$BAD/item_jwe_number.json"
-sdblob "item bad base64url" 3 "item 'hsm_backup': bad base64url in JWE authentication tag" \
+sdblob "item bad base64url" 3 "item 'hsm_backup': compact_jwe: bad base64url in JWE authentication tag" \
 	"$BAD/item_bad_b64.json"
-sdblob "item JWE 4 parts" 3 "item 'hsm_backup': compact JWE has 4 parts" "$BAD/item_4_parts.json"
-sdblob "item JWE 6 parts" 3 "item 'hsm_backup': compact JWE has 6 parts" "$BAD/item_6_parts.json"
+sdblob "item JWE 4 parts" 3 "item 'hsm_backup': compact_jwe: compact JWE has 4 parts" "$BAD/item_4_parts.json"
+sdblob "item JWE 6 parts" 3 "item 'hsm_backup': compact_jwe: compact JWE has 6 parts" "$BAD/item_6_parts.json"
 sdblob "item unsupported enc" 3 "item 'kmsp_enclave_backup': unsupported JWE enc \"A128GCM\"" \
 	"$BAD/item_enc.json"
 sdblob "share bad base64url" 3 "cert_1.key: share #2 in .*share_bad_b64.json is malformed: .*bad base64url" \
@@ -202,9 +202,9 @@ expect_exit "inspect: several defects: exit 3" 3 "$SDC" inspect --sd-file "$BAD/
 expect_err "inspect: several defects: message" "many_defects.json: 4 malformed parts"
 cp "$TMP/.out" "$TMP/report"
 check "inspect: each defect listed" bash -c '
-grep -q "#1 .*PROBLEM: .*bad base64url in JWE encrypted key" "$0" &&
+grep -q "#1 .*PROBLEM: enc_key: bad base64url in JWE encrypted key" "$0" &&
 grep -q "#3 x5t_256 not a thumbprint  PROBLEM" "$0" &&
-grep -q "#1 hsm_backup  PROBLEM: .*6 parts" "$0" &&
+grep -q "#1 hsm_backup  PROBLEM: compact_jwe: compact JWE has 6 parts" "$0" &&
 grep -q "#3 (no tag)  PROBLEM: \"tag\" is missing" "$0" &&
 grep -q "#2 base_enclave_backup  A256CBC-HS512" "$0"' "$TMP/report"
 expect_exit "inspect: --json with defects" 3 "$SDC" inspect --json --sd-file "$BAD/many_defects.json"

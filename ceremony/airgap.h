@@ -21,17 +21,17 @@
 
 struct cer_airgap_if {
 	char name[CER_AIRGAP_NAME_LEN];
-	bool wireless;                 /* /sys/class/net/NAME/wireless exists */
-	unsigned naddrs;               /* IPv4 and IPv6 addresses, at most MAX_ADDRS */
+	bool wireless;   /* /sys/class/net/NAME/wireless exists */
+	unsigned naddrs; /* IPv4 and IPv6 addresses, at most MAX_ADDRS */
 	char addrs[CER_AIRGAP_MAX_ADDRS][CER_AIRGAP_ADDR_LEN];
 };
 
 struct cer_airgap {
-	unsigned nifs;                 /* up, not loopback */
+	unsigned nifs; /* up, not loopback */
 	struct cer_airgap_if ifs[CER_AIRGAP_MAX_IFS];
-	unsigned nwireless;            /* every wireless device, up or down */
+	unsigned nwireless; /* every wireless device, up or down */
 	char wireless[CER_AIRGAP_MAX_WIRELESS][CER_AIRGAP_NAME_LEN];
-	bool truncated;                /* more interfaces/addresses/devices than fit */
+	bool truncated; /* more interfaces/addresses/devices than fit */
 };
 
 /*

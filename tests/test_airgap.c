@@ -80,7 +80,8 @@ static void test_interfaces_match_sysfs(void **state)
 			uint8_t bin[16];
 			const char *s = a.ifs[i].addrs[j];
 
-			assert_true(inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1);
+			assert_true(inet_pton(AF_INET, s, bin) == 1 ||
+			            inet_pton(AF_INET6, s, bin) == 1);
 		}
 	}
 	assert_false(listed(&a, "lo"));
@@ -114,8 +115,8 @@ static void test_self_sha256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_interfaces_match_sysfs),
-		cmocka_unit_test(test_self_sha256),
+	        cmocka_unit_test(test_interfaces_match_sysfs),
+	        cmocka_unit_test(test_self_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,12 +10,12 @@
 
 enum phase { P_PARAMS, P_CUSTODIAN, P_CONFIRM, P_RUN, P_SUMMARY };
 
-static const char *const bit_choices[] = { "2048", "3072", "4096" };
+static const char *const bit_choices[] = {"2048", "3072", "4096"};
 
 static enum phase phase;
-static struct wiz_field f_count, f_quorum, f_bits, f_days, f_dir, f_names;
-static struct wiz_field f_pass, f_again, f_keypath;
-static struct wiz_form params_form, cust_form;
+static struct ui_wiz_field f_count, f_quorum, f_bits, f_days, f_dir, f_names;
+static struct ui_wiz_field f_pass, f_again, f_keypath;
+static struct ui_wiz_form params_form, cust_form;
 static struct cer_keygen_params params;
 static char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 static char key_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
@@ -25,7 +25,7 @@ static unsigned current;
 static unsigned prog_done, prog_total;
 static char prog_what[128];
 static struct cer_keygen_result *result;
-static struct wiz_text summary;
+static struct ui_wiz_text summary;
 
 static void wipe_passes(void)
 {
@@ -42,86 +42,94 @@ static void keygen_init(struct wiz *w)
 {
 	(void)w;
 	phase = P_PARAMS;
-	params_form = (struct wiz_form){ 0 };
-	cust_form = (struct wiz_form){ 0 };
-	if (wiz_field_init(&f_count, "Number of custodians (3-10)", WF_NUMBER) != CER_OK ||
-	    wiz_field_init(&f_quorum, "Quorum (2-N)", WF_NUMBER) != CER_OK ||
-	    wiz_field_init(&f_bits, "RSA key size", WF_CHOICE) != CER_OK ||
-	    wiz_field_init(&f_days, "Validity in days", WF_NUMBER) != CER_OK ||
-	    wiz_field_init(&f_dir, "Output directory", WF_PATH) != CER_OK ||
-	    wiz_field_init(&f_names, "Names (comma separated)", WF_TEXT) != CER_OK ||
-	    wiz_field_init(&f_pass, "Passphrase", WF_SECRET) != CER_OK ||
-	    wiz_field_init(&f_again, "Passphrase again", WF_SECRET) != CER_OK ||
-	    wiz_field_init(&f_keypath, "Write the key to", WF_PATH) != CER_OK) {
-		wiz_error_status(w, CER_EINTERNAL);
+	params_form = (struct ui_wiz_form){0};
+	cust_form = (struct ui_wiz_form){0};
+	if (ui_wiz_field_init(&f_count, "Number of custodians (3-10)", WF_NUMBER) != CER_OK ||
+	    ui_wiz_field_init(&f_quorum, "Quorum (2-N)", WF_NUMBER) != CER_OK ||
+	    ui_wiz_field_init(&f_bits, "RSA key size", WF_CHOICE) != CER_OK ||
+	    ui_wiz_field_init(&f_days, "Validity in days", WF_NUMBER) != CER_OK ||
+	    ui_wiz_field_init(&f_dir, "Output directory", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_names, "Names (comma separated)", WF_TEXT) != CER_OK ||
+	    ui_wiz_field_init(&f_pass, "Passphrase", WF_SECRET) != CER_OK ||
+	    ui_wiz_field_init(&f_again, "Passphrase again", WF_SECRET) != CER_OK ||
+	    ui_wiz_field_init(&f_keypath, "Write the key to", WF_PATH) != CER_OK) {
+		ui_wiz_error_status(w, CER_EINTERNAL);
 		return;
 	}
-	wiz_field_set(&f_count, "3");
-	wiz_field_set(&f_quorum, "2");
+	ui_wiz_field_set(&f_count, "3");
+	ui_wiz_field_set(&f_quorum, "2");
 	f_bits.choices = bit_choices;
 	f_bits.nchoices = 3;
 	f_bits.choice = 1;
-	wiz_field_set(&f_days, "730");
-	wiz_field_set(&f_dir, "ceremony");
-	wiz_form_add(&params_form, &f_count);
-	wiz_form_add(&params_form, &f_quorum);
-	wiz_form_add(&params_form, &f_bits);
-	wiz_form_add(&params_form, &f_days);
-	wiz_form_add(&params_form, &f_dir);
-	wiz_form_add(&params_form, &f_names);
-	wiz_form_add(&cust_form, &f_pass);
-	wiz_form_add(&cust_form, &f_again);
-	wiz_form_add(&cust_form, &f_keypath);
+	ui_wiz_field_set(&f_days, "730");
+	ui_wiz_field_set(&f_dir, "ceremony");
+	ui_wiz_form_add(&params_form, &f_count);
+	ui_wiz_form_add(&params_form, &f_quorum);
+	ui_wiz_form_add(&params_form, &f_bits);
+	ui_wiz_form_add(&params_form, &f_days);
+	ui_wiz_form_add(&params_form, &f_dir);
+	ui_wiz_form_add(&params_form, &f_names);
+	ui_wiz_form_add(&cust_form, &f_pass);
+	ui_wiz_form_add(&cust_form, &f_again);
+	ui_wiz_form_add(&cust_form, &f_keypath);
 	cer_keygen_params_init(&params);
 	memset(names, 0, sizeof names);
 	memset(key_paths, 0, sizeof key_paths);
-	wiz_text_clear(&summary);
+	ui_wiz_text_clear(&summary);
 }
 
 static void draw_params(struct wiz *w, int y)
 {
-	wiz_help(w, "Enter: next  Up/Down: field  Left/Right: key size  Tab: complete  Esc: menu");
-	y = wiz_wrap(w, y, 2, WC_NORMAL,
-	             "Generate the custodians' RSA key pairs and certificates. Each custodian "
-	             "then types a passphrase and chooses where their private key goes (e.g. "
-	             "their own USB stick). Certificates and the download package go to the "
-	             "output directory.") + 1;
-	y = wiz_form_draw(w, &params_form, y) + 1;
-	wiz_wrap(w, y, 2, WC_DIM,
-	         "Names are optional (default custodian-1..N). The service never checks "
-	         "certificate expiry. RSA-3072 is the default; 4096 takes longer.");
+	ui_wiz_help(w,
+	            "Enter: next  Up/Down: field  Left/Right: key size  Tab: complete  Esc: menu");
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Generate the custodians' RSA key pairs and certificates. Each custodian "
+	                "then types a passphrase and chooses where their private key goes (e.g. "
+	                "their own USB stick). Certificates and the download package go to the "
+	                "output directory.") +
+	    1;
+	y = ui_wiz_form_draw(w, &params_form, y) + 1;
+	ui_wiz_wrap(w, y, 2, WC_DIM,
+	            "Names are optional (default custodian-1..N). The service never checks "
+	            "certificate expiry. RSA-3072 is the default; 4096 takes longer.");
 }
 
 static void draw_custodian(struct wiz *w, int y)
 {
 	char def[CER_KG_PATH_MAX + 32];
 
-	wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Ctrl-U: clear   "
-	            "Esc: back");
+	ui_wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Ctrl-U: clear   "
+	               "Esc: back");
 	if (names[current][0] != '\0')
-		y = wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1, params.count,
-		              names[current]) + 1;
+		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1,
+		                 params.count, names[current]) +
+		    1;
 	else
-		y = wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: custodian-%u", current + 1,
-		              params.count, current + 1) + 1;
-	y = wiz_wrap(w, y, 2, WC_NORMAL,
-	             "Custodian only: type a passphrase of at least 12 characters, twice. "
-	             "Nothing is shown while you type. Everyone else, please look away.") + 1;
-	y = wiz_form_draw(w, &cust_form, y) + 1;
+		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: custodian-%u",
+		                 current + 1, params.count, current + 1) +
+		    1;
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Custodian only: type a passphrase of at least 12 characters, twice. "
+	                "Nothing is shown while you type. Everyone else, please look away.") +
+	    1;
+	y = ui_wiz_form_draw(w, &cust_form, y) + 1;
 	snprintf(def, sizeof def, "If left empty: %s/cert_%u.key", dir, current);
-	y = wiz_print(w, y, 2, WC_DIM, "%s", def);
-	wiz_print(w, y, 2, WC_DIM, "A key path elsewhere also gets a copy of the certificate "
-	                           "beside it (.cer).");
+	y = ui_wiz_print(w, y, 2, WC_DIM, "%s", def);
+	ui_wiz_print(w, y, 2, WC_DIM,
+	             "A key path elsewhere also gets a copy of the certificate "
+	             "beside it (.cer).");
 }
 
 static void draw_confirm(struct wiz *w, int y)
 {
 	unsigned i;
 
-	wiz_help(w, "Enter: generate   Esc: back to the last custodian");
-	y = wiz_print(w, y, 2, WC_NORMAL, "Ready to generate %u RSA-%u keys, quorum %u, valid %u "
-	              "days.", params.count, params.bits, params.quorum, params.days);
-	y = wiz_print(w, y, 2, WC_NORMAL, "Certificates and package: %s/", dir) + 1;
+	ui_wiz_help(w, "Enter: generate   Esc: back to the last custodian");
+	y = ui_wiz_print(w, y, 2, WC_NORMAL,
+	                 "Ready to generate %u RSA-%u keys, quorum %u, valid %u "
+	                 "days.",
+	                 params.count, params.bits, params.quorum, params.days);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Certificates and package: %s/", dir) + 1;
 	for (i = 0; i < params.count; i++) {
 		char name[CER_NAME_MAX + 16];
 
@@ -129,35 +137,32 @@ static void draw_confirm(struct wiz *w, int y)
 			snprintf(name, sizeof name, "%.*s", CER_NAME_MAX, names[i]);
 		else
 			snprintf(name, sizeof name, "custodian-%u", i + 1);
-		y = wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1, name,
-		              key_paths[i][0] ? key_paths[i] : "(output directory)");
+		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1, name,
+		                 key_paths[i][0] ? key_paths[i] : "(output directory)");
 	}
-	wiz_print(w, y + 1, 2, WC_NORMAL, "Press Enter to generate.");
+	ui_wiz_print(w, y + 1, 2, WC_NORMAL, "Press Enter to generate.");
 }
 
 static void keygen_draw(struct wiz *w)
 {
-	int y = wiz_top(w);
+	int y = ui_wiz_top(w);
 
 	switch (phase) {
-	case P_PARAMS:
-		draw_params(w, y);
-		break;
-	case P_CUSTODIAN:
-		draw_custodian(w, y);
-		break;
-	case P_CONFIRM:
-		draw_confirm(w, y);
-		break;
+	case P_PARAMS: draw_params(w, y); break;
+	case P_CUSTODIAN: draw_custodian(w, y); break;
+	case P_CONFIRM: draw_confirm(w, y); break;
 	case P_RUN:
-		wiz_help(w, "Please wait");
-		y = wiz_print(w, y, 2, WC_NORMAL, "Generating %u RSA-%u keys...", params.count,
-		              params.bits) + 1;
-		wiz_progress_draw(w, y, prog_what, prog_done, prog_total);
+		ui_wiz_help(w, "Please wait");
+		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Generating %u RSA-%u keys...", params.count,
+		                 params.bits) +
+		    1;
+		ui_wiz_progress_draw(w, y, prog_what, prog_done, prog_total);
 		break;
 	case P_SUMMARY:
-		wiz_help(w, "q: show the package as QR codes   Up/Down/PgDn: scroll   Enter/Esc: menu");
-		wiz_text_draw(w, &summary, y, wiz_bottom(w) - 1);
+		ui_wiz_help(
+		        w,
+		        "q: show the package as QR codes   Up/Down/PgDn: scroll   Enter/Esc: menu");
+		ui_wiz_text_draw(w, &summary, y, ui_wiz_bottom(w) - 1);
 		break;
 	}
 }
@@ -170,7 +175,7 @@ static bool parse_names(struct wiz *w)
 	int ret;
 
 	memset(names, 0, sizeof names);
-	snprintf(buf, sizeof buf, "%s", wiz_field_value(&f_names));
+	snprintf(buf, sizeof buf, "%s", ui_wiz_field_value(&f_names));
 	if (strspn(buf, " ,") == strlen(buf))
 		return true;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
@@ -192,13 +197,13 @@ static bool parse_names(struct wiz *w)
 
 		snprintf(msg, sizeof msg, "Give %u names (one per custodian), or none.",
 		         params.count);
-		wiz_error(w, "[FAIL] names", msg);
+		ui_wiz_error(w, "[FAIL] names", msg);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
 		ret = cer_keygen_check_name(i, names[i]);
 		if (ret != CER_OK) {
-			wiz_error_status(w, ret);
+			ui_wiz_error_status(w, ret);
 			return false;
 		}
 	}
@@ -210,28 +215,29 @@ static void submit_params(struct wiz *w)
 	long n = 0, q = 0, days = 0;
 	int ret;
 
-	if (!wiz_field_number(&f_count, 0, 1000, &n) || !wiz_field_number(&f_quorum, 0, 1000, &q)) {
-		wiz_error(w, "[FAIL] numbers", "Type the number of custodians and the quorum.");
+	if (!ui_wiz_field_number(&f_count, 0, 1000, &n) ||
+	    !ui_wiz_field_number(&f_quorum, 0, 1000, &q)) {
+		ui_wiz_error(w, "[FAIL] numbers", "Type the number of custodians and the quorum.");
 		return;
 	}
 	ret = cer_keygen_check_counts((unsigned)n, (unsigned)q);
 	if (ret != CER_OK) {
-		wiz_error_status(w, ret);
+		ui_wiz_error_status(w, ret);
 		return;
 	}
-	if (!wiz_field_number(&f_days, 1, CER_KEYGEN_MAX_DAYS, &days)) {
-		wiz_error(w, "[FAIL] validity", "Validity is a number of days from 1 to 36500.");
+	if (!ui_wiz_field_number(&f_days, 1, CER_KEYGEN_MAX_DAYS, &days)) {
+		ui_wiz_error(w, "[FAIL] validity", "Validity is a number of days from 1 to 36500.");
 		return;
 	}
-	if (wiz_field_value(&f_dir)[0] == '\0') {
-		wiz_error(w, "[FAIL] output directory", "Type where the certificates go.");
+	if (ui_wiz_field_value(&f_dir)[0] == '\0') {
+		ui_wiz_error(w, "[FAIL] output directory", "Type where the certificates go.");
 		return;
 	}
 	params.count = (unsigned)n;
 	params.quorum = (unsigned)q;
 	params.days = (unsigned)days;
-	params.bits = (unsigned)atoi(wiz_field_value(&f_bits));
-	snprintf(dir, sizeof dir, "%s", wiz_field_value(&f_dir));
+	params.bits = (unsigned)atoi(ui_wiz_field_value(&f_bits));
+	snprintf(dir, sizeof dir, "%s", ui_wiz_field_value(&f_dir));
 	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
 		dir[strlen(dir) - 1] = '\0';
 	params.out_dir = dir;
@@ -241,13 +247,13 @@ static void submit_params(struct wiz *w)
 	memset(key_paths, 0, sizeof key_paths);
 	current = 0;
 	cust_form.focus = 0;
-	wiz_field_wipe(&f_keypath);
+	ui_wiz_field_wipe(&f_keypath);
 	phase = P_CUSTODIAN;
 }
 
 static void submit_custodian(struct wiz *w)
 {
-	const char *pass = wiz_field_value(&f_pass), *again = wiz_field_value(&f_again);
+	const char *pass = ui_wiz_field_value(&f_pass), *again = ui_wiz_field_value(&f_again);
 	size_t len = strlen(pass);
 	int ret;
 
@@ -263,23 +269,23 @@ static void submit_custodian(struct wiz *w)
 		ret = CER_EINTERNAL;
 		goto out;
 	}
-	snprintf(key_paths[current], sizeof key_paths[0], "%s", wiz_field_value(&f_keypath));
-	wiz_field_wipe(&f_keypath);
+	snprintf(key_paths[current], sizeof key_paths[0], "%s", ui_wiz_field_value(&f_keypath));
+	ui_wiz_field_wipe(&f_keypath);
 	if (++current == params.count)
 		phase = P_CONFIRM;
 out:
-	wiz_field_wipe(&f_pass);
-	wiz_field_wipe(&f_again);
+	ui_wiz_field_wipe(&f_pass);
+	ui_wiz_field_wipe(&f_again);
 	cust_form.focus = 0;
 	if (ret != CER_OK)
-		wiz_error_status(w, ret);
+		ui_wiz_error_status(w, ret);
 }
 
 static void back_custodian(void)
 {
-	wiz_field_wipe(&f_pass);
-	wiz_field_wipe(&f_again);
-	wiz_field_wipe(&f_keypath);
+	ui_wiz_field_wipe(&f_pass);
+	ui_wiz_field_wipe(&f_again);
+	ui_wiz_field_wipe(&f_keypath);
 	cust_form.focus = 0;
 	if (current == 0) {
 		phase = P_PARAMS;
@@ -288,7 +294,7 @@ static void back_custodian(void)
 	current--;
 	cer_secret_free(passes[current]);
 	passes[current] = NULL;
-	wiz_field_set(&f_keypath, key_paths[current]);
+	ui_wiz_field_set(&f_keypath, key_paths[current]);
 	phase = P_CUSTODIAN;
 }
 
@@ -297,7 +303,7 @@ static void on_step(void *ctx, const char *what, unsigned done, unsigned total)
 	snprintf(prog_what, sizeof prog_what, "%s", what);
 	prog_done = done;
 	prog_total = total;
-	wiz_redraw(ctx);
+	ui_wiz_redraw(ctx);
 }
 
 static void add_wrapped_command(const char *cmd, size_t width)
@@ -311,36 +317,37 @@ static void add_wrapped_command(const char *cmd, size_t width)
 			cut--;
 		if (cut == 0)
 			cut = width;
-		wiz_text_add(&summary, "  %.*s \\", (int)cut, p);
+		ui_wiz_text_add(&summary, "  %.*s \\", (int)cut, p);
 		p += cut;
 		while (*p == ' ')
 			p++;
 	}
-	wiz_text_add(&summary, "  %s", p);
+	ui_wiz_text_add(&summary, "  %s", p);
 }
 
 static void build_summary(struct wiz *w)
 {
 	unsigned i;
 
-	wiz_text_clear(&summary);
-	wiz_text_add(&summary, "[OK] %u keys generated, quorum %u", result->count, result->quorum);
+	ui_wiz_text_clear(&summary);
+	ui_wiz_text_add(&summary, "[OK] %u keys generated, quorum %u", result->count,
+	                result->quorum);
 	if (result->old_dir[0] != '\0')
-		wiz_text_add(&summary, "Old directory moved aside to %s", result->old_dir);
+		ui_wiz_text_add(&summary, "Old directory moved aside to %s", result->old_dir);
 	for (i = 0; i < result->count; i++) {
 		const struct cer_keygen_key *k = &result->keys[i];
 
-		wiz_text_add(&summary, "%u. %s (RSA-%u, valid to %s)", i + 1, k->name, k->bits,
-		             k->not_after);
-		wiz_text_add(&summary, "   cert      %s", k->cert_path);
-		wiz_text_add(&summary, "   key       %s%s", k->key_path,
-		             k->encrypted ? "" : " (NOT encrypted)");
-		wiz_text_add(&summary, "   x5t#S256  %s", k->thumb_b64url);
-		wiz_text_add(&summary, "   SHA-256   %s", k->thumb_hex);
+		ui_wiz_text_add(&summary, "%u. %s (RSA-%u, valid to %s)", i + 1, k->name, k->bits,
+		                k->not_after);
+		ui_wiz_text_add(&summary, "   cert      %s", k->cert_path);
+		ui_wiz_text_add(&summary, "   key       %s%s", k->key_path,
+		                k->encrypted ? "" : " (NOT encrypted)");
+		ui_wiz_text_add(&summary, "   x5t#S256  %s", k->thumb_b64url);
+		ui_wiz_text_add(&summary, "   SHA-256   %s", k->thumb_hex);
 	}
-	wiz_text_add(&summary, "Download package: %s", result->request_path);
-	wiz_text_add(&summary, "Manifest:         %s", result->manifest_path);
-	wiz_text_add(&summary, "Next, on the admin host (with the certificates):");
+	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
+	ui_wiz_text_add(&summary, "Manifest:         %s", result->manifest_path);
+	ui_wiz_text_add(&summary, "Next, on the admin host (with the certificates):");
 	add_wrapped_command(result->az_command, (size_t)(w->cols > 30 ? w->cols - 8 : 72));
 }
 
@@ -348,28 +355,28 @@ static void log_result(struct wiz *w)
 {
 	unsigned i;
 
-	wiz_log(w, "key ceremony: [OK] %u keys RSA-%u, quorum %u, validity %u days, dir %s",
-	        result->count, params.bits, result->quorum, params.days, result->out_dir);
+	ui_wiz_log(w, "key ceremony: [OK] %u keys RSA-%u, quorum %u, validity %u days, dir %s",
+	           result->count, params.bits, result->quorum, params.days, result->out_dir);
 	if (result->old_dir[0] != '\0')
-		wiz_log(w, "key ceremony: the old output directory was moved aside to %s",
-		        result->old_dir);
+		ui_wiz_log(w, "key ceremony: the old output directory was moved aside to %s",
+		           result->old_dir);
 	for (i = 0; i < result->count; i++) {
 		const struct cer_keygen_key *k = &result->keys[i];
 
-		wiz_log(w, "key %u: name %s, x5t#S256 %s, sha256 %s, valid %s to %s", i,
-		        k->name, k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
-		wiz_log_file(w, "  certificate", k->cert_path);
-		wiz_log(w, "  private key: %s (%s)", k->key_path,
-		        k->encrypted ? "encrypted" : "NOT encrypted");
+		ui_wiz_log(w, "key %u: name %s, x5t#S256 %s, sha256 %s, valid %s to %s", i, k->name,
+		           k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
+		ui_wiz_log_file(w, "  certificate", k->cert_path);
+		ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
+		           k->encrypted ? "encrypted" : "NOT encrypted");
 	}
-	wiz_log_file(w, "download package", result->request_path);
-	wiz_log_file(w, "manifest", result->manifest_path);
-	wiz_log(w, "next step: %s", result->az_command);
+	ui_wiz_log_file(w, "download package", result->request_path);
+	ui_wiz_log_file(w, "manifest", result->manifest_path);
+	ui_wiz_log(w, "next step: %s", result->az_command);
 }
 
 static void generate(struct wiz *w)
 {
-	struct cer_progress progress = { on_step, NULL, w };
+	struct cer_progress progress = {on_step, NULL, w};
 	unsigned i;
 	int ret;
 
@@ -383,35 +390,38 @@ static void generate(struct wiz *w)
 	if (ret == CER_EIO && cer_path_exists(dir)) {
 		char msg[2 * CER_KG_PATH_MAX + 160];
 
-		snprintf(msg, sizeof msg, "The output directory %s exists and is not empty.\n\n"
-		         "Move it aside (it is renamed to %s.old-<time>, nothing is deleted) and go "
-		         "on?", dir, dir);
-		if (!wiz_confirm(w, "WARNING: output directory in use", msg))
+		snprintf(
+		        msg, sizeof msg,
+		        "The output directory %s exists and is not empty.\n\n"
+		        "Move it aside (it is renamed to %s.old-<time>, nothing is deleted) and go "
+		        "on?",
+		        dir, dir);
+		if (!ui_wiz_confirm(w, "WARNING: output directory in use", msg))
 			return;
 		params.force = true;
 		ret = cer_keygen_check_params(&params);
 	}
 	if (ret != CER_OK) {
-		wiz_error_status(w, ret);
+		ui_wiz_error_status(w, ret);
 		return;
 	}
-	if (!wiz_confirm(w, "Generate keys",
-	                 "Generate the keys and write the private keys, certificates and "
-	                 "package now?"))
+	if (!ui_wiz_confirm(w, "Generate keys",
+	                    "Generate the keys and write the private keys, certificates and "
+	                    "package now?"))
 		return;
-	wiz_log(w, "key ceremony: generating %u keys RSA-%u, quorum %u, into %s", params.count,
-	        params.bits, params.quorum, dir);
+	ui_wiz_log(w, "key ceremony: generating %u keys RSA-%u, quorum %u, into %s", params.count,
+	           params.bits, params.quorum, dir);
 	phase = P_RUN;
 	prog_done = 0;
 	prog_total = params.count;
 	snprintf(prog_what, sizeof prog_what, "generating keys");
-	wiz_redraw(w);
+	ui_wiz_redraw(w);
 	ret = cer_keygen(&params, &progress, &result);
 	wipe_passes();
 	flushinp();
 	if (ret != CER_OK) {
-		wiz_log(w, "key ceremony: [FAIL] %s", cer_errmsg());
-		wiz_error_status(w, ret);
+		ui_wiz_log(w, "key ceremony: [FAIL] %s", cer_errmsg());
+		ui_wiz_error_status(w, ret);
 		current = 0;
 		phase = P_PARAMS;
 		return;
@@ -421,7 +431,7 @@ static void generate(struct wiz *w)
 	phase = P_SUMMARY;
 }
 
-static enum wiz_state keygen_key(struct wiz *w, int ch)
+static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 {
 	if (ch == ERR)
 		return WIZ_KEYGEN;
@@ -429,32 +439,31 @@ static enum wiz_state keygen_key(struct wiz *w, int ch)
 	case P_PARAMS:
 		if (ch == WIZ_KEY_ESC)
 			return WIZ_MENU;
-		if (wiz_form_key(&params_form, ch) == WIZ_FORM_SUBMIT)
+		if (ui_wiz_form_key(&params_form, ch) == WIZ_FORM_SUBMIT)
 			submit_params(w);
 		break;
 	case P_CUSTODIAN:
 		if (ch == WIZ_KEY_ESC)
 			back_custodian();
-		else if (wiz_form_key(&cust_form, ch) == WIZ_FORM_SUBMIT)
+		else if (ui_wiz_form_key(&cust_form, ch) == WIZ_FORM_SUBMIT)
 			submit_custodian(w);
 		break;
 	case P_CONFIRM:
 		if (ch == WIZ_KEY_ESC) {
 			current = params.count;
 			back_custodian();
-		} else if (wiz_is_enter(ch)) {
+		} else if (ui_wiz_is_enter(ch)) {
 			generate(w);
 		}
 		break;
-	case P_RUN:
-		break;
+	case P_RUN: break;
 	case P_SUMMARY:
 		if (ch == 'q' || ch == 'Q')
-			wiz_show_qr(w, result->request_path);
-		else if (ch == WIZ_KEY_ESC || wiz_is_enter(ch) || ch == 'm')
+			ui_wiz_show_qr(w, result->request_path);
+		else if (ch == WIZ_KEY_ESC || ui_wiz_is_enter(ch) || ch == 'm')
 			return WIZ_MENU;
 		else
-			wiz_text_key(&summary, ch, wiz_bottom(w) - wiz_top(w));
+			ui_wiz_text_key(&summary, ch, ui_wiz_bottom(w) - ui_wiz_top(w));
 		break;
 	}
 	return WIZ_KEYGEN;
@@ -464,24 +473,24 @@ static void keygen_leave(struct wiz *w)
 {
 	(void)w;
 	wipe_passes();
-	wiz_field_free(&f_pass);
-	wiz_field_free(&f_again);
-	wiz_field_free(&f_keypath);
-	wiz_field_free(&f_count);
-	wiz_field_free(&f_quorum);
-	wiz_field_free(&f_bits);
-	wiz_field_free(&f_days);
-	wiz_field_free(&f_dir);
-	wiz_field_free(&f_names);
+	ui_wiz_field_free(&f_pass);
+	ui_wiz_field_free(&f_again);
+	ui_wiz_field_free(&f_keypath);
+	ui_wiz_field_free(&f_count);
+	ui_wiz_field_free(&f_quorum);
+	ui_wiz_field_free(&f_bits);
+	ui_wiz_field_free(&f_days);
+	ui_wiz_field_free(&f_dir);
+	ui_wiz_field_free(&f_names);
 	cer_keygen_result_free(result);
 	result = NULL;
-	wiz_text_clear(&summary);
+	ui_wiz_text_clear(&summary);
 }
 
-const struct wiz_screen wiz_keygen_screen = {
-	.title = "new key ceremony",
-	.init = keygen_init,
-	.draw = keygen_draw,
-	.key = keygen_key,
-	.leave = keygen_leave,
+const struct ui_wiz_screen ui_wiz_keygen_screen = {
+        .title = "new key ceremony",
+        .init = keygen_init,
+        .draw = keygen_draw,
+        .key = keygen_key,
+        .leave = keygen_leave,
 };

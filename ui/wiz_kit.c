@@ -15,22 +15,22 @@ static const struct {
 	short fg, bg;
 	int mono;
 } palette[WC_NCOLORS] = {
-	[WC_NORMAL] = { -1, -1, A_NORMAL },
-	[WC_TITLE] = { COLOR_WHITE, COLOR_BLUE, A_REVERSE },
-	[WC_HELP] = { COLOR_BLACK, COLOR_CYAN, A_REVERSE },
-	[WC_WARN] = { COLOR_WHITE, COLOR_RED, A_REVERSE | A_BOLD },
-	[WC_OK] = { COLOR_GREEN, -1, A_BOLD },
-	[WC_FAIL] = { COLOR_RED, -1, A_BOLD },
-	[WC_FIELD] = { COLOR_WHITE, COLOR_BLACK, A_UNDERLINE },
-	[WC_FOCUS] = { COLOR_BLACK, COLOR_YELLOW, A_REVERSE },
-	[WC_DIALOG] = { COLOR_BLACK, COLOR_WHITE, A_REVERSE },
-	[WC_BAR] = { COLOR_BLACK, COLOR_GREEN, A_REVERSE },
-	[WC_DIM] = { COLOR_CYAN, -1, A_DIM },
+        [WC_NORMAL] = {-1, -1, A_NORMAL},
+        [WC_TITLE] = {COLOR_WHITE, COLOR_BLUE, A_REVERSE},
+        [WC_HELP] = {COLOR_BLACK, COLOR_CYAN, A_REVERSE},
+        [WC_WARN] = {COLOR_WHITE, COLOR_RED, A_REVERSE | A_BOLD},
+        [WC_OK] = {COLOR_GREEN, -1, A_BOLD},
+        [WC_FAIL] = {COLOR_RED, -1, A_BOLD},
+        [WC_FIELD] = {COLOR_WHITE, COLOR_BLACK, A_UNDERLINE},
+        [WC_FOCUS] = {COLOR_BLACK, COLOR_YELLOW, A_REVERSE},
+        [WC_DIALOG] = {COLOR_BLACK, COLOR_WHITE, A_REVERSE},
+        [WC_BAR] = {COLOR_BLACK, COLOR_GREEN, A_REVERSE},
+        [WC_DIM] = {COLOR_CYAN, -1, A_DIM},
 };
 
 static bool use_color;
 
-void wiz_colors_init(void)
+void ui_wiz_colors_init(void)
 {
 	bool defaults;
 	int i;
@@ -50,7 +50,7 @@ void wiz_colors_init(void)
 	}
 }
 
-int wiz_attr(enum wiz_color c)
+int ui_wiz_attr(enum ui_wiz_color c)
 {
 	if (!use_color)
 		return palette[c].mono;
@@ -59,31 +59,31 @@ int wiz_attr(enum wiz_color c)
 	return COLOR_PAIR(c);
 }
 
-bool wiz_is_enter(int ch)
+bool ui_wiz_is_enter(int ch)
 {
 	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
 }
 
-int wiz_top(const struct wiz *w)
+int ui_wiz_top(const struct wiz *w)
 {
 	(void)w;
 	return 2;
 }
 
-int wiz_bottom(const struct wiz *w)
+int ui_wiz_bottom(const struct wiz *w)
 {
 	return w->rows - 2;
 }
 
-void wiz_help(struct wiz *w, const char *keys)
+void ui_wiz_help(struct wiz *w, const char *keys)
 {
-	attrset(wiz_attr(WC_HELP));
+	attrset(ui_wiz_attr(WC_HELP));
 	mvhline(w->rows - 1, 0, ' ', w->cols);
 	mvaddnstr(w->rows - 1, 1, keys, w->cols - 2);
 	attrset(A_NORMAL);
 }
 
-int wiz_print(struct wiz *w, int y, int x, enum wiz_color c, const char *fmt, ...)
+int ui_wiz_print(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -93,7 +93,7 @@ int wiz_print(struct wiz *w, int y, int x, enum wiz_color c, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	attrset(wiz_attr(c));
+	attrset(ui_wiz_attr(c));
 	mvaddnstr(y, x, line, w->cols - x - 1);
 	attrset(A_NORMAL);
 	return y + 1;
@@ -132,14 +132,14 @@ static int split_lines(const char *text, int width, const char **start, int *len
 
 #define WRAP_MAX 64
 
-int wiz_wrap(struct wiz *w, int y, int x, enum wiz_color c, const char *text)
+int ui_wiz_wrap(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *text)
 {
 	const char *start[WRAP_MAX];
 	int len[WRAP_MAX], n, i;
 
 	n = split_lines(text, w->cols - x - 1, start, len, WRAP_MAX);
-	attrset(wiz_attr(c));
-	for (i = 0; i < n && y <= wiz_bottom(w); i++, y++)
+	attrset(ui_wiz_attr(c));
+	for (i = 0; i < n && y <= ui_wiz_bottom(w); i++, y++)
 		mvaddnstr(y, x, start[i], len[i]);
 	attrset(A_NORMAL);
 	return y;
@@ -147,7 +147,7 @@ int wiz_wrap(struct wiz *w, int y, int x, enum wiz_color c, const char *text)
 
 /* ---- fields ---- */
 
-int wiz_field_init(struct wiz_field *f, const char *label, enum wiz_field_kind kind)
+int ui_wiz_field_init(struct ui_wiz_field *f, const char *label, enum ui_wiz_field_kind kind)
 {
 	memset(f, 0, sizeof *f);
 	f->label = label;
@@ -160,7 +160,7 @@ int wiz_field_init(struct wiz_field *f, const char *label, enum wiz_field_kind k
 	return CER_OK;
 }
 
-void wiz_field_set(struct wiz_field *f, const char *text)
+void ui_wiz_field_set(struct ui_wiz_field *f, const char *text)
 {
 	if (f->kind == WF_SECRET)
 		return;
@@ -169,7 +169,7 @@ void wiz_field_set(struct wiz_field *f, const char *text)
 	f->hint[0] = '\0';
 }
 
-void wiz_field_wipe(struct wiz_field *f)
+void ui_wiz_field_wipe(struct ui_wiz_field *f)
 {
 	if (f->secret != NULL)
 		sodium_memzero(f->secret, WIZ_SECRET_MAX);
@@ -178,14 +178,14 @@ void wiz_field_wipe(struct wiz_field *f)
 	f->hint[0] = '\0';
 }
 
-void wiz_field_free(struct wiz_field *f)
+void ui_wiz_field_free(struct ui_wiz_field *f)
 {
 	cer_secret_free(f->secret);
 	f->secret = NULL;
-	wiz_field_wipe(f);
+	ui_wiz_field_wipe(f);
 }
 
-const char *wiz_field_value(const struct wiz_field *f)
+const char *ui_wiz_field_value(const struct ui_wiz_field *f)
 {
 	if (f->kind == WF_SECRET)
 		return f->secret;
@@ -194,11 +194,11 @@ const char *wiz_field_value(const struct wiz_field *f)
 	return f->text;
 }
 
-bool wiz_field_number(const struct wiz_field *f, long lo, long hi, long *out)
+bool ui_wiz_field_number(const struct ui_wiz_field *f, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
-	const char *s = wiz_field_value(f);
+	const char *s = ui_wiz_field_value(f);
 
 	if (s[0] == '\0')
 		return false;
@@ -210,7 +210,7 @@ bool wiz_field_number(const struct wiz_field *f, long lo, long hi, long *out)
 	return true;
 }
 
-void wiz_field_draw(struct wiz *w, const struct wiz_field *f, int y, int label_w, bool focus)
+void ui_wiz_field_draw(struct wiz *w, const struct ui_wiz_field *f, int y, int label_w, bool focus)
 {
 	int x = 2 + label_w + 2;
 	int width = w->cols - x - 2;
@@ -218,16 +218,16 @@ void wiz_field_draw(struct wiz *w, const struct wiz_field *f, int y, int label_w
 	char choice[128];
 	size_t skip = 0;
 
-	if (y >= wiz_bottom(w) + 1)
+	if (y >= ui_wiz_bottom(w) + 1)
 		return;
 	attrset(focus ? A_BOLD : A_NORMAL);
 	mvprintw(y, 2, "%-*.*s", label_w, label_w, f->label);
-	attrset(wiz_attr(focus ? WC_FOCUS : WC_FIELD));
+	attrset(ui_wiz_attr(focus ? WC_FOCUS : WC_FIELD));
 	mvhline(y, x, ' ', width);
 	if (f->kind == WF_SECRET) {
 		shown = f->secret != NULL && f->secret[0] != '\0' ? "(hidden, typed)" : "";
 	} else if (f->kind == WF_CHOICE) {
-		snprintf(choice, sizeof choice, "< %s >", wiz_field_value(f));
+		snprintf(choice, sizeof choice, "< %s >", ui_wiz_field_value(f));
 		shown = choice;
 	} else {
 		shown = f->text;
@@ -244,7 +244,7 @@ void wiz_field_draw(struct wiz *w, const struct wiz_field *f, int y, int label_w
 	}
 }
 
-static void expand_home(struct wiz_field *f)
+static void expand_home(struct ui_wiz_field *f)
 {
 	char buf[WIZ_FIELD_MAX];
 	const char *home = getenv("HOME");
@@ -259,7 +259,7 @@ static void expand_home(struct wiz_field *f)
 	f->len = (size_t)n;
 }
 
-static void complete_path(struct wiz_field *f)
+static void complete_path(struct ui_wiz_field *f)
 {
 	char dir[WIZ_FIELD_MAX], common[WIZ_FIELD_MAX] = "";
 	const char *slash = strrchr(f->text, '/');
@@ -294,13 +294,14 @@ static void complete_path(struct wiz_field *f)
 			common[i] = '\0';
 		}
 		if (hintlen + strlen(e->d_name) + 3 < sizeof f->hint) {
-			hintlen += (size_t)snprintf(f->hint + hintlen, sizeof f->hint - hintlen, "%s  ",
-			                            e->d_name);
+			hintlen += (size_t)snprintf(f->hint + hintlen, sizeof f->hint - hintlen,
+			                            "%s  ", e->d_name);
 		}
 	}
 	closedir(d);
 	if (matches == 0) {
-		snprintf(f->hint, sizeof f->hint, "no file starts with '%.100s' in %.100s", base, dir);
+		snprintf(f->hint, sizeof f->hint, "no file starts with '%.100s' in %.100s", base,
+		         dir);
 		return;
 	}
 	if (dirlen + strlen(common) + 2 > sizeof f->text)
@@ -318,7 +319,7 @@ static void complete_path(struct wiz_field *f)
 	}
 }
 
-bool wiz_field_key(struct wiz_field *f, int ch)
+bool ui_wiz_field_key(struct ui_wiz_field *f, int ch)
 {
 	char *buf = f->kind == WF_SECRET ? f->secret : f->text;
 	size_t max = f->kind == WF_SECRET ? WIZ_SECRET_MAX : sizeof f->text;
@@ -344,7 +345,7 @@ bool wiz_field_key(struct wiz_field *f, int ch)
 		return true;
 	}
 	if (ch == 21) { /* Ctrl-U */
-		wiz_field_wipe(f);
+		ui_wiz_field_wipe(f);
 		return true;
 	}
 	if (ch == '\t' && f->kind == WF_PATH) {
@@ -365,7 +366,7 @@ bool wiz_field_key(struct wiz_field *f, int ch)
 
 /* ---- forms ---- */
 
-void wiz_form_add(struct wiz_form *form, struct wiz_field *f)
+void ui_wiz_form_add(struct ui_wiz_form *form, struct ui_wiz_field *f)
 {
 	int l = (int)strlen(f->label);
 
@@ -376,23 +377,23 @@ void wiz_form_add(struct wiz_form *form, struct wiz_field *f)
 		form->label_w = l;
 }
 
-int wiz_form_draw(struct wiz *w, const struct wiz_form *form, int y)
+int ui_wiz_form_draw(struct wiz *w, const struct ui_wiz_form *form, int y)
 {
 	int i;
-	const struct wiz_field *focused = NULL;
+	const struct ui_wiz_field *focused = NULL;
 
 	for (i = 0; i < form->n; i++) {
-		wiz_field_draw(w, form->fields[i], y + i, form->label_w, i == form->focus);
+		ui_wiz_field_draw(w, form->fields[i], y + i, form->label_w, i == form->focus);
 		if (i == form->focus)
 			focused = form->fields[i];
 	}
 	y += form->n;
 	if (focused != NULL && focused->hint[0] != '\0')
-		y = wiz_wrap(w, y, 4, WC_DIM, focused->hint);
+		y = ui_wiz_wrap(w, y, 4, WC_DIM, focused->hint);
 	return y;
 }
 
-enum wiz_form_event wiz_form_key(struct wiz_form *form, int ch)
+enum ui_wiz_form_event ui_wiz_form_key(struct ui_wiz_form *form, int ch)
 {
 	if (form->n == 0)
 		return WIZ_FORM_NONE;
@@ -404,7 +405,7 @@ enum wiz_form_event wiz_form_key(struct wiz_form *form, int ch)
 		form->focus = (form->focus + 1) % form->n;
 		return WIZ_FORM_NONE;
 	}
-	if (wiz_is_enter(ch)) {
+	if (ui_wiz_is_enter(ch)) {
 		form->fields[form->focus]->hint[0] = '\0';
 		if (form->fields[form->focus]->kind == WF_PATH)
 			expand_home(form->fields[form->focus]);
@@ -413,27 +414,27 @@ enum wiz_form_event wiz_form_key(struct wiz_form *form, int ch)
 		form->focus++;
 		return WIZ_FORM_NONE;
 	}
-	wiz_field_key(form->fields[form->focus], ch);
+	ui_wiz_field_key(form->fields[form->focus], ch);
 	return WIZ_FORM_NONE;
 }
 
 /* ---- menu ---- */
 
-void wiz_menu_draw(struct wiz *w, const struct wiz_menu *m, int y, int x)
+void ui_wiz_menu_draw(struct wiz *w, const struct ui_wiz_menu *m, int y, int x)
 {
 	int i;
 
 	for (i = 0; i < m->n; i++) {
 		bool sel = i == m->sel;
 
-		attrset(sel ? wiz_attr(WC_FOCUS) | A_BOLD : A_NORMAL);
+		attrset(sel ? ui_wiz_attr(WC_FOCUS) | A_BOLD : A_NORMAL);
 		mvprintw(y + 2 * i, x, "%s %d. %-40s", sel ? ">" : " ", i + 1, m->items[i]);
 		attrset(A_NORMAL);
 	}
 	(void)w;
 }
 
-int wiz_menu_key(struct wiz_menu *m, int ch)
+int ui_wiz_menu_key(struct ui_wiz_menu *m, int ch)
 {
 	if (ch == KEY_UP || ch == 'k')
 		m->sel = (m->sel + m->n - 1) % m->n;
@@ -441,14 +442,14 @@ int wiz_menu_key(struct wiz_menu *m, int ch)
 		m->sel = (m->sel + 1) % m->n;
 	else if (ch >= '1' && ch < '1' + m->n)
 		return m->sel = ch - '1';
-	else if (wiz_is_enter(ch))
+	else if (ui_wiz_is_enter(ch))
 		return m->sel;
 	return -1;
 }
 
 /* ---- progress bar ---- */
 
-void wiz_progress_draw(struct wiz *w, int y, const char *what, unsigned done, unsigned total)
+void ui_wiz_progress_draw(struct wiz *w, int y, const char *what, unsigned done, unsigned total)
 {
 	int width = w->cols - 20, filled;
 
@@ -459,7 +460,7 @@ void wiz_progress_draw(struct wiz *w, int y, const char *what, unsigned done, un
 		filled = width;
 	mvprintw(y, 2, "%.*s", w->cols - 4, what);
 	mvaddch(y + 1, 2, '[');
-	attrset(wiz_attr(WC_BAR));
+	attrset(ui_wiz_attr(WC_BAR));
 	mvhline(y + 1, 3, '#', filled);
 	attrset(A_NORMAL);
 	mvhline(y + 1, 3 + filled, '.', width - filled);
@@ -468,7 +469,7 @@ void wiz_progress_draw(struct wiz *w, int y, const char *what, unsigned done, un
 
 /* ---- text view ---- */
 
-void wiz_text_add(struct wiz_text *t, const char *fmt, ...)
+void ui_wiz_text_add(struct ui_wiz_text *t, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -488,7 +489,7 @@ void wiz_text_add(struct wiz_text *t, const char *fmt, ...)
 	t->lines[t->n++] = ui_xstrdup(line);
 }
 
-void wiz_text_clear(struct wiz_text *t)
+void ui_wiz_text_clear(struct ui_wiz_text *t)
 {
 	size_t i;
 
@@ -498,7 +499,7 @@ void wiz_text_clear(struct wiz_text *t)
 	memset(t, 0, sizeof *t);
 }
 
-int wiz_text_draw(struct wiz *w, const struct wiz_text *t, int y, int bottom)
+int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bottom)
 {
 	const char *start[WRAP_MAX];
 	int len[WRAP_MAX];
@@ -507,7 +508,7 @@ int wiz_text_draw(struct wiz *w, const struct wiz_text *t, int y, int bottom)
 	for (i = t->top; i < t->n && y <= bottom; i++) {
 		const char *l = t->lines[i];
 		int indent = (int)strspn(l, " "), n, j, width;
-		enum wiz_color c = WC_NORMAL;
+		enum ui_wiz_color c = WC_NORMAL;
 
 		if (strstr(l, "[FAIL]") != NULL || strncmp(l, "WARNING", 7) == 0)
 			c = WC_FAIL;
@@ -522,18 +523,18 @@ int wiz_text_draw(struct wiz *w, const struct wiz_text *t, int y, int bottom)
 		if (n == 0)
 			y++;
 		for (j = 0; j < n && y <= bottom; j++, y++) {
-			attrset(wiz_attr(c));
+			attrset(ui_wiz_attr(c));
 			mvaddnstr(y, 2 + indent + (j > 0 ? 2 : 0), start[j], len[j]);
 			attrset(A_NORMAL);
 		}
 	}
 	if (t->top > 0 || i < t->n)
-		wiz_print(w, bottom + 1 <= wiz_bottom(w) ? bottom + 1 : bottom, w->cols - 24, WC_DIM,
-		          "lines %zu-%zu of %zu", t->top + 1, i, t->n);
+		ui_wiz_print(w, bottom + 1 <= ui_wiz_bottom(w) ? bottom + 1 : bottom, w->cols - 24,
+		             WC_DIM, "lines %zu-%zu of %zu", t->top + 1, i, t->n);
 	return y;
 }
 
-bool wiz_text_key(struct wiz_text *t, int ch, int page)
+bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page)
 {
 	size_t p = page > 1 ? (size_t)page - 1 : 1;
 
@@ -556,7 +557,7 @@ bool wiz_text_key(struct wiz_text *t, int ch, int page)
 
 struct dialog {
 	const char *title, *msg, *keys;
-	enum wiz_color color;
+	enum ui_wiz_color color;
 };
 
 static void draw_dialog(struct wiz *w)
@@ -570,15 +571,15 @@ static void draw_dialog(struct wiz *w)
 	if (n > w->rows - 8)
 		n = w->rows - 8;
 	y = (w->rows - n - 4) / 2;
-	attrset(wiz_attr(d->color));
+	attrset(ui_wiz_attr(d->color));
 	for (i = 0; i < n + 4; i++)
 		mvhline(y + i, x, ' ', width);
-	attrset(wiz_attr(d->color) | A_BOLD);
+	attrset(ui_wiz_attr(d->color) | A_BOLD);
 	mvaddnstr(y, x + 2, d->title, width - 4);
-	attrset(wiz_attr(d->color));
+	attrset(ui_wiz_attr(d->color));
 	for (i = 0; i < n; i++)
 		mvaddnstr(y + 2 + i, x + 2, start[i], len[i]);
-	attrset(wiz_attr(d->color) | A_BOLD);
+	attrset(ui_wiz_attr(d->color) | A_BOLD);
 	mvaddnstr(y + n + 3, x + 2, d->keys, width - 4);
 	attrset(A_NORMAL);
 }
@@ -591,53 +592,53 @@ static int run_dialog(struct wiz *w, const struct dialog *d, const char *accept)
 
 	w->overlay = draw_dialog;
 	w->overlay_ctx = d;
-	wiz_redraw(w);
+	ui_wiz_redraw(w);
 	for (;;) {
-		ch = wiz_getch(w);
+		ch = ui_wiz_getch(w);
 		if (ch == ERR || ch == KEY_RESIZE)
 			continue;
-		if (ch == WIZ_KEY_ESC || strchr(accept, ch) != NULL || (wiz_is_enter(ch) &&
-		    strchr(accept, '\n') != NULL))
+		if (ch == WIZ_KEY_ESC || strchr(accept, ch) != NULL ||
+		    (ui_wiz_is_enter(ch) && strchr(accept, '\n') != NULL))
 			break;
 	}
 	w->overlay = saved;
 	w->overlay_ctx = saved_ctx;
-	wiz_redraw(w);
+	ui_wiz_redraw(w);
 	return ch;
 }
 
-void wiz_error(struct wiz *w, const char *title, const char *msg)
+void ui_wiz_error(struct wiz *w, const char *title, const char *msg)
 {
-	struct dialog d = { title, msg, "[Enter] OK", WC_WARN };
+	struct dialog d = {title, msg, "[Enter] OK", WC_WARN};
 
 	run_dialog(w, &d, "\n ");
 }
 
-void wiz_error_status(struct wiz *w, int status)
+void ui_wiz_error_status(struct wiz *w, int status)
 {
 	char title[64];
 	const char *msg = cer_errmsg();
 
 	snprintf(title, sizeof title, "[FAIL] error (%s)", cer_status_name(status));
-	wiz_error(w, title, msg[0] != '\0' ? msg : cer_status_name(status));
+	ui_wiz_error(w, title, msg[0] != '\0' ? msg : cer_status_name(status));
 }
 
-bool wiz_confirm(struct wiz *w, const char *title, const char *msg)
+bool ui_wiz_confirm(struct wiz *w, const char *title, const char *msg)
 {
-	struct dialog d = { title, msg, "[y] yes    [n] no    [Esc] back", WC_DIALOG };
+	struct dialog d = {title, msg, "[y] yes    [n] no    [Esc] back", WC_DIALOG};
 	int ch = run_dialog(w, &d, "yYnN");
 
 	return ch == 'y' || ch == 'Y';
 }
 
-void wiz_busy(struct wiz *w, const char *msg)
+void ui_wiz_busy(struct wiz *w, const char *msg)
 {
 	int width = (int)strlen(msg) + 6, x, y = w->rows / 2 - 1;
 
 	if (width > w->cols - 4)
 		width = w->cols - 4;
 	x = (w->cols - width) / 2;
-	attrset(wiz_attr(WC_DIALOG) | A_BOLD);
+	attrset(ui_wiz_attr(WC_DIALOG) | A_BOLD);
 	mvhline(y, x, ' ', width);
 	mvhline(y + 1, x, ' ', width);
 	mvhline(y + 2, x, ' ', width);

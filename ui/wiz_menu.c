@@ -3,34 +3,34 @@
 #include "ui/wiz.h"
 
 static const char *const items[] = {
-	"New key ceremony",
-	"Recovery: write a restore blob",
-	"DR drill: check keys, write nothing",
-	"Inspect a security-domain file",
-	"Show a file as QR codes",
-	"Quit",
+        "New key ceremony",
+        "Recovery: write a restore blob",
+        "DR drill: check keys, write nothing",
+        "Inspect a security-domain file",
+        "Show a file as QR codes",
+        "Quit",
 };
-static const enum wiz_state targets[] = {
-	WIZ_KEYGEN, WIZ_RECOVERY, WIZ_DRILL, WIZ_INSPECT, WIZ_QRSHOW, WIZ_QUIT,
+static const enum ui_wiz_state targets[] = {
+        WIZ_KEYGEN, WIZ_RECOVERY, WIZ_DRILL, WIZ_INSPECT, WIZ_QRSHOW, WIZ_QUIT,
 };
-static struct wiz_menu menu = { items, (int)(sizeof items / sizeof items[0]), 0 };
+static struct ui_wiz_menu menu = {items, (int)(sizeof items / sizeof items[0]), 0};
 
 static void menu_draw(struct wiz *w)
 {
-	int y = wiz_top(w);
+	int y = ui_wiz_top(w);
 
-	wiz_help(w, "Up/Down: move   Enter or 1-6: choose   Esc: back to the air-gap check");
-	y = wiz_print(w, y, 2, WC_NORMAL, "What are we doing?") + 1;
-	wiz_menu_draw(w, &menu, y, 4);
+	ui_wiz_help(w, "Up/Down: move   Enter or 1-6: choose   Esc: back to the air-gap check");
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "What are we doing?") + 1;
+	ui_wiz_menu_draw(w, &menu, y, 4);
 	y += 2 * menu.n;
 	if (!w->isolated)
-		y = wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is not air-gapped ");
+		y = ui_wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is not air-gapped ");
 	if (w->transcript_failed)
-		wiz_print(w, y, 4, WC_WARN, " WARNING: the transcript %s is not being written ",
-		          w->transcript_path);
+		ui_wiz_print(w, y, 4, WC_WARN, " WARNING: the transcript %s is not being written ",
+		             w->transcript_path);
 }
 
-static enum wiz_state menu_key(struct wiz *w, int ch)
+static enum ui_wiz_state menu_key(struct wiz *w, int ch)
 {
 	int i;
 
@@ -39,12 +39,12 @@ static enum wiz_state menu_key(struct wiz *w, int ch)
 		return WIZ_START;
 	if (ch == 'q')
 		return WIZ_QUIT;
-	i = wiz_menu_key(&menu, ch);
+	i = ui_wiz_menu_key(&menu, ch);
 	return i < 0 ? WIZ_MENU : targets[i];
 }
 
-const struct wiz_screen wiz_menu_screen = {
-	.title = "menu",
-	.draw = menu_draw,
-	.key = menu_key,
+const struct ui_wiz_screen ui_wiz_menu_screen = {
+        .title = "menu",
+        .draw = menu_draw,
+        .key = menu_key,
 };

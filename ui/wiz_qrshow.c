@@ -8,10 +8,10 @@
 #include "ui/qrview.h"
 #include "ui/wiz.h"
 
-static struct wiz_field path;
-static struct wiz_form form;
+static struct ui_wiz_field path;
+static struct ui_wiz_form form;
 
-void wiz_show_qr(struct wiz *w, const char *file)
+void ui_wiz_show_qr(struct wiz *w, const char *file)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -20,14 +20,15 @@ void wiz_show_qr(struct wiz *w, const char *file)
 
 	if (ret == CER_OK && memmem(data, len, "PRIVATE KEY", 11) != NULL) {
 		free(data);
-		wiz_error(w, "[FAIL] refused", "This file holds a private key. Private keys never "
-		          "leave the custodian's media, and are never shown as QR codes.");
+		ui_wiz_error(w, "[FAIL] refused",
+		             "This file holds a private key. Private keys never "
+		             "leave the custodian's media, and are never shown as QR codes.");
 		return;
 	}
 	if (ret == CER_OK)
 		ret = cer_file_sha256_hex(file, hex);
 	if (ret == CER_OK) {
-		wiz_log(w, "qr display: %s sha256 %s (%zu bytes)", file, hex, len);
+		ui_wiz_log(w, "qr display: %s sha256 %s (%zu bytes)", file, hex, len);
 		ret = ui_qr_view_data(data, len, file);
 	}
 	free(data);
@@ -35,41 +36,42 @@ void wiz_show_qr(struct wiz *w, const char *file)
 	timeout(WIZ_TICK_MS);
 	clearok(stdscr, TRUE);
 	if (ret != CER_OK)
-		wiz_error_status(w, ret);
-	wiz_redraw(w);
+		ui_wiz_error_status(w, ret);
+	ui_wiz_redraw(w);
 }
 
 static void qrshow_init(struct wiz *w)
 {
 	(void)w;
-	form = (struct wiz_form){ 0 };
-	if (wiz_field_init(&path, "File to show", WF_PATH) != CER_OK)
+	form = (struct ui_wiz_form){0};
+	if (ui_wiz_field_init(&path, "File to show", WF_PATH) != CER_OK)
 		return;
-	wiz_form_add(&form, &path);
+	ui_wiz_form_add(&form, &path);
 }
 
 static void qrshow_draw(struct wiz *w)
 {
-	int y = wiz_top(w);
+	int y = ui_wiz_top(w);
 
-	wiz_help(w, "Enter: show   Tab: complete path   Esc: menu");
-	y = wiz_wrap(w, y, 2, WC_NORMAL,
-	             "Show a public file (a certificate, the download package, a restore blob) "
-	             "as a sequence of QR codes for a phone or webcam on the other side of the "
-	             "air gap; join the scanned parts there with 'sdceremony qr join'. "
-	             "Never show a private key.") + 1;
-	wiz_form_draw(w, &form, y);
+	ui_wiz_help(w, "Enter: show   Tab: complete path   Esc: menu");
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Show a public file (a certificate, the download package, a restore blob) "
+	                "as a sequence of QR codes for a phone or webcam on the other side of the "
+	                "air gap; join the scanned parts there with 'sdceremony qr join'. "
+	                "Never show a private key.") +
+	    1;
+	ui_wiz_form_draw(w, &form, y);
 }
 
-static enum wiz_state qrshow_key(struct wiz *w, int ch)
+static enum ui_wiz_state qrshow_key(struct wiz *w, int ch)
 {
 	if (ch == WIZ_KEY_ESC)
 		return WIZ_MENU;
-	if (ch != ERR && wiz_form_key(&form, ch) == WIZ_FORM_SUBMIT) {
-		if (wiz_field_value(&path)[0] == '\0')
-			wiz_error(w, "[FAIL] missing", "Type the path of the file to show.");
+	if (ch != ERR && ui_wiz_form_key(&form, ch) == WIZ_FORM_SUBMIT) {
+		if (ui_wiz_field_value(&path)[0] == '\0')
+			ui_wiz_error(w, "[FAIL] missing", "Type the path of the file to show.");
 		else
-			wiz_show_qr(w, wiz_field_value(&path));
+			ui_wiz_show_qr(w, ui_wiz_field_value(&path));
 	}
 	return WIZ_QRSHOW;
 }
@@ -77,13 +79,13 @@ static enum wiz_state qrshow_key(struct wiz *w, int ch)
 static void qrshow_leave(struct wiz *w)
 {
 	(void)w;
-	wiz_field_free(&path);
+	ui_wiz_field_free(&path);
 }
 
-const struct wiz_screen wiz_qrshow_screen = {
-	.title = "show a file as QR codes",
-	.init = qrshow_init,
-	.draw = qrshow_draw,
-	.key = qrshow_key,
-	.leave = qrshow_leave,
+const struct ui_wiz_screen ui_wiz_qrshow_screen = {
+        .title = "show a file as QR codes",
+        .init = qrshow_init,
+        .draw = qrshow_draw,
+        .key = qrshow_key,
+        .leave = qrshow_leave,
 };

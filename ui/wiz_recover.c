@@ -21,18 +21,18 @@ enum phase { P_FILES, P_QRJOIN, P_CUSTODIAN, P_WORKING, P_BLOB, P_DONE };
 
 static bool drill;
 static enum phase phase;
-static struct wiz_field f_sd, f_exchange, f_certs, f_part, f_key, f_pass, f_blob;
-static struct wiz_form files_form, part_form, cust_form, blob_form;
+static struct ui_wiz_field f_sd, f_exchange, f_certs, f_part, f_key, f_pass, f_blob;
+static struct ui_wiz_form files_form, part_form, cust_form, blob_form;
 static struct cer_sd *sd;
 static struct cer_recovery *rec;
 static struct cer_cert *exchange;
 static struct cer_qr_join *join;
 static char certs_dir[WIZ_FIELD_MAX];
 static char note[512];
-static enum wiz_color note_color;
+static enum ui_wiz_color note_color;
 static char prog_what[128];
 static unsigned prog_done, prog_total;
-static struct wiz_text result;
+static struct ui_wiz_text result;
 static char blob_path[WIZ_FIELD_MAX];
 
 static const char *flow(void)
@@ -52,8 +52,8 @@ static void end_session(void)
 	join = NULL;
 }
 
-static void set_note(enum wiz_color c, const char *fmt, ...) CER_PRINTF(2, 3);
-static void set_note(enum wiz_color c, const char *fmt, ...)
+static void set_note(enum ui_wiz_color c, const char *fmt, ...) CER_PRINTF(2, 3);
+static void set_note(enum ui_wiz_color c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,27 +68,27 @@ static void common_init(struct wiz *w, bool is_drill)
 	drill = is_drill;
 	phase = P_FILES;
 	note[0] = '\0';
-	files_form = part_form = cust_form = blob_form = (struct wiz_form){ 0 };
-	if (wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
-	    wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
-	    wiz_field_init(&f_certs, "Certificates dir (optional)", WF_PATH) != CER_OK ||
-	    wiz_field_init(&f_part, "Part", WF_TEXT) != CER_OK ||
-	    wiz_field_init(&f_key, "Your key file", WF_PATH) != CER_OK ||
-	    wiz_field_init(&f_pass, "Your passphrase", WF_SECRET) != CER_OK ||
-	    wiz_field_init(&f_blob, "Write the restore blob to", WF_PATH) != CER_OK) {
-		wiz_error_status(w, CER_EINTERNAL);
+	files_form = part_form = cust_form = blob_form = (struct ui_wiz_form){0};
+	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_certs, "Certificates dir (optional)", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_part, "Part", WF_TEXT) != CER_OK ||
+	    ui_wiz_field_init(&f_key, "Your key file", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_pass, "Your passphrase", WF_SECRET) != CER_OK ||
+	    ui_wiz_field_init(&f_blob, "Write the restore blob to", WF_PATH) != CER_OK) {
+		ui_wiz_error_status(w, CER_EINTERNAL);
 		return;
 	}
-	wiz_form_add(&files_form, &f_sd);
+	ui_wiz_form_add(&files_form, &f_sd);
 	if (!drill)
-		wiz_form_add(&files_form, &f_exchange);
-	wiz_form_add(&files_form, &f_certs);
-	wiz_form_add(&part_form, &f_part);
-	wiz_form_add(&cust_form, &f_key);
-	wiz_form_add(&cust_form, &f_pass);
-	wiz_field_set(&f_blob, "restore-blob.json");
-	wiz_form_add(&blob_form, &f_blob);
-	wiz_text_clear(&result);
+		ui_wiz_form_add(&files_form, &f_exchange);
+	ui_wiz_form_add(&files_form, &f_certs);
+	ui_wiz_form_add(&part_form, &f_part);
+	ui_wiz_form_add(&cust_form, &f_key);
+	ui_wiz_form_add(&cust_form, &f_pass);
+	ui_wiz_field_set(&f_blob, "restore-blob.json");
+	ui_wiz_form_add(&blob_form, &f_blob);
+	ui_wiz_text_clear(&result);
 }
 
 static void recovery_init(struct wiz *w)
@@ -105,26 +105,32 @@ static int draw_note(struct wiz *w, int y)
 {
 	if (note[0] == '\0')
 		return y;
-	return wiz_wrap(w, y, 2, note_color, note);
+	return ui_wiz_wrap(w, y, 2, note_color, note);
 }
 
 static void draw_files(struct wiz *w, int y)
 {
-	wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Esc: menu");
+	ui_wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Esc: menu");
 	if (drill)
-		y = wiz_wrap(w, y, 2, WC_NORMAL,
-		             "DR drill: custodians prove that their keys and passphrases still "
-		             "recover the security domain. Nothing is written. A single custodian "
-		             "may check their own key alone.") + 1;
+		y = ui_wiz_wrap(
+		            w, y, 2, WC_NORMAL,
+		            "DR drill: custodians prove that their keys and passphrases still "
+		            "recover the security domain. Nothing is written. A single custodian "
+		            "may check their own key alone.") +
+		    1;
 	else
-		y = wiz_wrap(w, y, 2, WC_NORMAL,
-		             "Recovery: custodians unlock their keys one at a time; at the quorum "
-		             "the restore blob for 'az keyvault security-domain upload "
-		             "--restore-blob' is written, encrypted to the new HSM's exchange key.") + 1;
-	y = wiz_form_draw(w, &files_form, y) + 1;
-	y = wiz_wrap(w, y, 2, WC_DIM,
-	             "Key certificates are found beside each key (.cer) or, when given, in the "
-	             "certificates directory.") + 1;
+		y = ui_wiz_wrap(
+		            w, y, 2, WC_NORMAL,
+		            "Recovery: custodians unlock their keys one at a time; at the quorum "
+		            "the restore blob for 'az keyvault security-domain upload "
+		            "--restore-blob' is written, encrypted to the new HSM's exchange "
+		            "key.") +
+		    1;
+	y = ui_wiz_form_draw(w, &files_form, y) + 1;
+	y = ui_wiz_wrap(w, y, 2, WC_DIM,
+	                "Key certificates are found beside each key (.cer) or, when given, in the "
+	                "certificates directory.") +
+	    1;
 	draw_note(w, y);
 }
 
@@ -132,13 +138,14 @@ static void draw_qrjoin(struct wiz *w, int y)
 {
 	char status[256];
 
-	wiz_help(w, "Enter: add the part   Ctrl-U: clear   Esc: back");
-	y = wiz_wrap(w, y, 2, WC_NORMAL,
-	             "Scan or paste the exchange key's QR parts (SDC1:...), one per line, in "
-	             "any order; duplicates are fine.") + 1;
+	ui_wiz_help(w, "Enter: add the part   Ctrl-U: clear   Esc: back");
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Scan or paste the exchange key's QR parts (SDC1:...), one per line, in "
+	                "any order; duplicates are fine.") +
+	    1;
 	cer_qr_join_status(join, status, sizeof status);
-	y = wiz_print(w, y, 2, WC_NORMAL, "Parts: %s", status) + 1;
-	y = wiz_form_draw(w, &part_form, y) + 1;
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Parts: %s", status) + 1;
+	y = ui_wiz_form_draw(w, &part_form, y) + 1;
 	draw_note(w, y);
 }
 
@@ -152,10 +159,10 @@ static int draw_keys(struct wiz *w, int y, int last)
 
 		cer_recovery_key(rec, i, &k);
 		if (k.outcome == CER_SHARE_GOOD)
-			y = wiz_print(w, y, 4, WC_OK, "[OK]   %s", k.key_path);
+			y = ui_wiz_print(w, y, 4, WC_OK, "[OK]   %s", k.key_path);
 		else
-			y = wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s: %s", k.key_path,
-			              cer_share_outcome_name(k.outcome));
+			y = ui_wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s: %s", k.key_path,
+			                 cer_share_outcome_name(k.outcome));
 	}
 	return y;
 }
@@ -165,62 +172,63 @@ static void draw_custodian(struct wiz *w, int y)
 	unsigned good = cer_recovery_good(rec), need = cer_recovery_required(rec);
 
 	if (drill)
-		wiz_help(w, "Enter: next/unlock  Tab: complete  Ctrl-D: finish and check  "
-		            "Esc: abandon");
+		ui_wiz_help(w, "Enter: next/unlock  Tab: complete  Ctrl-D: finish and check  "
+		               "Esc: abandon");
 	else
-		wiz_help(w, "Enter: next/unlock   Tab: complete   Up/Down: field   Esc: abandon");
-	y = wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u)", cer_sd_name(sd),
-	              cer_sd_version(sd));
+		ui_wiz_help(w,
+		            "Enter: next/unlock   Tab: complete   Up/Down: field   Esc: abandon");
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u)", cer_sd_name(sd),
+	                 cer_sd_version(sd));
 	if (good >= need)
-		y = wiz_print(w, y, 2, WC_OK, "[OK] %u good shares, %u required: quorum reached", good,
-		              need) + 1;
+		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] %u good shares, %u required: quorum reached",
+		                 good, need) +
+		    1;
 	else
-		y = wiz_print(w, y, 2, WC_NORMAL, "Progress: %u of %u shares", good, need) + 1;
-	y = wiz_wrap(w, y, 2, WC_NORMAL,
-	             "Next custodian: choose your key file and type your passphrase (nothing "
-	             "is shown; leave it empty for an unencrypted key).") + 1;
-	y = wiz_form_draw(w, &cust_form, y) + 1;
+		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Progress: %u of %u shares", good, need) + 1;
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Next custodian: choose your key file and type your passphrase (nothing "
+	                "is shown; leave it empty for an unencrypted key).") +
+	    1;
+	y = ui_wiz_form_draw(w, &cust_form, y) + 1;
 	y = draw_note(w, y) + 1;
 	if (cer_recovery_key_count(rec) > 0) {
-		y = wiz_print(w, y, 2, WC_NORMAL, "Keys presented:");
-		draw_keys(w, y, wiz_bottom(w));
+		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Keys presented:");
+		draw_keys(w, y, ui_wiz_bottom(w));
 	}
 }
 
 static void recover_draw(struct wiz *w)
 {
-	int y = wiz_top(w);
+	int y = ui_wiz_top(w);
 
 	switch (phase) {
-	case P_FILES:
-		draw_files(w, y);
-		break;
-	case P_QRJOIN:
-		draw_qrjoin(w, y);
-		break;
-	case P_CUSTODIAN:
-		draw_custodian(w, y);
-		break;
+	case P_FILES: draw_files(w, y); break;
+	case P_QRJOIN: draw_qrjoin(w, y); break;
+	case P_CUSTODIAN: draw_custodian(w, y); break;
 	case P_WORKING:
-		wiz_help(w, "Please wait");
-		wiz_progress_draw(w, y + 1, prog_what, prog_done, prog_total);
+		ui_wiz_help(w, "Please wait");
+		ui_wiz_progress_draw(w, y + 1, prog_what, prog_done, prog_total);
 		break;
 	case P_BLOB:
-		wiz_help(w, "Enter: write   Tab: complete path   Esc: back to the custodians");
-		y = wiz_print(w, y, 2, WC_OK, "[OK] %u of %u shares: the quorum is reached.",
-		              cer_recovery_good(rec), cer_recovery_required(rec)) + 1;
-		y = wiz_wrap(w, y, 2, WC_NORMAL,
-		             "The master key is rebuilt, every item is authenticated, and the "
-		             "restore blob is written encrypted to the exchange key.") + 1;
-		y = wiz_form_draw(w, &blob_form, y) + 1;
+		ui_wiz_help(w, "Enter: write   Tab: complete path   Esc: back to the custodians");
+		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] %u of %u shares: the quorum is reached.",
+		                 cer_recovery_good(rec), cer_recovery_required(rec)) +
+		    1;
+		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+		                "The master key is rebuilt, every item is authenticated, and the "
+		                "restore blob is written encrypted to the exchange key.") +
+		    1;
+		y = ui_wiz_form_draw(w, &blob_form, y) + 1;
 		draw_note(w, y);
 		break;
 	case P_DONE:
 		if (drill)
-			wiz_help(w, "Up/Down/PgDn: scroll   Enter/Esc: menu");
+			ui_wiz_help(w, "Up/Down/PgDn: scroll   Enter/Esc: menu");
 		else
-			wiz_help(w, "q: show the blob as QR codes   Up/Down: scroll   Enter/Esc: menu");
-		wiz_text_draw(w, &result, y, wiz_bottom(w) - 1);
+			ui_wiz_help(
+			        w,
+			        "q: show the blob as QR codes   Up/Down: scroll   Enter/Esc: menu");
+		ui_wiz_text_draw(w, &result, y, ui_wiz_bottom(w) - 1);
 		break;
 	}
 }
@@ -230,7 +238,7 @@ static void on_step(void *ctx, const char *what, unsigned done, unsigned total)
 	snprintf(prog_what, sizeof prog_what, "%s", what);
 	prog_done = done;
 	prog_total = total;
-	wiz_redraw(ctx);
+	ui_wiz_redraw(ctx);
 }
 
 static bool load_exchange(struct wiz *w, const char *path)
@@ -238,52 +246,54 @@ static bool load_exchange(struct wiz *w, const char *path)
 	int ret = cer_exchange_key_load(path, &exchange);
 
 	if (ret != CER_OK) {
-		wiz_log(w, "%s: exchange key %s: [FAIL] %s", flow(), path, cer_errmsg());
-		wiz_error_status(w, ret);
+		ui_wiz_log(w, "%s: exchange key %s: [FAIL] %s", flow(), path, cer_errmsg());
+		ui_wiz_error_status(w, ret);
 		return false;
 	}
-	wiz_log_file(w, "recovery: exchange key", path);
-	wiz_log(w, "recovery: exchange key x5t#S256 %s", cer_cert_thumb_b64(exchange));
+	ui_wiz_log_file(w, "recovery: exchange key", path);
+	ui_wiz_log(w, "recovery: exchange key x5t#S256 %s", cer_cert_thumb_b64(exchange));
 	return true;
 }
 
 static void submit_files(struct wiz *w)
 {
-	const char *path = wiz_field_value(&f_sd);
+	const char *path = ui_wiz_field_value(&f_sd);
 	int ret;
 
 	end_session();
 	note[0] = '\0';
 	if (path[0] == '\0') {
-		wiz_error(w, "[FAIL] missing", "Type the security-domain file's path.");
+		ui_wiz_error(w, "[FAIL] missing", "Type the security-domain file's path.");
 		files_form.focus = 0;
 		return;
 	}
-	snprintf(certs_dir, sizeof certs_dir, "%s", wiz_field_value(&f_certs));
+	snprintf(certs_dir, sizeof certs_dir, "%s", ui_wiz_field_value(&f_certs));
 	ret = cer_sd_load(path, &sd);
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &rec);
 	if (ret != CER_OK) {
-		wiz_log(w, "%s: security domain %s: [FAIL] %s", flow(), path, cer_errmsg());
-		wiz_error_status(w, ret);
+		ui_wiz_log(w, "%s: security domain %s: [FAIL] %s", flow(), path, cer_errmsg());
+		ui_wiz_error_status(w, ret);
 		end_session();
 		files_form.focus = 0;
 		return;
 	}
-	wiz_log(w, "%s: started with security domain %s sha256 %s (version %u, %zu shares, "
-	        "%u required)", flow(), path, cer_sd_sha256_hex(sd), cer_sd_version(sd),
-	        cer_sd_share_count(sd), cer_recovery_required(rec));
-	if (!drill && wiz_field_value(&f_exchange)[0] == '\0') {
+	ui_wiz_log(w,
+	           "%s: started with security domain %s sha256 %s (version %u, %zu shares, "
+	           "%u required)",
+	           flow(), path, cer_sd_sha256_hex(sd), cer_sd_version(sd), cer_sd_share_count(sd),
+	           cer_recovery_required(rec));
+	if (!drill && ui_wiz_field_value(&f_exchange)[0] == '\0') {
 		if (cer_qr_join_new(&join) != CER_OK) {
-			wiz_error_status(w, CER_EINTERNAL);
+			ui_wiz_error_status(w, CER_EINTERNAL);
 			end_session();
 			return;
 		}
-		wiz_field_wipe(&f_part);
+		ui_wiz_field_wipe(&f_part);
 		phase = P_QRJOIN;
 		return;
 	}
-	if (!drill && !load_exchange(w, wiz_field_value(&f_exchange))) {
+	if (!drill && !load_exchange(w, ui_wiz_field_value(&f_exchange))) {
 		end_session();
 		files_form.focus = 1;
 		return;
@@ -294,7 +304,7 @@ static void submit_files(struct wiz *w)
 
 static void submit_part(struct wiz *w)
 {
-	const char *text = wiz_field_value(&f_part);
+	const char *text = ui_wiz_field_value(&f_part);
 	char path[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -303,10 +313,10 @@ static void submit_part(struct wiz *w)
 	if (text[0] == '\0')
 		return;
 	ret = cer_qr_join_add(join, "pasted text", text, strlen(text));
-	wiz_field_wipe(&f_part);
+	ui_wiz_field_wipe(&f_part);
 	if (ret != CER_OK) {
 		set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
-		wiz_error_status(w, ret);
+		ui_wiz_error_status(w, ret);
 		return;
 	}
 	set_note(WC_OK, "[OK] part accepted");
@@ -315,12 +325,12 @@ static void submit_part(struct wiz *w)
 	strftime(path, sizeof path, "exchange-key-from-qr-%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
 	ret = cer_qr_join_write(join, path, false);
 	if (ret != CER_OK) {
-		wiz_log(w, "recovery: exchange key from QR parts: [FAIL] %s", cer_errmsg());
-		wiz_error_status(w, ret);
+		ui_wiz_log(w, "recovery: exchange key from QR parts: [FAIL] %s", cer_errmsg());
+		ui_wiz_error_status(w, ret);
 		return;
 	}
-	wiz_log(w, "recovery: exchange key joined from %u QR parts into %s",
-	        cer_qr_join_count(join), path);
+	ui_wiz_log(w, "recovery: exchange key joined from %u QR parts into %s",
+	           cer_qr_join_count(join), path);
 	cer_qr_join_free(join);
 	join = NULL;
 	if (!load_exchange(w, path)) {
@@ -335,7 +345,7 @@ static void submit_part(struct wiz *w)
 
 static void run_verify(struct wiz *w)
 {
-	struct cer_progress progress = { on_step, NULL, w };
+	struct cer_progress progress = {on_step, NULL, w};
 	struct cer_report *report = NULL;
 	size_t i;
 	int ret;
@@ -344,25 +354,27 @@ static void run_verify(struct wiz *w)
 	snprintf(prog_what, sizeof prog_what, "checking");
 	prog_done = 0;
 	prog_total = 1;
-	wiz_redraw(w);
+	ui_wiz_redraw(w);
 	ret = cer_recovery_verify(rec, &progress, &report);
-	wiz_text_clear(&result);
+	ui_wiz_text_clear(&result);
 	if (report == NULL) {
-		wiz_log(w, "drill: [FAIL] %s", cer_errmsg());
-		wiz_error_status(w, ret);
+		ui_wiz_log(w, "drill: [FAIL] %s", cer_errmsg());
+		ui_wiz_error_status(w, ret);
 		phase = P_CUSTODIAN;
 		return;
 	}
 	if (ret == CER_OK)
-		wiz_text_add(&result, "[OK] DR drill passed: the keys recover the security domain");
+		ui_wiz_text_add(&result,
+		                "[OK] DR drill passed: the keys recover the security domain");
 	else if (ret == CER_EQUORUM)
-		wiz_text_add(&result, "[OK] every key given is good, but the quorum is not reached");
+		ui_wiz_text_add(&result,
+		                "[OK] every key given is good, but the quorum is not reached");
 	else
-		wiz_text_add(&result, "[FAIL] DR drill failed (%s)", cer_status_name(ret));
+		ui_wiz_text_add(&result, "[FAIL] DR drill failed (%s)", cer_status_name(ret));
 	for (i = 0; i < cer_report_line_count(report); i++)
-		wiz_text_add(&result, "%s", cer_report_line(report, i));
-	wiz_log(w, "drill: finished, exit status %d", ret);
-	wiz_log_report(w, report);
+		ui_wiz_text_add(&result, "%s", cer_report_line(report, i));
+	ui_wiz_log(w, "drill: finished, exit status %d", ret);
+	ui_wiz_log_report(w, report);
 	cer_report_free(report);
 	end_session();
 	phase = P_DONE;
@@ -370,7 +382,7 @@ static void run_verify(struct wiz *w)
 
 static void submit_key(struct wiz *w)
 {
-	const char *key = wiz_field_value(&f_key), *pass = wiz_field_value(&f_pass);
+	const char *key = ui_wiz_field_value(&f_key), *pass = ui_wiz_field_value(&f_pass);
 	enum cer_share_outcome outcome = CER_SHARE_GOOD;
 	char title[64], *p;
 	int ret;
@@ -380,17 +392,17 @@ static void submit_key(struct wiz *w)
 		set_note(WC_NORMAL, "Type the path of your key file first.");
 		goto out;
 	}
-	wiz_busy(w, "Unlocking the key and its share...");
+	ui_wiz_busy(w, "Unlocking the key and its share...");
 	ret = cer_recovery_add_key(rec, key, pass[0] != '\0' ? pass : NULL,
 	                           certs_dir[0] != '\0' ? certs_dir : NULL, &outcome);
-	wiz_field_wipe(&f_pass);
+	ui_wiz_field_wipe(&f_pass);
 	flushinp();
 	if (ret == CER_OK) {
-		wiz_log(w, "%s: key %s: [OK] share good, %u of %u", flow(), key,
-		        cer_recovery_good(rec), cer_recovery_required(rec));
-		set_note(WC_OK, "[OK] share from %s accepted: %u of %u", key, cer_recovery_good(rec),
-		         cer_recovery_required(rec));
-		wiz_field_wipe(&f_key);
+		ui_wiz_log(w, "%s: key %s: [OK] share good, %u of %u", flow(), key,
+		           cer_recovery_good(rec), cer_recovery_required(rec));
+		set_note(WC_OK, "[OK] share from %s accepted: %u of %u", key,
+		         cer_recovery_good(rec), cer_recovery_required(rec));
+		ui_wiz_field_wipe(&f_key);
 		cust_form.focus = 0;
 		if (!drill && cer_recovery_ready(rec))
 			phase = P_BLOB;
@@ -401,91 +413,95 @@ static void submit_key(struct wiz *w)
 		cust_form.focus = 1;
 		goto out;
 	}
-	wiz_log(w, "%s: [FAIL] %s: %s", flow(), cer_share_outcome_name(outcome), cer_errmsg());
+	ui_wiz_log(w, "%s: [FAIL] %s: %s", flow(), cer_share_outcome_name(outcome), cer_errmsg());
 	set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
 	cust_form.focus = outcome == CER_SHARE_WRONG_PASSWORD ? 1 : 0;
 	snprintf(title, sizeof title, "[FAIL] %s", cer_share_outcome_name(outcome));
 	for (p = title; *p != '\0'; p++)
 		if (*p == '_')
 			*p = ' ';
-	wiz_error(w, title, cer_errmsg());
+	ui_wiz_error(w, title, cer_errmsg());
 out:
-	wiz_field_wipe(&f_pass);
+	ui_wiz_field_wipe(&f_pass);
 }
 
 static void finish_drill(struct wiz *w)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof msg, "Run the check with the %u good share%s given so far (%u "
-	         "required)?", cer_recovery_good(rec), cer_recovery_good(rec) == 1 ? "" : "s",
+	snprintf(msg, sizeof msg,
+	         "Run the check with the %u good share%s given so far (%u "
+	         "required)?",
+	         cer_recovery_good(rec), cer_recovery_good(rec) == 1 ? "" : "s",
 	         cer_recovery_required(rec));
-	if (wiz_confirm(w, "Finish the drill", msg))
+	if (ui_wiz_confirm(w, "Finish the drill", msg))
 		run_verify(w);
 }
 
 static void write_blob(struct wiz *w)
 {
-	struct cer_progress progress = { on_step, NULL, w };
+	struct cer_progress progress = {on_step, NULL, w};
 	char hex[65], msg[WIZ_FIELD_MAX + 128];
 	bool force = false;
 	int ret;
 
-	snprintf(blob_path, sizeof blob_path, "%s", wiz_field_value(&f_blob));
+	snprintf(blob_path, sizeof blob_path, "%s", ui_wiz_field_value(&f_blob));
 	if (blob_path[0] == '\0')
 		return;
 	if (cer_path_exists(blob_path)) {
 		snprintf(msg, sizeof msg, "%s already exists. Replace it?", blob_path);
-		if (!wiz_confirm(w, "WARNING: replace a file", msg))
+		if (!ui_wiz_confirm(w, "WARNING: replace a file", msg))
 			return;
 		force = true;
 	} else {
 		snprintf(msg, sizeof msg, "Write the restore blob to %s?", blob_path);
-		if (!wiz_confirm(w, "Write the restore blob", msg))
+		if (!ui_wiz_confirm(w, "Write the restore blob", msg))
 			return;
 	}
 	phase = P_WORKING;
 	snprintf(prog_what, sizeof prog_what, "recovering");
 	prog_done = 0;
 	prog_total = 1;
-	wiz_redraw(w);
+	ui_wiz_redraw(w);
 	ret = cer_recovery_restore_blob(rec, exchange, blob_path, force, &progress, hex);
 	if (ret != CER_OK) {
-		wiz_log(w, "recovery: restore blob %s: [FAIL] %s", blob_path, cer_errmsg());
+		ui_wiz_log(w, "recovery: restore blob %s: [FAIL] %s", blob_path, cer_errmsg());
 		phase = P_BLOB;
-		wiz_error_status(w, ret);
+		ui_wiz_error_status(w, ret);
 		return;
 	}
-	wiz_log(w, "recovery: [OK] restore blob %s sha256 %s", blob_path, hex);
+	ui_wiz_log(w, "recovery: [OK] restore blob %s sha256 %s", blob_path, hex);
 	end_session();
-	wiz_text_clear(&result);
-	wiz_text_add(&result, "[OK] restore blob written: %s", blob_path);
-	wiz_text_add(&result, "SHA-256 %s", hex);
-	wiz_text_add(&result, "%s", "");
-	wiz_text_add(&result, "Every item was authenticated before writing. The shares and the");
-	wiz_text_add(&result, "master key are wiped. Carry the blob to the admin host, check its");
-	wiz_text_add(&result, "SHA-256 there, then run:");
-	wiz_text_add(&result, "  az keyvault security-domain upload --hsm-name <HSM> \\");
-	wiz_text_add(&result, "    --sd-file %s --restore-blob", blob_path);
+	ui_wiz_text_clear(&result);
+	ui_wiz_text_add(&result, "[OK] restore blob written: %s", blob_path);
+	ui_wiz_text_add(&result, "SHA-256 %s", hex);
+	ui_wiz_text_add(&result, "%s", "");
+	ui_wiz_text_add(&result, "Every item was authenticated before writing. The shares and the");
+	ui_wiz_text_add(&result,
+	                "master key are wiped. Carry the blob to the admin host, check its");
+	ui_wiz_text_add(&result, "SHA-256 there, then run:");
+	ui_wiz_text_add(&result, "  az keyvault security-domain upload --hsm-name <HSM> \\");
+	ui_wiz_text_add(&result, "    --sd-file %s --restore-blob", blob_path);
 	phase = P_DONE;
 }
 
 static bool abandon(struct wiz *w)
 {
-	if (!wiz_confirm(w, "Abandon", "Abandon this session? The shares collected so far are "
-	                 "wiped."))
+	if (!ui_wiz_confirm(w, "Abandon",
+	                    "Abandon this session? The shares collected so far are "
+	                    "wiped."))
 		return false;
-	wiz_log(w, "%s: abandoned", flow());
+	ui_wiz_log(w, "%s: abandoned", flow());
 	end_session();
-	wiz_field_wipe(&f_pass);
+	ui_wiz_field_wipe(&f_pass);
 	note[0] = '\0';
 	phase = P_FILES;
 	return true;
 }
 
-static enum wiz_state recover_key(struct wiz *w, int ch)
+static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 {
-	enum wiz_state self = drill ? WIZ_DRILL : WIZ_RECOVERY;
+	enum ui_wiz_state self = drill ? WIZ_DRILL : WIZ_RECOVERY;
 
 	if (ch == ERR)
 		return self;
@@ -493,17 +509,17 @@ static enum wiz_state recover_key(struct wiz *w, int ch)
 	case P_FILES:
 		if (ch == WIZ_KEY_ESC)
 			return WIZ_MENU;
-		if (wiz_form_key(&files_form, ch) == WIZ_FORM_SUBMIT)
+		if (ui_wiz_form_key(&files_form, ch) == WIZ_FORM_SUBMIT)
 			submit_files(w);
 		break;
 	case P_QRJOIN:
 		if (ch == WIZ_KEY_ESC) {
 			end_session();
 			phase = P_FILES;
-		} else if (wiz_is_enter(ch)) {
+		} else if (ui_wiz_is_enter(ch)) {
 			submit_part(w);
 		} else {
-			wiz_field_key(&f_part, ch);
+			ui_wiz_field_key(&f_part, ch);
 		}
 		break;
 	case P_CUSTODIAN:
@@ -511,27 +527,26 @@ static enum wiz_state recover_key(struct wiz *w, int ch)
 			abandon(w);
 		else if (drill && ch == 4)
 			finish_drill(w);
-		else if (drill && wiz_is_enter(ch) && cust_form.focus == 0 &&
-		         wiz_field_value(&f_key)[0] == '\0' && cer_recovery_good(rec) > 0)
+		else if (drill && ui_wiz_is_enter(ch) && cust_form.focus == 0 &&
+		         ui_wiz_field_value(&f_key)[0] == '\0' && cer_recovery_good(rec) > 0)
 			finish_drill(w);
-		else if (wiz_form_key(&cust_form, ch) == WIZ_FORM_SUBMIT)
+		else if (ui_wiz_form_key(&cust_form, ch) == WIZ_FORM_SUBMIT)
 			submit_key(w);
 		break;
-	case P_WORKING:
-		break;
+	case P_WORKING: break;
 	case P_BLOB:
 		if (ch == WIZ_KEY_ESC)
 			phase = P_CUSTODIAN;
-		else if (wiz_form_key(&blob_form, ch) == WIZ_FORM_SUBMIT)
+		else if (ui_wiz_form_key(&blob_form, ch) == WIZ_FORM_SUBMIT)
 			write_blob(w);
 		break;
 	case P_DONE:
 		if (!drill && (ch == 'q' || ch == 'Q'))
-			wiz_show_qr(w, blob_path);
-		else if (ch == WIZ_KEY_ESC || wiz_is_enter(ch) || ch == 'm')
+			ui_wiz_show_qr(w, blob_path);
+		else if (ch == WIZ_KEY_ESC || ui_wiz_is_enter(ch) || ch == 'm')
 			return WIZ_MENU;
 		else
-			wiz_text_key(&result, ch, wiz_bottom(w) - wiz_top(w));
+			ui_wiz_text_key(&result, ch, ui_wiz_bottom(w) - ui_wiz_top(w));
 		break;
 	}
 	return self;
@@ -541,28 +556,28 @@ static void recover_leave(struct wiz *w)
 {
 	(void)w;
 	end_session();
-	wiz_field_free(&f_sd);
-	wiz_field_free(&f_exchange);
-	wiz_field_free(&f_certs);
-	wiz_field_free(&f_part);
-	wiz_field_free(&f_key);
-	wiz_field_free(&f_pass);
-	wiz_field_free(&f_blob);
-	wiz_text_clear(&result);
+	ui_wiz_field_free(&f_sd);
+	ui_wiz_field_free(&f_exchange);
+	ui_wiz_field_free(&f_certs);
+	ui_wiz_field_free(&f_part);
+	ui_wiz_field_free(&f_key);
+	ui_wiz_field_free(&f_pass);
+	ui_wiz_field_free(&f_blob);
+	ui_wiz_text_clear(&result);
 }
 
-const struct wiz_screen wiz_recovery_screen = {
-	.title = "recovery",
-	.init = recovery_init,
-	.draw = recover_draw,
-	.key = recover_key,
-	.leave = recover_leave,
+const struct ui_wiz_screen ui_wiz_recovery_screen = {
+        .title = "recovery",
+        .init = recovery_init,
+        .draw = recover_draw,
+        .key = recover_key,
+        .leave = recover_leave,
 };
 
-const struct wiz_screen wiz_drill_screen = {
-	.title = "DR drill (writes nothing)",
-	.init = drill_init,
-	.draw = recover_draw,
-	.key = recover_key,
-	.leave = recover_leave,
+const struct ui_wiz_screen ui_wiz_drill_screen = {
+        .title = "DR drill (writes nothing)",
+        .init = drill_init,
+        .draw = recover_draw,
+        .key = recover_key,
+        .leave = recover_leave,
 };

@@ -31,30 +31,31 @@ static int draw_gap(struct wiz *w, int y)
 	unsigned i, j;
 	char addrs[512];
 
-	y = wiz_print(w, y, 2, WC_NORMAL, "Air-gap check");
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Air-gap check");
 	if (gap_status != CER_OK)
-		return wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s", gap_error);
+		return ui_wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s", gap_error);
 	if (w->isolated)
-		return wiz_print(w, y, 4, WC_OK,
-		                 "[OK] no network interface is up and no wireless device exists");
-	y = wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is NOT air-gapped ");
+		return ui_wiz_print(
+		        w, y, 4, WC_OK,
+		        "[OK] no network interface is up and no wireless device exists");
+	y = ui_wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is NOT air-gapped ");
 	for (i = 0; i < gap.nifs && y < 12; i++) {
 		size_t len = 0;
 
 		addrs[0] = '\0';
 		for (j = 0; j < gap.ifs[i].naddrs && len < sizeof addrs - 1; j++)
-			len += (size_t)snprintf(addrs + len, sizeof addrs - len, "%s%s", j ? ", " : "",
-			                        gap.ifs[i].addrs[j]);
-		y = wiz_print(w, y, 6, WC_FAIL, "[UP] %s%s: %s", gap.ifs[i].name,
-		              gap.ifs[i].wireless ? " (wireless)" : "",
-		              gap.ifs[i].naddrs ? addrs : "no address");
+			len += (size_t)snprintf(addrs + len, sizeof addrs - len, "%s%s",
+			                        j ? ", " : "", gap.ifs[i].addrs[j]);
+		y = ui_wiz_print(w, y, 6, WC_FAIL, "[UP] %s%s: %s", gap.ifs[i].name,
+		                 gap.ifs[i].wireless ? " (wireless)" : "",
+		                 gap.ifs[i].naddrs ? addrs : "no address");
 	}
 	for (i = 0; i < gap.nwireless && y < 13; i++)
-		y = wiz_print(w, y, 6, WC_FAIL, "[RADIO] wireless device %s", gap.wireless[i]);
+		y = ui_wiz_print(w, y, 6, WC_FAIL, "[RADIO] wireless device %s", gap.wireless[i]);
 	if (gap.truncated)
-		y = wiz_print(w, y, 6, WC_FAIL, "(and more)");
-	return wiz_print(w, y, 4, WC_NORMAL,
-	                 "Unplug the network and switch wireless off (or remove it) first.");
+		y = ui_wiz_print(w, y, 6, WC_FAIL, "(and more)");
+	return ui_wiz_print(w, y, 4, WC_NORMAL,
+	                    "Unplug the network and switch wireless off (or remove it) first.");
 }
 
 static void start_draw(struct wiz *w)
@@ -62,24 +63,25 @@ static void start_draw(struct wiz *w)
 	char local[64];
 	time_t now = time(NULL);
 	struct tm tm;
-	int y = wiz_top(w);
+	int y = ui_wiz_top(w);
 
-	wiz_help(w, "Enter: continue   r: check again   Esc/q: quit");
+	ui_wiz_help(w, "Enter: continue   r: check again   Esc/q: quit");
 	y = draw_gap(w, y) + 1;
 	strftime(local, sizeof local, "%Y-%m-%d %H:%M:%S %Z", localtime_r(&now, &tm));
-	y = wiz_print(w, y, 2, WC_NORMAL, "System clock    %s", local);
-	y = wiz_print(w, y, 2, WC_DIM, "                (certificates start now: check the date)");
-	y = wiz_print(w, y, 2, WC_NORMAL, "Version         sdceremony %s", SDC_VERSION);
-	y = wiz_print(w, y, 2, WC_NORMAL, "Binary SHA-256");
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "System clock    %s", local);
+	y = ui_wiz_print(w, y, 2, WC_DIM,
+	                 "                (certificates start now: check the date)");
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Version         sdceremony %s", SDC_VERSION);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Binary SHA-256");
 	if (sha_error[0] != '\0')
-		y = wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s", sha_error);
+		y = ui_wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s", sha_error);
 	else
-		y = wiz_print(w, y, 4, WC_NORMAL, "%s", w->self_sha256);
-	y = wiz_print(w, y, 2, WC_NORMAL, "Transcript      %s (appended)", w->transcript_path);
+		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%s", w->self_sha256);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Transcript      %s (appended)", w->transcript_path);
 	y++;
-	wiz_wrap(w, y, 2, WC_NORMAL,
-	         "Compare the binary's SHA-256 with the published one before going on. "
-	         "Press Enter to continue.");
+	ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	            "Compare the binary's SHA-256 with the published one before going on. "
+	            "Press Enter to continue.");
 }
 
 static void log_start(struct wiz *w)
@@ -89,22 +91,22 @@ static void log_start(struct wiz *w)
 	if (logged)
 		return;
 	logged = true;
-	wiz_log(w, "wizard started: sdceremony %s, binary sha256 %s", SDC_VERSION,
-	        w->self_sha256[0] != '\0' ? w->self_sha256 : "unknown");
+	ui_wiz_log(w, "wizard started: sdceremony %s, binary sha256 %s", SDC_VERSION,
+	           w->self_sha256[0] != '\0' ? w->self_sha256 : "unknown");
 	if (w->isolated) {
-		wiz_log(w, "air-gap check: [OK] no interface up, no wireless device");
+		ui_wiz_log(w, "air-gap check: [OK] no interface up, no wireless device");
 		return;
 	}
 	for (i = 0; i < gap.nifs; i++)
-		wiz_log(w, "air-gap check: WARNING interface %s is up (%u addresses%s%s)",
-		        gap.ifs[i].name, gap.ifs[i].naddrs, gap.ifs[i].naddrs ? ", first " : "",
-		        gap.ifs[i].naddrs ? gap.ifs[i].addrs[0] : "");
+		ui_wiz_log(w, "air-gap check: WARNING interface %s is up (%u addresses%s%s)",
+		           gap.ifs[i].name, gap.ifs[i].naddrs, gap.ifs[i].naddrs ? ", first " : "",
+		           gap.ifs[i].naddrs ? gap.ifs[i].addrs[0] : "");
 	for (i = 0; i < gap.nwireless; i++)
-		wiz_log(w, "air-gap check: WARNING wireless device %s", gap.wireless[i]);
-	wiz_log(w, "air-gap check: operator confirmed going on without an air gap");
+		ui_wiz_log(w, "air-gap check: WARNING wireless device %s", gap.wireless[i]);
+	ui_wiz_log(w, "air-gap check: operator confirmed going on without an air gap");
 }
 
-static enum wiz_state start_key(struct wiz *w, int ch)
+static enum ui_wiz_state start_key(struct wiz *w, int ch)
 {
 	if (ch == 'r' || ch == 'R') {
 		check(w);
@@ -112,13 +114,13 @@ static enum wiz_state start_key(struct wiz *w, int ch)
 	}
 	if (ch == WIZ_KEY_ESC || ch == 'q' || ch == 'Q')
 		return WIZ_QUIT;
-	if (!wiz_is_enter(ch))
+	if (!ui_wiz_is_enter(ch))
 		return WIZ_START;
 	if (!w->isolated && !w->airgap_confirmed) {
-		if (!wiz_confirm(w, "WARNING: not air-gapped",
-		                 "A network interface is up or a wireless device exists.\n"
-		                 "Private keys and passphrases must never touch a networked "
-		                 "machine.\n\nGo on anyway (y), or disconnect first (n)?"))
+		if (!ui_wiz_confirm(w, "WARNING: not air-gapped",
+		                    "A network interface is up or a wireless device exists.\n"
+		                    "Private keys and passphrases must never touch a networked "
+		                    "machine.\n\nGo on anyway (y), or disconnect first (n)?"))
 			return WIZ_START;
 		w->airgap_confirmed = true;
 	}
@@ -126,9 +128,9 @@ static enum wiz_state start_key(struct wiz *w, int ch)
 	return WIZ_MENU;
 }
 
-const struct wiz_screen wiz_start_screen = {
-	.title = "start: air-gap check",
-	.init = start_init,
-	.draw = start_draw,
-	.key = start_key,
+const struct ui_wiz_screen ui_wiz_start_screen = {
+        .title = "start: air-gap check",
+        .init = start_init,
+        .draw = start_draw,
+        .key = start_key,
 };

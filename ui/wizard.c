@@ -17,14 +17,11 @@
 
 #define DEFAULT_TRANSCRIPT "sdceremony-transcript.txt"
 
-static const struct wiz_screen *const screens[WIZ_NSTATES] = {
-	[WIZ_START] = &wiz_start_screen,
-	[WIZ_MENU] = &wiz_menu_screen,
-	[WIZ_KEYGEN] = &wiz_keygen_screen,
-	[WIZ_RECOVERY] = &wiz_recovery_screen,
-	[WIZ_DRILL] = &wiz_drill_screen,
-	[WIZ_INSPECT] = &wiz_inspect_screen,
-	[WIZ_QRSHOW] = &wiz_qrshow_screen,
+static const struct ui_wiz_screen *const screens[WIZ_NSTATES] = {
+        [WIZ_START] = &ui_wiz_start_screen,   [WIZ_MENU] = &ui_wiz_menu_screen,
+        [WIZ_KEYGEN] = &ui_wiz_keygen_screen, [WIZ_RECOVERY] = &ui_wiz_recovery_screen,
+        [WIZ_DRILL] = &ui_wiz_drill_screen,   [WIZ_INSPECT] = &ui_wiz_inspect_screen,
+        [WIZ_QRSHOW] = &ui_wiz_qrshow_screen,
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -65,16 +62,16 @@ static void draw_title(struct wiz *w, const char *title)
 	struct tm tm;
 
 	strftime(clock, sizeof clock, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tm));
-	attrset(wiz_attr(WC_TITLE) | A_BOLD);
+	attrset(ui_wiz_attr(WC_TITLE) | A_BOLD);
 	mvhline(0, 0, ' ', w->cols);
 	mvprintw(0, 1, "sdceremony %s | %s", SDC_VERSION, title);
 	mvaddstr(0, w->cols - (int)strlen(clock) - 1, clock);
 	attrset(A_NORMAL);
 }
 
-void wiz_redraw(struct wiz *w)
+void ui_wiz_redraw(struct wiz *w)
 {
-	const struct wiz_screen *s = screens[w->state];
+	const struct ui_wiz_screen *s = screens[w->state];
 
 	getmaxyx(stdscr, w->rows, w->cols);
 	erase();
@@ -100,12 +97,12 @@ void wiz_redraw(struct wiz *w)
 	refresh();
 }
 
-int wiz_getch(struct wiz *w)
+int ui_wiz_getch(struct wiz *w)
 {
 	int ch = getch();
 
 	if (ch == KEY_RESIZE || ch == ERR)
-		wiz_redraw(w);
+		ui_wiz_redraw(w);
 	return ch;
 }
 
@@ -120,13 +117,13 @@ static bool transcript_ready(struct wiz *w)
 	ret = cer_transcript_open(w->transcript_path, &w->transcript);
 	if (ret != CER_OK) {
 		w->transcript_failed = true;
-		wiz_error_status(w, ret);
+		ui_wiz_error_status(w, ret);
 		return false;
 	}
 	return true;
 }
 
-void wiz_log(struct wiz *w, const char *fmt, ...)
+void ui_wiz_log(struct wiz *w, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -138,29 +135,29 @@ void wiz_log(struct wiz *w, const char *fmt, ...)
 	va_end(ap);
 	if (cer_transcript_add(w->transcript, "%s", line) != CER_OK) {
 		w->transcript_failed = true;
-		wiz_error(w, "[FAIL] transcript", cer_errmsg());
+		ui_wiz_error(w, "[FAIL] transcript", cer_errmsg());
 		cer_transcript_close(w->transcript);
 		w->transcript = NULL;
 	}
 }
 
-void wiz_log_file(struct wiz *w, const char *what, const char *path)
+void ui_wiz_log_file(struct wiz *w, const char *what, const char *path)
 {
 	char hex[65];
 
 	if (cer_file_sha256_hex(path, hex) == CER_OK)
-		wiz_log(w, "%s: %s sha256 %s", what, path, hex);
+		ui_wiz_log(w, "%s: %s sha256 %s", what, path, hex);
 	else
-		wiz_log(w, "%s: %s (cannot hash: %s)", what, path, cer_errmsg());
+		ui_wiz_log(w, "%s: %s (cannot hash: %s)", what, path, cer_errmsg());
 }
 
-void wiz_log_report(struct wiz *w, const struct cer_report *r)
+void ui_wiz_log_report(struct wiz *w, const struct cer_report *r)
 {
 	if (r == NULL || !transcript_ready(w))
 		return;
 	if (cer_transcript_add_report(w->transcript, r) != CER_OK) {
 		w->transcript_failed = true;
-		wiz_error(w, "[FAIL] transcript", cer_errmsg());
+		ui_wiz_error(w, "[FAIL] transcript", cer_errmsg());
 		cer_transcript_close(w->transcript);
 		w->transcript = NULL;
 	}
@@ -168,32 +165,33 @@ void wiz_log_report(struct wiz *w, const struct cer_report *r)
 
 static int usage(FILE *f, int status)
 {
-	fprintf(f, "Usage: %s wizard [--transcript FILE]\n\n"
-	           "Guided key ceremony, recovery, DR drill, inspect and QR display on a\n"
-	           "terminal (at least %dx%d).  Every step is appended to a plain-text\n"
-	           "transcript, by default ./%s; it never holds a secret.\n\n"
-	           "The wizard needs a terminal on standard input and output.  For scripts use\n"
-	           "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n\n"
-	           "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits.\n\n"
-	           "Exit status: 0 after quitting, 2 without a usable terminal, 5 when the\n"
-	           "transcript could not be written.\n",
+	fprintf(f,
+	        "Usage: %s wizard [--transcript FILE]\n\n"
+	        "Guided key ceremony, recovery, DR drill, inspect and QR display on a\n"
+	        "terminal (at least %dx%d).  Every step is appended to a plain-text\n"
+	        "transcript, by default ./%s; it never holds a secret.\n\n"
+	        "The wizard needs a terminal on standard input and output.  For scripts use\n"
+	        "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n\n"
+	        "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits.\n\n"
+	        "Exit status: 0 after quitting, 2 without a usable terminal, 5 when the\n"
+	        "transcript could not be written.\n",
 	        ui_progname, WIZ_MIN_COLS, WIZ_MIN_ROWS, DEFAULT_TRANSCRIPT);
 	return status;
 }
 
 static void run(struct wiz *w)
 {
-	enum wiz_state entered = WIZ_NSTATES;
+	enum ui_wiz_state entered = WIZ_NSTATES;
 
 	while (w->state != WIZ_QUIT) {
-		const struct wiz_screen *s = screens[w->state];
-		enum wiz_state next;
+		const struct ui_wiz_screen *s = screens[w->state];
+		enum ui_wiz_state next;
 		int ch;
 
 		if (stop_signal != 0) {
 			if (s->leave != NULL)
 				s->leave(w);
-			wiz_log(w, "wizard stopped by signal %d", (int)stop_signal);
+			ui_wiz_log(w, "wizard stopped by signal %d", (int)stop_signal);
 			break;
 		}
 		if (entered != w->state) {
@@ -201,7 +199,7 @@ static void run(struct wiz *w)
 			if (s->init != NULL)
 				s->init(w);
 		}
-		wiz_redraw(w);
+		ui_wiz_redraw(w);
 		ch = getch();
 		if (ch == KEY_RESIZE)
 			continue;
@@ -211,7 +209,8 @@ static void run(struct wiz *w)
 			continue;
 		}
 		if (ch == 3) {
-			if (wiz_confirm(w, "Quit", "Quit the wizard now?  Work in progress is lost."))
+			if (ui_wiz_confirm(w, "Quit",
+			                   "Quit the wizard now?  Work in progress is lost."))
 				next = WIZ_QUIT;
 			else
 				continue;
@@ -226,7 +225,7 @@ static void run(struct wiz *w)
 
 int ui_wizard_main(int argc, char **argv)
 {
-	struct wiz w = { .state = WIZ_START, .transcript_path = DEFAULT_TRANSCRIPT };
+	struct wiz w = {.state = WIZ_START, .transcript_path = DEFAULT_TRANSCRIPT};
 	SCREEN *scr;
 	int i, ret;
 
@@ -239,9 +238,11 @@ int ui_wizard_main(int argc, char **argv)
 			return ui_usage_error("wizard", "unexpected argument '%s'", argv[i]);
 	}
 	if (!ui_interactive()) {
-		fprintf(stderr, "%s wizard: needs a terminal on standard input and output.\n"
-		                "For scripts use the batch commands (keygen, package, inspect, verify,\n"
-		                "restore-blob, qr); see '%s --help'.\n", ui_progname, ui_progname);
+		fprintf(stderr,
+		        "%s wizard: needs a terminal on standard input and output.\n"
+		        "For scripts use the batch commands (keygen, package, inspect, verify,\n"
+		        "restore-blob, qr); see '%s --help'.\n",
+		        ui_progname, ui_progname);
 		return CER_EUSAGE;
 	}
 	setlocale(LC_ALL, "");
@@ -255,9 +256,10 @@ int ui_wizard_main(int argc, char **argv)
 	if (!can_position()) {
 		endwin();
 		delscreen(scr);
-		fprintf(stderr, "%s wizard: the terminal (TERM=%s) cannot position the cursor; "
-		                "use a full-screen terminal\n", ui_progname,
-		        getenv("TERM") != NULL ? getenv("TERM") : "");
+		fprintf(stderr,
+		        "%s wizard: the terminal (TERM=%s) cannot position the cursor; "
+		        "use a full-screen terminal\n",
+		        ui_progname, getenv("TERM") != NULL ? getenv("TERM") : "");
 		return CER_EUSAGE;
 	}
 	catch_signals();
@@ -267,10 +269,10 @@ int ui_wizard_main(int argc, char **argv)
 	nonl();
 	keypad(stdscr, TRUE);
 	timeout(WIZ_TICK_MS);
-	wiz_colors_init();
+	ui_wiz_colors_init();
 	run(&w);
 	if (w.transcript != NULL)
-		wiz_log(&w, "wizard ended");
+		ui_wiz_log(&w, "wizard ended");
 	for (i = 0; i < WIZ_NSTATES; i++)
 		if (screens[i] != NULL && screens[i]->leave != NULL)
 			screens[i]->leave(&w);

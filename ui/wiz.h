@@ -3,7 +3,7 @@
 
 /*
  * The ncurses wizard: one state enum drives the loop in ui/wizard.c; each
- * state is a screen in its own ui/ui_wiz_<name>.c with init/draw/key/leave
+ * state is a screen in its own ui/wiz_<name>.c with init/draw/key/leave
  * functions.  Colours come from one table, resize is handled in one place
  * (ui_wiz_getch), and the widgets below are the only things that draw fields,
  * bars and dialogs.  Screens call ceremony/ for every decision; they only
@@ -99,7 +99,7 @@ void ui_wiz_log_report(struct wiz *w, const struct cer_report *r);
 /* Shows a public file as QR codes (ui/qrview.h), logs it, then redraws. */
 void ui_wiz_show_qr(struct wiz *w, const char *path);
 
-/* ---- drawing helpers (ui/ui_wiz_kit.c) ---- */
+/* ---- drawing helpers (ui/wiz_kit.c) ---- */
 
 void ui_wiz_colors_init(void);
 int ui_wiz_attr(enum ui_wiz_color c);
@@ -114,7 +114,7 @@ int ui_wiz_wrap(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *te
 int ui_wiz_top(const struct wiz *w);
 int ui_wiz_bottom(const struct wiz *w);
 
-/* ---- widgets (ui/ui_wiz_kit.c) ---- */
+/* ---- widgets (ui/wiz_kit.c) ---- */
 
 enum ui_wiz_field_kind { WF_TEXT, WF_NUMBER, WF_PATH, WF_SECRET, WF_CHOICE };
 

@@ -152,7 +152,7 @@ if [ "$(ls -A "$OUT")" = blob.json ]; then ok "restore-blob: --force leaves no t
 touch "$TMP/notadir"
 expect_exit "restore-blob: unwritable output: exit 5" 5 "$SDC" restore-blob --sd-file "$BAD/good.json" \
 	--sd-exchange-key "$X" --sd-wrapping-keys "$K0" "$K1" --sd-file-restore-blob "$TMP/notadir/blob.json"
-expect_err "restore-blob: unwritable output: message" "notadir/blob.json: cannot create a file"
+expect_err "restore-blob: unwritable output: message" "notadir/blob.json: cannot write in its directory"
 if [ "$(id -u)" -ne 0 ]; then
 	mkdir -p "$TMP/ro" && chmod 0555 "$TMP/ro"
 	expect_exit "restore-blob: read-only directory: exit 5" 5 "$SDC" restore-blob \

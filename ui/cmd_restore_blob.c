@@ -1,6 +1,10 @@
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
@@ -55,6 +59,19 @@ static void usage(FILE *f)
 	        "share or item, inconsistent shares), 5 I/O error (unreadable input, OUT exists,\n"
 	        "cannot write OUT), 6 fewer keys than required.\n",
 	        ui_progname);
+}
+
+/* Checked before any key is touched, so a typo costs no passwords. */
+static bool dir_writable(const char *path)
+{
+	char *copy = strdup(path);
+	bool ok;
+
+	if (copy == NULL)
+		return false;
+	ok = access(dirname(copy), W_OK | X_OK) == 0;
+	free(copy);
+	return ok;
 }
 
 enum { OPT_SD = 256, OPT_X, OPT_KEYS, OPT_PASS, OPT_PASSF, OPT_CERTS, OPT_OUT, OPT_FORCE };
@@ -139,6 +156,11 @@ int ui_restore_blob_main(int argc, char **argv)
 		                         out));
 		goto out;
 	}
+	if (!dir_writable(out)) {
+		ret = ui_report(cer_fail(CER_EIO, "%s: cannot write in its directory: %s", out,
+		                         strerror(errno)));
+		goto out;
+	}
 	ret = cer_exchange_key_load(x_path, &x);
 	if (ret == CER_OK)
 		ret = cer_sd_load(sd_path, &sd);
@@ -155,6 +177,7 @@ int ui_restore_blob_main(int argc, char **argv)
 		ui_report(ret);
 		goto out;
 	}
+	printf("Exchange key %s: x5t_256 %s\n", x_path, cer_cert_thumb_b64(x));
 	printf("Restore blob written to %s\nSHA-256 %s\n"
 	       "Upload it with: az keyvault security-domain upload --hsm-name HSM --sd-file %s "
 	       "--restore-blob\n", out, sha, out);

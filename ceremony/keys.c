@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -179,6 +181,39 @@ const char *cer_cert_source(const struct cer_cert *cert)
 	return cert->source;
 }
 
+static bool bn_field_equals(json_t *jwk, const char *field, const EVP_PKEY *pub,
+                            const char *param)
+{
+	json_t *v = json_object_get(jwk, field);
+	BIGNUM *a = NULL, *b = NULL;
+	uint8_t *raw;
+	size_t len = 0;
+	bool eq;
+
+	if (v == NULL)
+		return true;
+	if (!json_is_string(v))
+		return false;
+	raw = cer_b64url_decode(json_string_value(v), json_string_length(v), &len);
+	if (raw == NULL)
+		return false;
+	a = BN_bin2bn(raw, (int)len, NULL);
+	eq = a != NULL && EVP_PKEY_get_bn_param(pub, param, &b) == 1 && BN_cmp(a, b) == 0;
+	BN_free(a);
+	BN_free(b);
+	free(raw);
+	return eq;
+}
+
+/* A JWK that carries n and e must carry those of its x5c certificate. */
+static bool jwk_matches_cert(json_t *jwk, const struct cer_cert *c)
+{
+	if (EVP_PKEY_get_base_id(c->pub) != EVP_PKEY_RSA)
+		return true;
+	return bn_field_equals(jwk, "n", c->pub, OSSL_PKEY_PARAM_RSA_N) &&
+	       bn_field_equals(jwk, "e", c->pub, OSSL_PKEY_PARAM_RSA_E);
+}
+
 static int cert_from_jwk(json_t *jwk, const char *path, struct cer_cert **out)
 {
 	json_t *x5c = json_object_get(jwk, "x5c");
@@ -195,6 +230,12 @@ static int cert_from_jwk(json_t *jwk, const char *path, struct cer_cert **out)
 		return cer_fail(CER_EINPUT, "%s: JWK \"x5c\"[0] is not base64", path);
 	ret = cer_cert_from_der(der, der_len, path, out);
 	free(der);
+	if (ret == CER_OK && !jwk_matches_cert(jwk, *out)) {
+		cer_cert_free(*out);
+		*out = NULL;
+		ret = cer_fail(CER_EINPUT, "%s: the JWK's \"n\"/\"e\" are not the public key of its "
+		               "certificate", path);
+	}
 	return ret;
 }
 

@@ -134,6 +134,8 @@ sdx "weak exchange key" 3 "exchange key .*exchange_rsa1024.cer: RSA key of 1024 
 	"$BAD/exchange_rsa1024.cer"
 sdx "non-RSA exchange key" 3 "exchange key .*exchange_ec.cer: not an RSA key" "$BAD/exchange_ec.cer"
 sdx "exchange JWK without x5c" 3 "exchange_no_x5c.json: JWK has no certificate" "$BAD/exchange_no_x5c.json"
+sdx "exchange JWK whose n is not its certificate's" 3 "exchange_jwk_mismatch.jwk: the JWK's \"n\"/\"e\" are not" \
+	"$BAD/exchange_jwk_mismatch.jwk"
 sdx "exchange key not a certificate" 3 "not_a_key.key: not an X.509 certificate" "$BAD/not_a_key.key"
 
 # --- output ---

@@ -105,6 +105,14 @@ cp "$tmp/ec.key" "$bad/ec_wrapping.key"
 openssl req -new -x509 -key "$tmp/ec.key" -days 30 -subj "/CN=ec custodian" -out "$bad/ec_wrapping.cer"
 rm -rf "$tmp"
 echo '{"key_format": "jwk", "transfer_key": "{\"kty\": \"RSA\"}"}' >"$bad/exchange_no_x5c.json"
+# A JWK whose n/e are the exchange key's but whose x5c is another certificate.
+python3 - "$bad/exchange_jwk_mismatch.jwk" tests/vectors/sd/exchange/exchange.jwk "$keys/cert_0.cer" <<'PY'
+import base64, json, sys
+jwk = json.load(open(sys.argv[2]))
+pem = open(sys.argv[3]).read().split("-----")[2]
+jwk["x5c"] = [base64.b64encode(base64.b64decode(pem)).decode()]
+open(sys.argv[1], "w").write(json.dumps(jwk, indent=1) + "\n")
+PY
 echo "this is not a key" >"$bad/not_a_key.key"
 cp "$keys/cert_1.key" "$bad/lonely.key"            # no lonely.cer beside it
 cp "$keys/cert_1.key" "$bad/mismatch.key"          # mismatch.cer is another key's

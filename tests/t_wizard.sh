@@ -297,6 +297,40 @@ screen "menu after the second ceremony" "What are we doing"
 keys 6
 screen "wizard exits with status 0" "wizard exited 0"
 
+# ---- memcheck over a short drill (the sanitizer build runs all of the above) ----
+if sanitized || ! command -v valgrind >/dev/null; then
+	skip "wizard under valgrind" "sanitizer build or no valgrind"
+else
+	tm new-session -d -s vg -x 100 -y 30 -c "$WORK" \
+		"valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--log-file='$TMP/vg.log' '$SDC' wizard --transcript '$TMP/vg-transcript.txt'; \
+		echo \"wizard exited \$?\"; sleep 600"
+	PANE=vg screen "valgrind: start" "Air-gap check"
+	tm send-keys -t vg Enter
+	PANE=vg wait_for "Go on anyway|What are we doing" && grep -q "Go on anyway" "$TMP/pane" &&
+		tm send-keys -t vg y
+	PANE=vg screen "valgrind: menu" "What are we doing"
+	tm send-keys -t vg 3 C-u; tm send-keys -t vg -l "sd.json"; tm send-keys -t vg Enter Enter
+	PANE=vg screen "valgrind: drill" "Progress: 0 of 2"
+	tm send-keys -t vg -l "usb/carol.key"; tm send-keys -t vg Enter
+	tm send-keys -t vg -l "$PASS_C"; tm send-keys -t vg Enter
+	PANE=vg screen "valgrind: share accepted" "Progress: 1 of 2"
+	tm send-keys -t vg C-d
+	PANE=vg screen "valgrind: asks before checking" "Run the check"
+	tm send-keys -t vg y
+	PANE=vg screen "valgrind: report" "every key given is good"
+	tm send-keys -t vg Escape
+	PANE=vg screen "valgrind: menu again" "What are we doing"
+	tm send-keys -t vg 6
+	if PANE=vg wait_for "wizard exited"; grep -q "wizard exited 0" "$TMP/pane"; then
+		ok "valgrind: no memory error, no leak"
+	else
+		not_ok "valgrind: no memory error, no leak"
+		grep -v "unhandled amd64-linux syscall: 325\|own handler\|MISSING_SYSCALL\|a bug\.\|bug_reports" \
+			"$TMP/vg.log" | sed 's/^/# /' | head -40
+	fi
+fi
+
 T="$WORK/sdceremony-transcript.txt"
 check "transcript exists" test -s "$T"
 check "transcript records the binary's SHA-256" grep -qE "binary sha256 [0-9a-f]{64}" "$T"

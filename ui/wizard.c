@@ -200,7 +200,7 @@ static void run(struct wiz *w)
 				s->init(w);
 		}
 		ui_wiz_redraw(w);
-		ch = getch();
+		ch = ui_wiz_getch(w);
 		if (ch == KEY_RESIZE)
 			continue;
 		if (too_small(w)) {

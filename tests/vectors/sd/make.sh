@@ -17,7 +17,9 @@
 #       certificate, a JWK with x5c, the REST transfer-key JSON, and its
 #       private key exchange.key (PKCS#8) for opening blobs.
 #   <name>.json (or .txt for b64) and <name>.items.json: security domains made
-#       by sdforge, and the plaintexts and master key each holds.
+#       by sdforge, and the plaintexts and master key each holds;
+#       pretty_q2_n3.json and b64lines_q3_n3.txt are two of them rewritten
+#       (indented, keys reversed, CRLF; b64 in 76-column lines).
 #   cases: one line per security domain:
 #       name  file  required  version  alg  certificate indices (comma list)
 set -euo pipefail
@@ -123,6 +125,30 @@ forge value_q2_n3 value_q2_n3.json 2  "0 1 9" --wrap=value
 forge b64_q3_n3   b64_q3_n3.txt    3  "7 8 2" --wrap=b64
 forge sizes_q2_n3 sizes_q2_n3.json 2  "1 7 8" \
 	--tags="hsm_backup:1,base_enclave_backup:16,kmsp_enclave_backup:65536,custom/tag with \"quotes\":0"
+# The same security domains written differently: pretty-printed with the
+# keys in reverse order and CRLF line ends; b64 with 76-column lines.
+python3 - <<'EOF'
+import base64, json
+def rev(o):
+    if isinstance(o, dict):
+        return {k: rev(o[k]) for k in reversed(list(o))}
+    if isinstance(o, list):
+        return [rev(v) for v in o]
+    return o
+sd = json.load(open("q2_n3.json"))
+open("pretty_q2_n3.json", "w", newline="").write(json.dumps(rev(sd), indent=4).replace("\n", "\r\n") + "\r\n")
+raw = base64.b64decode(open("b64_q3_n3.txt").read())
+b64 = base64.b64encode(raw).decode()
+open("b64lines_q3_n3.txt", "w").write("".join(b64[i:i + 76] + "\n" for i in range(0, len(b64), 76)))
+EOF
+cp q2_n3.items.json pretty_q2_n3.items.json
+cp b64_q3_n3.items.json b64lines_q3_n3.items.json
+for c in "${cases[@]}"; do
+	case $c in
+	"q2_n3 "*) cases+=("pretty_q2_n3 pretty_q2_n3.json ${c#q2_n3 q2_n3.json }");;
+	"b64_q3_n3 "*) cases+=("b64lines_q3_n3 b64lines_q3_n3.txt ${c#b64_q3_n3 b64_q3_n3.txt }");;
+	esac
+done
 {
 	echo "# name  file  required  version  alg  certificate indices (keys/cert_<i>)"
 	printf '%s\n' "${cases[@]}"

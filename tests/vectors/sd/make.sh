@@ -6,6 +6,9 @@
 #
 #   tests/vectors/sd/make.sh            (from the top of the work tree)
 #
+# Other fixtures are made from these keys (tests/vectors/bad/make.sh): run
+# their scripts again afterwards.
+#
 # What it makes:
 #   keys/cert_<i>.cer, keys/cert_<i>.key, i = 0..9: wrapping certificates and
 #       their private keys in the forms custodians bring (table below); a key

@@ -69,10 +69,37 @@ interop() {
 		--exchange-cert "$EXCH/exchange.der" --items-out "$TMP/$name.ours.items"
 	check "$name: both blobs unwrap to the same items" \
 		cmp "$TMP/$name.az.items" "$TMP/$name.ours.items"
-	check "$name: both blobs name the same exchange certificate" python3 -c '
-import json, sys
-a, b = (json.load(open(f))["WrappedKey"]["x5t_256"] for f in sys.argv[1:])
-sys.exit(a != b)' "$TMP/$name.az" "$TMP/$name.ours"
+	check "$name: our blob has az's shape (fields, thumbprint, JWE headers, tag order)" \
+		python3 - "$TMP/$name.az" "$TMP/$name.ours" <<'EOF'
+import base64, json, sys
+def shape(o):
+    if isinstance(o, dict):
+        return {k: shape(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [shape(v) for v in o]
+    return type(o).__name__
+def hdr(jwe):
+    h = jwe.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+az, us = (json.load(open(f)) for f in sys.argv[1:])
+problems = []
+if shape(az) != shape(us):
+    problems.append("fields differ: %s vs %s" % (shape(az), shape(us)))
+else:
+    if az["WrappedKey"]["x5t_256"] != us["WrappedKey"]["x5t_256"]:
+        problems.append("WrappedKey.x5t_256 differs")
+    if hdr(az["WrappedKey"]["enc_key"]) != hdr(us["WrappedKey"]["enc_key"]):
+        problems.append("WrappedKey header %s vs %s" % (hdr(az["WrappedKey"]["enc_key"]),
+                                                         hdr(us["WrappedKey"]["enc_key"])))
+    if az["EncData"]["kdf"] != us["EncData"]["kdf"]:
+        problems.append("kdf differs")
+    for a, b in zip(az["EncData"]["data"], us["EncData"]["data"]):
+        if a["tag"] != b["tag"] or hdr(a["compact_jwe"]) != hdr(b["compact_jwe"]):
+            problems.append("item %r vs %r: %s vs %s" % (a["tag"], b["tag"], hdr(a["compact_jwe"]),
+                                                         hdr(b["compact_jwe"])))
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+EOF
 }
 
 interop q2_n3 q2_n3.json 2 0

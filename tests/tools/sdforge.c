@@ -48,8 +48,9 @@
  *                wrapped to certificate I; inconsistent, thumbprint and drop
  *                are refused.
  *
- * The items file (JSON): version, required, alg, master_key (hex), certs,
- * shares [{cert, x, x5t_256}], items {tag: b64 plaintext} in file order.
+ * The items file (JSON): version, required, alg, wrap, master_key (hex),
+ * certs, shares [{cert, x, x5t_256, present}] (version 2), items {tag: b64
+ * plaintext} in file order, and corrupt [SPEC...] when any was given.
  * Exit status 0, or 1 with one line on stderr.
  */
 

@@ -6,9 +6,9 @@
 # Convention in the Markdown files (fenced code blocks; the first word of
 # the info string is for highlighting, the second says what the test does):
 #   ```sh          offline commands: every line starting with "$ " (a line
-#                  ending in "\" continues on the next) is run, in order, in
-#                  a scratch directory, and must exit 0.  Other lines are
-#                  sample output and are not compared.
+#                  ending in "\", "|" or "&&" continues on the next) is run,
+#                  in order, each by a new bash, in a scratch directory, and
+#                  must exit 0.  Other lines are sample output, not compared.
 #   ```sh online   commands for the online admin host.  `az` is replaced by a
 #                  shell function that checks the command and every --option
 #                  against the real `az ... --help`, and plays the HSM:
@@ -70,8 +70,8 @@ extract() {
 	{
 		line = $0; sub(/^[ \t]+/, "", line)
 		if (cont) {
-			cont = (line ~ /\\$/)
-			if (cont) sub(/[ \t]*\\$/, "", line)
+			cont = (line ~ /(\\|\||&&)$/)
+			sub(/[ \t]*\\$/, "", line)
 			cmd = cmd " " line
 			if (!cont) flush()
 			next
@@ -79,8 +79,8 @@ extract() {
 		if (line !~ /^\$ /) next
 		line = substr(line, 3)
 		start = NR
-		cont = (line ~ /\\$/)
-		if (cont) sub(/[ \t]*\\$/, "", line)
+		cont = (line ~ /(\\|\||&&)$/)
+		sub(/[ \t]*\\$/, "", line)
 		cmd = line
 		if (!cont) flush()
 	}

@@ -71,13 +71,13 @@ static void draw(struct view *v)
 	getmaxyx(v->win, h, w);
 	werase(v->win);
 	if (v->set->count < 2)
-		snprintf(status, sizeof status, "%s - part 1 of 1", v->title);
+		snprintf(status, sizeof status, "part 1 of 1 - %s", v->title);
 	else if (v->paused)
-		snprintf(status, sizeof status, "%s - part %u of %u - paused", v->title, v->idx + 1,
-		         v->set->count);
+		snprintf(status, sizeof status, "part %u of %u - paused - %s", v->idx + 1,
+		         v->set->count, v->title);
 	else
-		snprintf(status, sizeof status, "%s - part %u of %u - next in %d.%d s", v->title,
-		         v->idx + 1, v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100);
+		snprintf(status, sizeof status, "part %u of %u - next in %d.%d s - %s", v->idx + 1,
+		         v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100, v->title);
 	mvwaddnstr(v->win, 0, 0, status, w);
 	mvwaddnstr(v->win, h - 1, 0,
 	           "Left/Right step  Space pause  +/- pace  Home/End  i invert  q quit", w);

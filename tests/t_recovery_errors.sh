@@ -106,6 +106,8 @@ sdblob "wrong password file" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K
 	--password-files "$BAD/not_a_key.key"
 sdblob "password needed, no terminal" 2 "cert_2.key is encrypted and needs a password" \
 	"$BAD/good.json" "$K2" "$K0"
+sdblob "empty password means none" 2 "cert_2.key is encrypted and needs a password" \
+	"$BAD/good.json" "$K2" "$K0" --passwords "" ""
 sdblob "not a key" 3 "not_a_key.key: not a PEM private key|not_a_key.key: not a private key" \
 	"$BAD/good.json" "$BAD/not_a_key.key" "$K0"
 sdblob "non-RSA key" 3 "ec_wrapping.key: not an RSA key" "$BAD/good.json" "$BAD/ec_wrapping.key" "$K0"

@@ -28,6 +28,9 @@ static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 	if (i < k->npasswords) {
 		char *arg = (char *)k->passwords[i];
 
+		/* As az: an empty password means none. */
+		if (arg[0] == '\0')
+			return CER_OK;
 		*pass = cer_secret_strdup(arg);
 		/* Shorten the window in which /proc/PID/cmdline shows it. */
 		sodium_memzero(arg, strlen(arg));

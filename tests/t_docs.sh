@@ -290,6 +290,37 @@ check "README's test command is exactly 'make check'" \
 	grep -qxE '\$ make check( +#.*)?' README.md
 check ".ci/run runs make check" grep -qx 'make check' .ci/run
 
+# The wizard's menu entries and screens the guide names exist in the binary.
+grep -oE '[Cc]hoose \*\*[^*]+\*\*|\(\*\*[^*]+\*\*\)|`WARNING: [^`]+`' docs/ceremony-guide.md |
+	sed -E 's/^[Cc]hoose //; s/^\(//; s/\)$//; s/^\*\*//; s/\*\*$//; s/^`//; s/`$//' |
+	sort -u >"$TMP/labels"
+n=0
+while read -r label; do
+	n=$((n + 1))
+	check "the wizard has '$label'" grep -qaF -- "$label" "$SDC"
+done <"$TMP/labels"
+[ "$n" -ge 4 ] && ok "the guide names wizard screens" || not_ok "the guide names wizard screens"
+
+# Links inside the guide lead to its headings (GitHub's anchors).
+awk '/^#+ / { h = $0; sub(/^#+ /, "", h); h = tolower(h)
+	      gsub(/[^a-z0-9 -]/, "", h); gsub(/ /, "-", h); print "#" h }' \
+	docs/ceremony-guide.md >"$TMP/anchors"
+bad=""
+for a in $(grep -oE '\]\(#[^)]+\)' docs/ceremony-guide.md README.md | sed -E 's/.*\]\((#[^)]+)\)/\1/'); do
+	grep -qxF -- "$a" "$TMP/anchors" || bad="$bad $a"
+done
+[ -z "$bad" ] && ok "the guide's internal links resolve" ||
+	not_ok "the guide's internal links resolve:$bad"
+
+# Links to files in README and the guide lead to files that exist.
+bad=""
+for d in README.md docs/ceremony-guide.md; do
+	for f in $(grep -oE '\]\([^)#:]+\)' "$d" | sed -E 's/^\]\((.*)\)$/\1/'); do
+		[ -e "$(dirname "$d")/$f" ] || bad="$bad $d:$f"
+	done
+done
+[ -z "$bad" ] && ok "links to files resolve" || not_ok "links to missing files:$bad"
+
 # Every command of `sdceremony --help` is in the guide, README and man page.
 cmds=$("$SDC" --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { on = 0 } on { print $1 }')
 [ -n "$cmds" ] && ok "sdceremony --help lists commands" || not_ok "sdceremony --help lists commands"

@@ -82,6 +82,32 @@ assert all(d["status"] == "authenticated" and d["size"] > 0 for d in r["data"]),
 expect_exit "verify: certificate found in --certs" 0 "$SDC" verify --sd-file "$SD/q2_n3.json" \
 	--sd-wrapping-keys "$VEC/bad/lonely.key" "$KEYS/cert_0.key" --certs "$KEYS"
 
+# --- 7 of 15: too many subsets (6435) to try them all; each share is checked
+# against one good subset instead, and a disagreeing share is still named ---
+mkdir -p "$TMP/k15"
+for i in $(seq 0 14); do
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/k15/c$i.key" -out "$TMP/k15/c$i.cer" \
+		-days 2 -subj "/CN=c$i" 2>/dev/null
+done
+certs15=() keys15=()
+for i in $(seq 0 14); do certs15+=("$TMP/k15/c$i.cer"); keys15+=("$TMP/k15/c$i.key"); done
+"$TOOLS/sdforge" --certs "${certs15[@]}" --required 7 --out "$TMP/k15/sd.json" \
+	--items-out "$TMP/k15/items.json" --tags hsm_backup:100 --shuffle
+"$TOOLS/sdforge" --certs "${certs15[@]}" --required 7 --out "$TMP/k15/bad.json" \
+	--items-out "$TMP/k15/items.json" --tags hsm_backup:100 --corrupt inconsistent:11
+expect_exit "7 of 15: verify with all 15 keys" 0 "$SDC" verify --json --sd-file "$TMP/k15/sd.json" \
+	--sd-wrapping-keys "${keys15[@]}"
+cp "$TMP/.out" "$TMP/k15/v.json"
+check "7 of 15: one check per share beyond the first good subset" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["result"] == "verified" and r["good"] == 15, r
+assert 9 <= r["subsets_checked"] < 100, r["subsets_checked"]
+' "$TMP/k15/v.json"
+expect_exit "7 of 15: a disagreeing share is named" 4 "$SDC" verify --sd-file "$TMP/k15/bad.json" \
+	--sd-wrapping-keys "${keys15[@]}"
+expect_err "7 of 15: the message names its key" "c11.key: its share is authentic but disagrees"
+
 # --- inspect ---
 expect_exit "inspect --certs" 0 "$SDC" inspect --sd-file "$SD/q4_n5.json" --certs "$KEYS"
 cp "$TMP/.out" "$TMP/i.txt"

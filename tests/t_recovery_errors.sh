@@ -111,6 +111,8 @@ sdblob "empty password means none" 2 "cert_2.key is encrypted and needs a passwo
 sdblob "not a key" 3 "not_a_key.key: not a PEM private key|not_a_key.key: not a private key" \
 	"$BAD/good.json" "$BAD/not_a_key.key" "$K0"
 sdblob "non-RSA key" 3 "ec_wrapping.key: not an RSA key" "$BAD/good.json" "$BAD/ec_wrapping.key" "$K0"
+sdblob "weak key" 3 "weak_wrapping.key: RSA key of 1024 bits is too weak" "$BAD/good.json" \
+	"$BAD/weak_wrapping.key" "$K0"
 sdblob "key file missing" 5 "nokey.key: cannot open" "$BAD/good.json" "$TMP/nokey.key" "$K0"
 sdblob "certificate missing" 3 "lonely.key: certificate not found \(looked for .*lonely.cer\)" \
 	"$BAD/good.json" "$BAD/lonely.key" "$K0"

@@ -14,7 +14,7 @@ forge="$top/build/tests/tools/sdforge"
 bad=tests/vectors/bad
 keys=tests/vectors/sd/keys
 certs=("$keys/cert_0.cer" "$keys/cert_1.cer" "$keys/cert_2.cer")
-rm -f "$bad"/*.json "$bad"/*.txt "$bad"/*.cer "$bad"/*.key
+rm -f "$bad"/*.json "$bad"/*.txt "$bad"/*.cer "$bad"/*.key "$bad"/*.jwk
 items=$(mktemp)
 trap 'rm -f "$items"' EXIT
 
@@ -99,6 +99,7 @@ PY
 tmp=$(mktemp -d)
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$tmp/w.key" 2>/dev/null
 openssl req -new -x509 -key "$tmp/w.key" -days 30 -subj "/CN=weak exchange" -out "$bad/exchange_rsa1024.cer"
+cp "$tmp/w.key" "$bad/weak_wrapping.key"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ec.key" 2>/dev/null
 openssl req -new -x509 -key "$tmp/ec.key" -days 30 -subj "/CN=ec exchange" -out "$bad/exchange_ec.cer"
 cp "$tmp/ec.key" "$bad/ec_wrapping.key"

@@ -10,6 +10,7 @@
  *   {"report": "inspect", "sd_file": path, "sha256": hex, "size": bytes,
  *    "form": "json"|"value"|"b64", "version": 1|2, "key_algorithm": str,
  *    "required": n, "shares": n, "kdf": str,
+ *    "file_problems": [str] (unsupported key_algorithm or kdf),
  *    "enc_shares": [{"index": i, "x5t_256": str|null, "alg": str|null,
  *                    "enc": str|null, "certificate": path|null,
  *                    "pair": n, "half": 1|2 (version 1 only),

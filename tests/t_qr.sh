@@ -219,7 +219,8 @@ for y in range(H):
 EOF
 
 T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -p -t qr; }
+PANE=qr1
+screen() { T capture-pane -p -t "$PANE"; }
 # wait_for REGEX: polls the screen for up to 10 s.
 wait_for() {
 	local i
@@ -240,47 +241,48 @@ screen_part() {
 }
 
 env_cmd="env LANG=C.UTF-8 LC_ALL=C.UTF-8 ASAN_OPTIONS=detect_leaks=0"
-T new-session -d -s qr -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
+T new-session -d -s qr1 -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
 nb=$(ls "$TMP"/blob/*.txt | wc -l)
 check "show DIR draws part 1 in the terminal" wait_for "part 1 of $nb"
-T send-keys -t qr Space
+T send-keys -t "$PANE" Space
 check "space pauses auto-advance" wait_for "part 1 of $nb - paused"
 check "the half-block code on screen decodes to part 1" test "$(screen_part)" = "$(cat "$TMP/blob/01.txt")"
-T send-keys -t qr Right
+T send-keys -t "$PANE" Right
 check "Right steps to part 2" wait_for "part 2 of $nb - paused"
 check "the code on screen is now part 2" test "$(screen_part)" = "$(cat "$TMP/blob/02.txt")"
-T send-keys -t qr Left Left
+T send-keys -t "$PANE" Left Left
 check "Left steps back, wrapping to the last part" wait_for "part $nb of $nb - paused"
-T send-keys -t qr Home
+T send-keys -t "$PANE" Home
 check "Home goes to part 1" wait_for "part 1 of $nb - paused"
-T send-keys -t qr + + + Space
+T send-keys -t "$PANE" + + + Space
 check "+ speeds auto-advance up to 0.5 s" wait_for "part [0-9]+ of $nb - next in 0.5 s"
 check "auto-advance moves on by itself" wait_for "part [3-9] of $nb - next in"
-T send-keys -t qr Space
-T resize-window -t qr -x 90 -y 30
+T send-keys -t "$PANE" Space
+T resize-window -t "$PANE" -x 90 -y 30
 check "a window too small for the code says so" wait_for "too small for this code"
-T resize-window -t qr -x 200 -y 60
+T resize-window -t "$PANE" -x 200 -y 60
 check "growing it again draws the code" wait_for "█"
 check "the redrawn code decodes" screen_part
-T send-keys -t qr q
+T send-keys -t "$PANE" q
 check "q leaves the viewer with status 0" wait_for "VIEWER-EXIT 0"
-T kill-session -t qr
 
 # show FILE splits in memory to fit the window; step through and join what is seen.
-T new-session -d -s qr -x 160 -y 50 "$env_cmd $SDC qr show $BLOB; echo VIEWER-EXIT \$?; sleep 60"
+# A second session (killing the first, the last one, would stop the server).
+PANE=qr2
+T new-session -d -s qr2 -x 160 -y 50 "$env_cmd $SDC qr show $BLOB; echo VIEWER-EXIT \$?; sleep 60"
 check "show FILE draws part 1" wait_for "part 1 of [0-9]+"
-T send-keys -t qr Space
+T send-keys -t "$PANE" Space
 wait_for "paused" >/dev/null
 total=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
 : >"$TMP/seen"
 for i in $(seq 1 "${total:-0}"); do
 	wait_for "part $i of $total - paused" >/dev/null && screen_part >>"$TMP/seen"
-	T send-keys -t qr Right
+	T send-keys -t "$PANE" Right
 done
 expect_exit "parts read off the terminal join to the original" 0 \
 	"$SDC" qr join --out "$TMP/seen.out" "$TMP/seen"
 check "file from the terminal equals the original byte for byte" cmp "$BLOB" "$TMP/seen.out"
-T send-keys -t qr Escape
+T send-keys -t "$PANE" Escape
 check "Esc leaves the viewer" wait_for "VIEWER-EXIT 0"
 T kill-server 2>/dev/null
 

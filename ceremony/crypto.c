@@ -156,9 +156,10 @@ static int copy_header_field(json_t *hdr, const char *name, char *dst, size_t ds
 	if (!json_is_string(v))
 		return cer_fail(CER_EINPUT, "%s: JWE header \"%s\" is not a string", what, name);
 	s = json_string_value(v);
-	if (strlen(s) >= dst_size)
+	/* kid only names things in messages: a long one is shortened, not refused. */
+	if (strlen(s) >= dst_size && required)
 		return cer_fail(CER_EINPUT, "%s: JWE header \"%s\" is too long", what, name);
-	memcpy(dst, s, strlen(s) + 1);
+	snprintf(dst, dst_size, "%s", s);
 	return CER_OK;
 }
 

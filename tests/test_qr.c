@@ -380,6 +380,38 @@ static void test_join_corrupted(void **state)
 	free(data);
 }
 
+/* Every single-character change of a part, anywhere, is caught and named. */
+static void test_join_mutations(void **state)
+{
+	static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+	uint8_t *data = random_bytes(500, 21);
+	struct cer_qr_set set;
+	struct cer_qr_join *j;
+	char *bad;
+	size_t len, pos;
+	unsigned k;
+
+	(void)state;
+	assert_int_equal(cer_qr_split(data, 500, 300, CER_QR_EC_M, &set), CER_OK);
+	len = strlen(set.parts[1]);
+	bad = malloc(len + 1);
+	j = join_of(set.parts, 1, CER_OK);
+	srand(5);
+	for (pos = 0; pos < len; pos++)
+		for (k = 0; k < 4; k++) {
+			strcpy(bad, set.parts[1]);
+			bad[pos] = alnum[(strchr(alnum, bad[pos]) - alnum + 1 + rand() % 44) % 45];
+			assert_int_equal(cer_qr_join_add(j, NULL, bad, len), CER_EINPUT);
+		}
+	assert_int_equal(cer_qr_join_count(j), 1);
+	assert_int_equal(cer_qr_join_add(j, NULL, set.parts[1], len), CER_OK);
+	assert_true(cer_qr_join_complete(j));
+	free(bad);
+	cer_qr_join_free(j);
+	cer_qr_set_free(&set);
+	free(data);
+}
+
 static void test_join_forged_sha(void **state)
 {
 	uint8_t *data = random_bytes(1000, 14), *out = NULL;
@@ -683,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_join_roundtrip),
 		cmocka_unit_test(test_join_missing),
 		cmocka_unit_test(test_join_corrupted),
+		cmocka_unit_test(test_join_mutations),
 		cmocka_unit_test(test_join_forged_sha),
 		cmocka_unit_test(test_join_mixed),
 		cmocka_unit_test(test_default_version),

@@ -134,7 +134,7 @@ uninstall:
 DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev \
              libncurses-dev libjansson-dev libpng-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
-             groff-base man-db jq
+             groff-base man-db jq clang
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BUILD) $(DEB_TEST)

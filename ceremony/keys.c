@@ -99,21 +99,22 @@ int cer_cert_from_der(const uint8_t *der, size_t len, const char *what, struct c
 }
 
 /* The base64 body of the first PEM block labelled `label`, decoded. */
-static uint8_t *pem_block(const char *text, const char *label, size_t *der_len)
+static uint8_t *pem_block(const uint8_t *text, size_t len, const char *label, size_t *der_len)
 {
 	char begin[64], end[64];
-	const char *b, *e;
+	const uint8_t *b, *e;
+	size_t blen, elen;
 
-	snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
-	snprintf(end, sizeof end, "-----END %s-----", label);
-	b = strstr(text, begin);
+	blen = (size_t)snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
+	elen = (size_t)snprintf(end, sizeof end, "-----END %s-----", label);
+	b = memmem(text, len, begin, blen);
 	if (b == NULL)
 		return NULL;
-	b += strlen(begin);
-	e = strstr(b, end);
+	b += blen;
+	e = memmem(b, len - (size_t)(b - text), end, elen);
 	if (e == NULL)
 		return NULL;
-	return cer_b64_decode(b, (size_t)(e - b), der_len);
+	return cer_b64_decode((const char *)b, (size_t)(e - b), der_len);
 }
 
 static int cert_from_text(const uint8_t *buf, size_t len, const char *what,
@@ -124,7 +125,7 @@ static int cert_from_text(const uint8_t *buf, size_t len, const char *what,
 	int ret;
 
 	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
-		der = pem_block((const char *)buf, "CERTIFICATE", &der_len);
+		der = pem_block(buf, len, "CERTIFICATE", &der_len);
 		if (der == NULL)
 			return cer_fail(CER_EINPUT, "%s: no PEM certificate block in the file", what);
 		ret = cer_cert_from_der(der, der_len, what, out);
@@ -280,15 +281,29 @@ static int exchange_from_json(const uint8_t *buf, size_t len, const char *path,
 int cer_exchange_key_load(const char *path, struct cer_cert **out)
 {
 	uint8_t *buf = NULL;
-	size_t len, i;
-	struct cer_cert *c = NULL;
-	unsigned bits;
+	size_t len;
 	int ret;
 
 	*out = NULL;
 	ret = cer_file_read(path, KEY_FILE_MAX, &buf, &len);
 	if (ret != CER_OK)
 		return ret;
+	ret = cer_exchange_key_parse(buf, len, path, out);
+	free(buf);
+	return ret;
+}
+
+int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,
+                           struct cer_cert **out)
+{
+	struct cer_cert *c = NULL;
+	unsigned bits;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	if (len > KEY_FILE_MAX)
+		return cer_fail(CER_EINPUT, "exchange key %s: too large (%zu bytes)", path, len);
 	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
 	                        buf[i] == '\n'); i++)
 		;
@@ -296,7 +311,6 @@ int cer_exchange_key_load(const char *path, struct cer_cert **out)
 		ret = exchange_from_json(buf, len, path, &c);
 	else
 		ret = cert_from_text(buf, len, path, &c);
-	free(buf);
 	if (ret != CER_OK)
 		return cer_fail_context(ret, "exchange key");
 	if (EVP_PKEY_get_base_id(c->pub) != EVP_PKEY_RSA) {

@@ -52,6 +52,9 @@ const char *cer_cert_source(const struct cer_cert *cert);
  * than CER_MIN_RSA_BITS (CER_EINPUT, message naming the file).
  */
 int cer_exchange_key_load(const char *path, struct cer_cert **out) CER_WUR;
+/* The same from bytes in memory (e.g. joined QR parts); `name` names them. */
+int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *name,
+                           struct cer_cert **out) CER_WUR;
 
 /* Why a private key did not load. */
 enum cer_key_load {

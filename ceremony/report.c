@@ -150,11 +150,10 @@ static void render_verify(struct cer_report *r)
 	json_array_foreach(arr, i, e) {
 		bool good = strcmp(str(e, "status"), "good") == 0;
 
-		add_line(r, "Key %zu: %s  %s%s", i + 1, str(e, "key"),
+		add_line(r, "Key %zu: %s  %s", i + 1, str(e, "key"),
 		         json_is_true(json_object_get(e, "disagrees"))
 		                 ? "[FAIL] authentic share that disagrees with the others"
-		                 : key_status_text(str(e, "status")),
-		         good ? "" : "");
+		                 : key_status_text(str(e, "status")));
 		if (str(e, "certificate")[0])
 			add_line(r, "  certificate %s, x5t_256 %s", str(e, "certificate"),
 			         str(e, "x5t_256"));

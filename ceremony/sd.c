@@ -122,7 +122,6 @@ static int parse_share(struct cer_sd *sd, struct cer_sd_share *sh, json_t *v)
 	uint8_t *thumb;
 	size_t len = 0, j;
 
-	(void)sd;
 	if (!json_is_object(v)) {
 		sh->problem = strdup("entry is not a JSON object");
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;

@@ -20,6 +20,7 @@ check "keygen 3 keys, quorum 2, RSA-2048" \
 cp "$TMP/.out" "$W/keygen.out"
 check "the set is complete" test -f "$OUT/cert_0.cer" -a -f "$OUT/cert_2.key" \
 	-a -f "$OUT/download-request.json" -a -f "$OUT/ceremony.json"
+check "DIR is private (0700)" test "$(stat -c %a "$OUT")" = 700
 check "nothing else in DIR and no temporary left beside it" bash -c \
 	'[ "$(ls -A "$1" | wc -l)" = 8 ] && ! ls -A "$(dirname "$1")" | grep -q tmp' _ "$OUT"
 

@@ -137,7 +137,7 @@ DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hy
              groff-base man-db jq clang
 deps:
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BUILD) $(DEB_TEST)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)
 
 clean:
 	rm -rf build build-asan

@@ -30,6 +30,7 @@
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
 #include "ceremony/io.h"
+#include "ceremony/keys.h"
 
 #ifndef SDC_VERSION
 #define SDC_VERSION "0.0.0"
@@ -38,7 +39,6 @@
 #define SCRYPT_N 16384 /* OpenSSL's and python-cryptography's 32 MiB scrypt limit allow 2^14 at r=8 */
 #define SCRYPT_R 8
 #define SCRYPT_P 1
-#define MAX_CERT_FILE ((size_t)64 << 10)
 
 static const char request_name[] = "download-request.json";
 static const char manifest_name[] = "ceremony.json";
@@ -409,15 +409,6 @@ struct cert_info {
 	json_t *jwk;
 };
 
-static int asn1_time_text(const ASN1_TIME *t, char out[static 21])
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(t, &tm) != 1 || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return -1;
-	return 0;
-}
-
 static char *bn_b64url(const BIGNUM *bn)
 {
 	int len = BN_num_bytes(bn);
@@ -432,84 +423,67 @@ static char *bn_b64url(const BIGNUM *bn)
 	return s;
 }
 
-/* Fills info from a certificate (public data only). label names it in messages. */
-static int cert_describe(X509 *x, const char *label, struct cert_info *info)
+/*
+ * Fills info from a certificate after checking it is RSA of 2048 bits or
+ * more (public data only).  label names it in messages.
+ */
+static int cert_describe(const struct cer_cert *c, const char *label, struct cert_info *info)
 {
-	unsigned char *der = NULL;
-	uint8_t sha1[CER_SHA1_LEN], sha256[CER_SHA256_LEN];
-	char *b64 = NULL, *x5t = NULL, *x5t256 = NULL, *n64 = NULL, *e64 = NULL;
+	uint8_t sha1[CER_SHA1_LEN];
+	char *b64 = NULL, *x5t = NULL, *n64 = NULL, *e64 = NULL;
 	BIGNUM *n = NULL, *e = NULL;
-	EVP_PKEY *pub = X509_get0_pubkey(x);
-	const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
-	X509_NAME *subj = X509_get_subject_name(x);
-	int derlen, ret, idx;
+	EVP_PKEY *pub = cer_cert_pubkey(c);
+	const uint8_t *der;
+	size_t derlen;
+	int ret;
 
 	memset(info, 0, sizeof *info);
-	if (pub == NULL)
-		return cer_fail(CER_EINPUT, "%s: no readable public key", label);
-	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)
+	if (cer_cert_rsa_bits(c) == 0)
 		return cer_fail(CER_EINPUT, "%s: not an RSA key (the service takes RSA only)", label);
-	info->bits = (unsigned)EVP_PKEY_get_bits(pub);
-	if (info->bits < 2048)
+	info->bits = cer_cert_rsa_bits(c);
+	if (info->bits < CER_MIN_RSA_BITS)
 		return cer_fail(CER_EINPUT, "%s: RSA key of %u bits is too short (2048 at least)",
 		                label, info->bits);
-	derlen = i2d_X509(x, &der);
-	if (derlen <= 0)
-		return cer_fail(CER_EINPUT, "%s: cannot encode the certificate", label);
-	if (cer_sha1(der, (size_t)derlen, sha1) != CER_OK ||
-	    cer_sha256(der, (size_t)derlen, sha256) != CER_OK) {
-		ret = cer_fail_context(CER_EINTERNAL, label);
-		goto out;
-	}
+	der = cer_cert_der(c, &derlen);
+	if (cer_sha1(der, derlen, sha1) != CER_OK)
+		return cer_fail_context(CER_EINTERNAL, label);
 	if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
 	    EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
 		ret = cer_fail(CER_EINPUT, "%s: cannot read the RSA public key", label);
 		goto out;
 	}
-	b64 = cer_b64_encode(der, (size_t)derlen);
+	b64 = cer_b64_encode(der, derlen);
 	x5t = cer_b64url_encode(sha1, sizeof sha1);
-	x5t256 = cer_b64url_encode(sha256, sizeof sha256);
 	n64 = bn_b64url(n);
 	e64 = bn_b64url(e);
-	if (b64 == NULL || x5t == NULL || x5t256 == NULL || n64 == NULL || e64 == NULL) {
+	if (b64 == NULL || x5t == NULL || n64 == NULL || e64 == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	snprintf(info->thumb_b64url, sizeof info->thumb_b64url, "%s", x5t256);
-	cer_hex_encode(sha256, sizeof sha256, info->thumb_hex);
-	if (asn1_time_text(X509_get0_notBefore(x), info->not_before) != 0 ||
-	    asn1_time_text(X509_get0_notAfter(x), info->not_after) != 0) {
+	snprintf(info->thumb_b64url, sizeof info->thumb_b64url, "%s", cer_cert_thumb_b64(c));
+	cer_hex_encode(cer_cert_thumb(c), CER_THUMB_LEN, info->thumb_hex);
+	if (cer_cert_not_before(c)[0] == '\0' || cer_cert_not_after(c)[0] == '\0') {
 		ret = cer_fail(CER_EINPUT, "%s: unreadable validity dates", label);
 		goto out;
 	}
-	if (serial != NULL && serial->length > 0 && serial->length <= 20)
-		cer_hex_encode(serial->data, (size_t)serial->length, info->serial_hex);
-	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-	if (idx >= 0) {
-		ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-		unsigned char *utf8 = NULL;
-		int ulen = ASN1_STRING_to_UTF8(&utf8, cn);
-
-		if (ulen > 0)
-			snprintf(info->name, sizeof info->name, "%.*s", ulen, (const char *)utf8);
-		OPENSSL_free(utf8);
-	}
+	snprintf(info->not_before, sizeof info->not_before, "%s", cer_cert_not_before(c));
+	snprintf(info->not_after, sizeof info->not_after, "%s", cer_cert_not_after(c));
+	snprintf(info->serial_hex, sizeof info->serial_hex, "%s", cer_cert_serial_hex(c));
+	snprintf(info->name, sizeof info->name, "%s", cer_cert_common_name(c));
 	info->jwk = json_pack("{s:s, s:[s,s,s], s:s, s:s, s:s, s:[s], s:s, s:s}",
 	                      "kty", "RSA", "key_ops", "verify", "encrypt", "wrapKey",
 	                      "alg", "RSA-OAEP-256", "n", n64, "e", e64, "x5c", b64,
-	                      "x5t", x5t, "x5t#S256", x5t256);
+	                      "x5t", x5t, "x5t#S256", cer_cert_thumb_b64(c));
 	if (info->jwk == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
 		goto out;
 	}
 	ret = CER_OK;
 out:
-	OPENSSL_free(der);
 	BN_free(n);
 	BN_free(e);
 	free(b64);
 	free(x5t);
-	free(x5t256);
 	free(n64);
 	free(e64);
 	return ret;
@@ -587,7 +561,7 @@ struct slot {
 	bool started;
 	unsigned racers;
 	EVP_PKEY *key;
-	X509 *cert;
+	struct cer_cert *cert;
 	BIO *key_pem;           /* secure-heap memory BIO: the encoded private key */
 	char *cert_pem;
 	size_t cert_pem_len;
@@ -843,16 +817,35 @@ out:
 	return ret == CER_OK ? CER_OK : cer_fail(ret, "cannot encode a certificate");
 }
 
+/* The new certificate as the rest of the project reads certificates. */
+static int cert_of(X509 *x, const char *name, struct cer_cert **out)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+	int ret;
+
+	*out = NULL;
+	if (len <= 0)
+		return cer_fail(CER_EINTERNAL, "%s: cannot encode the certificate", name);
+	ret = cer_cert_from_der(der, (size_t)len, name, out);
+	OPENSSL_free(der);
+	return ret;
+}
+
 static int finish_slot(struct job *j, unsigned i)
 {
 	struct slot *s = &j->slots[i];
+	X509 *x = NULL;
 	int ret;
 
-	ret = make_cert(s->key, s->name, j->p->days, &s->cert);
+	ret = make_cert(s->key, s->name, j->p->days, &x);
 	if (ret == CER_OK)
-		ret = pem_cert(s->cert, &s->cert_pem, &s->cert_pem_len);
+		ret = pem_cert(x, &s->cert_pem, &s->cert_pem_len);
+	if (ret == CER_OK)
+		ret = cert_of(x, s->name, &s->cert);
 	if (ret == CER_OK)
 		ret = encode_key(j->p, i, s->key, &s->key_pem);
+	X509_free(x);
 	EVP_PKEY_free(s->key);
 	s->key = NULL;
 	return ret;
@@ -945,7 +938,7 @@ static void job_clear(struct job *j)
 
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
 		EVP_PKEY_free(j->slots[i].key);
-		X509_free(j->slots[i].cert);
+		cer_cert_free(j->slots[i].cert);
 		BIO_free(j->slots[i].key_pem);
 		free(j->slots[i].cert_pem);
 	}
@@ -1590,43 +1583,9 @@ out:
 
 /* ---- package ---- */
 
-static int load_cert(const char *path, X509 **out)
-{
-	uint8_t *buf = NULL;
-	size_t len;
-	BIO *bio = NULL;
-	X509 *x = NULL;
-	const unsigned char *q;
-	int ret;
-
-	*out = NULL;
-	ret = cer_file_read(path, MAX_CERT_FILE, &buf, &len);
-	if (ret != CER_OK)
-		return ret;
-	if (len > 0 && memmem(buf, len, "-----BEGIN", 10) != NULL) {
-		bio = BIO_new_mem_buf(buf, (int)len);
-		if (bio != NULL)
-			x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	} else {
-		q = buf;
-		x = d2i_X509(NULL, &q, (long)len);
-		if (x != NULL && q != buf + len) {
-			X509_free(x);
-			x = NULL;
-		}
-	}
-	ERR_clear_error();
-	BIO_free(bio);
-	free(buf);
-	if (x == NULL)
-		return cer_fail(CER_EINPUT, "%s: not a PEM or DER X.509 certificate", path);
-	*out = x;
-	return CER_OK;
-}
-
 int cer_package(const struct cer_package_params *p, struct cer_keygen_result **out)
 {
-	X509 *certs[CER_KEYGEN_MAX_KEYS] = { NULL };
+	struct cer_cert *certs[CER_KEYGEN_MAX_KEYS] = { NULL };
 	struct cert_info info[CER_KEYGEN_MAX_KEYS];
 	const char *key_names[CER_KEYGEN_MAX_KEYS] = { NULL };
 	struct cer_keygen_result *r = NULL;
@@ -1650,13 +1609,13 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 	r->count = p->count;
 	r->quorum = p->quorum;
 	for (i = 0; i < p->count; i++) {
-		ret = load_cert(p->cert_paths[i], &certs[i]);
+		ret = cer_cert_load(p->cert_paths[i], &certs[i]);
 		if (ret == CER_OK)
 			ret = cert_describe(certs[i], p->cert_paths[i], &info[i]);
 		if (ret != CER_OK)
 			goto out;
 		for (k = 0; k < i; k++) {
-			if (EVP_PKEY_eq(X509_get0_pubkey(certs[k]), X509_get0_pubkey(certs[i])) == 1) {
+			if (EVP_PKEY_eq(cer_cert_pubkey(certs[k]), cer_cert_pubkey(certs[i])) == 1) {
 				ret = cer_fail(CER_EINPUT, "%s: same public key as %s; each custodian "
 				               "needs their own key", p->cert_paths[i], p->cert_paths[k]);
 				goto out;
@@ -1713,7 +1672,7 @@ out:
 	if (ret != CER_OK && made_dir)
 		rmdir(p->out_dir);
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
-		X509_free(certs[i]);
+		cer_cert_free(certs[i]);
 		json_decref(info[i].jwk);
 	}
 	free(request);

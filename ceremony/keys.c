@@ -1,6 +1,7 @@
 #include "ceremony/keys.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
@@ -21,12 +23,21 @@
 
 #define KEY_FILE_MAX ((size_t)1 << 20)
 
+static const char no_pem_cert[] = "no PEM certificate block in the file";
+static const char not_x509[] = "not an X.509 certificate";
+
 struct cer_cert {
 	X509 *x509;
 	EVP_PKEY *pub;
 	uint8_t thumb[CER_THUMB_LEN];
 	char thumb_b64[CER_THUMB_B64_LEN];
 	char subject[256];
+	char common_name[256];
+	char not_before[CER_TIME_TEXT_LEN];
+	char not_after[CER_TIME_TEXT_LEN];
+	char serial_hex[2 * 20 + 1];
+	uint8_t *der;
+	size_t der_len;
 	char *source;
 };
 
@@ -42,14 +53,51 @@ void cer_cert_free(struct cer_cert *cert)
 		return;
 	X509_free(cert->x509);
 	EVP_PKEY_free(cert->pub);
+	OPENSSL_free(cert->der);
 	free(cert->source);
 	free(cert);
+}
+
+static void time_text(const ASN1_TIME *t, char out[static CER_TIME_TEXT_LEN])
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(out, CER_TIME_TEXT_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+static void common_name(X509 *x509, char out[static 256])
+{
+	X509_NAME *subj = X509_get_subject_name(x509);
+	int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	int len;
+
+	out[0] = '\0';
+	if (idx < 0)
+		return;
+	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+	if (len > 0)
+		snprintf(out, 256, "%.*s", len, (const char *)utf8);
+	OPENSSL_free(utf8);
+}
+
+static void describe(struct cer_cert *c)
+{
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(c->x509);
+
+	X509_NAME_oneline(X509_get_subject_name(c->x509), c->subject, sizeof c->subject);
+	common_name(c->x509, c->common_name);
+	time_text(X509_get0_notBefore(c->x509), c->not_before);
+	time_text(X509_get0_notAfter(c->x509), c->not_after);
+	if (serial != NULL && serial->length > 0 && serial->length <= 20)
+		cer_hex_encode(serial->data, (size_t)serial->length, c->serial_hex);
 }
 
 static int cert_finish(X509 *x509, const char *what, struct cer_cert **out)
 {
 	struct cer_cert *c = calloc(1, sizeof *c);
-	uint8_t *der = NULL;
 	char *b64;
 	int len, ret;
 
@@ -60,12 +108,13 @@ static int cert_finish(X509 *x509, const char *what, struct cer_cert **out)
 	c->x509 = x509;
 	c->pub = X509_get_pubkey(x509);
 	c->source = strdup(what != NULL ? what : "");
-	len = i2d_X509(x509, &der);
+	len = i2d_X509(x509, &c->der);
 	if (c->pub == NULL || len <= 0 || c->source == NULL) {
 		ret = cer_fail(CER_EINPUT, "%s: certificate has no usable public key", what);
 		goto out;
 	}
-	ret = cer_sha256(der, (size_t)len, c->thumb);
+	c->der_len = (size_t)len;
+	ret = cer_sha256(c->der, c->der_len, c->thumb);
 	if (ret != CER_OK)
 		goto out;
 	b64 = cer_b64url_encode(c->thumb, CER_THUMB_LEN);
@@ -75,27 +124,37 @@ static int cert_finish(X509 *x509, const char *what, struct cer_cert **out)
 	}
 	snprintf(c->thumb_b64, sizeof c->thumb_b64, "%s", b64);
 	free(b64);
-	X509_NAME_oneline(X509_get_subject_name(x509), c->subject, sizeof c->subject);
+	describe(c);
 	*out = c;
 	c = NULL;
 	ret = CER_OK;
 out:
-	OPENSSL_free(der);
 	cer_cert_free(c);
 	return ret;
 }
 
-int cer_cert_from_der(const uint8_t *der, size_t len, const char *what, struct cer_cert **out)
+/* Exactly one DER certificate: trailing bytes are refused. */
+static int cert_parse_der(const uint8_t *der, size_t len, const char *what, const char *bad,
+                          struct cer_cert **out)
 {
 	const unsigned char *p = der;
 	X509 *x509;
 
 	*out = NULL;
-	x509 = d2i_X509(NULL, &p, (long)len);
+	x509 = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
 	ERR_clear_error();
+	if (x509 != NULL && p != der + len) {
+		X509_free(x509);
+		x509 = NULL;
+	}
 	if (x509 == NULL)
-		return cer_fail(CER_EINPUT, "%s: not an X.509 certificate", what);
+		return cer_fail(CER_EINPUT, "%s: %s", what, bad);
 	return cert_finish(x509, what, out);
+}
+
+int cer_cert_from_der(const uint8_t *der, size_t len, const char *what, struct cer_cert **out)
+{
+	return cert_parse_der(der, len, what, not_x509, out);
 }
 
 /* The base64 body of the first PEM block labelled `label`, decoded. */
@@ -117,26 +176,29 @@ static uint8_t *pem_block(const uint8_t *text, size_t len, const char *label, si
 	return cer_b64_decode((const char *)b, (size_t)(e - b), der_len);
 }
 
-static int cert_from_text(const uint8_t *buf, size_t len, const char *what,
-                          struct cer_cert **out)
+/* PEM (the first CERTIFICATE block) or DER; no_pem and bad_der say what is wrong. */
+static int cert_from_text(const uint8_t *buf, size_t len, const char *what, const char *no_pem,
+                          const char *bad_der, struct cer_cert **out)
 {
 	uint8_t *der;
 	size_t der_len;
 	int ret;
 
+	*out = NULL;
 	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
 		der = pem_block(buf, len, "CERTIFICATE", &der_len);
 		if (der == NULL)
-			return cer_fail(CER_EINPUT, "%s: no PEM certificate block in the file", what);
-		ret = cer_cert_from_der(der, der_len, what, out);
+			return cer_fail(CER_EINPUT, "%s: %s", what, no_pem);
+		ret = cert_parse_der(der, der_len, what, bad_der, out);
 		free(der);
 		return ret;
 	}
-	return cer_cert_from_der(buf, len, what, out);
+	return cert_parse_der(buf, len, what, bad_der, out);
 }
 
 int cer_cert_load(const char *path, struct cer_cert **out)
 {
+	static const char bad[] = "not a PEM or DER X.509 certificate";
 	uint8_t *buf = NULL;
 	size_t len;
 	int ret;
@@ -145,7 +207,7 @@ int cer_cert_load(const char *path, struct cer_cert **out)
 	ret = cer_file_read(path, KEY_FILE_MAX, &buf, &len);
 	if (ret != CER_OK)
 		return ret;
-	ret = cert_from_text(buf, len, path, out);
+	ret = cert_from_text(buf, len, path, bad, bad, out);
 	free(buf);
 	return ret;
 }
@@ -180,6 +242,32 @@ struct evp_pkey_st *cer_cert_pubkey(const struct cer_cert *cert)
 const char *cer_cert_source(const struct cer_cert *cert)
 {
 	return cert->source;
+}
+
+const uint8_t *cer_cert_der(const struct cer_cert *cert, size_t *len)
+{
+	*len = cert->der_len;
+	return cert->der;
+}
+
+const char *cer_cert_common_name(const struct cer_cert *cert)
+{
+	return cert->common_name;
+}
+
+const char *cer_cert_not_before(const struct cer_cert *cert)
+{
+	return cert->not_before;
+}
+
+const char *cer_cert_not_after(const struct cer_cert *cert)
+{
+	return cert->not_after;
+}
+
+const char *cer_cert_serial_hex(const struct cer_cert *cert)
+{
+	return cert->serial_hex;
 }
 
 static bool bn_field_equals(json_t *jwk, const char *field, const EVP_PKEY *pub,
@@ -262,7 +350,8 @@ static int exchange_from_json(const uint8_t *buf, size_t len, const char *path,
 		const char *s = json_string_value(tk);
 
 		if (strstr(s, "-----BEGIN") != NULL) {
-			ret = cert_from_text((const uint8_t *)s, json_string_length(tk), path, out);
+			ret = cert_from_text((const uint8_t *)s, json_string_length(tk), path,
+			                     no_pem_cert, not_x509, out);
 		} else {
 			inner = json_loads(s, 0, &jerr);
 			ret = json_is_object(inner)
@@ -310,7 +399,7 @@ int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,
 	if (i < len && buf[i] == '{')
 		ret = exchange_from_json(buf, len, path, &c);
 	else
-		ret = cert_from_text(buf, len, path, &c);
+		ret = cert_from_text(buf, len, path, no_pem_cert, not_x509, &c);
 	if (ret != CER_OK)
 		return cer_fail_context(ret, "exchange key");
 	if (EVP_PKEY_get_base_id(c->pub) != EVP_PKEY_RSA) {

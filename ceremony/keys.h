@@ -24,12 +24,17 @@ struct evp_pkey_st;
 #define CER_THUMB_LEN 32
 #define CER_THUMB_B64_LEN 44 /* 43 base64url characters + NUL */
 #define CER_MIN_RSA_BITS 2048
+#define CER_TIME_TEXT_LEN 21 /* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
 
 struct cer_cert;
 
 /*
- * Loads an X.509 certificate from a PEM (any line length) or DER file.
- * CER_EIO if unreadable, CER_EINPUT if not a certificate.
+ * Loads an X.509 certificate from a PEM (the first CERTIFICATE block, any
+ * line length) or DER file (exactly one certificate, nothing after it); the
+ * project's one certificate loader.  CER_EIO if unreadable or over 1 MiB,
+ * CER_EINPUT if not a certificate ("FILE: not a PEM or DER X.509
+ * certificate").  Nothing is checked beyond the encoding: callers decide
+ * which keys they take.
  */
 int cer_cert_load(const char *path, struct cer_cert **out) CER_WUR;
 /* From DER bytes; `what` names the source in messages. */
@@ -44,6 +49,15 @@ unsigned cer_cert_rsa_bits(const struct cer_cert *cert);          /* 0 if not RS
 struct evp_pkey_st *cer_cert_pubkey(const struct cer_cert *cert); /* owned by cert */
 /* The file a certificate was loaded from, or the `what` given for DER ("" if none). */
 const char *cer_cert_source(const struct cer_cert *cert);
+/* Its DER encoding (owned by cert); *len gets the length. */
+const uint8_t *cer_cert_der(const struct cer_cert *cert, size_t *len);
+/* The subject's first CN in UTF-8 (at most 255 bytes), or "" if none. */
+const char *cer_cert_common_name(const struct cer_cert *cert);
+/* Validity as "YYYY-MM-DDTHH:MM:SSZ" (UTC), or "" if the date is unreadable. */
+const char *cer_cert_not_before(const struct cer_cert *cert);
+const char *cer_cert_not_after(const struct cer_cert *cert);
+/* Serial number in lowercase hex, or "" if it is longer than 20 bytes. */
+const char *cer_cert_serial_hex(const struct cer_cert *cert);
 
 /*
  * The HSM's exchange key (FORMAT.md section 6): a PEM or DER certificate, a

@@ -1,12 +1,56 @@
 #include "ui/cmd_recovery_keys.h"
 
+#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ceremony/io.h"
 #include "ui/ui.h"
+
+int ui_recovery_keys_option(struct ui_recovery_keys *k, int c, int argc, char **argv)
+{
+	const char ***list;
+	int *count, n;
+
+	switch (c) {
+	case UI_RK_OPT_KEYS:
+		list = &k->keys;
+		count = &k->nkeys;
+		break;
+	case UI_RK_OPT_PASSWORDS:
+		list = &k->passwords;
+		count = &k->npasswords;
+		break;
+	case UI_RK_OPT_PASSWORD_FILES:
+		list = &k->password_files;
+		count = &k->npassword_files;
+		break;
+	case UI_RK_OPT_CERTS:
+		k->certs_dir = optarg;
+		return 1;
+	default:
+		return 0;
+	}
+	n = ui_collect_values(optarg, argc, argv, &optind, list, *count);
+	if (n < 0) {
+		ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+		return -1;
+	}
+	*count = n;
+	return 1;
+}
+
+void ui_recovery_keys_free(struct ui_recovery_keys *k)
+{
+	free(k->keys);
+	free(k->passwords);
+	free(k->password_files);
+	k->keys = k->passwords = k->password_files = NULL;
+	k->nkeys = k->npasswords = k->npassword_files = 0;
+}
 
 int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 {

@@ -21,6 +21,28 @@ struct ui_recovery_keys {
 	const char *certs_dir;
 };
 
+/*
+ * getopt_long values of those options (name them in each command's option
+ * table); a command's own options start at UI_RK_OPT_END.
+ */
+enum {
+	UI_RK_OPT_KEYS = 256,  /* --sd-wrapping-keys KEY... */
+	UI_RK_OPT_PASSWORDS,   /* --passwords P... */
+	UI_RK_OPT_PASSWORD_FILES, /* --password-files F... */
+	UI_RK_OPT_CERTS,       /* --certs DIR */
+	UI_RK_OPT_END,
+};
+
+/*
+ * Takes option c, just returned by getopt_long (optarg and optind as it left
+ * them), when it is one of the above.  Returns 1 if taken, 0 if c is not one
+ * of them, -1 when out of memory (reported on stderr; exit CER_EINTERNAL).
+ */
+int ui_recovery_keys_option(struct ui_recovery_keys *k, int c, int argc, char **argv);
+
+/* Frees the lists (not the strings, which are argv's). */
+void ui_recovery_keys_free(struct ui_recovery_keys *k);
+
 /* Checks counts and exclusivity; prints a usage error and returns CER_EUSAGE. */
 int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k);
 

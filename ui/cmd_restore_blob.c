@@ -74,15 +74,15 @@ static bool dir_writable(const char *path)
 	return ok;
 }
 
-enum { OPT_SD = 256, OPT_X, OPT_KEYS, OPT_PASS, OPT_PASSF, OPT_CERTS, OPT_OUT, OPT_FORCE };
+enum { OPT_SD = UI_RK_OPT_END, OPT_X, OPT_OUT, OPT_FORCE };
 
 static const struct option longopts[] = {
 	{ "sd-file", required_argument, NULL, OPT_SD },
 	{ "sd-exchange-key", required_argument, NULL, OPT_X },
-	{ "sd-wrapping-keys", required_argument, NULL, OPT_KEYS },
-	{ "passwords", required_argument, NULL, OPT_PASS },
-	{ "password-files", required_argument, NULL, OPT_PASSF },
-	{ "certs", required_argument, NULL, OPT_CERTS },
+	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
+	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
+	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "sd-file-restore-blob", required_argument, NULL, OPT_OUT },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "help", no_argument, NULL, 'h' },
@@ -98,51 +98,35 @@ int ui_restore_blob_main(int argc, char **argv)
 	struct cer_recovery *r = NULL;
 	char sha[65];
 	bool force = false;
-	int c, n, ret;
+	int c, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ui_recovery_keys_option(&keys, c, argc, argv)) {
+		case 1:
+			continue;
+		case -1:
+			ret = CER_EINTERNAL;
+			goto out;
+		}
 		switch (c) {
 		case OPT_SD: sd_path = optarg; break;
 		case OPT_X: x_path = optarg; break;
-		case OPT_CERTS: keys.certs_dir = optarg; break;
 		case OPT_OUT: out = optarg; break;
 		case OPT_FORCE: force = true; break;
-		case OPT_KEYS:
-			n = ui_collect_values(optarg, argc, argv, &optind, &keys.keys, keys.nkeys);
-			if (n < 0)
-				goto oom;
-			keys.nkeys = n;
-			break;
-		case OPT_PASS:
-			n = ui_collect_values(optarg, argc, argv, &optind, &keys.passwords,
-			                      keys.npasswords);
-			if (n < 0)
-				goto oom;
-			keys.npasswords = n;
-			break;
-		case OPT_PASSF:
-			n = ui_collect_values(optarg, argc, argv, &optind, &keys.password_files,
-			                      keys.npassword_files);
-			if (n < 0)
-				goto oom;
-			keys.npassword_files = n;
-			break;
 		case 'h':
 			usage(stdout);
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_usage_error("restore-blob", "unknown or incomplete option '%s'",
-			                     argv[optind - 1]);
+			ret = ui_bad_option("restore-blob", argv);
 			goto out;
 		}
 	}
-	if (optind < argc) {
-		ret = ui_usage_error("restore-blob", "unexpected argument '%s'", argv[optind]);
+	ret = ui_no_operands("restore-blob", argc, argv);
+	if (ret != CER_OK)
 		goto out;
-	}
 	if (sd_path == NULL || x_path == NULL || out == NULL) {
 		ret = ui_usage_error("restore-blob", "--sd-file, --sd-exchange-key and "
 		                     "--sd-file-restore-blob are required");
@@ -181,15 +165,10 @@ int ui_restore_blob_main(int argc, char **argv)
 	printf("Restore blob written to %s\nSHA-256 %s\n"
 	       "Upload it with: az keyvault security-domain upload --hsm-name HSM --sd-file %s "
 	       "--restore-blob\n", out, sha, out);
-	goto out;
-oom:
-	ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
 out:
 	cer_recovery_free(r);
 	cer_sd_free(sd);
 	cer_cert_free(x);
-	free(keys.keys);
-	free(keys.passwords);
-	free(keys.password_files);
+	ui_recovery_keys_free(&keys);
 	return ret;
 }

@@ -56,35 +56,19 @@ static void usage(FILE *f)
 	        ui_progname);
 }
 
-enum { OPT_SD = 256, OPT_KEYS, OPT_PASS, OPT_PASSF, OPT_CERTS, OPT_JSON, OPT_TRANSCRIPT };
+enum { OPT_SD = UI_RK_OPT_END, OPT_JSON, OPT_TRANSCRIPT };
 
 static const struct option longopts[] = {
 	{ "sd-file", required_argument, NULL, OPT_SD },
-	{ "sd-wrapping-keys", required_argument, NULL, OPT_KEYS },
-	{ "passwords", required_argument, NULL, OPT_PASS },
-	{ "password-files", required_argument, NULL, OPT_PASSF },
-	{ "certs", required_argument, NULL, OPT_CERTS },
+	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
+	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
+	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static void print_report(const struct cer_report *rep, bool json)
-{
-	size_t i;
-
-	if (json) {
-		char *text = cer_report_json(rep);
-
-		if (text != NULL)
-			printf("%s\n", text);
-		free(text);
-		return;
-	}
-	for (i = 0; i < cer_report_line_count(rep); i++)
-		printf("%s\n", cer_report_line(rep, i));
-}
 
 static void log_failure(struct cer_transcript *t, const char *sd_path, int status)
 {
@@ -108,50 +92,34 @@ int ui_verify_main(int argc, char **argv)
 	bool json = false;
 	char msg[1024];
 	size_t i;
-	int c, n, ret;
+	int c, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ui_recovery_keys_option(&keys, c, argc, argv)) {
+		case 1:
+			continue;
+		case -1:
+			ret = CER_EINTERNAL;
+			goto out;
+		}
 		switch (c) {
 		case OPT_SD: sd_path = optarg; break;
-		case OPT_CERTS: keys.certs_dir = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_TRANSCRIPT: tpath = optarg; break;
-		case OPT_KEYS:
-			n = ui_collect_values(optarg, argc, argv, &optind, &keys.keys, keys.nkeys);
-			if (n < 0)
-				goto oom;
-			keys.nkeys = n;
-			break;
-		case OPT_PASS:
-			n = ui_collect_values(optarg, argc, argv, &optind, &keys.passwords,
-			                      keys.npasswords);
-			if (n < 0)
-				goto oom;
-			keys.npasswords = n;
-			break;
-		case OPT_PASSF:
-			n = ui_collect_values(optarg, argc, argv, &optind, &keys.password_files,
-			                      keys.npassword_files);
-			if (n < 0)
-				goto oom;
-			keys.npassword_files = n;
-			break;
 		case 'h':
 			usage(stdout);
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_usage_error("verify", "unknown or incomplete option '%s'",
-			                     argv[optind - 1]);
+			ret = ui_bad_option("verify", argv);
 			goto out;
 		}
 	}
-	if (optind < argc) {
-		ret = ui_usage_error("verify", "unexpected argument '%s'", argv[optind]);
+	ret = ui_no_operands("verify", argc, argv);
+	if (ret != CER_OK)
 		goto out;
-	}
 	if (sd_path == NULL) {
 		ret = ui_usage_error("verify", "--sd-file is required");
 		goto out;
@@ -187,7 +155,8 @@ int ui_verify_main(int argc, char **argv)
 		ui_report(ret);
 		goto out;
 	}
-	print_report(rep, json);
+	if (ui_print_report(rep, json) != CER_OK)
+		ui_report(CER_EINTERNAL);
 	if (t != NULL) {
 		for (i = 0; i < cer_recovery_key_count(r); i++) {
 			struct cer_recovery_key k;
@@ -212,9 +181,6 @@ int ui_verify_main(int argc, char **argv)
 	}
 	if (ret != CER_OK && ret != CER_EIO)
 		fprintf(stderr, "%s: %s\n", ui_progname, msg);
-	goto out;
-oom:
-	ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
 out:
 	if (cer_transcript_close(t) != CER_OK) {
 		ui_report(CER_EIO);
@@ -224,8 +190,6 @@ out:
 	cer_report_free(rep);
 	cer_recovery_free(r);
 	cer_sd_free(sd);
-	free(keys.keys);
-	free(keys.passwords);
-	free(keys.password_files);
+	ui_recovery_keys_free(&keys);
 	return ret;
 }

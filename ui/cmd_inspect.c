@@ -47,7 +47,6 @@ int ui_inspect_main(int argc, char **argv)
 	const char *sd_path = NULL, *certs = NULL;
 	struct cer_report *rep = NULL;
 	bool json = false;
-	size_t i;
 	int c, ret;
 
 	optind = 1;
@@ -61,29 +60,19 @@ int ui_inspect_main(int argc, char **argv)
 			usage(stdout);
 			return CER_OK;
 		default:
-			return ui_usage_error("inspect", "unknown or incomplete option '%s'",
-			                      argv[optind - 1]);
+			return ui_bad_option("inspect", argv);
 		}
 	}
-	if (optind < argc)
-		return ui_usage_error("inspect", "unexpected argument '%s'", argv[optind]);
+	if (ui_no_operands("inspect", argc, argv) != CER_OK)
+		return CER_EUSAGE;
 	if (sd_path == NULL)
 		return ui_usage_error("inspect", "--sd-file is required");
 	ret = cer_inspect(sd_path, certs, &rep);
 	if (rep == NULL)
 		return ui_report(ret);
-	if (json) {
-		char *text = cer_report_json(rep);
-
-		if (text == NULL) {
-			cer_report_free(rep);
-			return ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
-		}
-		printf("%s\n", text);
-		free(text);
-	} else {
-		for (i = 0; i < cer_report_line_count(rep); i++)
-			printf("%s\n", cer_report_line(rep, i));
+	if (ui_print_report(rep, json) != CER_OK) {
+		cer_report_free(rep);
+		return ui_report(CER_EINTERNAL);
 	}
 	cer_report_free(rep);
 	if (ret != CER_OK)

@@ -91,20 +91,6 @@ static int split_names(char *list, const char **names, unsigned max)
 	return (int)n;
 }
 
-static bool parse_uint(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	v = strtoul(s, &end, 10);
-	if (*end != '\0' || v > 1000000)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
-
 static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 {
 	char prompt[160];
@@ -210,14 +196,14 @@ int ui_keygen_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+n:q:o:b:d:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (!parse_uint(optarg, &p.count)) {
+			if (!ui_parse_uint(optarg, &p.count)) {
 				ret = ui_usage_error("keygen", "--count: '%s' is not a number", optarg);
 				goto out;
 			}
 			have_count = true;
 			break;
 		case 'q':
-			if (!parse_uint(optarg, &p.quorum)) {
+			if (!ui_parse_uint(optarg, &p.quorum)) {
 				ret = ui_usage_error("keygen", "--quorum: '%s' is not a number", optarg);
 				goto out;
 			}
@@ -227,13 +213,13 @@ int ui_keygen_main(int argc, char **argv)
 			p.out_dir = optarg;
 			break;
 		case 'b':
-			if (!parse_uint(optarg, &p.bits)) {
+			if (!ui_parse_uint(optarg, &p.bits)) {
 				ret = ui_usage_error("keygen", "--bits: '%s' is not a number", optarg);
 				goto out;
 			}
 			break;
 		case 'd':
-			if (!parse_uint(optarg, &p.days)) {
+			if (!ui_parse_uint(optarg, &p.days)) {
 				ret = ui_usage_error("keygen", "--days: '%s' is not a number", optarg);
 				goto out;
 			}
@@ -266,7 +252,7 @@ int ui_keygen_main(int argc, char **argv)
 			json = true;
 			break;
 		case 'T':
-			if (!parse_uint(optarg, &p.threads)) {
+			if (!ui_parse_uint(optarg, &p.threads)) {
 				ret = ui_usage_error("keygen", "--threads: '%s' is not a number", optarg);
 				goto out;
 			}
@@ -276,15 +262,13 @@ int ui_keygen_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_usage_error("keygen", "unknown or incomplete option '%s'",
-			                     argv[optind - 1]);
+			ret = ui_bad_option("keygen", argv);
 			goto out;
 		}
 	}
-	if (optind < argc) {
-		ret = ui_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
+	ret = ui_no_operands("keygen", argc, argv);
+	if (ret != CER_OK)
 		goto out;
-	}
 	if (!have_count || !have_quorum || p.out_dir == NULL) {
 		ret = ui_usage_error("keygen", "--count, --quorum and --out are required");
 		goto out;

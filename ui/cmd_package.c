@@ -46,7 +46,6 @@ int ui_package_main(int argc, char **argv)
 	int ncerts = 0, c, ret;
 	bool json = false, have_quorum = false;
 	unsigned i;
-	char *end;
 
 	memset(&p, 0, sizeof p);
 	optind = 1;
@@ -61,8 +60,7 @@ int ui_package_main(int argc, char **argv)
 			}
 			break;
 		case 'q':
-			p.quorum = (unsigned)strtoul(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || strlen(optarg) > 6) {
+			if (!ui_parse_uint(optarg, &p.quorum)) {
 				ret = ui_usage_error("package", "--quorum: '%s' is not a number", optarg);
 				goto out;
 			}
@@ -82,15 +80,13 @@ int ui_package_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_usage_error("package", "unknown or incomplete option '%s'",
-			                     argv[optind - 1]);
+			ret = ui_bad_option("package", argv);
 			goto out;
 		}
 	}
-	if (optind < argc) {
-		ret = ui_usage_error("package", "unexpected argument '%s'", argv[optind]);
+	ret = ui_no_operands("package", argc, argv);
+	if (ret != CER_OK)
 		goto out;
-	}
 	if (ncerts == 0 || !have_quorum || p.out_dir == NULL) {
 		ret = ui_usage_error("package", "--certs, --quorum and --out are required");
 		goto out;

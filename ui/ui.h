@@ -28,6 +28,25 @@ int ui_report(int status);
 /* Prints "sdceremony CMD: <message>" and a pointer to --help; returns CER_EUSAGE. */
 int ui_usage_error(const char *cmd, const char *fmt, ...) CER_PRINTF(2, 3);
 
+/*
+ * The two endings of every command's option loop: getopt_long returned an
+ * option the command does not know (or one missing its value), and
+ * arguments left after the options.  Both print a usage error naming the
+ * argument; ui_no_operands returns CER_OK when nothing is left.
+ */
+int ui_bad_option(const char *cmd, char **argv);
+int ui_no_operands(const char *cmd, int argc, char **argv);
+
+/* A decimal number, digits only, at most 1000000; false otherwise. */
+bool ui_parse_uint(const char *s, unsigned *out);
+
+struct cer_report;
+/*
+ * Prints a report on standard output: its lines, or (json) one JSON object.
+ * CER_EINTERNAL (message set) when out of memory, nothing printed then.
+ */
+int ui_print_report(const struct cer_report *rep, bool json) CER_WUR;
+
 /* True when both standard input and standard output are terminals. */
 bool ui_interactive(void);
 

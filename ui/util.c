@@ -1,9 +1,11 @@
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ceremony/report.h"
 #include "ui/ui.h"
 
 const char *ui_progname = "sdceremony";
@@ -26,6 +28,50 @@ int ui_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s %s --help'.\n", ui_progname, cmd);
 	return CER_EUSAGE;
+}
+
+int ui_bad_option(const char *cmd, char **argv)
+{
+	return ui_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+}
+
+int ui_no_operands(const char *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		return ui_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return CER_OK;
+}
+
+bool ui_parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > 1000000)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+int ui_print_report(const struct cer_report *rep, bool json)
+{
+	char *text;
+	size_t i;
+
+	if (!json) {
+		for (i = 0; i < cer_report_line_count(rep); i++)
+			printf("%s\n", cer_report_line(rep, i));
+		return CER_OK;
+	}
+	text = cer_report_json(rep);
+	if (text == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	printf("%s\n", text);
+	free(text);
+	return CER_OK;
 }
 
 bool ui_interactive(void)

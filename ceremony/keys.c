@@ -196,9 +196,12 @@ static int cert_from_text(const uint8_t *buf, size_t len, const char *what, cons
 	return cert_parse_der(buf, len, what, bad_der, out);
 }
 
-int cer_cert_load(const char *path, struct cer_cert **out)
+typedef int cert_parser(const uint8_t *buf, size_t len, const char *path,
+                        struct cer_cert **out);
+
+/* Reads path (at most KEY_FILE_MAX bytes) and hands its bytes to parse. */
+static int load_with(const char *path, cert_parser *parse, struct cer_cert **out)
 {
-	static const char bad[] = "not a PEM or DER X.509 certificate";
 	uint8_t *buf = NULL;
 	size_t len;
 	int ret;
@@ -207,9 +210,22 @@ int cer_cert_load(const char *path, struct cer_cert **out)
 	ret = cer_file_read(path, KEY_FILE_MAX, &buf, &len);
 	if (ret != CER_OK)
 		return ret;
-	ret = cert_from_text(buf, len, path, bad, bad, out);
+	ret = parse(buf, len, path, out);
 	free(buf);
 	return ret;
+}
+
+static int cert_file_parse(const uint8_t *buf, size_t len, const char *path,
+                           struct cer_cert **out)
+{
+	static const char bad[] = "not a PEM or DER X.509 certificate";
+
+	return cert_from_text(buf, len, path, bad, bad, out);
+}
+
+int cer_cert_load(const char *path, struct cer_cert **out)
+{
+	return load_with(path, cert_file_parse, out);
 }
 
 const uint8_t *cer_cert_thumb(const struct cer_cert *cert)
@@ -369,17 +385,7 @@ static int exchange_from_json(const uint8_t *buf, size_t len, const char *path,
 
 int cer_exchange_key_load(const char *path, struct cer_cert **out)
 {
-	uint8_t *buf = NULL;
-	size_t len;
-	int ret;
-
-	*out = NULL;
-	ret = cer_file_read(path, KEY_FILE_MAX, &buf, &len);
-	if (ret != CER_OK)
-		return ret;
-	ret = cer_exchange_key_parse(buf, len, path, out);
-	free(buf);
-	return ret;
+	return load_with(path, cer_exchange_key_parse, out);
 }
 
 int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,

@@ -141,26 +141,36 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 	return CER_OK;
 }
 
-static void print_text(const struct cer_keygen_result *r)
+void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 {
+	bool keys = r->count > 0 && r->keys[0].key_path[0] != '\0';
 	unsigned i;
 
-	printf("Made %u custodian keys (quorum %u) in %s:\n", r->count, r->quorum, r->out_dir);
+	if (json) {
+		fputs(r->json, stdout);
+		return;
+	}
+	if (keys)
+		printf("Made %u custodian keys (quorum %u) in %s:\n", r->count, r->quorum,
+		       r->out_dir);
 	for (i = 0; i < r->count; i++) {
 		const struct cer_keygen_key *k = &r->keys[i];
 
 		printf("  %u  %-20s %s\n", i, k->name, k->cert_path);
-		printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
+		if (keys)
+			printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
 		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
-		printf("                        %s\n", k->thumb_hex);
-		printf("     valid %s to %s\n", k->not_before, k->not_after);
+		if (keys) {
+			printf("                        %s\n", k->thumb_hex);
+			printf("     valid %s to %s\n", k->not_before, k->not_after);
+		}
 	}
 	printf("Download request (for az rest): %s\n", r->request_path);
 	printf("Manifest: %s\n", r->manifest_path);
 	if (r->old_dir[0] != '\0')
 		printf("The previous contents of %s are in %s\n", r->out_dir, r->old_dir);
-	printf("\nNext step, on the admin host with the certificates (not the keys):\n%s\n",
-	       r->az_command);
+	printf("\nNext step, on the admin host%s:\n%s\n",
+	       keys ? " with the certificates (not the keys)" : "", r->az_command);
 }
 
 int ui_keygen_main(int argc, char **argv)
@@ -325,10 +335,7 @@ int ui_keygen_main(int argc, char **argv)
 		ret = ui_report(ret);
 		goto out;
 	}
-	if (json)
-		fputs(r->json, stdout);
-	else
-		print_text(r);
+	ui_keygen_result_print(r, json);
 	ret = CER_OK;
 out:
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++)

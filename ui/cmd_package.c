@@ -103,16 +103,7 @@ int ui_package_main(int argc, char **argv)
 		ret = ui_report(ret);
 		goto out;
 	}
-	if (json) {
-		fputs(r->json, stdout);
-	} else {
-		for (i = 0; i < r->count; i++)
-			printf("  %u  %-20s %s\n     SHA-256 thumbprint %s\n", i, r->keys[i].name,
-			       r->keys[i].cert_path, r->keys[i].thumb_b64url);
-		printf("Download request (for az rest): %s\nManifest: %s\n", r->request_path,
-		       r->manifest_path);
-		printf("\nNext step, on the admin host:\n%s\n", r->az_command);
-	}
+	ui_keygen_result_print(r, json);
 	ret = CER_OK;
 out:
 	cer_keygen_result_free(r);

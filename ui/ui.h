@@ -40,6 +40,14 @@ int ui_no_operands(const char *cmd, int argc, char **argv);
 /* A decimal number, digits only, at most 1000000; false otherwise. */
 bool ui_parse_uint(const char *s, unsigned *out);
 
+struct cer_keygen_result;
+/*
+ * Prints what keygen or package made on standard output: r->json, or text
+ * (for keygen, whose keys have a key_path, each key's file, hex thumbprint
+ * and validity too).
+ */
+void ui_keygen_result_print(const struct cer_keygen_result *r, bool json);
+
 struct cer_report;
 /*
  * Prints a report on standard output: its lines, or (json) one JSON object.

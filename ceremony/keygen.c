@@ -246,18 +246,13 @@ static int check_out_dir(const char *dir, bool force)
 	return CER_OK;
 }
 
-/* path with its extension (after the last '.' of the last component) replaced by .cer */
+/* Where the certificate copy beside an outside key goes: where recovery looks for it. */
 static int cert_beside(const char *key_path, char out[static CER_KG_PATH_MAX])
 {
-	const char *slash = strrchr(key_path, '/');
-	const char *dot = strrchr(key_path, '.');
-	size_t stem = (dot != NULL && (slash == NULL || dot > slash + 1)) ? (size_t)(dot - key_path)
-	                                                                    : strlen(key_path);
+	int ret = cer_key_cert_path(key_path, out, CER_KG_PATH_MAX);
 
-	if (stem + 5 > CER_KG_PATH_MAX)
-		return cer_fail(CER_EUSAGE, "%s: path too long", key_path);
-	memcpy(out, key_path, stem);
-	memcpy(out + stem, ".cer", 5);
+	if (ret != CER_OK)
+		return ret;
 	if (strcmp(out, key_path) == 0)
 		return cer_fail(CER_EUSAGE, "%s: a key path must not end in .cer", key_path);
 	return CER_OK;

@@ -593,18 +593,29 @@ out:
 	return ret;
 }
 
-static char *sibling_cer_path(const char *key_path)
+int cer_key_cert_path(const char *key_path, char *out, size_t size)
 {
 	const char *slash = strrchr(key_path, '/');
 	const char *base = slash != NULL ? slash + 1 : key_path;
-	const char *dot = strrchr(base, '.');
-	size_t stem = dot != NULL && dot != base ? (size_t)(dot - key_path) : strlen(key_path);
-	char *p = malloc(stem + 5);
+	const char *dot = strrchr(base + strspn(base, "."), '.');
+	size_t stem = dot != NULL ? (size_t)(dot - key_path) : strlen(key_path);
 
-	if (p == NULL)
-		return NULL;
-	memcpy(p, key_path, stem);
-	memcpy(p + stem, ".cer", 5);
+	if (size < sizeof ".cer" || stem > size - sizeof ".cer")
+		return cer_fail(CER_EUSAGE, "%s: path too long", key_path);
+	memcpy(out, key_path, stem);
+	memcpy(out + stem, ".cer", sizeof ".cer");
+	return CER_OK;
+}
+
+static char *sibling_cer_path(const char *key_path)
+{
+	size_t size = strlen(key_path) + sizeof ".cer";
+	char *p = malloc(size);
+
+	if (p != NULL && cer_key_cert_path(key_path, p, size) != CER_OK) {
+		free(p);
+		p = NULL;
+	}
 	return p;
 }
 

@@ -108,6 +108,15 @@ int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
                      const char *certs_dir, struct cer_cert **out) CER_WUR;
 
 /*
+ * The certificate file that belongs beside a key file, as the Azure CLI
+ * names it: key_path with its extension (as Python's os.path.splitext sees
+ * it: leading dots of the file name are not one) replaced by ".cer", or
+ * ".cer" appended when there is none.  keygen writes it, cer_privkey_cert
+ * looks for it.  CER_EUSAGE when it does not fit in size bytes.
+ */
+int cer_key_cert_path(const char *key_path, char *out, size_t size) CER_WUR;
+
+/*
  * Finds, in certs_dir, the certificate file whose thumbprint is thumb.
  * *path is malloc'ed, or NULL when there is none (not an error).
  */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ceremony/keygen.h"
+#include "ceremony/keys.h"
 
 static char work[256];
 
@@ -428,12 +429,36 @@ static void test_media_without_hard_links(void **state)
 	pass_free(&ps);
 }
 
+/* The name keygen gives a certificate beside a key is the one recovery (and az) look for. */
+static void test_key_cert_path(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "a/b.key", "a/b.cer" },        { "b.pem", "b.cer" },
+		{ "a.d/key", "a.d/key.cer" },    { "key", "key.cer" },
+		{ ".key", ".key.cer" },          { "a/.key", "a/.key.cer" },
+		{ "a/.b.key", "a/.b.cer" },      { "..key", "..key.cer" },
+		{ "a/b.tar.pem", "a/b.tar.cer" }, { "/k.p12", "/k.cer" },
+	};
+	char out[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(cer_key_cert_path(cases[i][0], out, sizeof out), CER_OK);
+		assert_string_equal(out, cases[i][1]);
+	}
+	assert_int_equal(cer_key_cert_path("abc.key", out, 7), CER_EUSAGE);
+	assert_int_equal(cer_key_cert_path("abc.key", out, 8), CER_OK);
+	assert_string_equal(out, "abc.cer");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_passphrase_rules),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_key_cert_path),
 		cmocka_unit_test_setup_teardown(test_outside_key_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),

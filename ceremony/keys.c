@@ -286,6 +286,20 @@ const char *cer_cert_serial_hex(const struct cer_cert *cert)
 	return cert->serial_hex;
 }
 
+/* Wrapping and exchange keys alike: RSA of CER_MIN_RSA_BITS or more. */
+static int check_rsa(const EVP_PKEY *pkey, const char *kind, const char *path)
+{
+	int bits;
+
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+		return cer_fail(CER_EINPUT, "%s %s: not an RSA key", kind, path);
+	bits = EVP_PKEY_get_bits(pkey);
+	if (bits < CER_MIN_RSA_BITS)
+		return cer_fail(CER_EINPUT, "%s %s: RSA key of %d bits is too weak (at least %d "
+		                "required)", kind, path, bits, CER_MIN_RSA_BITS);
+	return CER_OK;
+}
+
 static bool bn_field_equals(json_t *jwk, const char *field, const EVP_PKEY *pub,
                             const char *param)
 {
@@ -392,7 +406,6 @@ int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,
                            struct cer_cert **out)
 {
 	struct cer_cert *c = NULL;
-	unsigned bits;
 	size_t i;
 	int ret;
 
@@ -408,16 +421,9 @@ int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,
 		ret = cert_from_text(buf, len, path, no_pem_cert, not_x509, &c);
 	if (ret != CER_OK)
 		return cer_fail_context(ret, "exchange key");
-	if (EVP_PKEY_get_base_id(c->pub) != EVP_PKEY_RSA) {
-		ret = cer_fail(CER_EINPUT, "exchange key %s: not an RSA key", path);
+	ret = check_rsa(c->pub, "exchange key", path);
+	if (ret != CER_OK)
 		goto out;
-	}
-	bits = cer_cert_rsa_bits(c);
-	if (bits < CER_MIN_RSA_BITS) {
-		ret = cer_fail(CER_EINPUT, "exchange key %s: RSA key of %u bits is too weak "
-		               "(at least %d required)", path, bits, CER_MIN_RSA_BITS);
-		goto out;
-	}
 	*out = c;
 	c = NULL;
 	ret = CER_OK;
@@ -539,7 +545,7 @@ int cer_privkey_load(const char *path, const char *password, struct cer_privkey 
 	size_t len = 0;
 	PKCS12 *p12 = NULL;
 	const unsigned char *p;
-	int ret, bits;
+	int ret;
 
 	*out = NULL;
 	*why = CER_KEY_NOT_A_KEY;
@@ -573,15 +579,9 @@ int cer_privkey_load(const char *path, const char *password, struct cer_privkey 
 	if (ret != CER_OK)
 		goto out;
 	*why = CER_KEY_UNSUPPORTED;
-	if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_RSA) {
-		ret = cer_fail(CER_EINPUT, "key %s: not an RSA key", path);
+	ret = check_rsa(k->pkey, "key", path);
+	if (ret != CER_OK)
 		goto out;
-	}
-	bits = EVP_PKEY_get_bits(k->pkey);
-	if (bits < CER_MIN_RSA_BITS) {
-		ret = cer_fail(CER_EINPUT, "key %s: RSA key of %d bits is too weak", path, bits);
-		goto out;
-	}
 	*why = CER_KEY_LOADED;
 	*out = k;
 	k = NULL;

@@ -15,7 +15,23 @@ PASS_C="carol: a third one"
 WAIT=${SDC_WIZ_WAIT:-30}
 sanitized && WAIT=120
 
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+# Wizards that outlive their terminal (if the stop tests below fail) are killed.
+kill_leftovers() {
+	local f pid
+	for f in "$TMP"/*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		grep -q sdceremony "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid" &&
+			sleep 0.5 # its survivor.sh then writes its status
+	done
+}
+kill_servers() {
+	local s
+	for s in "$TMP"/*.sock; do
+		[ -S "$s" ] && tmux -S "$s" kill-server 2>/dev/null
+	done
+}
+trap 'kill_servers; kill_leftovers; rm -rf "$TMP"' EXIT
 
 expect_exit "wizard refuses without a terminal" 2 "$SDC" wizard </dev/null
 expect_err "the refusal points to the batch commands" "use the batch commands"
@@ -344,4 +360,126 @@ for p in "$PASS_A" "$PASS_B" "$PASS_C" "wrong passphrase!!"; do
 	grep -qF -- "$p" "$T" && leak=1
 done
 check "no passphrase in the transcript" test "$leak" = 0
+
+# ---- stops: a lost terminal, signals, Ctrl-C while keys are generated ----
+# Each in its own tmux server (SOCK), as some kill theirs.
+tm kill-server 2>/dev/null
+# survivor.sh NAME CMD...: CMD's pid goes to NAME.pid, its exit status to
+# NAME.status.  This shell ignores SIGHUP and SIGINT and so outlives the
+# terminal; as the kernel signals only the session leader when a terminal
+# hangs up, CMD then gets no SIGHUP: only its reads and writes fail.
+cat >"$TMP/survivor.sh" <<'EOF'
+trap '' HUP INT
+name=$1
+shift
+sh -c 'echo $$ >"$0.pid"; exec "$@"' "$name" "$@"
+echo $? >"$name.status"
+EOF
+# gone_within SECONDS PIDFILE: true once the process has exited.
+gone_within() {
+	local i pid
+	for ((i = 0; i < $1 * 10; i++)); do
+		pid=$(cat "$2" 2>/dev/null) && ! kill -0 "$pid" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# status_is NAME STATUS: NAME.status (written by survivor.sh) says STATUS.
+status_is() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$TMP/$1.status" ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$TMP/$1.status" 2>/dev/null)" = "$2" ]
+}
+# to_menu: from the start screen to the menu.
+to_menu() {
+	screen "$PANE: start screen" "Air-gap check"
+	keys Enter
+	wait_for "Go on anyway|What are we doing" && grep -q "Go on anyway" "$TMP/pane" && keys y
+	screen "$PANE: menu" "What are we doing"
+}
+mkdir -p "$TMP/stops"
+
+# The terminal goes while a custodian types a passphrase, and no SIGHUP
+# comes: the wizard notices its reads failing, wipes, and exits.
+PANE=lost SOCK="$TMP/lost.sock"
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"sh '$TMP/survivor.sh' '$TMP/lost' '$SDC' wizard --transcript '$TMP/lost.txt'"
+to_menu
+keys 1
+screen "lost: key ceremony form" "Number of custodians"
+keys Enter Enter Enter Enter Enter Enter
+screen "lost: custodian 1 asked for a passphrase" "Custodian 1 of 3"
+text "half a passphrase"
+screen "lost: a passphrase is being typed" "Passphrase +\(hidden"
+tm kill-server
+check "a wizard whose terminal is gone (no SIGHUP) exits within 5 s" gone_within 5 "$TMP/lost.pid"
+check "... with status 5" status_is lost 5
+check "... after wiping, and tells the transcript" \
+	grep -q "wizard: terminal lost, session abandoned" "$TMP/lost.txt"
+
+# The terminal goes (SIGHUP) while a dialog is open.
+PANE=hup SOCK="$TMP/hup.sock"
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"echo \$\$ >'$TMP/hup.pid'; exec '$SDC' wizard --transcript '$TMP/hup.txt'"
+to_menu
+keys C-c
+screen "hup: Ctrl-C asks before quitting" "Quit the wizard now"
+tm kill-server
+check "a wizard hung up in a dialog exits within 5 s" gone_within 5 "$TMP/hup.pid"
+check "... and tells the transcript" grep -q "wizard: terminal lost, session abandoned" "$TMP/hup.txt"
+
+# SIGTERM at the menu.
+PANE=term SOCK="$TMP/term.sock"
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"sh '$TMP/survivor.sh' '$TMP/term' '$SDC' wizard --transcript '$TMP/term.txt'; sleep 600"
+to_menu
+kill -TERM "$(cat "$TMP/term.pid")"
+check "SIGTERM stops the wizard" gone_within 5 "$TMP/term.pid"
+check "... with status 2, not 0" status_is term 2
+check "... and the transcript says so" grep -q "stopped by SIGTERM, session abandoned" "$TMP/term.txt"
+
+# Ctrl-C, then SIGTERM, while ten RSA-4096 keys are generated (seconds of
+# work): each cancels generation at once, and nothing is written.
+# ten_keys: from the key ceremony form, 10 RSA-4096 keys into kg/, the
+# passphrases, the confirmation; generation starts.
+ten_keys() {
+	local i
+	keys C-u; text 10; keys Enter Enter Right Enter Enter
+	field "kg"
+	field ""
+	for ((i = 1; i <= 10; i++)); do
+		text "custodian passphrase $i"; keys Enter
+		text "custodian passphrase $i"; keys Enter Enter
+	done
+	screen "$PANE: summary of 10 keys" "Ready to generate 10 RSA-4096 keys"
+	keys Enter
+	screen "$PANE: confirmation" "Generate the keys and write"
+	keys y
+	screen "$PANE: generating" "Generating 10 RSA-4096 keys"
+}
+PANE=cancel SOCK="$TMP/cancel.sock"
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"sh '$TMP/survivor.sh' '$TMP/cancel' '$SDC' wizard --transcript '$TMP/cancel.txt'; sleep 600"
+to_menu
+keys 1
+screen "cancel: key ceremony form" "Number of custodians"
+ten_keys
+keys C-c
+WAIT=5 screen "Ctrl-C cancels key generation at once" "cancelled"
+check "... and nothing is written" test ! -e "$TMP/stops/kg"
+keys Enter
+screen "... and the wizard goes on, back at the form" "Number of custodians"
+keys Escape
+screen "cancel: menu" "What are we doing"
+keys 1
+ten_keys
+kill -TERM "$(cat "$TMP/cancel.pid")"
+check "SIGTERM during key generation stops the wizard within 5 s" gone_within 5 "$TMP/cancel.pid"
+check "... with status 2" status_is cancel 2
+check "... writing nothing" test ! -e "$TMP/stops/kg"
+check "... and the transcript says so" grep -q "stopped by SIGTERM" "$TMP/cancel.txt"
+tm kill-server
 done_testing

@@ -14,6 +14,7 @@
  * ceremony call that uses them (and by ui_wiz_field_free on every exit).
  */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -87,8 +88,31 @@ extern const struct ui_wiz_screen ui_wiz_start_screen, ui_wiz_menu_screen, ui_wi
 
 /* Redraws the whole screen: frame, current screen, open dialog. */
 void ui_wiz_redraw(struct wiz *w);
-/* getch that redraws on KEY_RESIZE (returned, so callers may ignore it). */
+/*
+ * getch that redraws on KEY_RESIZE (returned, so callers may ignore it).
+ * Returns WIZ_KEY_STOP, at once and from then on, once ui_wiz_stopping():
+ * every loop that waits for keys must then end, so that the wizard wipes its
+ * secrets and exits instead of spinning on a terminal that is gone.
+ */
 int ui_wiz_getch(struct wiz *w);
+#define WIZ_KEY_STOP (-2)
+/*
+ * True once SIGHUP, SIGTERM or SIGINT arrived, or the terminal is found gone
+ * (tcgetattr fails, the tty hung up, or getch keeps failing at once without
+ * waiting).  A lost terminal counts as SIGHUP.  The session is then
+ * abandoned: the loop in ui/wizard.c calls the screens' leave functions and
+ * exits non-zero.
+ */
+bool ui_wiz_stopping(void);
+/*
+ * Around a long ceremony call that takes a cancel flag (cer_keygen): begin
+ * returns the flag, which becomes non-zero on any stop and also on Ctrl-C,
+ * which begin turns into SIGINT for the duration (a SIGINT then cancels the
+ * call only; the wizard goes on).  end restores raw keys and drops the keys
+ * typed meanwhile.
+ */
+const atomic_int *ui_wiz_long_call_begin(void);
+void ui_wiz_long_call_end(void);
 /* Appends a line to the ceremony transcript (opened on first use); a
  * failure is shown in an error dialog once.  Never pass a secret. */
 void ui_wiz_log(struct wiz *w, const char *fmt, ...) CER_PRINTF(2, 3);
@@ -177,7 +201,8 @@ void ui_wiz_text_clear(struct ui_wiz_text *t);
 int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bottom);
 bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page);
 
-/* Modal dialogs; they handle resize themselves. */
+/* Modal dialogs; they handle resize themselves and return at once when the
+ * wizard is stopping (ui_wiz_confirm then answers no). */
 void ui_wiz_error(struct wiz *w, const char *title, const char *msg);
 /* The error dialog with cer_errmsg() (batch mode's message) for status. */
 void ui_wiz_error_status(struct wiz *w, int status);

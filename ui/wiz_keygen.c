@@ -152,7 +152,7 @@ static void keygen_draw(struct wiz *w)
 	case P_CUSTODIAN: draw_custodian(w, y); break;
 	case P_CONFIRM: draw_confirm(w, y); break;
 	case P_RUN:
-		ui_wiz_help(w, "Please wait");
+		ui_wiz_help(w, "Please wait   Ctrl-C: cancel");
 		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Generating %u RSA-%u keys...", params.count,
 		                 params.bits) +
 		    1;
@@ -303,7 +303,8 @@ static void on_step(void *ctx, const char *what, unsigned done, unsigned total)
 	snprintf(prog_what, sizeof prog_what, "%s", what);
 	prog_done = done;
 	prog_total = total;
-	ui_wiz_redraw(ctx);
+	if (!ui_wiz_stopping())
+		ui_wiz_redraw(ctx);
 }
 
 static void add_wrapped_command(const char *cmd, size_t width)
@@ -416,9 +417,11 @@ static void generate(struct wiz *w)
 	prog_total = params.count;
 	snprintf(prog_what, sizeof prog_what, "generating keys");
 	ui_wiz_redraw(w);
+	params.cancel = ui_wiz_long_call_begin();
 	ret = cer_keygen(&params, &progress, &result);
+	ui_wiz_long_call_end();
+	params.cancel = NULL;
 	wipe_passes();
-	flushinp();
 	if (ret != CER_OK) {
 		ui_wiz_log(w, "key ceremony: [FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);

@@ -595,9 +595,11 @@ static int run_dialog(struct wiz *w, const struct dialog *d, const char *accept)
 	ui_wiz_redraw(w);
 	for (;;) {
 		ch = ui_wiz_getch(w);
+		if (ch == WIZ_KEY_STOP)
+			break;
 		if (ch == ERR || ch == KEY_RESIZE)
 			continue;
-		if (ch == WIZ_KEY_ESC || strchr(accept, ch) != NULL ||
+		if (ch == WIZ_KEY_ESC || (ch > 0 && ch < 256 && strchr(accept, ch) != NULL) ||
 		    (ui_wiz_is_enter(ch) && strchr(accept, '\n') != NULL))
 			break;
 	}

@@ -1,10 +1,14 @@
 #include <curses.h>
+#include <errno.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,11 +28,73 @@ static const struct ui_wiz_screen *const screens[WIZ_NSTATES] = {
         [WIZ_QRSHOW] = &ui_wiz_qrshow_screen,
 };
 
-static volatile sig_atomic_t stop_signal;
+/* Consecutive getch() errors, each much quicker than the tick, after which
+ * the input is taken as gone even if the terminal still answers tcgetattr. */
+#define QUICK_ERR_MAX 50
+
+static atomic_int stop_signal; /* SIGHUP also stands for a terminal found gone */
+static atomic_int cancel_flag; /* the running long call's cancel */
+static atomic_int in_long_call;
+static unsigned quick_errs;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	atomic_store(&cancel_flag, 1);
+	if (sig != SIGINT || atomic_load(&in_long_call) == 0)
+		atomic_store(&stop_signal, sig);
+}
+
+static bool terminal_gone(void)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+	struct termios t;
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDOUT_FILENO; fd++)
+		if (tcgetattr(fd, &t) != 0 && errno != EINTR)
+			return true;
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+static void lose_terminal(void)
+{
+	int none = 0;
+
+	atomic_compare_exchange_strong(&stop_signal, &none, SIGHUP);
+	atomic_store(&cancel_flag, 1);
+}
+
+bool ui_wiz_stopping(void)
+{
+	if (atomic_load(&stop_signal) == 0 && terminal_gone())
+		lose_terminal();
+	return atomic_load(&stop_signal) != 0;
+}
+
+const atomic_int *ui_wiz_long_call_begin(void)
+{
+	atomic_store(&cancel_flag, atomic_load(&stop_signal) != 0);
+	atomic_store(&in_long_call, 1);
+	noraw();
+	cbreak();
+	return &cancel_flag;
+}
+
+void ui_wiz_long_call_end(void)
+{
+	raw();
+	atomic_store(&in_long_call, 0);
+	atomic_store(&cancel_flag, atomic_load(&stop_signal) != 0);
+	flushinp();
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	default: return "a signal";
+	}
 }
 
 static void catch_signals(void)
@@ -71,7 +137,7 @@ static void draw_title(struct wiz *w, const char *title)
 
 void ui_wiz_redraw(struct wiz *w)
 {
-	const struct ui_wiz_screen *s = screens[w->state];
+	const struct ui_wiz_screen *s = w->state < WIZ_NSTATES ? screens[w->state] : NULL;
 
 	getmaxyx(stdscr, w->rows, w->cols);
 	erase();
@@ -84,8 +150,9 @@ void ui_wiz_redraw(struct wiz *w)
 		refresh();
 		return;
 	}
-	draw_title(w, s->title);
-	s->draw(w);
+	draw_title(w, s != NULL ? s->title : "");
+	if (s != NULL)
+		s->draw(w);
 	if (w->overlay != NULL)
 		w->overlay(w);
 	if (w->cur_y >= 0 && w->overlay == NULL) {
@@ -97,10 +164,32 @@ void ui_wiz_redraw(struct wiz *w)
 	refresh();
 }
 
+static long elapsed_ms(const struct timespec *from)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - from->tv_sec) * 1000 + (now.tv_nsec - from->tv_nsec) / 1000000;
+}
+
 int ui_wiz_getch(struct wiz *w)
 {
-	int ch = getch();
+	struct timespec start;
+	int ch;
 
+	if (ui_wiz_stopping())
+		return WIZ_KEY_STOP;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ch = getch();
+	if (ch != ERR) {
+		quick_errs = 0;
+	} else {
+		quick_errs = elapsed_ms(&start) < WIZ_TICK_MS / 2 ? quick_errs + 1 : 0;
+		if (quick_errs >= QUICK_ERR_MAX)
+			lose_terminal();
+		if (ui_wiz_stopping())
+			return WIZ_KEY_STOP;
+	}
 	if (ch == KEY_RESIZE || ch == ERR)
 		ui_wiz_redraw(w);
 	return ch;
@@ -172,9 +261,14 @@ static int usage(FILE *f, int status)
 	        "transcript, by default ./%s; it never holds a secret.\n\n"
 	        "The wizard needs a terminal on standard input and output.  For scripts use\n"
 	        "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n\n"
-	        "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits.\n\n"
-	        "Exit status: 0 after quitting, 2 without a usable terminal, 5 when the\n"
-	        "transcript could not be written.\n",
+	        "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits\n"
+	        "(while keys are generated, Ctrl-C cancels the generation).\n\n"
+	        "A session stopped by SIGINT or SIGTERM, or whose terminal goes away (hangup,\n"
+	        "closed window, dropped ssh), is abandoned: secrets are wiped, nothing more\n"
+	        "is written, and the transcript says so.\n\n"
+	        "Exit status: 0 after quitting, 2 without a usable terminal or when stopped\n"
+	        "by SIGINT or SIGTERM, 5 when the terminal was lost or the transcript could\n"
+	        "not be written.\n",
 	        ui_progname, WIZ_MIN_COLS, WIZ_MIN_ROWS, DEFAULT_TRANSCRIPT);
 	return status;
 }
@@ -188,10 +282,10 @@ static void run(struct wiz *w)
 		enum ui_wiz_state next;
 		int ch;
 
-		if (stop_signal != 0) {
+		if (ui_wiz_stopping()) {
 			if (s->leave != NULL)
 				s->leave(w);
-			ui_wiz_log(w, "wizard stopped by signal %d", (int)stop_signal);
+			w->state = WIZ_QUIT;
 			break;
 		}
 		if (entered != w->state) {
@@ -201,7 +295,7 @@ static void run(struct wiz *w)
 		}
 		ui_wiz_redraw(w);
 		ch = ui_wiz_getch(w);
-		if (ch == KEY_RESIZE)
+		if (ch == KEY_RESIZE || ch == WIZ_KEY_STOP)
 			continue;
 		if (too_small(w)) {
 			if (ch == 3)
@@ -227,7 +321,7 @@ int ui_wizard_main(int argc, char **argv)
 {
 	struct wiz w = {.state = WIZ_START, .transcript_path = DEFAULT_TRANSCRIPT};
 	SCREEN *scr;
-	int i, ret;
+	int i, ret, stop;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -271,11 +365,16 @@ int ui_wizard_main(int argc, char **argv)
 	timeout(WIZ_TICK_MS);
 	ui_wiz_colors_init();
 	run(&w);
-	if (w.transcript != NULL)
-		ui_wiz_log(&w, "wizard ended");
 	for (i = 0; i < WIZ_NSTATES; i++)
 		if (screens[i] != NULL && screens[i]->leave != NULL)
 			screens[i]->leave(&w);
+	stop = atomic_load(&stop_signal);
+	if (w.transcript != NULL && stop == SIGHUP)
+		ui_wiz_log(&w, "wizard: terminal lost, session abandoned");
+	else if (w.transcript != NULL && stop != 0)
+		ui_wiz_log(&w, "wizard: stopped by %s, session abandoned", signal_name(stop));
+	else if (w.transcript != NULL)
+		ui_wiz_log(&w, "wizard ended");
 	endwin();
 	delscreen(scr);
 	ret = cer_transcript_close(w.transcript);
@@ -285,6 +384,15 @@ int ui_wizard_main(int argc, char **argv)
 		fprintf(stderr, "%s wizard: the transcript %s was not (fully) written\n",
 		        ui_progname, w.transcript_path);
 		return CER_EIO;
+	}
+	if (stop == SIGHUP) {
+		fprintf(stderr, "%s wizard: terminal lost, session abandoned\n", ui_progname);
+		return CER_EIO;
+	}
+	if (stop != 0) {
+		fprintf(stderr, "%s wizard: stopped by %s, session abandoned\n", ui_progname,
+		        signal_name(stop));
+		return CER_EUSAGE;
 	}
 	if (w.transcript != NULL)
 		printf("Transcript: %s\n", w.transcript_path);

@@ -286,7 +286,12 @@ screen "menu after inspect" "What are we doing"
 keys 5
 screen "QR display form" "File to show"
 field "ceremony/cert_0.key"
-screen "a private key is never shown as QR codes" "holds a private key"
+screen "a private key is never shown as QR codes" "holds a PEM private key"
+(cd "$WORK" && "$SDC" qr split ceremony/cert_0.key --out "$TMP/qrkey") >/dev/null 2>"$TMP/batch.err"
+msg=$(sed -n '1s/^sdceremony: //p' "$TMP/batch.err")
+# The dialog's text, its lines joined: columns 8-93 of the 100-column pane.
+cut -c8-93 "$TMP/pane" | tr -s ' \n' '  ' >"$TMP/dialog"
+check "... with batch mode's refusal ($msg)" grep -qF -- "$msg" "$TMP/dialog"
 keys Enter Escape
 screen "menu after the QR refusal" "What are we doing"
 

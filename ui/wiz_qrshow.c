@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceremony/codec.h"
+#include "ceremony/crypto.h"
 #include "ceremony/io.h"
 #include "ceremony/qr.h"
 #include "ui/qrview.h"
@@ -13,30 +15,29 @@ static struct ui_wiz_form form;
 
 void ui_wiz_show_qr(struct wiz *w, const char *file)
 {
-	uint8_t *data = NULL;
+	uint8_t *data = NULL, digest[CER_SHA256_LEN];
 	size_t len = 0;
-	char hex[65] = "";
+	char hex[2 * CER_SHA256_LEN + 1];
 	int ret = cer_file_read(file, CER_QR_MAX_FILE, &data, &len);
 
-	if (ret == CER_OK && memmem(data, len, "PRIVATE KEY", 11) != NULL) {
-		free(data);
-		ui_wiz_error(w, "[FAIL] refused",
-		             "This file holds a private key. Private keys never "
-		             "leave the custodian's media, and are never shown as QR codes.");
-		return;
-	}
 	if (ret == CER_OK)
-		ret = cer_file_sha256_hex(file, hex);
+		ret = cer_sha256(data, len, digest);
 	if (ret == CER_OK) {
-		ui_wiz_log(w, "qr display: %s sha256 %s (%zu bytes)", file, hex, len);
+		cer_hex_encode(digest, sizeof digest, hex);
 		ret = ui_qr_view_data(data, len, file);
+		if (ret == CER_OK)
+			ui_wiz_log(w, "qr display: %s sha256 %s (%zu bytes)", file, hex, len);
+		else
+			ret = cer_fail_context(ret, file);
 	}
 	free(data);
 	keypad(stdscr, TRUE);
 	timeout(WIZ_TICK_MS);
 	clearok(stdscr, TRUE);
-	if (ret != CER_OK)
+	if (ret != CER_OK) {
 		ui_wiz_error_status(w, ret);
+		ui_wiz_log(w, "qr display: [FAIL] %s", cer_errmsg());
+	}
 	ui_wiz_redraw(w);
 }
 

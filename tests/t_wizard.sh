@@ -198,7 +198,13 @@ keys Enter
 field "QR-Code:$(cat "$TMP/qrx/03.txt")"
 field "$(cat "$TMP/qrx/01.txt")"
 screen "recovery asks for the first custodian" "Progress: 0 of 2 shares"
-check "the joined exchange key is the original" cmp "$EXCH/exchange.cer" "$WORK"/exchange-key-from-qr-*
+xhex=$(sha256sum "$EXCH/exchange.cer" | cut -c1-64)
+check "the screen shows the joined exchange key's SHA-256" grep -q "SHA-256 $xhex" "$TMP/pane"
+check "the transcript has the joined bytes' SHA-256 (the original's) and part count" \
+	grep -q "exchange key joined from 3 QR parts, [0-9]* bytes, sha256 $xhex" \
+	"$WORK/sdceremony-transcript.txt"
+check "the joined exchange key is not written to a file" \
+	bash -c '! ls "$0"/exchange-key-from-qr* >/dev/null 2>&1' "$WORK"
 field "ceremony/cert_0.key"
 field "$PASS_A"
 screen "first share accepted" "Progress: 1 of 2 shares"

@@ -1,9 +1,11 @@
 #include <curses.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "ceremony/codec.h"
+#include "ceremony/crypto.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/qr.h"
@@ -302,12 +304,33 @@ static void submit_files(struct wiz *w)
 	phase = P_CUSTODIAN;
 }
 
+static int join_exchange(struct wiz *w)
+{
+	uint8_t *data = NULL, digest[CER_SHA256_LEN];
+	char hex[2 * CER_SHA256_LEN + 1];
+	size_t len = 0;
+	int ret = cer_qr_join_finish(join, &data, &len);
+
+	if (ret == CER_OK)
+		ret = cer_sha256(data, len, digest);
+	if (ret == CER_OK) {
+		cer_hex_encode(digest, sizeof digest, hex);
+		ui_wiz_log(w, "recovery: exchange key joined from %u QR parts, %zu bytes, sha256 %s",
+		           cer_qr_join_count(join), len, hex);
+		ret = cer_exchange_key_parse(data, len, "the exchange key from QR parts", &exchange);
+	}
+	if (ret == CER_OK) {
+		ui_wiz_log(w, "recovery: exchange key x5t#S256 %s", cer_cert_thumb_b64(exchange));
+		set_note(WC_OK, "[OK] exchange key joined from %u QR parts, %zu bytes;\nSHA-256 %s",
+		         cer_qr_join_count(join), len, hex);
+	}
+	free(data);
+	return ret;
+}
+
 static void submit_part(struct wiz *w)
 {
 	const char *text = ui_wiz_field_value(&f_part);
-	char path[64];
-	time_t now = time(NULL);
-	struct tm tm;
 	int ret;
 
 	if (text[0] == '\0')
@@ -322,23 +345,17 @@ static void submit_part(struct wiz *w)
 	set_note(WC_OK, "[OK] part accepted");
 	if (!cer_qr_join_complete(join))
 		return;
-	strftime(path, sizeof path, "exchange-key-from-qr-%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-	ret = cer_qr_join_write(join, path, false);
+	ret = join_exchange(w);
 	if (ret != CER_OK) {
-		ui_wiz_log(w, "recovery: exchange key from QR parts: [FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
-		return;
-	}
-	ui_wiz_log(w, "recovery: exchange key joined from %u QR parts into %s",
-	           cer_qr_join_count(join), path);
-	cer_qr_join_free(join);
-	join = NULL;
-	if (!load_exchange(w, path)) {
+		ui_wiz_log(w, "recovery: exchange key from QR parts: [FAIL] %s", cer_errmsg());
 		end_session();
+		note[0] = '\0';
 		phase = P_FILES;
 		return;
 	}
-	set_note(WC_OK, "[OK] exchange key joined from QR parts into %s", path);
+	cer_qr_join_free(join);
+	join = NULL;
 	cust_form.focus = 0;
 	phase = P_CUSTODIAN;
 }
@@ -350,6 +367,7 @@ static void run_verify(struct wiz *w)
 	size_t i;
 	int ret;
 
+	ui_wiz_field_wipe(&f_pass);
 	phase = P_WORKING;
 	snprintf(prog_what, sizeof prog_what, "checking");
 	prog_done = 0;

@@ -36,6 +36,8 @@ trap 'kill_servers; kill_leftovers; rm -rf "$TMP"' EXIT
 expect_exit "wizard refuses without a terminal" 2 "$SDC" wizard </dev/null
 expect_err "the refusal points to the batch commands" "use the batch commands"
 check "wizard --help documents the transcript" bash -c '"$0" wizard --help | grep -q transcript' "$SDC"
+check "wizard --help gives the statuses of an abandoned session" bash -c \
+	'"$0" wizard --help | tr "\n" " " | grep -q "2 .*when stopped by SIGINT or SIGTERM, 5 when the terminal was lost"' "$SDC"
 
 if ! command -v tmux >/dev/null; then
 	not_ok "tmux is installed (Debian package tmux; needed by this test)"

@@ -315,9 +315,11 @@ static int join_exchange(struct wiz *w)
 		ret = cer_sha256(data, len, digest);
 	if (ret == CER_OK) {
 		cer_hex_encode(digest, sizeof digest, hex);
-		ui_wiz_log(w, "recovery: exchange key joined from %u QR parts, %zu bytes, sha256 %s",
+		ui_wiz_log(w,
+		           "recovery: exchange key joined from %u QR parts, %zu bytes, sha256 %s",
 		           cer_qr_join_count(join), len, hex);
-		ret = cer_exchange_key_parse(data, len, "the exchange key from QR parts", &exchange);
+		ret = cer_exchange_key_parse(data, len, "the exchange key from QR parts",
+		                             &exchange);
 	}
 	if (ret == CER_OK) {
 		ui_wiz_log(w, "recovery: exchange key x5t#S256 %s", cer_cert_thumb_b64(exchange));

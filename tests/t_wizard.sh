@@ -37,7 +37,7 @@ expect_exit "wizard refuses without a terminal" 2 "$SDC" wizard </dev/null
 expect_err "the refusal points to the batch commands" "use the batch commands"
 check "wizard --help documents the transcript" bash -c '"$0" wizard --help | grep -q transcript' "$SDC"
 check "wizard --help gives the statuses of an abandoned session" bash -c \
-	'"$0" wizard --help | tr "\n" " " | grep -q "2 .*when stopped by SIGINT or SIGTERM, 5 when the terminal was lost"' "$SDC"
+	'"$0" wizard --help | tr "\n" " " | grep -q "2 .*when stopped by SIGINT, SIGTERM or SIGQUIT, 5 when the terminal was lost"' "$SDC"
 
 if ! command -v tmux >/dev/null; then
 	not_ok "tmux is installed (Debian package tmux; needed by this test)"
@@ -480,6 +480,7 @@ to_menu
 keys 1
 screen "cancel: key ceremony form" "Number of custodians"
 ten_keys
+keys 'C-\' # the quit key stays off: it must not end the wizard
 keys C-c
 WAIT=5 screen "Ctrl-C cancels key generation at once" "cancelled"
 check "... and nothing is written" test ! -e "$TMP/stops/kg"

@@ -97,19 +97,20 @@ void ui_wiz_redraw(struct wiz *w);
 int ui_wiz_getch(struct wiz *w);
 #define WIZ_KEY_STOP (-2)
 /*
- * True once SIGHUP, SIGTERM or SIGINT arrived, or the terminal is found gone
- * (tcgetattr fails, the tty hung up, or getch keeps failing at once without
- * waiting).  A lost terminal counts as SIGHUP.  The session is then
- * abandoned: the loop in ui/wizard.c calls the screens' leave functions and
- * exits non-zero.
+ * True once SIGHUP, SIGTERM, SIGINT or SIGQUIT arrived, or the terminal is
+ * found gone (tcgetattr fails, the tty hung up, or getch keeps failing at
+ * once without waiting).  A lost terminal counts as SIGHUP.  The session is
+ * then abandoned: the loop in ui/wizard.c calls the screens' leave functions
+ * and exits non-zero.
  */
 bool ui_wiz_stopping(void);
 /*
  * Around a long ceremony call that takes a cancel flag (cer_keygen): begin
  * returns the flag, which becomes non-zero on any stop and also on Ctrl-C,
- * which begin turns into SIGINT for the duration (a SIGINT then cancels the
- * call only; the wizard goes on).  end restores raw keys and drops the keys
- * typed meanwhile.
+ * which begin turns into SIGINT for the duration (the terminal's ISIG on,
+ * its quit and suspend keys off); a SIGINT then cancels the call only and
+ * the wizard goes on.  end restores the terminal as it was and drops the
+ * keys typed meanwhile.
  */
 const atomic_int *ui_wiz_long_call_begin(void);
 void ui_wiz_long_call_end(void);

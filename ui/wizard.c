@@ -36,6 +36,8 @@ static atomic_int stop_signal; /* SIGHUP also stands for a terminal found gone *
 static atomic_int cancel_flag; /* the running long call's cancel */
 static atomic_int in_long_call;
 static unsigned quick_errs;
+static struct termios long_call_tio; /* raw mode, restored after the long call */
+static bool long_call_tio_saved;
 
 static void on_signal(int sig)
 {
@@ -73,16 +75,26 @@ bool ui_wiz_stopping(void)
 
 const atomic_int *ui_wiz_long_call_begin(void)
 {
+	struct termios t;
+
 	atomic_store(&cancel_flag, atomic_load(&stop_signal) != 0);
 	atomic_store(&in_long_call, 1);
-	noraw();
-	cbreak();
+	long_call_tio_saved = tcgetattr(STDIN_FILENO, &long_call_tio) == 0;
+	if (long_call_tio_saved) {
+		t = long_call_tio;
+		t.c_lflag |= ISIG;
+		t.c_cc[VQUIT] = _POSIX_VDISABLE;
+		t.c_cc[VSUSP] = _POSIX_VDISABLE;
+		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	}
 	return &cancel_flag;
 }
 
 void ui_wiz_long_call_end(void)
 {
-	raw();
+	if (long_call_tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &long_call_tio);
+	long_call_tio_saved = false;
 	atomic_store(&in_long_call, 0);
 	atomic_store(&cancel_flag, atomic_load(&stop_signal) != 0);
 	flushinp();
@@ -93,6 +105,7 @@ static const char *signal_name(int sig)
 	switch (sig) {
 	case SIGINT: return "SIGINT";
 	case SIGTERM: return "SIGTERM";
+	case SIGQUIT: return "SIGQUIT";
 	default: return "a signal";
 	}
 }
@@ -107,6 +120,7 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 static bool can_position(void)
@@ -263,12 +277,12 @@ static int usage(FILE *f, int status)
 	        "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n\n"
 	        "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits\n"
 	        "(while keys are generated, Ctrl-C cancels the generation).\n\n"
-	        "A session stopped by SIGINT or SIGTERM, or whose terminal goes away (hangup,\n"
-	        "closed window, dropped ssh), is abandoned: secrets are wiped, nothing more\n"
-	        "is written, and the transcript says so.\n\n"
+	        "A session stopped by SIGINT, SIGTERM or SIGQUIT, or whose terminal goes away\n"
+	        "(hangup, closed window, dropped ssh), is abandoned: secrets are wiped, nothing\n"
+	        "more is written, and the transcript says so.\n\n"
 	        "Exit status: 0 after quitting, 2 without a usable terminal or when stopped\n"
-	        "by SIGINT or SIGTERM, 5 when the terminal was lost or the transcript could\n"
-	        "not be written.\n",
+	        "by SIGINT, SIGTERM or SIGQUIT, 5 when the terminal was lost or the\n"
+	        "transcript could not be written.\n",
 	        ui_progname, WIZ_MIN_COLS, WIZ_MIN_ROWS, DEFAULT_TRANSCRIPT);
 	return status;
 }

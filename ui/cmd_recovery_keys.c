@@ -10,7 +10,8 @@
 #include "ceremony/io.h"
 #include "ui/ui.h"
 
-int ui_recovery_keys_option(struct ui_recovery_keys *k, int c, int argc, char **argv)
+int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
+                            char **argv)
 {
 	const char ***list;
 	int *count, n;
@@ -30,17 +31,15 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, int c, int argc, char **
 		break;
 	case UI_RK_OPT_CERTS:
 		k->certs_dir = optarg;
-		return 1;
+		return CER_OK;
 	default:
-		return 0;
+		return ui_bad_option(cmd, argv);
 	}
 	n = ui_collect_values(optarg, argc, argv, &optind, list, *count);
-	if (n < 0) {
-		ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
-		return -1;
-	}
+	if (n < 0)
+		return ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
 	*count = n;
-	return 1;
+	return CER_OK;
 }
 
 void ui_recovery_keys_free(struct ui_recovery_keys *k)

@@ -34,11 +34,14 @@ enum {
 };
 
 /*
- * Takes option c, just returned by getopt_long (optarg and optind as it left
- * them), when it is one of the above.  Returns 1 if taken, 0 if c is not one
- * of them, -1 when out of memory (reported on stderr; exit CER_EINTERNAL).
+ * A command's fallback for options it does not handle itself: takes option
+ * c, just returned by getopt_long (optarg and optind as it left them), when
+ * it is one of the above.  Returns CER_OK if taken; otherwise prints why and
+ * returns CER_EUSAGE (c is unknown or lacks its value: ui_bad_option) or
+ * CER_EINTERNAL (out of memory).
  */
-int ui_recovery_keys_option(struct ui_recovery_keys *k, int c, int argc, char **argv);
+int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
+                            char **argv);
 
 /* Frees the lists (not the strings, which are argv's). */
 void ui_recovery_keys_free(struct ui_recovery_keys *k);

@@ -103,13 +103,6 @@ int ui_restore_blob_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (ui_recovery_keys_option(&keys, c, argc, argv)) {
-		case 1:
-			continue;
-		case -1:
-			ret = CER_EINTERNAL;
-			goto out;
-		}
 		switch (c) {
 		case OPT_SD: sd_path = optarg; break;
 		case OPT_X: x_path = optarg; break;
@@ -120,8 +113,10 @@ int ui_restore_blob_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_bad_option("restore-blob", argv);
-			goto out;
+			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv);
+			if (ret != CER_OK)
+				goto out;
+			break;
 		}
 	}
 	ret = ui_no_operands("restore-blob", argc, argv);

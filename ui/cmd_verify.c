@@ -97,13 +97,6 @@ int ui_verify_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (ui_recovery_keys_option(&keys, c, argc, argv)) {
-		case 1:
-			continue;
-		case -1:
-			ret = CER_EINTERNAL;
-			goto out;
-		}
 		switch (c) {
 		case OPT_SD: sd_path = optarg; break;
 		case OPT_JSON: json = true; break;
@@ -113,8 +106,10 @@ int ui_verify_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_bad_option("verify", argv);
-			goto out;
+			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv);
+			if (ret != CER_OK)
+				goto out;
+			break;
 		}
 	}
 	ret = ui_no_operands("verify", argc, argv);

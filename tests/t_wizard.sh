@@ -433,6 +433,20 @@ check "... with status 5" status_is lost 5
 check "... after wiping, and tells the transcript" \
 	grep -q "wizard: terminal lost, session abandoned" "$TMP/lost.txt"
 
+# The terminal goes (no SIGHUP) while the QR viewer shows a certificate.
+PANE=qrlost SOCK="$TMP/qrlost.sock"
+cp "$EXCH/exchange.cer" "$TMP/stops/x.cer"
+tm -f /dev/null new-session -d -s "$PANE" -x 120 -y 50 -c "$TMP/stops" \
+	"sh '$TMP/survivor.sh' '$TMP/qrlost' env LANG=C.UTF-8 '$SDC' wizard --transcript '$TMP/qrlost.txt'"
+to_menu
+keys 5
+screen "qrlost: QR display form" "File to show"
+field "x.cer"
+screen "qrlost: the viewer shows the codes" "q quit"
+tm kill-server
+check "a wizard in the QR viewer whose terminal is gone exits within 5 s" gone_within 5 "$TMP/qrlost.pid"
+check "... with status 5" status_is qrlost 5
+
 # The terminal goes (SIGHUP) while a dialog is open.
 PANE=hup SOCK="$TMP/hup.sock"
 tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \

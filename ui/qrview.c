@@ -1,6 +1,8 @@
 #include "ui/qrview.h"
 
 #include <curses.h>
+#include <errno.h>
+#include <termios.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdbool.h>
@@ -112,7 +114,14 @@ static void step(struct view *v, int delta)
 	v->idx = (unsigned)(((int)v->idx + delta + (int)n) % (int)n);
 }
 
-static void loop(struct view *v)
+static bool terminal_gone(void)
+{
+	struct termios t;
+
+	return tcgetattr(STDIN_FILENO, &t) != 0 && errno != EINTR;
+}
+
+static int loop(struct view *v)
 {
 	for (;;) {
 		int ch;
@@ -122,6 +131,8 @@ static void loop(struct view *v)
 		ch = wgetch(v->win);
 		switch (ch) {
 		case ERR:
+			if (terminal_gone())
+				return cer_fail(CER_EIO, "the terminal is gone");
 			if (!v->paused && v->set->count > 1)
 				step(v, 1);
 			break;
@@ -157,7 +168,7 @@ static void loop(struct view *v)
 			clearok(v->win, TRUE);
 			break;
 		case 'q': case 'Q': case 27:
-			return;
+			return CER_OK;
 		default:
 			break;
 		}
@@ -217,8 +228,7 @@ int ui_qr_view(const struct cer_qr_set *parts, const char *title)
 	}
 	keypad(v.win, TRUE);
 	cursor = curs_set(0);
-	loop(&v);
-	ret = CER_OK;
+	ret = loop(&v);
 out:
 	cer_qr_lines_free(v.lines, v.nlines);
 	if (v.win != NULL)

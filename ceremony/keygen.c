@@ -484,6 +484,16 @@ out:
 	return ret;
 }
 
+/* What the result tells of a key's certificate (keygen and package alike). */
+static void key_describe(struct cer_keygen_key *k, const struct cert_info *info)
+{
+	snprintf(k->thumb_b64url, sizeof k->thumb_b64url, "%s", info->thumb_b64url);
+	snprintf(k->thumb_hex, sizeof k->thumb_hex, "%s", info->thumb_hex);
+	snprintf(k->not_before, sizeof k->not_before, "%s", info->not_before);
+	snprintf(k->not_after, sizeof k->not_after, "%s", info->not_after);
+	k->bits = info->bits;
+}
+
 static int add_ext(X509 *x, int nid, const char *value)
 {
 	X509V3_CTX ctx;
@@ -1465,11 +1475,7 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 		}
 		key_names[i] = key_files_buf[i];
 		snprintf(k->name, sizeof k->name, "%s", s->name);
-		snprintf(k->thumb_b64url, sizeof k->thumb_b64url, "%s", info[i].thumb_b64url);
-		snprintf(k->thumb_hex, sizeof k->thumb_hex, "%s", info[i].thumb_hex);
-		snprintf(k->not_before, sizeof k->not_before, "%s", info[i].not_before);
-		snprintf(k->not_after, sizeof k->not_after, "%s", info[i].not_after);
-		k->bits = info[i].bits;
+		key_describe(k, &info[i]);
 		k->encrypted = !p->no_passphrase;
 	}
 	ret = build_json(r, info, cert_names, key_names, p->bits, p->days, &request, &manifest);
@@ -1618,12 +1624,7 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 		}
 		memcpy(r->keys[i].name, info[i].name, sizeof r->keys[i].name);
 		snprintf(r->keys[i].cert_path, sizeof r->keys[i].cert_path, "%s", p->cert_paths[i]);
-		snprintf(r->keys[i].thumb_b64url, sizeof r->keys[i].thumb_b64url, "%s",
-		         info[i].thumb_b64url);
-		snprintf(r->keys[i].thumb_hex, sizeof r->keys[i].thumb_hex, "%s", info[i].thumb_hex);
-		snprintf(r->keys[i].not_before, sizeof r->keys[i].not_before, "%s", info[i].not_before);
-		snprintf(r->keys[i].not_after, sizeof r->keys[i].not_after, "%s", info[i].not_after);
-		r->keys[i].bits = info[i].bits;
+		key_describe(&r->keys[i], &info[i]);
 	}
 	ret = build_json(r, info, p->cert_paths, key_names, 0, 0, &request, &manifest);
 	if (ret != CER_OK)

@@ -9,9 +9,25 @@
 
 static _Thread_local char errbuf[1024];
 
+void cer_text_sanitize(char *s)
+{
+	unsigned char *u = (unsigned char *)s;
+
+	for (; *u != '\0'; u++) {
+		if (*u < 0x20 || *u == 0x7f) {
+			*u = '?';
+		} else if (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+			u[0] = '?';
+			u[1] = '?';
+			u++;
+		}
+	}
+}
+
 int cer_vfail(int status, const char *fmt, va_list ap)
 {
 	vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+	cer_text_sanitize(errbuf);
 	return status;
 }
 
@@ -34,6 +50,7 @@ int cer_fail_context(int status, const char *prefix)
 		snprintf(errbuf, sizeof errbuf, "%.200s: %.800s", prefix, old);
 	else
 		snprintf(errbuf, sizeof errbuf, "%s", prefix);
+	cer_text_sanitize(errbuf);
 	return status;
 }
 
@@ -93,6 +110,7 @@ void cer_progress_note(const struct cer_progress *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	cer_text_sanitize(line);
 	p->note(p->ctx, line);
 }
 

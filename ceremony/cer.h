@@ -38,7 +38,13 @@ enum cer_status {
 /* Upper bound on any input file read by ceremony/ (refused before parsing). */
 #define CER_MAX_INPUT ((size_t)16 << 20)
 
-/* Sets the calling thread's error message and returns status. */
+/*
+ * Sets the calling thread's error message and returns status.  Messages
+ * quote names read from input files (item tags, JWE headers, paths), so
+ * control characters in the result (C0, DEL and UTF-8 encoded C1) are
+ * replaced by '?': a message is always one line and cannot drive the
+ * terminal it is printed on.
+ */
 int cer_fail(int status, const char *fmt, ...) CER_PRINTF(2, 3);
 int cer_vfail(int status, const char *fmt, va_list ap) CER_PRINTF(2, 0);
 /* Prepends "prefix: " to the current message; returns status. */
@@ -46,6 +52,14 @@ int cer_fail_context(int status, const char *prefix);
 /* The last message set by this thread ("" if none). */
 const char *cer_errmsg(void);
 void cer_clear_error(void);
+
+/*
+ * Replaces, in place, each control character of s (bytes 0x01-0x1f, 0x7f,
+ * and the UTF-8 encodings 0xc2 0x80-0x9f of C1 controls) by '?'.  For text
+ * that quotes untrusted input and is shown on a terminal or written as one
+ * line; cer_fail, cer_fail_context and cer_progress_note apply it already.
+ */
+void cer_text_sanitize(char *s);
 
 /* A one-word name for a status ("ok", "usage", "input", "auth", ...). */
 const char *cer_status_name(int status);

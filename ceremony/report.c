@@ -37,6 +37,8 @@ static void add_line(struct cer_report *r, const char *fmt, ...)
 		r->oom = true;
 		return;
 	}
+	/* Tags, paths and messages come from input files: keep each line one line. */
+	cer_text_sanitize(line);
 	r->lines = l;
 	r->lines[r->nlines++] = line;
 }
@@ -114,6 +116,8 @@ static void render_inspect(struct cer_report *r)
 	if (asprintf(&r->summary, "inspect %s: %s, %lld problem%s", str(j, "sd_file"),
 	             problems == 0 ? "ok" : "malformed", problems, problems == 1 ? "" : "s") < 0)
 		r->summary = NULL;
+	else
+		cer_text_sanitize(r->summary);
 }
 
 static const char *key_status_text(const char *status)
@@ -188,6 +192,8 @@ static void render_verify(struct cer_report *r)
 	             str(j, "sd_file"), str(j, "sha256"), result, num(j, "good"),
 	             num(j, "required")) < 0)
 		r->summary = NULL;
+	else
+		cer_text_sanitize(r->summary);
 }
 
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,12 +22,20 @@ struct cer_transcript {
 int cer_transcript_open(const char *path, struct cer_transcript **out)
 {
 	struct cer_transcript *t;
+	struct stat st;
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* O_NONBLOCK: a FIFO in the transcript's place must not hang the ceremony. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+	          O_NONBLOCK, 0644);
 	if (fd < 0)
 		return cer_fail(CER_EIO, "transcript %s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		close(fd);
+		return cer_fail(CER_EIO, "transcript %s: not a regular file", path);
+	}
 	t = calloc(1, sizeof *t);
 	if (t == NULL || (t->path = strdup(path)) == NULL) {
 		free(t);
@@ -41,7 +50,7 @@ int cer_transcript_open(const char *path, struct cer_transcript **out)
 static int write_record(struct cer_transcript *t, const char *text)
 {
 	char stamp[32];
-	char *line = NULL, *c;
+	char *line = NULL;
 	struct tm tm;
 	time_t now = time(NULL);
 	size_t len, done = 0;
@@ -54,9 +63,9 @@ static int write_record(struct cer_transcript *t, const char *text)
 	if (n < 0)
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	len = (size_t)n;
-	for (c = line + strlen(stamp) + 1; c < line + len - 1; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	line[len - 1] = '\0';
+	cer_text_sanitize(line);
+	line[len - 1] = '\n';
 	while (done < len) {
 		ssize_t w = write(t->fd, line + done, len - done);
 

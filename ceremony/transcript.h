@@ -7,8 +7,9 @@
  * (UTC, ISO 8601).  Control characters in text are replaced by '?', so a
  * record is always exactly one line.  Never pass a secret: transcripts hold
  * file names, SHA-256 digests, thumbprints, counts and results.
- * The file is opened O_APPEND (created 0644 if missing, symlinks refused)
- * and each record is written with one write() and flushed to disk.
+ * The file is opened O_APPEND (created 0644 if missing; symlinks, FIFOs and
+ * other non-regular files are refused) and each record is written with one
+ * write() and flushed to disk.
  */
 
 #include "ceremony/cer.h"

@@ -37,7 +37,8 @@ static int read_any(const char *path, size_t max, bool secret, uint8_t **out, si
 	uint8_t *buf = NULL;
 	size_t len;
 	int ret;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO (or a device) must not hang before it is refused. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	*out = NULL;
 	*outlen = 0;
@@ -49,6 +50,10 @@ static int read_any(const char *path, size_t max, bool secret, uint8_t **out, si
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = cer_fail(CER_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		ret = cer_fail(CER_EIO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {

@@ -17,7 +17,9 @@
 /*
  * Reads a whole file into a malloc'ed buffer with one extra NUL byte after
  * the data (so text can be used as a C string).  Caller frees *buf.
- * Fails with CER_EIO (cannot open/read) or CER_EINPUT (larger than max).
+ * Fails with CER_EIO (cannot open/read, or not a regular file: a FIFO or a
+ * device is refused at once, never waited on) or CER_EINPUT (larger than
+ * max).
  */
 int cer_file_read(const char *path, size_t max, uint8_t **buf, size_t *len) CER_WUR;
 

@@ -69,12 +69,12 @@ static char *problemf(const char *fmt, ...)
 	return n < 0 ? NULL : p;
 }
 
-static int parse_item(struct cer_sd *sd, size_t i, json_t *v)
+/* seen: a JSON object used as a set of the tags so far (linear, not quadratic, in items). */
+static int parse_item(struct cer_sd *sd, size_t i, json_t *v, json_t *seen)
 {
 	struct cer_sd_item *it = &sd->items[i];
 	json_t *tag = json_object_get(v, "tag");
 	json_t *jwe = json_object_get(v, "compact_jwe");
-	size_t j;
 
 	if (!json_is_object(v)) {
 		it->problem = strdup("entry is not a JSON object");
@@ -91,12 +91,12 @@ static int parse_item(struct cer_sd *sd, size_t i, json_t *v)
 		                                 : "\"tag\" is not a non-empty string");
 		return it->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
-	for (j = 0; j < i; j++) {
-		if (sd->items[j].tag != NULL && strcmp(sd->items[j].tag, it->tag) == 0) {
-			it->problem = strdup("the same tag appears twice");
-			return it->problem != NULL ? CER_OK : CER_EINTERNAL;
-		}
+	if (json_object_get(seen, it->tag) != NULL) {
+		it->problem = strdup("the same tag appears twice");
+		return it->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
+	if (json_object_set_new(seen, it->tag, json_true()) != 0)
+		return CER_EINTERNAL;
 	if (!json_is_string(jwe)) {
 		it->problem = strdup(jwe == NULL ? "\"compact_jwe\" is missing"
 		                                 : "\"compact_jwe\" is not a string");
@@ -282,7 +282,7 @@ static int parse_root(struct cer_sd *sd, json_t *root, const char *name)
 	json_t *enc = json_object_get(root, "EncData");
 	json_t *shared = json_object_get(root, "SharedKeys");
 	json_t *split = json_object_get(root, "SplitKeys");
-	json_t *data;
+	json_t *data, *seen;
 	json_int_t v;
 	size_t i;
 	int ret;
@@ -327,13 +327,19 @@ static int parse_root(struct cer_sd *sd, json_t *root, const char *name)
 	if (ret != CER_OK)
 		return ret;
 	sd->items = calloc(json_array_size(data), sizeof *sd->items);
-	if (sd->items == NULL)
+	seen = json_object();
+	if (sd->items == NULL || seen == NULL) {
+		json_decref(seen);
 		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
 	for (i = 0; i < json_array_size(data); i++) {
 		sd->nitems = i + 1;
-		if (parse_item(sd, i, json_array_get(data, i)) != CER_OK)
+		if (parse_item(sd, i, json_array_get(data, i), seen) != CER_OK) {
+			json_decref(seen);
 			return cer_fail(CER_EINTERNAL, "out of memory");
+		}
 	}
+	json_decref(seen);
 	return CER_OK;
 }
 

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
@@ -423,35 +424,57 @@ int cer_jwe_unwrap_cek(const struct cer_jwe *jwe, struct evp_pkey_st *priv, cons
                        uint8_t cek[static CER_CEK_LEN])
 {
 	EVP_PKEY_CTX *ctx = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap;
-	int ret;
+	uint8_t *buf = NULL, *rnd = NULL;
+	size_t len = 0, cap, i;
+	int size, ret, rc;
+	uint8_t good;
 
 	if (jwe->alg_id != CER_JWE_ALG_RSA_OAEP_256 && jwe->alg_id != CER_JWE_ALG_RSA_OAEP &&
 	    jwe->alg_id != CER_JWE_ALG_RSA1_5)
 		return cer_fail(CER_EINPUT, "%s: unsupported JWE alg \"%s\"", what, jwe->alg);
-	cap = (size_t)EVP_PKEY_get_size(priv);
+	size = EVP_PKEY_get_size(priv);
+	if (size < CER_CEK_LEN)
+		return cer_fail(CER_EINPUT, "%s: not an RSA key that can unwrap a content key", what);
+	cap = (size_t)size;
 	if (jwe->ek_len == 0 || jwe->ek_len > cap)
 		return cer_fail(CER_EAUTH, "%s: encrypted key does not fit this key "
 		                "(%zu bytes for a %zu-byte key)", what, jwe->ek_len, cap);
 	buf = cer_secret_alloc(cap);
+	rnd = cer_secret_alloc(CER_CEK_LEN);
 	ctx = EVP_PKEY_CTX_new(priv, NULL);
-	if (buf == NULL || ctx == NULL || EVP_PKEY_decrypt_init(ctx) <= 0 ||
+	if (buf == NULL || rnd == NULL || ctx == NULL || EVP_PKEY_decrypt_init(ctx) <= 0 ||
 	    !set_padding(ctx, jwe->alg_id)) {
 		ret = cer_fail(CER_EINTERNAL, "%s: RSA setup failed", what);
 		goto out;
 	}
 	len = cap;
-	if (EVP_PKEY_decrypt(ctx, buf, &len, jwe->ek, jwe->ek_len) <= 0 || len != CER_CEK_LEN) {
-		ret = cer_fail(CER_EAUTH, "%s: the key does not decrypt this share's content key",
-		               what);
+	if (jwe->alg_id != CER_JWE_ALG_RSA1_5) {
+		if (EVP_PKEY_decrypt(ctx, buf, &len, jwe->ek, jwe->ek_len) <= 0 ||
+		    len != CER_CEK_LEN) {
+			ret = cer_fail(CER_EAUTH, "%s: the key does not decrypt this share's content "
+			               "key", what);
+			goto out;
+		}
+		memcpy(cek, buf, CER_CEK_LEN);
+		ret = CER_OK;
 		goto out;
 	}
-	memcpy(cek, buf, CER_CEK_LEN);
+	/*
+	 * PKCS#1 v1.5 (RFC 7516 section 11.5): whether the padding was good must
+	 * not show, so a bad one yields a random CEK, chosen without a branch,
+	 * and fails later at the tag like a wrong key.
+	 */
+	randombytes_buf(rnd, CER_CEK_LEN);
+	rc = EVP_PKEY_decrypt(ctx, buf, &len, jwe->ek, jwe->ek_len);
+	ERR_clear_error();
+	good = (uint8_t)(0u - (unsigned)((rc > 0) & (len == CER_CEK_LEN)));
+	for (i = 0; i < CER_CEK_LEN; i++)
+		cek[i] = (uint8_t)((buf[i] & good) | (rnd[i] & (uint8_t)~good));
 	ret = CER_OK;
 out:
 	EVP_PKEY_CTX_free(ctx);
 	cer_secret_free(buf);
+	cer_secret_free(rnd);
 	return ret;
 }
 

@@ -112,8 +112,10 @@ int cer_jwe_encrypt(const char *header_json, const uint8_t cek[static CER_CEK_LE
  * Unwraps a JWE's 64-byte CEK with an RSA private key, padding per
  * jwe->alg_id (RSA-OAEP-256, RSA-OAEP, RSA1_5).  CER_EAUTH if the key does
  * not decrypt it (or the result is not 64 bytes); CER_EINPUT for an
- * unsupported alg.  RSA1_5 uses implicit rejection, so a wrong key shows up
- * as a later tag failure rather than here.
+ * unsupported alg.  RSA1_5 does its own implicit rejection (RFC 7516
+ * section 11.5; OpenSSL 3.0 has none): bad padding or a wrong length gives
+ * a random CEK, selected in constant time, so a wrong key shows up as a
+ * later tag failure rather than here.
  */
 int cer_jwe_unwrap_cek(const struct cer_jwe *jwe, struct evp_pkey_st *priv, const char *what,
                        uint8_t cek[static CER_CEK_LEN]) CER_WUR;

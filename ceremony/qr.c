@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 #include <png.h>
 #include <qrencode.h>
 #include <setjmp.h>
@@ -164,6 +168,37 @@ static char *make_part(unsigned n, unsigned total, const char *id, const uint8_t
 	return text;
 }
 
+/* A whole DER PKCS#12, encrypted PKCS#8, PKCS#8 or traditional private key. */
+static bool der_private_key(const uint8_t *data, size_t len)
+{
+	const unsigned char *p;
+	PKCS12 *p12;
+	X509_SIG *p8;
+	EVP_PKEY *key;
+	bool found = false;
+
+	if (len < 2 || data[0] != 0x30 || len > LONG_MAX)
+		return false;
+	p = data;
+	p12 = d2i_PKCS12(NULL, &p, (long)len);
+	found = p12 != NULL;
+	PKCS12_free(p12);
+	if (!found) {
+		p = data;
+		p8 = d2i_X509_SIG(NULL, &p, (long)len);
+		found = p8 != NULL;
+		X509_SIG_free(p8);
+	}
+	if (!found) {
+		p = data;
+		key = d2i_AutoPrivateKey(NULL, &p, (long)len);
+		found = key != NULL;
+		EVP_PKEY_free(key);
+	}
+	ERR_clear_error();
+	return found;
+}
+
 int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_ec ec,
                  struct cer_qr_set *set)
 {
@@ -182,6 +217,10 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 	if (len > 0 && memmem(data, len, "PRIVATE KEY-----", 16) != NULL)
 		return cer_fail(CER_EINPUT, "the file holds a PEM private key: private keys never "
 		                            "leave the custodian's media and are never made QR codes");
+	if (der_private_key(data, len))
+		return cer_fail(CER_EINPUT, "the file is a DER private key or PKCS#12 file: private "
+		                            "keys never leave the custodian's media and are never "
+		                            "made QR codes");
 	stream_len = STREAM_HEAD + len;
 	count = (stream_len + max_bytes - 1) / max_bytes;
 	if (count > CER_QR_MAX_PARTS)

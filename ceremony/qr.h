@@ -85,8 +85,9 @@ void cer_qr_set_free(struct cer_qr_set *set);
  * Splits data into parts of at most max_bytes stream bytes (between
  * CER_QR_MIN_MAX_BYTES and CER_QR_MAX_MAX_BYTES; CER_EUSAGE otherwise).
  * len at most CER_QR_MAX_FILE (CER_EINPUT).  A file holding a PEM private
- * key ("PRIVATE KEY-----", encrypted or not) is refused (CER_EINPUT): keys
- * never cross the air gap.  set->ec is set to ec.
+ * key ("PRIVATE KEY-----", encrypted or not), or that is a DER private key
+ * (PKCS#8, encrypted PKCS#8, traditional) or a PKCS#12 file, is refused
+ * (CER_EINPUT): keys never cross the air gap.  set->ec is set to ec.
  */
 int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_ec ec,
                  struct cer_qr_set *set) CER_WUR;

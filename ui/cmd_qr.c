@@ -216,11 +216,14 @@ static int read_stdin(uint8_t **out, size_t *out_len)
 			uint8_t *grown;
 
 			if (cap >= limit) {
+				/* Full at the limit: any one more byte is too much. */
+				if (fread(&(uint8_t){ 0 }, 1, 1, stdin) == 0 && !ferror(stdin))
+					break;
 				free(buf);
 				return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts",
 				                limit);
 			}
-			cap *= 2;
+			cap = cap * 2 < limit ? cap * 2 : limit;
 			grown = realloc(buf, cap + 1);
 			if (grown == NULL) {
 				free(buf);

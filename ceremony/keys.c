@@ -437,7 +437,7 @@ void cer_privkey_free(struct cer_privkey *key)
 	if (key == NULL)
 		return;
 	EVP_PKEY_free(key->pkey);
-	free(key->cert_der);
+	OPENSSL_free(key->cert_der);
 	free(key);
 }
 
@@ -449,6 +449,8 @@ struct evp_pkey_st *cer_privkey_pkey(const struct cer_privkey *key)
 struct pass_cb {
 	const char *pass;
 	bool asked;
+	size_t too_long; /* the password's length when over the limit */
+	int limit;
 };
 
 static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
@@ -461,8 +463,11 @@ static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
 	if (cb->pass == NULL)
 		return -1;
 	n = strlen(cb->pass);
-	if (n > (size_t)size)
+	if (size < 0 || n > (size_t)size) {
+		cb->too_long = n;
+		cb->limit = size;
 		return -1;
+	}
 	memcpy(buf, cb->pass, n);
 	return (int)n;
 }
@@ -471,7 +476,7 @@ static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const 
                         EVP_PKEY **pkey, enum cer_key_load *why)
 {
 	BIO *bio = BIO_new_mem_buf(buf, (int)len);
-	struct pass_cb cb = { pass, false };
+	struct pass_cb cb = { pass, false, 0, 0 };
 
 	if (bio == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
@@ -483,6 +488,11 @@ static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const 
 	if (cb.asked && pass == NULL) {
 		*why = CER_KEY_NEEDS_PASSWORD;
 		return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password", path);
+	}
+	if (cb.too_long > 0) {
+		*why = CER_KEY_BAD_PASSWORD;
+		return cer_fail(CER_EINPUT, "key %s: the password is %zu bytes, longer than the "
+		                "limit of %d bytes for PEM keys", path, cb.too_long, cb.limit);
 	}
 	if (cb.asked) {
 		*why = CER_KEY_BAD_PASSWORD;

@@ -87,8 +87,10 @@ struct cer_privkey;
  * scrypt or PBKDF2), PEM traditional RSA (optionally encrypted), or PKCS#12
  * (which also carries the certificate).  password may be NULL.
  * Returns CER_OK, or: CER_EUSAGE (needs a password), CER_EAUTH (wrong
- * password), CER_EINPUT (not a key / unsupported), CER_EIO (unreadable);
- * *why tells these apart; the message names the file.
+ * password), CER_EINPUT (not a key / unsupported, or an encrypted PEM key
+ * given a password over OpenSSL's 1024-byte limit: *why is then
+ * CER_KEY_BAD_PASSWORD), CER_EIO (unreadable); *why tells these apart; the
+ * message names the file.
  */
 int cer_privkey_load(const char *path, const char *password, struct cer_privkey **out,
                      enum cer_key_load *why) CER_WUR;

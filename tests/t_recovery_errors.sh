@@ -104,6 +104,11 @@ sdblob "inconsistent shares" 4 "shares are not from this security domain|inconsi
 sdblob "wrong password" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K2" "$K0" --passwords nope ""
 sdblob "wrong password file" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K2" "$K0" \
 	--password-files "$BAD/not_a_key.key"
+# OpenSSL reads at most 1024 bytes of a PEM key's password: a longer one is
+# named as such, not taken for a wrong one.
+head -c 1500 /dev/zero | tr '\0' p >"$TMP/long.pass"
+sdblob "password over 1024 bytes" 3 "cert_2.key: the password is 1500 bytes, longer than the limit of 1024" \
+	"$BAD/good.json" "$K2" "$K0" --password-files "$TMP/long.pass" "$BAD/not_a_key.key"
 sdblob "password needed, no terminal" 2 "cert_2.key is encrypted and needs a password" \
 	"$BAD/good.json" "$K2" "$K0"
 sdblob "empty password means none" 2 "cert_2.key is encrypted and needs a password" \

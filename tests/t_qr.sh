@@ -284,6 +284,27 @@ expect_exit "parts read off the terminal join to the original" 0 \
 check "file from the terminal equals the original byte for byte" cmp "$BLOB" "$TMP/seen.out"
 T send-keys -t "$PANE" Escape
 check "Esc leaves the viewer" wait_for "VIEWER-EXIT 0"
+
+# --ec applies to FILE too: in the same window, level H holds less a code, so
+# the same file takes more parts than at M, and what is seen still joins.
+PANE=qr3
+T new-session -d -s qr3 -x 160 -y 50 "$env_cmd $SDC qr show --ec H $BLOB; echo VIEWER-EXIT \$?; sleep 60"
+check "show --ec H FILE draws part 1" wait_for "part 1 of [0-9]+"
+T send-keys -t "$PANE" Space
+wait_for "paused" >/dev/null
+total_h=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
+check "--ec H splits FILE into more parts than M (${total_h:-?} > ${total:-?})" \
+	test "${total_h:-0}" -gt "${total:-0}"
+: >"$TMP/seen_h"
+for i in $(seq 1 "${total_h:-0}"); do
+	wait_for "part $i of $total_h - paused" >/dev/null && screen_part >>"$TMP/seen_h"
+	T send-keys -t "$PANE" Right
+done
+expect_exit "level H parts read off the terminal join" 0 \
+	"$SDC" qr join --out "$TMP/seen_h.out" "$TMP/seen_h"
+check "and equal the original byte for byte" cmp "$BLOB" "$TMP/seen_h.out"
+T send-keys -t "$PANE" q
+check "q leaves the level H viewer" wait_for "VIEWER-EXIT 0"
 T kill-server 2>/dev/null
 
 done_testing

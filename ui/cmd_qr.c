@@ -195,7 +195,7 @@ static int qr_show(int argc, char **argv)
 	} else {
 		ret = cer_file_read(what, CER_QR_MAX_FILE, &data, &len);
 		if (ret == CER_OK)
-			ret = ui_qr_view_data(data, len, what);
+			ret = ui_qr_view_data(data, len, o.ec, what);
 	}
 	cer_qr_set_free(&set);
 	free(data);

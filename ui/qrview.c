@@ -257,7 +257,7 @@ static void terminal_size(int *rows, int *cols)
 	}
 }
 
-int ui_qr_view_data(const uint8_t *data, size_t len, const char *title)
+int ui_qr_view_data(const uint8_t *data, size_t len, enum cer_qr_ec ec, const char *title)
 {
 	struct cer_qr_set set = { 0 };
 	int rows, cols, ret;
@@ -274,7 +274,7 @@ int ui_qr_view_data(const uint8_t *data, size_t len, const char *title)
 	}
 	fit = (unsigned)(2 * (rows - 2) - 1 < cols ? 2 * (rows - 2) - 1 : cols);
 	fit = rows > 3 && fit > 2 * VIEW_QUIET ? fit - 2 * VIEW_QUIET : 0;
-	ret = cer_qr_split_fit(data, len, CER_QR_EC_M, fit, &set);
+	ret = cer_qr_split_fit(data, len, ec, fit, &set);
 	if (ret == CER_OK)
 		ret = ui_qr_view(&set, title);
 	cer_qr_set_free(&set);

@@ -38,8 +38,9 @@ int ui_qr_view(const struct cer_qr_set *parts, const char *title);
 
 /*
  * Splits data in memory into parts that fit the current window (at most the
- * default part size, level M) and shows them.  title names the file.
+ * default part size) with error correction level ec, and shows them.  title
+ * names the file.
  */
-int ui_qr_view_data(const uint8_t *data, size_t len, const char *title);
+int ui_qr_view_data(const uint8_t *data, size_t len, enum cer_qr_ec ec, const char *title);
 
 #endif

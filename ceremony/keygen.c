@@ -640,9 +640,11 @@ static int push_bns(OSSL_PARAM_BLD *bld, const char *const *names, BIGNUM *const
  * RSA key generation per FIPS 186-4 B.3.3 (random probable primes): p and q
  * from OpenSSL's prime generator (top two bits set, Miller-Rabin rounds as
  * in FIPS 186-5), gcd(p - 1, e) = gcd(q - 1, e) = 1, |p - q| > 2^(nlen/2 - 100),
- * d = e^-1 mod lcm(p - 1, q - 1) with d > 2^(nlen/2).  OpenSSL 3's own
- * generator adds auxiliary primes (B.3.6) and is about three times slower.
- * The certificate signature made with the key is verified afterwards.
+ * d = e^-1 mod lcm(p - 1, q - 1), new primes until d > 2^(nlen/2).  OpenSSL
+ * 3's own generator adds auxiliary primes (B.3.6) and is about three times
+ * slower.  The key that wins its slot gets a pairwise consistency check
+ * (cer_rsa_pairwise_check), and the certificate signature made with it is
+ * verified afterwards.
  */
 static int rsa_generate(int bits, struct race *race, EVP_PKEY **key)
 {
@@ -680,27 +682,30 @@ static int rsa_generate(int bits, struct race *race, EVP_PKEY **key)
 	diff = BN_CTX_get(ctx);
 	bound = BN_CTX_get(ctx);
 	if (bound == NULL || BN_set_word(e, RSA_F4) != 1 ||
-	    rsa_prime(p, bits - bits / 2, e, cb, ctx) != 1 ||
 	    BN_set_word(bound, 1) != 1 || BN_lshift(bound, bound, bits / 2 - 100) != 1)
 		goto end;
-	for (;;) {
-		if (rsa_prime(q, bits / 2, e, cb, ctx) != 1 || BN_sub(diff, p, q) != 1 ||
-		    BN_mul(n, p, q, ctx) != 1)
+	/* d is odd, so d > 2^(nlen/2) is d having more than nlen/2 bits; else new primes. */
+	do {
+		if (rsa_prime(p, bits - bits / 2, e, cb, ctx) != 1)
 			goto end;
-		BN_set_negative(diff, 0);
-		if (BN_cmp(diff, bound) > 0 && BN_num_bits(n) == bits)
-			break;
-	}
-	if (BN_cmp(p, q) < 0)
-		BN_swap(p, q);
-	BN_set_flags(p, BN_FLG_CONSTTIME);
-	BN_set_flags(q, BN_FLG_CONSTTIME);
-	BN_set_flags(lcm, BN_FLG_CONSTTIME);
-	if (BN_sub(p1, p, BN_value_one()) != 1 || BN_sub(q1, q, BN_value_one()) != 1 ||
-	    BN_gcd(g, p1, q1, ctx) != 1 || BN_mul(lcm, p1, q1, ctx) != 1 ||
-	    BN_div(lcm, NULL, lcm, g, ctx) != 1 || BN_mod_inverse(d, e, lcm, ctx) == NULL ||
-	    BN_num_bits(d) <= bits / 2)
-		goto end;
+		for (;;) {
+			if (rsa_prime(q, bits / 2, e, cb, ctx) != 1 || BN_sub(diff, p, q) != 1 ||
+			    BN_mul(n, p, q, ctx) != 1)
+				goto end;
+			BN_set_negative(diff, 0);
+			if (BN_cmp(diff, bound) > 0 && BN_num_bits(n) == bits)
+				break;
+		}
+		if (BN_cmp(p, q) < 0)
+			BN_swap(p, q);
+		BN_set_flags(p, BN_FLG_CONSTTIME);
+		BN_set_flags(q, BN_FLG_CONSTTIME);
+		BN_set_flags(lcm, BN_FLG_CONSTTIME);
+		if (BN_sub(p1, p, BN_value_one()) != 1 || BN_sub(q1, q, BN_value_one()) != 1 ||
+		    BN_gcd(g, p1, q1, ctx) != 1 || BN_mul(lcm, p1, q1, ctx) != 1 ||
+		    BN_div(lcm, NULL, lcm, g, ctx) != 1 || BN_mod_inverse(d, e, lcm, ctx) == NULL)
+			goto end;
+	} while (BN_num_bits(d) <= bits / 2);
 	BN_set_flags(d, BN_FLG_CONSTTIME);
 	BN_set_flags(p1, BN_FLG_CONSTTIME);
 	BN_set_flags(q1, BN_FLG_CONSTTIME);
@@ -843,7 +848,11 @@ static int finish_slot(struct job *j, unsigned i)
 	X509 *x = NULL;
 	int ret;
 
-	ret = make_cert(s->key, s->name, j->p->days, &x);
+	ret = cer_rsa_pairwise_check(s->key, s->name);
+	if (ret != CER_OK)
+		ret = cer_fail_context(CER_EINTERNAL, "generated key");
+	if (ret == CER_OK)
+		ret = make_cert(s->key, s->name, j->p->days, &x);
 	if (ret == CER_OK)
 		ret = pem_cert(x, &s->cert_pem, &s->cert_pem_len);
 	if (ret == CER_OK)

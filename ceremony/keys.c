@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -757,5 +759,56 @@ out:
 		ret = CER_OK;
 	free(sib);
 	cer_cert_free(c);
+	return ret;
+}
+
+int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	int size = EVP_PKEY_get_size(key);
+	uint8_t *msg = cer_secret_alloc(CER_PAIRWISE_LEN);
+	uint8_t *back = size > 0 ? cer_secret_alloc((size_t)size) : NULL;
+	uint8_t *ct = NULL;
+	size_t ct_len = 0, back_len = (size_t)size;
+	int ret;
+
+	if (ctx == NULL || msg == NULL || back == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "%s: out of memory for the pairwise check", name);
+		goto out;
+	}
+	if (EVP_PKEY_pairwise_check(ctx) != 1) {
+		ret = cer_fail(CER_EINPUT, "%s: the RSA key pair is inconsistent (pairwise check)",
+		               name);
+		goto out;
+	}
+	if (RAND_bytes(msg, CER_PAIRWISE_LEN) != 1) {
+		ret = cer_fail(CER_EINTERNAL, "%s: no random bytes for the pairwise check", name);
+		goto out;
+	}
+	ret = cer_rsa_oaep256_wrap(key, msg, CER_PAIRWISE_LEN, &ct, &ct_len);
+	if (ret != CER_OK) {
+		ret = cer_fail_context(ret, name);
+		goto out;
+	}
+	if (EVP_PKEY_decrypt_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1) {
+		ret = cer_fail(CER_EINTERNAL, "%s: RSA-OAEP-256 setup failed", name);
+		goto out;
+	}
+	if (EVP_PKEY_decrypt(ctx, back, &back_len, ct, ct_len) != 1 ||
+	    back_len != CER_PAIRWISE_LEN || CRYPTO_memcmp(back, msg, CER_PAIRWISE_LEN) != 0) {
+		ret = cer_fail(CER_EINPUT, "%s: the RSA key pair is inconsistent (an RSA-OAEP-256 "
+		               "value encrypted to it does not decrypt back)", name);
+		goto out;
+	}
+	ret = CER_OK;
+out:
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	free(ct);
+	cer_secret_free(back);
+	cer_secret_free(msg);
 	return ret;
 }

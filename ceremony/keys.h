@@ -125,4 +125,18 @@ int cer_key_cert_path(const char *key_path, char *out, size_t size) CER_WUR;
 int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THUMB_LEN],
                        char **path) CER_WUR;
 
+/* Bytes of the random value cer_rsa_pairwise_check sends through the key. */
+#define CER_PAIRWISE_LEN 64
+
+/*
+ * Pairwise consistency of an RSA key pair (SP 800-56B, for key-transport
+ * keys): OpenSSL's pairwise check (n = pq, de = 1 mod lcm(p - 1, q - 1), the
+ * CRT values), then a random CER_PAIRWISE_LEN-byte value encrypted with
+ * RSA-OAEP-256 to the public key must decrypt to itself with the private
+ * key.  The value and its decryption live in secret memory.  CER_OK, or
+ * CER_EINPUT (message naming name) when the pair is inconsistent,
+ * CER_EINTERNAL when memory or OpenSSL fails.
+ */
+int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name) CER_WUR;
+
 #endif

@@ -19,6 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
 #include "ceremony/keygen.h"
 #include "ceremony/keys.h"
 
@@ -452,6 +457,71 @@ static void test_key_cert_path(void **state)
 	assert_string_equal(out, "abc.cer");
 }
 
+/* A copy of key with the RSA parameter `name` increased by 2 (d and the CRT values stay odd). */
+static EVP_PKEY *rsa_with_bumped(EVP_PKEY *key, const char *name)
+{
+	static const char *const names[] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *bn[8] = { NULL };
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *out = NULL;
+	size_t i;
+
+	assert_non_null(bld);
+	assert_non_null(ctx);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(EVP_PKEY_get_bn_param(key, names[i], &bn[i]), 1);
+		if (strcmp(names[i], name) == 0)
+			assert_int_equal(BN_add_word(bn[i], 2), 1);
+		assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, names[i], bn[i]), 1);
+	}
+	params = OSSL_PARAM_BLD_to_param(bld);
+	assert_non_null(params);
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &out, EVP_PKEY_KEYPAIR, params), 1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	for (i = 0; i < 8; i++)
+		BN_clear_free(bn[i]);
+	return out;
+}
+
+/* A good key passes the pairwise check; one wrong private value makes it fail, naming the key. */
+static void test_rsa_pairwise_check(void **state)
+{
+	static const char *const bumped[] = {
+		OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	struct cer_privkey *k = NULL;
+	enum cer_key_load why;
+	EVP_PKEY *bad;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cer_privkey_load("tests/vectors/sd/keys/cert_0.key", NULL, &k, &why),
+	                 CER_OK);
+	assert_int_equal(cer_rsa_pairwise_check(cer_privkey_pkey(k), "cert_0"), CER_OK);
+	assert_int_equal(cer_rsa_pairwise_check(cer_privkey_pkey(k), "cert_0"), CER_OK);
+	for (i = 0; i < sizeof bumped / sizeof bumped[0]; i++) {
+		bad = rsa_with_bumped(cer_privkey_pkey(k), bumped[i]);
+		assert_int_equal(cer_rsa_pairwise_check(bad, "tampered"), CER_EINPUT);
+		assert_non_null(strstr(cer_errmsg(), "tampered: the RSA key pair is inconsistent"));
+		EVP_PKEY_free(bad);
+	}
+	bad = rsa_with_bumped(cer_privkey_pkey(k), "none");
+	assert_int_equal(cer_rsa_pairwise_check(bad, "copy"), CER_OK);
+	EVP_PKEY_free(bad);
+	cer_privkey_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_passphrase_rules),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_key_cert_path),
+		cmocka_unit_test(test_rsa_pairwise_check),
 		cmocka_unit_test_setup_teardown(test_outside_key_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),

@@ -762,6 +762,56 @@ out:
 	return ret;
 }
 
+/*
+ * n = pq, ed = 1 mod p - 1 and mod q - 1, dP = d mod p - 1, dQ = d mod q - 1,
+ * q qInv = 1 mod p.  Unlike EVP_PKEY_pairwise_check this does not test p and
+ * q for primality again (keygen has just drawn them from OpenSSL's prime
+ * generator), which would cost more than generating a key.
+ */
+static int rsa_values_check(EVP_PKEY *key)
+{
+	static const char *const names[8] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	BIGNUM *v[8] = { NULL };
+	BIGNUM *t, *p1, *q1;
+	BN_CTX *bn = BN_CTX_secure_new();
+	int ret = CER_EINTERNAL;
+	int i;
+
+	if (bn == NULL)
+		goto out;
+	for (i = 0; i < 8; i++)
+		if (EVP_PKEY_get_bn_param(key, names[i], &v[i]) != 1)
+			goto out;
+	BN_CTX_start(bn);
+	t = BN_CTX_get(bn);
+	p1 = BN_CTX_get(bn);
+	q1 = BN_CTX_get(bn);
+	if (q1 == NULL || BN_sub(p1, v[3], BN_value_one()) != 1 ||
+	    BN_sub(q1, v[4], BN_value_one()) != 1)
+		goto end;
+	ret = CER_EINPUT;
+	if (BN_mul(t, v[3], v[4], bn) != 1 || BN_cmp(t, v[0]) != 0 ||
+	    BN_mod_mul(t, v[1], v[2], p1, bn) != 1 || !BN_is_one(t) ||
+	    BN_mod_mul(t, v[1], v[2], q1, bn) != 1 || !BN_is_one(t) ||
+	    BN_mod(t, v[2], p1, bn) != 1 || BN_cmp(t, v[5]) != 0 ||
+	    BN_mod(t, v[2], q1, bn) != 1 || BN_cmp(t, v[6]) != 0 ||
+	    BN_mod_mul(t, v[4], v[7], v[3], bn) != 1 || !BN_is_one(t))
+		goto end;
+	ret = CER_OK;
+end:
+	BN_CTX_end(bn);
+out:
+	for (i = 0; i < 8; i++)
+		BN_clear_free(v[i]);
+	BN_CTX_free(bn);
+	return ret;
+}
+
 int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
@@ -776,9 +826,12 @@ int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name)
 		ret = cer_fail(CER_EINTERNAL, "%s: out of memory for the pairwise check", name);
 		goto out;
 	}
-	if (EVP_PKEY_pairwise_check(ctx) != 1) {
-		ret = cer_fail(CER_EINPUT, "%s: the RSA key pair is inconsistent (pairwise check)",
-		               name);
+	ret = rsa_values_check(key);
+	if (ret != CER_OK) {
+		ret = ret == CER_EINPUT
+		      ? cer_fail(CER_EINPUT, "%s: the RSA key pair is inconsistent (its private "
+		                 "values do not agree with n and e)", name)
+		      : cer_fail(CER_EINTERNAL, "%s: cannot read the RSA key's values", name);
 		goto out;
 	}
 	if (RAND_bytes(msg, CER_PAIRWISE_LEN) != 1) {

@@ -130,8 +130,8 @@ int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THU
 
 /*
  * Pairwise consistency of an RSA key pair (SP 800-56B, for key-transport
- * keys): OpenSSL's pairwise check (n = pq, de = 1 mod lcm(p - 1, q - 1), the
- * CRT values), then a random CER_PAIRWISE_LEN-byte value encrypted with
+ * keys): the values agree (n = pq, de = 1 mod p - 1 and q - 1, the CRT
+ * values; p and q are not tested for primality again), then a random CER_PAIRWISE_LEN-byte value encrypted with
  * RSA-OAEP-256 to the public key must decrypt to itself with the private
  * key.  The value and its decryption live in secret memory.  CER_OK, or
  * CER_EINPUT (message naming name) when the pair is inconsistent,

@@ -207,52 +207,21 @@ run_cmd() {
 		". \"\$0\"; set -o pipefail; $cmd" "$TMP/prelude.sh" </dev/null )
 }
 
-# Commands still being written answer --help with "not built yet": their
-# lines are skipped (and named) rather than failed.
-unbuilt=" "
-for c in $("$SDC" --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { on = 0 } on { print $1 }'); do
-	"$SDC" "$c" --help 2>&1 | grep -q "not built yet" && unbuilt="$unbuilt$c "
-done
-# uses_unbuilt CMD: prints the first unbuilt sdceremony command CMD runs.
-uses_unbuilt() {
-	local w prev=""
-	for w in $1; do
-		if [ "$prev" = sdceremony ] && [[ "$unbuilt" == *" $w "* ]]; then
-			echo "$w"; return 0
-		fi
-		prev=$w
-	done
-	return 1
-}
-
-have_tools=1
 for t in sdforge blobopen; do
-	[ -x "$TOOLS/$t" ] || have_tools=0
+	[ -x "$TOOLS/$t" ] || { not_ok "$TOOLS/$t is built (make check builds it)"; done_testing; exit 1; }
 done
 
 for doc in "${DOCS[@]}"; do
 	W="$TMP/$(basename "$doc" .md)"
 	setup_scratch "$W"
-	n=0 skipped=""
+	n=0
 	while IFS=$'\t' read -r line kind cmd; do
 		n=$((n + 1))
 		name="$doc:$line: $(printf '%.70s' "$cmd")"
-		if u=$(uses_unbuilt "$cmd"); then
-			skip "$name" "sdceremony $u is not built yet"
-			skipped=$line
-			continue
-		fi
 		case $kind in
 		run|online)
-			if [ "$kind" = online ] && [ "$have_tools" = 0 ] &&
-			   [[ "$cmd" == *"az keyvault security-domain"* ]]; then
-				skip "$name" "build/tests/tools not built"
-				continue
-			fi
 			if run_cmd "$W" "$kind" "$cmd" >"$TMP/.out" 2>&1; then
 				ok "$name"
-			elif [ -n "$skipped" ]; then
-				skip "$name" "fails after line $skipped was skipped"
 			else
 				not_ok "$name (exit $?)"
 				sed 's/^/# /' "$TMP/.out" | head -15
@@ -334,10 +303,6 @@ done
 # option the man page names exists in some command's --help.
 : >"$TMP/allopts"
 for c in $cmds; do
-	if [[ "$unbuilt" == *" $c "* ]]; then
-		skip "man page documents every option of '$c'" "not built yet"
-		continue
-	fi
 	"$SDC" "$c" --help 2>&1 | help_opts >"$TMP/opts.$c"
 	cat "$TMP/opts.$c" >>"$TMP/allopts"
 	missing=""
@@ -350,13 +315,10 @@ for c in $cmds; do
 done
 sort -u -o "$TMP/allopts" "$TMP/allopts"
 unknown=""
-[ "$unbuilt" = " " ] || : >"$TMP/manopts-skip"
 for o in $(grep -oE 'Fl -[a-z][a-z0-9-]*' "$MAN" | awk '{ print "-" $NF }' | sort -u); do
 	grep -qx -- "$o" "$TMP/allopts" || unknown="$unknown $o"
 done
-if [ -e "$TMP/manopts-skip" ]; then
-	skip "every option in the man page exists" "commands not built yet:$unbuilt"
-elif [ -z "$unknown" ]; then
+if [ -z "$unknown" ]; then
 	ok "every option in the man page exists"
 else
 	not_ok "the man page names options no command has:$unknown"

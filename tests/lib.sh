@@ -46,6 +46,28 @@ expect_err() {
 # Under the sanitizer build, valgrind and the az referee are skipped.
 sanitized() { [ "${SDC_SANITIZE:-0}" = 1 ]; }
 
+# need_az NAME: sets az up for an offline run.  Where az cannot be used (the
+# sanitizer build; not installed, outside CI) NAME is skipped and the test
+# ends; in CI a missing az is a failure.
+need_az() {
+	if sanitized; then
+		skip "$1" "not under the sanitizer build"
+		done_testing
+		exit
+	fi
+	if ! command -v az >/dev/null 2>&1; then
+		if [ "${CI:-}" = true ]; then
+			not_ok "az (azure-cli) is installed: CI needs the interop referee"
+		else
+			skip "$1" "az not installed (apt-get install azure-cli)"
+		fi
+		done_testing
+		exit
+	fi
+	export AZURE_CONFIG_DIR="$TMP/az" AZURE_CORE_COLLECT_TELEMETRY=no AZURE_CORE_NO_COLOR=1
+	export AZURE_CORE_ONLY_SHOW_ERRORS=1
+}
+
 done_testing() {
 	echo "1..$T_NUM"
 	[ "$T_FAILED" -eq 0 ]

@@ -12,22 +12,7 @@ SD="$VEC/sd"
 EXCH="$SD/exchange"
 BLOBOPEN="$TOOLS/blobopen"
 
-if sanitized; then
-	skip "az interop" "not under the sanitizer build"
-	done_testing
-	exit
-fi
-if ! command -v az >/dev/null 2>&1; then
-	if [ "${CI:-}" = true ]; then
-		not_ok "az (azure-cli) is installed: CI needs the interop referee"
-	else
-		skip "az interop" "az not installed (apt-get install azure-cli)"
-	fi
-	done_testing
-	exit
-fi
-export AZURE_CONFIG_DIR="$TMP/az" AZURE_CORE_COLLECT_TELEMETRY=no AZURE_CORE_NO_COLOR=1
-export AZURE_CORE_ONLY_SHOW_ERRORS=1
+need_az "az interop"
 
 # keys INDEX...: sets AZ_ARGS (az form) and SDC_ARGS (ours) for those keys.
 keys() {

@@ -117,6 +117,13 @@ int cer_keygen_check_name(unsigned index, const char *name)
 	return CER_OK;
 }
 
+bool cer_passphrase_equal(const char *a, const char *b)
+{
+	size_t len = strlen(a);
+
+	return len == strlen(b) && sodium_memcmp(a, b, len) == 0;
+}
+
 int cer_passphrase_check(unsigned index, const char *pass, const char *const *others,
                          size_t n_others)
 {
@@ -137,9 +144,7 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
 		                "custodian %u: passphrase is shorter than %d characters",
 		                index + 1, CER_PASSPHRASE_MIN);
 	for (i = 0; i < n_others; i++) {
-		if (others[i] == NULL || strlen(others[i]) != len)
-			continue;
-		if (sodium_memcmp(pass, others[i], len) == 0)
+		if (others[i] != NULL && cer_passphrase_equal(pass, others[i]))
 			return cer_fail(CER_EUSAGE,
 			                "custodian %u: passphrase is the same as another custodian's; "
 			                "each custodian needs their own", index + 1);

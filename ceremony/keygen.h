@@ -109,6 +109,12 @@ int cer_keygen_check_name(unsigned index, const char *name) CER_WUR;
  * entries skipped; compared in constant time).  Returns CER_OK or CER_EUSAGE
  * with a message that names the custodian and never shows a passphrase.
  */
+/*
+ * True when two passphrases are the same (the passphrase typed twice, or two
+ * custodians'); the bytes are compared in constant time.
+ */
+bool cer_passphrase_equal(const char *a, const char *b);
+
 int cer_passphrase_check(unsigned index, const char *pass, const char *const *others,
                          size_t n_others) CER_WUR;
 

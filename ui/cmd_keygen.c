@@ -1,7 +1,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +126,7 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 			again = ui_read_passphrase(prompt);
 			if (again == NULL)
 				return CER_EUSAGE;
-			st = strlen(again) == strlen(pass[i]) &&
-			     sodium_memcmp(again, pass[i], strlen(again)) == 0;
+			st = cer_passphrase_equal(again, pass[i]);
 			cer_secret_free(again);
 			if (st)
 				break;

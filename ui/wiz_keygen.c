@@ -1,5 +1,4 @@
 #include <curses.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,10 +253,9 @@ static void submit_params(struct wiz *w)
 static void submit_custodian(struct wiz *w)
 {
 	const char *pass = ui_wiz_field_value(&f_pass), *again = ui_wiz_field_value(&f_again);
-	size_t len = strlen(pass);
 	int ret;
 
-	if (len != strlen(again) || sodium_memcmp(pass, again, len) != 0) {
+	if (!cer_passphrase_equal(pass, again)) {
 		ret = cer_fail(CER_EUSAGE, "the two passphrases differ; type them again");
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
@@ -33,6 +34,7 @@ struct cer_cert {
 	EVP_PKEY *pub;
 	uint8_t thumb[CER_THUMB_LEN];
 	char thumb_b64[CER_THUMB_B64_LEN];
+	uint8_t spki_sha256[CER_THUMB_LEN];
 	char subject[256];
 	char common_name[256];
 	char not_before[CER_TIME_TEXT_LEN];
@@ -97,6 +99,19 @@ static void describe(struct cer_cert *c)
 		cer_hex_encode(serial->data, (size_t)serial->length, c->serial_hex);
 }
 
+static int spki_hash(EVP_PKEY *pub, const char *what, uint8_t out[static CER_THUMB_LEN])
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(pub, &der);
+	int ret;
+
+	if (len <= 0)
+		return cer_fail(CER_EINPUT, "%s: certificate has no usable public key", what);
+	ret = cer_sha256(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return ret;
+}
+
 static int cert_finish(X509 *x509, const char *what, struct cer_cert **out)
 {
 	struct cer_cert *c = calloc(1, sizeof *c);
@@ -117,6 +132,8 @@ static int cert_finish(X509 *x509, const char *what, struct cer_cert **out)
 	}
 	c->der_len = (size_t)len;
 	ret = cer_sha256(c->der, c->der_len, c->thumb);
+	if (ret == CER_OK)
+		ret = spki_hash(c->pub, what, c->spki_sha256);
 	if (ret != CER_OK)
 		goto out;
 	b64 = cer_b64url_encode(c->thumb, CER_THUMB_LEN);
@@ -238,6 +255,31 @@ const uint8_t *cer_cert_thumb(const struct cer_cert *cert)
 const char *cer_cert_thumb_b64(const struct cer_cert *cert)
 {
 	return cert->thumb_b64;
+}
+
+const uint8_t *cer_cert_spki_sha256(const struct cer_cert *cert)
+{
+	return cert->spki_sha256;
+}
+
+bool cer_cert_extension(const struct cer_cert *cert, const char *oid, bool *critical,
+                        const uint8_t **data, size_t *len)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	int idx = obj != NULL ? X509_get_ext_by_OBJ(cert->x509, obj, -1) : -1;
+	X509_EXTENSION *ext = idx >= 0 ? X509_get_ext(cert->x509, idx) : NULL;
+	const ASN1_OCTET_STRING *v = ext != NULL ? X509_EXTENSION_get_data(ext) : NULL;
+
+	ASN1_OBJECT_free(obj);
+	*data = NULL;
+	*len = 0;
+	*critical = false;
+	if (v == NULL)
+		return false;
+	*critical = X509_EXTENSION_get_critical(ext) != 0;
+	*data = ASN1_STRING_get0_data(v);
+	*len = (size_t)ASN1_STRING_length(v);
+	return true;
 }
 
 const char *cer_cert_subject(const struct cer_cert *cert)

@@ -45,6 +45,14 @@ void cer_cert_free(struct cer_cert *cert);
 const uint8_t *cer_cert_thumb(const struct cer_cert *cert);       /* CER_THUMB_LEN bytes */
 const char *cer_cert_thumb_b64(const struct cer_cert *cert);      /* x5t_256 text */
 const char *cer_cert_subject(const struct cer_cert *cert);        /* one line, may be "" */
+/* SHA-256 of the DER SubjectPublicKeyInfo: equal for two certificates of one key. */
+const uint8_t *cer_cert_spki_sha256(const struct cer_cert *cert); /* CER_THUMB_LEN bytes */
+/*
+ * The first extension with the dotted OID: true and its extnValue contents
+ * (owned by cert) and criticality, or false when the certificate has none.
+ */
+bool cer_cert_extension(const struct cer_cert *cert, const char *oid, bool *critical,
+                        const uint8_t **data, size_t *len);
 unsigned cer_cert_rsa_bits(const struct cer_cert *cert);          /* 0 if not RSA */
 struct evp_pkey_st *cer_cert_pubkey(const struct cer_cert *cert); /* owned by cert */
 /* The file a certificate was loaded from, or the `what` given for DER ("" if none). */

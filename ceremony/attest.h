@@ -87,6 +87,15 @@ int cer_sgx_verify(const uint8_t *buf, size_t len, const uint8_t spki_sha256[sta
                    time_t at, const char *what, struct cer_attestation *out) CER_WUR;
 
 /*
+ * For tests only: the same with anchor_pem (a PEM certificate) trusted in
+ * place of the pinned Intel SGX Root CA, so that synthetic evidence can reach
+ * every later check.  anchor_pem NULL is cer_sgx_verify.
+ */
+int cer_sgx_verify_anchor(const uint8_t *buf, size_t len, const uint8_t spki_sha256[static 32],
+                          time_t at, const char *anchor_pem, const char *what,
+                          struct cer_attestation *out) CER_WUR;
+
+/*
  * The certificate's attestation: out->state ABSENT (CER_OK) when it has no
  * extension CER_ATTEST_OID; otherwise cer_sgx_verify over its value and the
  * certificate's own public key.  A critical attestation extension is

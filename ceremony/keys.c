@@ -728,14 +728,14 @@ static bool match_thumb(const struct cer_cert *c, const void *ctx)
 	return memcmp(c->thumb, ctx, CER_THUMB_LEN) == 0;
 }
 
-int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THUMB_LEN],
-                       char **path)
+static int find_path(const char *certs_dir, bool (*match)(const struct cer_cert *, const void *),
+                     const void *ctx, char **path)
 {
 	struct cer_cert *c = NULL;
 	int ret;
 
 	*path = NULL;
-	ret = scan_certs_dir(certs_dir, match_thumb, thumb, &c);
+	ret = scan_certs_dir(certs_dir, match, ctx, &c);
 	if (ret == CER_OK && c != NULL) {
 		*path = strdup(c->source);
 		if (*path == NULL)
@@ -743,6 +743,17 @@ int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THU
 	}
 	cer_cert_free(c);
 	return ret;
+}
+
+int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THUMB_LEN],
+                       char **path)
+{
+	return find_path(certs_dir, match_thumb, thumb, path);
+}
+
+int cer_certs_dir_find_pubkey(const char *certs_dir, const struct cer_cert *cert, char **path)
+{
+	return find_path(certs_dir, match_pubkey, cert->pub, path);
 }
 
 int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,

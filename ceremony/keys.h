@@ -132,6 +132,9 @@ int cer_key_cert_path(const char *key_path, char *out, size_t size) CER_WUR;
  */
 int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THUMB_LEN],
                        char **path) CER_WUR;
+/* The same for the certificate file there that carries cert's public key. */
+int cer_certs_dir_find_pubkey(const char *certs_dir, const struct cer_cert *cert,
+                              char **path) CER_WUR;
 
 /* Bytes of the random value cer_rsa_pairwise_check sends through the key. */
 #define CER_PAIRWISE_LEN 64

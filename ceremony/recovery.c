@@ -8,6 +8,7 @@
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
+#include "ceremony/exchange.h"
 #include "ceremony/io.h"
 #include "sss/sss.h"
 
@@ -18,6 +19,7 @@ struct rkey {
 	char *key_path;
 	char *cert_path;
 	char x5t[CER_THUMB_B64_LEN];
+	uint8_t spki[CER_THUMB_LEN]; /* of the certificate's key, when cert_path is not "" */
 	enum cer_share_outcome outcome;
 	char *message;
 	bool disagrees;
@@ -26,6 +28,7 @@ struct rkey {
 
 struct cer_recovery {
 	const struct cer_sd *sd;
+	const struct cer_exchange *exchange; /* restore blob only; the caller's */
 	struct rkey *keys;
 	size_t nkeys;
 	uint8_t *plain;    /* secret: one decrypted share per SD share entry, SHARE_LEN each */
@@ -50,6 +53,7 @@ const char *cer_share_outcome_name(enum cer_share_outcome o)
 	case CER_SHARE_DUPLICATE: return "duplicate";
 	case CER_SHARE_AUTH_FAILED: return "auth_failed";
 	case CER_SHARE_MALFORMED: return "malformed";
+	case CER_SHARE_EXCHANGE_KEY: return "exchange_key";
 	}
 	return "unknown";
 }
@@ -167,8 +171,10 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 		free(k->message);
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	}
-	if (cert != NULL)
+	if (cert != NULL) {
 		snprintf(k->x5t, sizeof k->x5t, "%s", cer_cert_thumb_b64(cert));
+		memcpy(k->spki, cer_cert_spki_sha256(cert), sizeof k->spki);
+	}
 	if (outcome == CER_SHARE_GOOD) {
 		size_t i;
 
@@ -305,11 +311,52 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 		*outcome = CER_SHARE_NO_CERT;
 		goto out;
 	}
+	if (r->exchange != NULL) {
+		ret = cer_exchange_check_cert(r->exchange, cert);
+		if (ret != CER_OK) {
+			*outcome = CER_SHARE_EXCHANGE_KEY;
+			r->exchange = NULL;
+			goto out;
+		}
+	}
 	ret = add_loaded(r, key, key_path, cert, outcome);
 out:
 	cer_privkey_free(key);
 	ret = record(r, key_path, cert, *outcome, ret);
 	cer_cert_free(cert);
+	return ret;
+}
+
+/* CER_EINPUT when a key presented so far has x's public key. */
+static int exchange_among_keys(const struct cer_recovery *r, const struct cer_exchange *x)
+{
+	const uint8_t *spki = cer_cert_spki_sha256(cer_exchange_cert(x));
+	size_t i;
+
+	for (i = 0; i < r->nkeys; i++) {
+		const struct rkey *k = &r->keys[i];
+
+		if (k->cert_path[0] != '\0' && memcmp(k->spki, spki, sizeof k->spki) == 0)
+			return cer_fail(CER_EINPUT, "exchange key %s has the public key of the "
+			                "custodian's certificate %s (that custodian's key alone would "
+			                "open the restore blob)", cer_exchange_name(x), k->cert_path);
+	}
+	return CER_OK;
+}
+
+int cer_recovery_set_exchange(struct cer_recovery *r, const struct cer_exchange *x,
+                              const char *certs_dir)
+{
+	int ret;
+
+	r->exchange = NULL;
+	ret = cer_exchange_check_sd(x, r->sd);
+	if (ret == CER_OK && certs_dir != NULL)
+		ret = cer_exchange_check_dir(x, certs_dir);
+	if (ret == CER_OK)
+		ret = exchange_among_keys(r, x);
+	if (ret == CER_OK)
+		r->exchange = x;
 	return ret;
 }
 
@@ -759,8 +806,7 @@ out:
 	return ret;
 }
 
-int cer_recovery_restore_blob(struct cer_recovery *r, const struct cer_cert *exchange,
-                              const char *out_path, bool force,
+int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool force,
                               const struct cer_progress *progress, char sha256_hex[static 65])
 {
 	size_t n = cer_sd_item_count(r->sd), i, failed_at;
@@ -771,6 +817,13 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const struct cer_cert *exc
 	int ret;
 
 	sha256_hex[0] = '\0';
+	if (r->exchange == NULL) {
+		ret = cer_fail(CER_EUSAGE, "no exchange key bound to the recovery session");
+		goto out;
+	}
+	ret = exchange_among_keys(r, r->exchange);
+	if (ret != CER_OK)
+		goto out;
 	if (plain == NULL || plain_len == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
 		goto out;
@@ -787,7 +840,8 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const struct cer_cert *exc
 	sodium_memzero(r->master, CER_MASTER_LEN);
 	r->have_master = false;
 	if (ret == CER_OK)
-		ret = build_blob(r, exchange, plain, plain_len, &text, progress);
+		ret = build_blob(r, cer_exchange_cert(r->exchange), plain, plain_len, &text,
+		                 progress);
 	if (ret != CER_OK)
 		goto out;
 	ret = cer_file_write_atomic(out_path, text, strlen(text),

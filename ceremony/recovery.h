@@ -35,11 +35,12 @@ enum cer_share_outcome {
 	CER_SHARE_DUPLICATE,      /* this key's share is already in the session */
 	CER_SHARE_AUTH_FAILED,    /* the share did not decrypt / authenticate with this key */
 	CER_SHARE_MALFORMED,      /* the share entry in the file is malformed */
+	CER_SHARE_EXCHANGE_KEY,   /* the key's certificate has the exchange key's public key */
 };
 
 /* Short machine-readable name: "good", "needs_password", "wrong_password",
  * "not_a_key", "no_certificate", "no_share", "duplicate", "auth_failed",
- * "malformed". */
+ * "malformed", "exchange_key". */
 const char *cer_share_outcome_name(enum cer_share_outcome o);
 
 struct cer_recovery;
@@ -58,7 +59,8 @@ void cer_recovery_free(struct cer_recovery *r);
  * good; otherwise *outcome says why and the message names the key:
  *   NEEDS_PASSWORD -> CER_EUSAGE   (ask for a password and call again)
  *   WRONG_PASSWORD, NO_MATCH, DUPLICATE, AUTH_FAILED -> CER_EAUTH
- *   NOT_A_KEY, NO_CERT, MALFORMED -> CER_EINPUT (CER_EIO if unreadable)
+ *   NOT_A_KEY, NO_CERT, MALFORMED, EXCHANGE_KEY -> CER_EINPUT (CER_EIO if
+ *   unreadable)
  * Every call except NEEDS_PASSWORD is recorded in the session (for the
  * verify report and cer_recovery_key); a failed key can be presented again,
  * and once it gives a good share its earlier failures are marked superseded
@@ -100,17 +102,32 @@ void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recover
 int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progress,
                         struct cer_report **report) CER_WUR;
 
+struct cer_exchange;
+
+/*
+ * Binds the new HSM's exchange key (exchange.h) to a recovery session,
+ * before the first custodian unlocks a key, and refuses (CER_EINPUT, one line
+ * naming both files) an exchange key that is a custodian's: its thumbprint is
+ * a share's x5t_256 in the file, or its public key is that of a certificate
+ * in certs_dir (may be NULL) or of a key already presented.  Keys presented
+ * afterwards are checked as they come: one with the exchange key's public key
+ * gets outcome EXCHANGE_KEY and unbinds it, so that no blob can be written
+ * in the session.  x must outlive the session; on failure nothing is bound.
+ */
+int cer_recovery_set_exchange(struct cer_recovery *r, const struct cer_exchange *x,
+                              const char *certs_dir) CER_WUR;
+
 /*
  * Rebuilds the master key, decrypts and authenticates every item, picks a
  * fresh random master key, re-encrypts every item under it, wraps it to the
- * exchange certificate (RSA-OAEP-256), and only then writes out_path
+ * bound exchange key (RSA-OAEP-256), and only then writes out_path
  * atomically (refused if it exists, unless force).  sha256_hex receives the
- * blob's SHA-256 (64 hex digits).  CER_EQUORUM if not enough good shares;
- * CER_EAUTH if the shares do not rebuild a key that authenticates the items
- * (message names the item's tag); CER_EIO for the output.
+ * blob's SHA-256 (64 hex digits).  CER_EUSAGE if no exchange key is bound;
+ * CER_EQUORUM if not enough good shares; CER_EAUTH if the shares do not
+ * rebuild a key that authenticates the items (message names the item's
+ * tag); CER_EIO for the output.
  */
-int cer_recovery_restore_blob(struct cer_recovery *r, const struct cer_cert *exchange,
-                              const char *out_path, bool force,
+int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool force,
                               const struct cer_progress *progress,
                               char sha256_hex[static 65]) CER_WUR;
 

@@ -132,6 +132,7 @@ static const char *key_status_text(const char *status)
 		{ "duplicate", "[FAIL] same share as an earlier key" },
 		{ "auth_failed", "[FAIL] share failed authentication" },
 		{ "malformed", "[FAIL] share entry malformed" },
+		{ "exchange_key", "[FAIL] this key is the exchange key's" },
 	};
 	size_t i;
 
@@ -196,6 +197,63 @@ static void render_verify(struct cer_report *r)
 		cer_text_sanitize(r->summary);
 }
 
+static void render_exchange(struct cer_report *r)
+{
+	json_t *j = r->json, *a = json_object_get(j, "attestation");
+	const char *name = str(j, "exchange_key"), *hsm = str(j, "hsm_name");
+	bool attested = strcmp(str(a, "status"), "verified") == 0;
+	char *att = NULL;
+
+	add_line(r, "Exchange key: %s", name);
+	if (json_is_true(json_object_get(j, "from_file")))
+		add_line(r, "  sha256sum: %s  %s", str(j, "sha256"), name);
+	else
+		add_line(r, "  SHA-256: %s (%lld bytes; sha256sum of the file gives the same)",
+		         str(j, "sha256"), num(j, "size"));
+	add_line(r, "  Subject CN: %s", str(j, "subject_cn")[0] ? str(j, "subject_cn") : "(none)");
+	add_line(r, "  Thumbprint (x5t#S256): %s", str(j, "x5t_256"));
+	add_line(r, "  RSA %lld bits; valid until %s (the service does not check expiry)",
+	         num(j, "rsa_bits"), str(j, "not_after"));
+	if (hsm[0])
+		add_line(r, "  HSM name: %s matches the subject CN", hsm);
+	else
+		add_line(r, "  HSM name: not checked (give --hsm-name to bind it)");
+	if (attested) {
+		add_line(r, "  Attestation: VERIFIED, attested by an SGX enclave (Intel-provisioned, "
+		         "not debug)");
+		add_line(r, "    MRSIGNER  %s%s", str(a, "mrsigner"),
+		         json_is_true(json_object_get(a, "mrsigner_pinned")) ? " (as expected)" : "");
+		add_line(r, "    MRENCLAVE %s", str(a, "mrenclave"));
+		add_line(r, "    ISVPRODID %lld, ISVSVN %lld; QE SVN %lld, PCE SVN %lld",
+		         num(a, "isvprodid"), num(a, "isvsvn"), num(a, "qe_svn"), num(a, "pce_svn"));
+		add_line(r, "    PCK certificate valid until %s%s", str(a, "pck_not_after"),
+		         json_is_true(json_object_get(a, "pck_valid_now")) ? ""
+		                                                           : " (not valid now)");
+		add_line(r, "    Not proved: freshness and Intel's revocation lists cannot be checked "
+		         "offline%s", json_is_true(json_object_get(a, "mrsigner_pinned"))
+		                              ? ""
+		                              : "; MRSIGNER not pinned (compare it with the last "
+		                                "recovery's)");
+		if (asprintf(&att, "attested by an SGX enclave (MRSIGNER %s, MRENCLAVE %s, "
+		             "ISVPRODID %lld, ISVSVN %lld); freshness and Intel's revocation lists "
+		             "cannot be checked offline", str(a, "mrsigner"), str(a, "mrenclave"),
+		             num(a, "isvprodid"), num(a, "isvsvn")) < 0)
+			att = NULL;
+	} else {
+		add_line(r, "  Attestation: NOT ATTESTED (no SGX quote in the certificate, as from "
+		         "HSMs before 2025):");
+		add_line(r, "    only the SHA-256 compared out of band vouches for this key");
+		att = strdup("not attested");
+	}
+	if (att == NULL ||
+	    asprintf(&r->summary, "exchange key %s: sha256 %s, CN %s, x5t#S256 %s, %s", name,
+	             str(j, "sha256"), str(j, "subject_cn"), str(j, "x5t_256"), att) < 0)
+		r->summary = NULL;
+	else
+		cer_text_sanitize(r->summary);
+	free(att);
+}
+
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 {
 	struct cer_report *r;
@@ -211,6 +269,8 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 	r->status = status;
 	if (strcmp(kind, "inspect") == 0)
 		render_inspect(r);
+	else if (strcmp(kind, "exchange_key") == 0)
+		render_exchange(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

@@ -18,6 +18,7 @@
 #include "ceremony/cer.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
+#include "ceremony/exchange.h"
 #include "ceremony/recovery.h"
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
@@ -167,32 +168,35 @@ static void test_restore_blob(void **state)
 	struct fix *f = *state;
 	const struct cer_progress p = { count_step, NULL, NULL };
 	enum cer_share_outcome o;
-	struct cer_cert *x = NULL;
+	const struct cer_exchange_policy pol = { .now = 0 };
+	struct cer_exchange *x = NULL;
 	char out[] = "/tmp/sdc-test-recovery-XXXXXX", path[64], hex[65], again[65];
 
 	assert_non_null(mkdtemp(out));
 	snprintf(path, sizeof path, "%s/blob.json", out);
-	assert_int_equal(cer_exchange_key_load(SD "exchange/exchange_rest.json", &x), CER_OK);
+	assert_int_equal(cer_exchange_open(SD "exchange/exchange_rest.json", &pol, &x), CER_OK);
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(0), NULL, NULL, &o), CER_OK);
-	assert_int_equal(cer_recovery_restore_blob(f->r, x, path, false, &p, hex), CER_EQUORUM);
+	assert_int_equal(cer_recovery_restore_blob(f->r, path, false, &p, hex), CER_EUSAGE);
+	assert_int_equal(cer_recovery_set_exchange(f->r, x, NULL), CER_OK);
+	assert_int_equal(cer_recovery_restore_blob(f->r, path, false, &p, hex), CER_EQUORUM);
 	assert_false(cer_path_exists(path));
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(1), NULL, NULL, &o), CER_OK);
 	steps = 0;
-	assert_int_equal(cer_recovery_restore_blob(f->r, x, path, false, &p, hex), CER_OK);
+	assert_int_equal(cer_recovery_restore_blob(f->r, path, false, &p, hex), CER_OK);
 	assert_true(steps > 0);
 	assert_int_equal(strlen(hex), 64);
 	assert_int_equal(cer_file_sha256_hex(path, again), CER_OK);
 	assert_string_equal(hex, again);
-	assert_int_equal(cer_recovery_restore_blob(f->r, x, path, false, &p, again), CER_EIO);
+	assert_int_equal(cer_recovery_restore_blob(f->r, path, false, &p, again), CER_EIO);
 	assert_non_null(strstr(cer_errmsg(), "already exists"));
 	assert_int_equal(cer_file_sha256_hex(path, again), CER_OK);
 	assert_string_equal(hex, again);
 	/* A fresh master key each time: the new blob differs. */
-	assert_int_equal(cer_recovery_restore_blob(f->r, x, path, true, &p, again), CER_OK);
+	assert_int_equal(cer_recovery_restore_blob(f->r, path, true, &p, again), CER_OK);
 	assert_string_not_equal(hex, again);
 	unlink(path);
 	rmdir(out);
-	cer_cert_free(x);
+	cer_exchange_free(x);
 }
 
 int main(void)

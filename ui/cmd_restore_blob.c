@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ceremony/exchange.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/recovery.h"
@@ -18,7 +20,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s restore-blob --sd-file SD --sd-exchange-key X\n"
 	        "           --sd-wrapping-keys KEY... [--passwords P... | --password-files F...]\n"
-	        "           [--certs DIR] --sd-file-restore-blob OUT [--force]\n"
+	        "           [--certs DIR] [--hsm-name NAME] [--require-attestation]\n"
+	        "           [--expect-mrsigner HEX] --sd-file-restore-blob OUT [--force]\n"
 	        "\n"
 	        "Rebuilds the security domain's master key from a quorum of the custodians'\n"
 	        "wrapping keys and writes the restore blob for\n"
@@ -31,7 +34,8 @@ static void usage(FILE *f)
 	        "                             {\"value\": ...} wrapper, or base64 of the JSON)\n"
 	        "  --sd-exchange-key X        the exchange key from init-recovery: PEM or DER\n"
 	        "                             certificate, JWK with x5c, or the REST transfer-key\n"
-	        "                             JSON (RSA, at least 2048 bits)\n"
+	        "                             JSON (RSA, at least 2048 bits); never a\n"
+	        "                             custodian's certificate or key\n"
 	        "  --sd-wrapping-keys KEY...  private keys: PEM PKCS#8 (plain or encrypted),\n"
 	        "                             PEM traditional RSA, or PKCS#12 (.pfx/.p12); a\n"
 	        "                             key's certificate is KEY with its extension\n"
@@ -44,6 +48,12 @@ static void usage(FILE *f)
 	        "  --password-files F...      files whose first line is the password of the key\n"
 	        "                             in the same position\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
+	        "  --hsm-name NAME            the new HSM (as az): the exchange certificate's\n"
+	        "                             subject CN must be NAME.managedhsm.azure.net, or\n"
+	        "                             NAME when it is a full host name\n"
+	        "  --require-attestation      refuse an exchange key without an SGX attestation\n"
+	        "  --expect-mrsigner HEX      require the attesting enclave's MRSIGNER (64 hex\n"
+	        "                             digits, e.g. the one the last recovery printed)\n"
 	        "  --sd-file-restore-blob OUT the restore blob to write (written atomically)\n"
 	        "  --force                    replace OUT if it exists\n"
 	        "  -h, --help                 this help\n"
@@ -52,12 +62,26 @@ static void usage(FILE *f)
 	        "echo; with no terminal the command fails naming the key.  Keys are used in the\n"
 	        "order given until the quorum is reached.\n"
 	        "\n"
+	        "Before any key is unlocked, the exchange key's facts are printed for the\n"
+	        "online administrators to compare: the file's SHA-256 (as sha256sum prints\n"
+	        "it), the subject CN, the thumbprint, and its attestation.  Keys from HSMs of\n"
+	        "2025 on carry an Intel SGX quote; it is verified offline (PCK chain to the\n"
+	        "pinned Intel SGX Root CA, quoting enclave, quote signature, not a debug\n"
+	        "enclave, bound to this certificate's key) and MRSIGNER and MRENCLAVE are\n"
+	        "printed.  That proves an SGX enclave with those measurements holds the key;\n"
+	        "it cannot prove freshness, a current TCB or Intel's revocation status\n"
+	        "offline, nor whose enclave it is unless MRSIGNER is pinned.  Older keys are\n"
+	        "reported as not attested.\n"
+	        "\n"
 	        "Exit status: 0 blob written, 1 internal error, 2 usage error (or a key needs a\n"
 	        "password and there is no terminal), 3 bad input file (security domain, key,\n"
-	        "certificate or exchange key malformed, unsupported or weak), 4 authentication\n"
-	        "failed (wrong password, no share for a certificate, same key twice, tampered\n"
-	        "share or item, inconsistent shares), 5 I/O error (unreadable input, OUT exists,\n"
-	        "cannot write OUT), 6 fewer keys than required.\n",
+	        "certificate or exchange key malformed, unsupported or weak; an exchange key\n"
+	        "that is a custodian's), 4 authentication or verification failed (wrong\n"
+	        "password, no share for a certificate, same key twice, tampered share or item,\n"
+	        "inconsistent shares; an exchange key whose attestation does not verify, or\n"
+	        "that --hsm-name, --require-attestation or --expect-mrsigner refuses), 5 I/O\n"
+	        "error (unreadable input, OUT exists, cannot write OUT), 6 fewer keys than\n"
+	        "required.\n",
 	        ui_progname);
 }
 
@@ -74,7 +98,7 @@ static bool dir_writable(const char *path)
 	return ok;
 }
 
-enum { OPT_SD = UI_RK_OPT_END, OPT_X, OPT_OUT, OPT_FORCE };
+enum { OPT_SD = UI_RK_OPT_END, OPT_X, OPT_OUT, OPT_FORCE, OPT_HSM, OPT_REQUIRE, OPT_MRSIGNER };
 
 static const struct option longopts[] = {
 	{ "sd-file", required_argument, NULL, OPT_SD },
@@ -85,6 +109,9 @@ static const struct option longopts[] = {
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "sd-file-restore-blob", required_argument, NULL, OPT_OUT },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "hsm-name", required_argument, NULL, OPT_HSM },
+	{ "require-attestation", no_argument, NULL, OPT_REQUIRE },
+	{ "expect-mrsigner", required_argument, NULL, OPT_MRSIGNER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -94,7 +121,8 @@ int ui_restore_blob_main(int argc, char **argv)
 	struct ui_recovery_keys keys = { 0 };
 	const char *sd_path = NULL, *x_path = NULL, *out = NULL;
 	struct cer_sd *sd = NULL;
-	struct cer_cert *x = NULL;
+	struct cer_exchange_policy policy = { .now = time(NULL) };
+	struct cer_exchange *x = NULL;
 	struct cer_recovery *r = NULL;
 	char sha[65];
 	bool force = false;
@@ -108,6 +136,16 @@ int ui_restore_blob_main(int argc, char **argv)
 		case OPT_X: x_path = optarg; break;
 		case OPT_OUT: out = optarg; break;
 		case OPT_FORCE: force = true; break;
+		case OPT_REQUIRE: policy.require_attestation = true; break;
+		case OPT_HSM:
+		case OPT_MRSIGNER:
+			ret = c == OPT_HSM ? cer_exchange_policy_hsm_name(&policy, optarg)
+			                   : cer_exchange_policy_mrsigner(&policy, optarg);
+			if (ret != CER_OK) {
+				ret = ui_usage_error("restore-blob", "%s", cer_errmsg());
+				goto out;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			ret = CER_OK;
@@ -140,30 +178,34 @@ int ui_restore_blob_main(int argc, char **argv)
 		                         strerror(errno)));
 		goto out;
 	}
-	ret = cer_exchange_key_load(x_path, &x);
+	ret = cer_exchange_open(x_path, &policy, &x);
+	if (ret == CER_OK)
+		ret = ui_print_report(cer_exchange_report(x), false);
+	fflush(stdout);
 	if (ret == CER_OK)
 		ret = cer_sd_load(sd_path, &sd);
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
+	if (ret == CER_OK)
+		ret = cer_recovery_set_exchange(r, x, keys.certs_dir);
 	if (ret == CER_OK && (unsigned)keys.nkeys < cer_recovery_required(r))
 		ret = cer_fail(CER_EQUORUM, "%d key%s given, %s needs %u", keys.nkeys,
 		               keys.nkeys == 1 ? "" : "s", sd_path, cer_recovery_required(r));
 	if (ret == CER_OK)
 		ret = ui_recovery_keys_add(r, &keys, true, true);
 	if (ret == CER_OK)
-		ret = cer_recovery_restore_blob(r, x, out, force, &ui_stderr_progress, sha);
+		ret = cer_recovery_restore_blob(r, out, force, &ui_stderr_progress, sha);
 	if (ret != CER_OK) {
 		ui_report(ret);
 		goto out;
 	}
-	printf("Exchange key %s: x5t_256 %s\n", x_path, cer_cert_thumb_b64(x));
 	printf("Restore blob written to %s\nSHA-256 %s\n"
-	       "Upload it with: az keyvault security-domain upload --hsm-name HSM --sd-file %s "
-	       "--restore-blob\n", out, sha, out);
+	       "Upload it with: az keyvault security-domain upload --hsm-name %s --sd-file %s "
+	       "--restore-blob\n", out, sha, policy.hsm_name[0] ? policy.hsm_name : "HSM", out);
 out:
 	cer_recovery_free(r);
 	cer_sd_free(sd);
-	cer_cert_free(x);
+	cer_exchange_free(x);
 	ui_recovery_keys_free(&keys);
 	return ret;
 }

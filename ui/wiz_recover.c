@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
+#include "ceremony/exchange.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/qr.h"
@@ -19,15 +21,18 @@
  * either the restore blob (recovery) or verify's report (drill).
  */
 
-enum phase { P_FILES, P_QRJOIN, P_CUSTODIAN, P_WORKING, P_BLOB, P_DONE };
+enum phase { P_FILES, P_QRJOIN, P_EXCHANGE, P_CUSTODIAN, P_WORKING, P_BLOB, P_DONE };
 
 static bool drill;
 static enum phase phase;
-static struct ui_wiz_field f_sd, f_exchange, f_certs, f_part, f_key, f_pass, f_blob;
+static struct ui_wiz_field f_sd, f_exchange, f_hsm, f_attest, f_mrsigner, f_certs, f_part, f_key,
+        f_pass, f_blob;
 static struct ui_wiz_form files_form, part_form, cust_form, blob_form;
 static struct cer_sd *sd;
 static struct cer_recovery *rec;
-static struct cer_cert *exchange;
+static struct cer_exchange *exchange;
+static struct ui_wiz_text facts;
+static const char *const attest_choices[] = {"accept a key without one", "require it"};
 static struct cer_qr_join *join;
 static char certs_dir[WIZ_FIELD_MAX];
 static char note[512];
@@ -48,7 +53,7 @@ static void end_session(void)
 	rec = NULL;
 	cer_sd_free(sd);
 	sd = NULL;
-	cer_cert_free(exchange);
+	cer_exchange_free(exchange);
 	exchange = NULL;
 	cer_qr_join_free(join);
 	join = NULL;
@@ -73,6 +78,9 @@ static void common_init(struct wiz *w, bool is_drill)
 	files_form = part_form = cust_form = blob_form = (struct ui_wiz_form){0};
 	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_hsm, "New HSM's name (optional)", WF_TEXT) != CER_OK ||
+	    ui_wiz_field_init(&f_attest, "SGX attestation", WF_CHOICE) != CER_OK ||
+	    ui_wiz_field_init(&f_mrsigner, "Expected MRSIGNER (optional)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_certs, "Certificates dir (optional)", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_part, "Part", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_key, "Your key file", WF_PATH) != CER_OK ||
@@ -82,8 +90,14 @@ static void common_init(struct wiz *w, bool is_drill)
 		return;
 	}
 	ui_wiz_form_add(&files_form, &f_sd);
-	if (!drill)
+	f_attest.choices = attest_choices;
+	f_attest.nchoices = 2;
+	if (!drill) {
 		ui_wiz_form_add(&files_form, &f_exchange);
+		ui_wiz_form_add(&files_form, &f_hsm);
+		ui_wiz_form_add(&files_form, &f_attest);
+		ui_wiz_form_add(&files_form, &f_mrsigner);
+	}
 	ui_wiz_form_add(&files_form, &f_certs);
 	ui_wiz_form_add(&part_form, &f_part);
 	ui_wiz_form_add(&cust_form, &f_key);
@@ -91,6 +105,7 @@ static void common_init(struct wiz *w, bool is_drill)
 	ui_wiz_field_set(&f_blob, "restore-blob.json");
 	ui_wiz_form_add(&blob_form, &f_blob);
 	ui_wiz_text_clear(&result);
+	ui_wiz_text_clear(&facts);
 }
 
 static void recovery_init(struct wiz *w)
@@ -151,6 +166,20 @@ static void draw_qrjoin(struct wiz *w, int y)
 	draw_note(w, y);
 }
 
+static void draw_exchange(struct wiz *w, int y)
+{
+	ui_wiz_help(w, "y: they match, go on   n/Esc: they do not, back   Up/Down: scroll");
+	y = ui_wiz_wrap(w, y, 2, WC_WARN,
+	                "Check the exchange key before any custodian unlocks a key: whoever "
+	                "holds its private key gets every key in the HSM. The online "
+	                "administrators, who each fetched it, read out its SHA-256; compare "
+	                "every digit.") +
+	    1;
+	y = ui_wiz_text_draw(w, &facts, y, ui_wiz_bottom(w) - 2);
+	ui_wiz_print(w, ui_wiz_bottom(w) - 1, 2, WC_NORMAL,
+	             "Do the SHA-256, CN and thumbprint match what they read out? (y/n)");
+}
+
 static int draw_keys(struct wiz *w, int y, int last)
 {
 	size_t i, n = rec != NULL ? cer_recovery_key_count(rec) : 0;
@@ -206,6 +235,7 @@ static void recover_draw(struct wiz *w)
 	switch (phase) {
 	case P_FILES: draw_files(w, y); break;
 	case P_QRJOIN: draw_qrjoin(w, y); break;
+	case P_EXCHANGE: draw_exchange(w, y); break;
 	case P_CUSTODIAN: draw_custodian(w, y); break;
 	case P_WORKING:
 		ui_wiz_help(w, "Please wait");
@@ -243,18 +273,66 @@ static void on_step(void *ctx, const char *what, unsigned done, unsigned total)
 	ui_wiz_redraw(ctx);
 }
 
-static bool load_exchange(struct wiz *w, const char *path)
+static int read_policy(struct cer_exchange_policy *p)
 {
-	int ret = cer_exchange_key_load(path, &exchange);
+	int ret;
 
+	memset(p, 0, sizeof *p);
+	p->now = time(NULL);
+	p->require_attestation = f_attest.choice == 1;
+	ret = cer_exchange_policy_hsm_name(p, ui_wiz_field_value(&f_hsm));
+	if (ret == CER_OK)
+		ret = cer_exchange_policy_mrsigner(p, ui_wiz_field_value(&f_mrsigner));
+	return ret;
+}
+
+/*
+ * Opens the exchange key (a file, or joined QR parts when data is given),
+ * binds it to the session and shows its facts for the operator to confirm.
+ */
+static int take_exchange(struct wiz *w, const char *path, const uint8_t *data, size_t len)
+{
+	struct cer_exchange_policy policy;
+	const struct cer_report *rep;
+	size_t i;
+	int ret = read_policy(&policy);
+
+	if (ret == CER_OK)
+		ret = data != NULL ? cer_exchange_open_mem(data, len, path, &policy, &exchange)
+		                   : cer_exchange_open(path, &policy, &exchange);
+	if (ret == CER_OK)
+		ret = cer_recovery_set_exchange(rec, exchange, certs_dir[0] ? certs_dir : NULL);
 	if (ret != CER_OK) {
-		ui_wiz_log(w, "%s: exchange key %s: [FAIL] %s", flow(), path, cer_errmsg());
-		ui_wiz_error_status(w, ret);
-		return false;
+		ui_wiz_log(w, "recovery: exchange key %s: [FAIL] %s", path, cer_errmsg());
+		return ret;
 	}
-	ui_wiz_log_file(w, "recovery: exchange key", path);
-	ui_wiz_log(w, "recovery: exchange key x5t#S256 %s", cer_cert_thumb_b64(exchange));
-	return true;
+	rep = cer_exchange_report(exchange);
+	ui_wiz_log_report(w, rep);
+	ui_wiz_text_clear(&facts);
+	for (i = 0; i < cer_report_line_count(rep); i++)
+		ui_wiz_text_add(&facts, "%s", cer_report_line(rep, i));
+	phase = P_EXCHANGE;
+	return CER_OK;
+}
+
+static void confirm_exchange(struct wiz *w, bool match)
+{
+	if (!match) {
+		ui_wiz_log(w, "recovery: exchange key %s: [FAIL] the operator found it does not "
+		           "match what the online administrators read out", cer_exchange_name(exchange));
+		end_session();
+		set_note(WC_FAIL, "[FAIL] the exchange key was not confirmed: fetch it again on the "
+		         "online side and compare before any key is unlocked.");
+		files_form.focus = 1;
+		phase = P_FILES;
+		return;
+	}
+	ui_wiz_log(w, "recovery: exchange key %s confirmed by the operator: sha256 %s matches "
+	           "what the online administrators read out", cer_exchange_name(exchange),
+	           cer_exchange_sha256_hex(exchange));
+	note[0] = '\0';
+	cust_form.focus = 0;
+	phase = P_CUSTODIAN;
 }
 
 static void submit_files(struct wiz *w)
@@ -285,6 +363,17 @@ static void submit_files(struct wiz *w)
 	           "%u required)",
 	           flow(), path, cer_sd_sha256_hex(sd), cer_sd_version(sd), cer_sd_share_count(sd),
 	           cer_recovery_required(rec));
+	if (!drill) {
+		struct cer_exchange_policy policy;
+
+		ret = read_policy(&policy);
+		if (ret != CER_OK) {
+			ui_wiz_error_status(w, ret);
+			end_session();
+			files_form.focus = 2;
+			return;
+		}
+	}
 	if (!drill && ui_wiz_field_value(&f_exchange)[0] == '\0') {
 		if (cer_qr_join_new(&join) != CER_OK) {
 			ui_wiz_error_status(w, CER_EINTERNAL);
@@ -295,9 +384,13 @@ static void submit_files(struct wiz *w)
 		phase = P_QRJOIN;
 		return;
 	}
-	if (!drill && !load_exchange(w, ui_wiz_field_value(&f_exchange))) {
-		end_session();
-		files_form.focus = 1;
+	if (!drill) {
+		ret = take_exchange(w, ui_wiz_field_value(&f_exchange), NULL, 0);
+		if (ret != CER_OK) {
+			ui_wiz_error_status(w, ret);
+			end_session();
+			files_form.focus = 1;
+		}
 		return;
 	}
 	cust_form.focus = 0;
@@ -306,25 +399,14 @@ static void submit_files(struct wiz *w)
 
 static int join_exchange(struct wiz *w)
 {
-	uint8_t *data = NULL, digest[CER_SHA256_LEN];
-	char hex[2 * CER_SHA256_LEN + 1];
+	uint8_t *data = NULL;
 	size_t len = 0;
 	int ret = cer_qr_join_finish(join, &data, &len);
 
-	if (ret == CER_OK)
-		ret = cer_sha256(data, len, digest);
 	if (ret == CER_OK) {
-		cer_hex_encode(digest, sizeof digest, hex);
-		ui_wiz_log(w,
-		           "recovery: exchange key joined from %u QR parts, %zu bytes, sha256 %s",
-		           cer_qr_join_count(join), len, hex);
-		ret = cer_exchange_key_parse(data, len, "the exchange key from QR parts",
-		                             &exchange);
-	}
-	if (ret == CER_OK) {
-		ui_wiz_log(w, "recovery: exchange key x5t#S256 %s", cer_cert_thumb_b64(exchange));
-		set_note(WC_OK, "[OK] exchange key joined from %u QR parts, %zu bytes;\nSHA-256 %s",
-		         cer_qr_join_count(join), len, hex);
+		ui_wiz_log(w, "recovery: exchange key joined from %u QR parts, %zu bytes",
+		           cer_qr_join_count(join), len);
+		ret = take_exchange(w, "the exchange key from QR parts", data, len);
 	}
 	free(data);
 	return ret;
@@ -350,7 +432,6 @@ static void submit_part(struct wiz *w)
 	ret = join_exchange(w);
 	if (ret != CER_OK) {
 		ui_wiz_error_status(w, ret);
-		ui_wiz_log(w, "recovery: exchange key from QR parts: [FAIL] %s", cer_errmsg());
 		end_session();
 		note[0] = '\0';
 		phase = P_FILES;
@@ -358,8 +439,6 @@ static void submit_part(struct wiz *w)
 	}
 	cer_qr_join_free(join);
 	join = NULL;
-	cust_form.focus = 0;
-	phase = P_CUSTODIAN;
 }
 
 static void run_verify(struct wiz *w)
@@ -428,6 +507,17 @@ static void submit_key(struct wiz *w)
 			phase = P_BLOB;
 		goto out;
 	}
+	if (outcome == CER_SHARE_EXCHANGE_KEY) {
+		ui_wiz_log(w, "recovery: [FAIL] %s: %s; session ended", cer_share_outcome_name(outcome),
+		           cer_errmsg());
+		ui_wiz_error(w, "[FAIL] the exchange key is a custodian's", cer_errmsg());
+		end_session();
+		set_note(WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
+		         "ended. Fetch the new HSM's exchange key again.");
+		files_form.focus = 1;
+		phase = P_FILES;
+		goto out;
+	}
 	if (outcome == CER_SHARE_NEEDS_PASSWORD) {
 		set_note(WC_NORMAL, "This key is encrypted: type its passphrase.");
 		cust_form.focus = 1;
@@ -483,7 +573,7 @@ static void write_blob(struct wiz *w)
 	prog_done = 0;
 	prog_total = 1;
 	ui_wiz_redraw(w);
-	ret = cer_recovery_restore_blob(rec, exchange, blob_path, force, &progress, hex);
+	ret = cer_recovery_restore_blob(rec, blob_path, force, &progress, hex);
 	if (ret != CER_OK) {
 		ui_wiz_log(w, "recovery: restore blob %s: [FAIL] %s", blob_path, cer_errmsg());
 		phase = P_BLOB;
@@ -500,7 +590,8 @@ static void write_blob(struct wiz *w)
 	ui_wiz_text_add(&result,
 	                "master key are wiped. Carry the blob to the admin host, check its");
 	ui_wiz_text_add(&result, "SHA-256 there, then run:");
-	ui_wiz_text_add(&result, "  az keyvault security-domain upload --hsm-name <HSM> \\");
+	ui_wiz_text_add(&result, "  az keyvault security-domain upload --hsm-name %s \\",
+	                ui_wiz_field_value(&f_hsm)[0] ? ui_wiz_field_value(&f_hsm) : "<HSM>");
 	ui_wiz_text_add(&result, "    --sd-file %s --restore-blob", blob_path);
 	phase = P_DONE;
 }
@@ -542,6 +633,14 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 			ui_wiz_field_key(&f_part, ch);
 		}
 		break;
+	case P_EXCHANGE:
+		if (ch == 'y' || ch == 'Y')
+			confirm_exchange(w, true);
+		else if (ch == 'n' || ch == 'N' || ch == WIZ_KEY_ESC)
+			confirm_exchange(w, false);
+		else
+			ui_wiz_text_key(&facts, ch, ui_wiz_bottom(w) - ui_wiz_top(w) - 6);
+		break;
 	case P_CUSTODIAN:
 		if (ch == WIZ_KEY_ESC)
 			abandon(w);
@@ -578,12 +677,16 @@ static void recover_leave(struct wiz *w)
 	end_session();
 	ui_wiz_field_free(&f_sd);
 	ui_wiz_field_free(&f_exchange);
+	ui_wiz_field_free(&f_hsm);
+	ui_wiz_field_free(&f_attest);
+	ui_wiz_field_free(&f_mrsigner);
 	ui_wiz_field_free(&f_certs);
 	ui_wiz_field_free(&f_part);
 	ui_wiz_field_free(&f_key);
 	ui_wiz_field_free(&f_pass);
 	ui_wiz_field_free(&f_blob);
 	ui_wiz_text_clear(&result);
+	ui_wiz_text_clear(&facts);
 }
 
 const struct ui_wiz_screen ui_wiz_recovery_screen = {

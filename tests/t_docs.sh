@@ -14,7 +14,8 @@
 #                  against the real `az ... --help`, and plays the HSM:
 #                  `security-domain download` makes a security domain for the
 #                  given certificates with build/tests/tools/sdforge,
-#                  `init-recovery` hands out a test exchange certificate,
+#                  `init-recovery` hands out a test exchange certificate
+#                  (CN NAME.managedhsm.azure.net for --hsm-name NAME),
 #                  `upload --restore-blob` opens the blob with the exchange
 #                  private key (blobopen) and compares every item; the other
 #                  az commands are only checked.  Lines without az are run.
@@ -151,10 +152,10 @@ az() {
 		grep -qE -- "(^|[[:space:]])$a([[:space:]]|$)" "$AZHELP/$key" ||
 			{ echo "az ${path[*]}: no option $a" >&2; return 2; }
 	done
-	local opt="" certs=() q="" out="" ex="" sd="" blob=0
+	local opt="" certs=() q="" out="" ex="" sd="" blob=0 hsm=""
 	for a in "$@"; do
 		case $a in
-		--sd-wrapping-keys|--sd-quorum|--security-domain-file|--sd-exchange-key|--sd-file)
+		--sd-wrapping-keys|--sd-quorum|--security-domain-file|--sd-exchange-key|--sd-file|--hsm-name)
 			opt=$a; continue ;;
 		--restore-blob) blob=1; opt=""; continue ;;
 		--*) opt=""; continue ;;
@@ -165,6 +166,7 @@ az() {
 		--security-domain-file) out=$a ;;
 		--sd-exchange-key) ex=$a ;;
 		--sd-file) sd=$a ;;
+		--hsm-name) hsm=$a ;;
 		esac
 	done
 	case "${path[*]}" in
@@ -174,7 +176,9 @@ az() {
 			--items-out "$HSM/items.json" ;;
 	"keyvault security-domain init-recovery")
 		[ ! -e "$ex" ] || { echo "az: $ex exists" >&2; return 1; }
-		cp "$HSM/exchange.cer" "$ex" ;;
+		# As the service does: a certificate for the HSM's host name.
+		openssl req -new -x509 -key "$HSM/exchange.key" -subj "/CN=$hsm.managedhsm.azure.net" \
+			-days 30 -out "$HSM/exchange.cer" 2>/dev/null && cp "$HSM/exchange.cer" "$ex" ;;
 	"keyvault security-domain upload")
 		[ "$blob" = 1 ] || return 0
 		"$TOOLS/blobopen" --blob "$sd" --exchange-key-private "$HSM/exchange.key" \

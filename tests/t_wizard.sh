@@ -188,7 +188,11 @@ screen "back at the menu" "What are we doing"
 	{ not_ok "qr split of the exchange key"; cat "$TMP/.out"; }
 keys 2
 screen "recovery form" "Exchange key"
+screen "the form asks for the new HSM's name" "New HSM's name"
 field "sd.json"
+field ""
+field ""
+keys Enter
 field ""
 keys Enter
 screen "an empty exchange key path asks for QR parts" "Parts: no part yet"
@@ -199,11 +203,21 @@ screen "a corrupted part is refused" "corrupted"
 keys Enter
 field "QR-Code:$(cat "$TMP/qrx/03.txt")"
 field "$(cat "$TMP/qrx/01.txt")"
-screen "recovery asks for the first custodian" "Progress: 0 of 2 shares"
+screen "the exchange key's facts are shown for confirmation" \
+	"Do the SHA-256, CN and thumbprint match"
 xhex=$(sha256sum "$EXCH/exchange.cer" | cut -c1-64)
-check "the screen shows the joined exchange key's SHA-256" grep -q "SHA-256 $xhex" "$TMP/pane"
-check "the transcript has the joined bytes' SHA-256 (the original's) and part count" \
-	grep -q "exchange key joined from 3 QR parts, [0-9]* bytes, sha256 $xhex" \
+check "the screen shows the joined exchange key's SHA-256" grep -qF -- "SHA-256: $xhex" "$TMP/pane"
+check "... its CN" grep -qF -- "Subject CN: sdceremony test HSM exchange key" "$TMP/pane"
+check "... and that it is not attested" grep -qF -- "NOT ATTESTED" "$TMP/pane"
+check "no custodian was asked for a key yet" bash -c '! grep -q "Your key file" "$0"' "$TMP/pane"
+keys y
+screen "recovery asks for the first custodian" "Progress: 0 of 2 shares"
+check "the transcript has the joined parts and the exchange key's SHA-256 (the original's)" \
+	grep -q "exchange key joined from 3 QR parts, [0-9]* bytes" "$WORK/sdceremony-transcript.txt"
+check "... its facts" grep -qF -- "exchange key (joined QR parts): sha256 $xhex" \
+	"$WORK/sdceremony-transcript.txt"
+check "... and the operator's confirmation" grep -qF -- \
+	"exchange key (joined QR parts) confirmed by the operator: sha256 $xhex" \
 	"$WORK/sdceremony-transcript.txt"
 check "the joined exchange key is not written to a file" \
 	bash -c '! ls "$0"/exchange-key-from-qr* >/dev/null 2>&1' "$WORK"
@@ -228,6 +242,48 @@ keys q
 screen "back from the QR viewer" "\[OK\] restore blob written"
 keys Escape
 screen "menu after recovery" "What are we doing"
+
+# ---- recovery: exchange keys that must be refused ----
+cp "$VEC/real-service/transfer-key-2025.jwk.json" "$VEC/attest/copied_extension.pem" "$WORK/"
+# recovery_files EXCHANGE HSM-NAME: fills the recovery form and submits it.
+recovery_files() {
+	keys 2
+	screen "recovery form ($1)" "Exchange key"
+	field "sd.json"
+	field "$1"
+	field "$2"
+	keys Enter
+	field ""
+	keys Enter
+}
+recovery_files ceremony/cert_1.cer ""
+# (Dialog text wraps: the patterns below are single words of the message.)
+screen "a custodian's certificate as exchange key is refused" "custodian's"
+check "... naming the share it is" grep -qF -- "#2" "$TMP/pane"
+keys Enter
+screen "... and the form is back" "Exchange key"
+check "... before any custodian was asked" bash -c '! grep -q "Your key file" "$0"' "$TMP/pane"
+keys Escape
+recovery_files transfer-key-2025.jwk.json ContosoHSM2
+screen "an exchange key for another HSM is refused" "'ContosoHSM2.managedhsm.azure.net'"
+keys Enter Escape
+recovery_files copied_extension.pem ""
+screen "a certificate with a copied attestation is refused" "attestation\\?\\)"
+keys Enter Escape
+recovery_files transfer-key-2025.jwk.json test-mhsm-sd2q2avldvp4tl
+screen "the service's 2025 key is shown attested" "Attestation: VERIFIED"
+check "... with its MRSIGNER" grep -qF -- \
+	"MRSIGNER  db55904b231f08298eb093180562d07631c3cab9b7706b2efa53da58b42c943a" "$TMP/pane"
+check "... its CN" grep -qF -- "Subject CN: test-mhsm-sd2q2avldvp4tl.managedhsm.azure.net" "$TMP/pane"
+keys n
+screen "n: the exchange key is not confirmed" "was not confirmed"
+check "... and the transcript says so" grep -qF -- \
+	"does not match what the online administrators read out" "$WORK/sdceremony-transcript.txt"
+check "... with the facts the operator saw" grep -qF -- \
+	"exchange key transfer-key-2025.jwk.json: sha256 $(sha256sum "$WORK/transfer-key-2025.jwk.json" | cut -c1-64), CN test-mhsm-sd2q2avldvp4tl.managedhsm.azure.net" \
+	"$WORK/sdceremony-transcript.txt"
+keys Escape
+screen "menu after the refusals" "What are we doing"
 
 # ---- drill: a wrong passphrase, then a full drill ----
 keys 3

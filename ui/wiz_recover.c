@@ -406,7 +406,7 @@ static int join_exchange(struct wiz *w)
 	if (ret == CER_OK) {
 		ui_wiz_log(w, "recovery: exchange key joined from %u QR parts, %zu bytes",
 		           cer_qr_join_count(join), len);
-		ret = take_exchange(w, "the exchange key from QR parts", data, len);
+		ret = take_exchange(w, "(joined QR parts)", data, len);
 	}
 	free(data);
 	return ret;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Short libFuzzer runs (clang, ASan + UBSan) of the recovery parsers:
-# security-domain files, compact JWEs, exchange keys.  Seeds come from the
+# security-domain files, compact JWEs, exchange keys, the exchange key's SGX
+# attestation.  Seeds come from the
 # committed vectors.  FUZZ_SECONDS (default 8) per harness; a crash, leak or
 # sanitizer report fails the test and leaves the input in the log.
 . tests/lib.sh
@@ -20,7 +21,8 @@ SECS=${FUZZ_SECONDS:-8}
 F="$TMP/fuzz"
 mkdir -p "$F"
 srcs=(ceremony/cer.c ceremony/codec.c ceremony/io.c ceremony/crypto.c ceremony/keys.c
-      ceremony/sd.c ceremony/recovery.c ceremony/report.c sss/*.c)
+      ceremony/sd.c ceremony/recovery.c ceremony/report.c ceremony/attest.c
+      ceremony/exchange.c sss/*.c)
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined $(pkg-config --cflags libcrypto libsodium jansson))
 libs=($(pkg-config --libs libcrypto libsodium jansson))
@@ -50,11 +52,15 @@ EOF
 		;;
 	exchange)
 		cp "$VEC"/sd/exchange/exchange.{cer,der,jwk} "$VEC"/sd/exchange/exchange_rest.json \
-			"$VEC"/bad/exchange_* "$d/" ;;
+			"$VEC"/bad/exchange_* "$VEC"/real-service/transfer-key-2025*.json \
+			"$VEC"/real-service/exchange-2020.pem "$VEC"/attest/*.pem "$d/" ;;
+	attest)
+		cp "$VEC"/attest/evidence_2025.bin "$d/"
+		for f in "$VEC"/attest/synthetic/*.bin; do cp "$f" "$d/synthetic_$(basename "$f")"; done ;;
 	esac
 }
 
-for h in sd jwe exchange; do
+for h in sd jwe exchange attest; do
 	if ! clang "${flags[@]}" -o "$F/fuzz_$h" "tests/fuzz/fuzz_$h.c" "${srcs[@]}" "${libs[@]}" \
 		>"$F/build_$h.log" 2>&1; then
 		not_ok "fuzz_$h builds"; sed 's/^/# /' "$F/build_$h.log" | head -20

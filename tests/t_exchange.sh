@@ -61,6 +61,15 @@ out_has "... and used in the upload line" "upload --hsm-name test-mhsm-sd2q2avld
 rb 0 "--hsm-name, a full host name" "$K2025" \
 	--hsm-name test-mhsm-sd2q2avldvp4tl.managedhsm.azure.net
 
+# Carried across as QR codes: qr join prints the sha256sum line the online
+# side compares, and the joined key is the same key.
+"$SDC" qr split "$K2025" --out "$TMP/qr" >/dev/null
+cat "$TMP"/qr/*.txt | "$SDC" qr join --out "$TMP/joined.json" >"$TMP/join.out" 2>&1
+check "qr join prints the joined exchange key's sha256sum line" \
+	grep -qxF -- "sha256sum: $(sha256sum "$TMP/joined.json")" "$TMP/join.out"
+rb 0 "the exchange key joined from QR codes" "$TMP/joined.json"
+out_has "... is the same attested key" "Thumbprint (x5t#S256): wGaLpPbFtC8C85LDJlnn7jdp53x6NOxS8MZmd-l8Rb0"
+
 # ---- the 2020 key: not attested ----
 rb 0 "2020 exchange key" "$R/exchange-2020.pem"
 out_has "is reported as not attested" "Attestation: NOT ATTESTED"

@@ -290,9 +290,10 @@ static int qr_join(int argc, char **argv)
 	if (ret == CER_OK) {
 		char hex[65];
 
+		/* The second line reads as sha256sum's, to compare with the other side's. */
 		if (cer_file_sha256_hex(o.out, hex) == CER_OK)
-			printf("%s: joined from %u parts, SHA-256 %s\n", o.out,
-			       cer_qr_join_total(join), hex);
+			printf("%s: joined from %u parts, SHA-256 %s\nsha256sum: %s  %s\n", o.out,
+			       cer_qr_join_total(join), hex, hex, o.out);
 	}
 	free(data);
 	cer_qr_join_free(join);

@@ -1,6 +1,8 @@
 #include "ceremony/exchange.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,20 +41,9 @@ int cer_exchange_policy_hsm_name(struct cer_exchange_policy *p, const char *name
 	return CER_OK;
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int cer_exchange_policy_mrsigner(struct cer_exchange_policy *p, const char *hex)
 {
-	size_t i;
+	size_t n = 0;
 
 	p->pin_mrsigner = false;
 	if (hex[0] == '\0')
@@ -60,12 +51,10 @@ int cer_exchange_policy_mrsigner(struct cer_exchange_policy *p, const char *hex)
 	if (strlen(hex) != 2 * CER_SGX_MEASUREMENT_LEN)
 		return cer_fail(CER_EUSAGE, "--expect-mrsigner: %zu characters, not the 64 hex "
 		                "digits of a MRSIGNER", strlen(hex));
-	for (i = 0; i < CER_SGX_MEASUREMENT_LEN; i++) {
-		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return cer_fail(CER_EUSAGE, "--expect-mrsigner: '%s' is not hex", hex);
-		p->mrsigner[i] = (uint8_t)(hi << 4 | lo);
+	if (OPENSSL_hexstr2buf_ex(p->mrsigner, sizeof p->mrsigner, &n, hex, '\0') != 1 ||
+	    n != sizeof p->mrsigner) {
+		ERR_clear_error();
+		return cer_fail(CER_EUSAGE, "--expect-mrsigner: '%s' is not hex", hex);
 	}
 	p->pin_mrsigner = true;
 	return CER_OK;
@@ -82,8 +71,8 @@ static int bind_name(const struct cer_exchange *x, const char *hsm)
 		snprintf(want, sizeof want, "%s%s", hsm, CER_HSM_DOMAIN);
 	if (strchr(cn, '.') == NULL)
 		return cer_fail(CER_EAUTH, "exchange key %s: its subject CN '%s' names no HSM, so "
-		                "--hsm-name %s cannot be checked (older HSMs hand out such keys: "
-		                "leave --hsm-name out and compare the SHA-256 instead)",
+		                "the HSM name %s cannot be checked (older HSMs hand out such keys: "
+		                "leave the name out and compare the SHA-256 instead)",
 		                x->name, cn, hsm);
 	if (strcasecmp(cn, want) != 0)
 		return cer_fail(CER_EAUTH, "exchange key %s: its subject CN is '%s', not '%s': it is "
@@ -97,15 +86,15 @@ static int apply_policy(const struct cer_exchange *x, const struct cer_exchange_
 
 	if (x->att.state != CER_ATTEST_VERIFIED && p->require_attestation)
 		return cer_fail(CER_EAUTH, "exchange key %s: not attested (no SGX quote in the "
-		                "certificate) and --require-attestation was given", x->name);
+		                "certificate), and an attestation is required", x->name);
 	if (p->pin_mrsigner) {
 		if (x->att.state != CER_ATTEST_VERIFIED)
 			return cer_fail(CER_EAUTH, "exchange key %s: not attested, so its MRSIGNER "
-			                "cannot be compared with --expect-mrsigner", x->name);
+			                "cannot be compared with the expected one", x->name);
 		if (memcmp(x->att.mrsigner, p->mrsigner, sizeof p->mrsigner) != 0) {
 			cer_hex_encode(x->att.mrsigner, sizeof x->att.mrsigner, hex);
 			return cer_fail(CER_EAUTH, "exchange key %s: attested by an enclave with "
-			                "MRSIGNER %s, not the one given with --expect-mrsigner",
+			                "MRSIGNER %s, not the expected one",
 			                x->name, hex);
 		}
 	}
@@ -269,13 +258,14 @@ int cer_exchange_check_sd(const struct cer_exchange *x, const struct cer_sd *sd)
 	return CER_OK;
 }
 
-int cer_exchange_check_cert(const struct cer_exchange *x, const struct cer_cert *cert)
+int cer_exchange_check_key(const struct cer_exchange *x, const uint8_t spki[static CER_THUMB_LEN],
+                           const char *cert_path)
 {
-	if (memcmp(cer_cert_spki_sha256(cert), cer_cert_spki_sha256(x->cert), CER_THUMB_LEN) != 0)
+	if (memcmp(spki, cer_cert_spki_sha256(x->cert), CER_THUMB_LEN) != 0)
 		return CER_OK;
 	return cer_fail(CER_EINPUT, "exchange key %s has the public key of the custodian's "
 	                "certificate %s (that custodian's key alone would open the restore "
-	                "blob)", x->name, cer_cert_source(cert));
+	                "blob)", x->name, cert_path);
 }
 
 int cer_exchange_check_dir(const struct cer_exchange *x, const char *certs_dir)
@@ -284,9 +274,7 @@ int cer_exchange_check_dir(const struct cer_exchange *x, const char *certs_dir)
 	int ret = cer_certs_dir_find_pubkey(certs_dir, x->cert, &found);
 
 	if (ret == CER_OK && found != NULL)
-		ret = cer_fail(CER_EINPUT, "exchange key %s has the public key of the custodian's "
-		               "certificate %s (that custodian's key alone would open the restore "
-		               "blob)", x->name, found);
+		ret = cer_exchange_check_key(x, cer_cert_spki_sha256(x->cert), found);
 	free(found);
 	return ret;
 }

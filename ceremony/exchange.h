@@ -85,8 +85,12 @@ const struct cer_report *cer_exchange_report(const struct cer_exchange *x);
  * custodian's: its thumbprint is a share's x5t_256 in sd.
  */
 int cer_exchange_check_sd(const struct cer_exchange *x, const struct cer_sd *sd) CER_WUR;
-/* The same when cert (a custodian's certificate, `whose` names it) has its public key. */
-int cer_exchange_check_cert(const struct cer_exchange *x, const struct cer_cert *cert) CER_WUR;
+/*
+ * The same when a custodian's certificate (cert_path, for the message) has
+ * the exchange key's public key: spki is its cer_cert_spki_sha256.
+ */
+int cer_exchange_check_key(const struct cer_exchange *x, const uint8_t spki[static CER_THUMB_LEN],
+                           const char *cert_path) CER_WUR;
 /* The same for every certificate file in certs_dir (CER_EIO if it cannot be read). */
 int cer_exchange_check_dir(const struct cer_exchange *x, const char *certs_dir) CER_WUR;
 

@@ -312,7 +312,8 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 		goto out;
 	}
 	if (r->exchange != NULL) {
-		ret = cer_exchange_check_cert(r->exchange, cert);
+		ret = cer_exchange_check_key(r->exchange, cer_cert_spki_sha256(cert),
+		                             cer_cert_source(cert));
 		if (ret != CER_OK) {
 			*outcome = CER_SHARE_EXCHANGE_KEY;
 			r->exchange = NULL;
@@ -330,18 +331,13 @@ out:
 /* CER_EINPUT when a key presented so far has x's public key. */
 static int exchange_among_keys(const struct cer_recovery *r, const struct cer_exchange *x)
 {
-	const uint8_t *spki = cer_cert_spki_sha256(cer_exchange_cert(x));
 	size_t i;
+	int ret = CER_OK;
 
-	for (i = 0; i < r->nkeys; i++) {
-		const struct rkey *k = &r->keys[i];
-
-		if (k->cert_path[0] != '\0' && memcmp(k->spki, spki, sizeof k->spki) == 0)
-			return cer_fail(CER_EINPUT, "exchange key %s has the public key of the "
-			                "custodian's certificate %s (that custodian's key alone would "
-			                "open the restore blob)", cer_exchange_name(x), k->cert_path);
-	}
-	return CER_OK;
+	for (i = 0; i < r->nkeys && ret == CER_OK; i++)
+		if (r->keys[i].cert_path[0] != '\0')
+			ret = cer_exchange_check_key(x, r->keys[i].spki, r->keys[i].cert_path);
+	return ret;
 }
 
 int cer_recovery_set_exchange(struct cer_recovery *r, const struct cer_exchange *x,

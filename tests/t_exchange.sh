@@ -76,18 +76,18 @@ out_has "is reported as not attested" "Attestation: NOT ATTESTED"
 out_has "... with its CN" "Subject CN: transfer-key"
 out_has "... and its thumbprint" "DgKyj72PBn91O7ObV4YqFth4JGVKEdUpTEDn3qrkGT8"
 rb 4 "2020 key with --require-attestation" "$R/exchange-2020.pem" --require-attestation
-expect_err "... says it is not attested" "exchange-2020.pem: not attested .*--require-attestation"
+expect_err "... says it is not attested" "exchange-2020.pem: not attested .*an attestation is required"
 rb 4 "2020 key with --expect-mrsigner" "$R/exchange-2020.pem" --expect-mrsigner "$MRSIGNER"
 expect_err "... says the MRSIGNER cannot be compared" "not attested, so its MRSIGNER cannot be compared"
 rb 4 "2020 key with --hsm-name" "$R/exchange-2020.pem" --hsm-name ContosoHSM2
-expect_err "... says the name cannot be checked" "'transfer-key' names no HSM, so --hsm-name ContosoHSM2 cannot be checked"
+expect_err "... says the name cannot be checked" "'transfer-key' names no HSM, so the HSM name ContosoHSM2 cannot be checked"
 
 # ---- refusals ----
 rb 4 "a key for another HSM" "$K2025" --hsm-name ContosoHSM2
 expect_err "... quotes the CN and the expected name" \
 	"subject CN is 'test-mhsm-sd2q2avldvp4tl.managedhsm.azure.net', not 'ContosoHSM2.managedhsm.azure.net'"
 rb 4 "another MRSIGNER expected" "$K2025" --expect-mrsigner "$MRENCLAVE"
-expect_err "... names the MRSIGNER found" "MRSIGNER $MRSIGNER, not the one given"
+expect_err "... names the MRSIGNER found" "MRSIGNER $MRSIGNER, not the expected one"
 rb 4 "a copied attestation on another key" "$A/copied_extension.pem"
 expect_err "... names the failed check" "does not bind this certificate's public key"
 rb 4 "a critical attestation extension" "$A/critical_extension.pem"

@@ -245,15 +245,21 @@ screen "menu after recovery" "What are we doing"
 
 # ---- recovery: exchange keys that must be refused ----
 cp "$VEC/real-service/transfer-key-2025.jwk.json" "$VEC/attest/copied_extension.pem" "$WORK/"
-# recovery_files EXCHANGE HSM-NAME: fills the recovery form and submits it.
+cp "$VEC/real-service/exchange-2020.pem" "$WORK/"
+openssl req -new -x509 -key "$WORK/ceremony/cert_0.key" -passin "pass:$PASS_A" \
+	-subj "/CN=not-a-custodian" -days 30 -out "$WORK/recert.cer" 2>/dev/null ||
+	not_ok "a second certificate for alice's key"
+# recovery_files EXCHANGE HSM-NAME [require] [MRSIGNER]: fills the recovery
+# form and submits it.
 recovery_files() {
 	keys 2
 	screen "recovery form ($1)" "Exchange key"
 	field "sd.json"
 	field "$1"
 	field "$2"
+	[ "${3:-}" = require ] && keys Right
 	keys Enter
-	field ""
+	field "${4:-}"
 	keys Enter
 }
 recovery_files ceremony/cert_1.cer ""
@@ -277,6 +283,24 @@ check "... with its MRSIGNER" grep -qF -- \
 check "... its CN" grep -qF -- "Subject CN: test-mhsm-sd2q2avldvp4tl.managedhsm.azure.net" "$TMP/pane"
 keys n
 screen "n: the exchange key is not confirmed" "was not confirmed"
+keys Escape
+recovery_files exchange-2020.pem "" require
+screen "an unattested key is refused when attestation is required" "required"
+keys Enter Escape
+recovery_files transfer-key-2025.jwk.json "" "" \
+	5986123b3a753671389708d2c8fc9be4080c95146fba37a0adbc66676e49fb36
+screen "an enclave of another MRSIGNER is refused" "db55904b231f08298eb093180562d07631c3cab9b7706b2efa53da58b42c943a,"
+keys Enter Escape
+recovery_files recert.cer ""
+screen "a custodian's key under another certificate: facts shown" "Subject CN: not-a-custodian"
+keys y
+screen "... the first custodian is asked" "Progress: 0 of 2 shares"
+field "ceremony/cert_0.key"
+field "$PASS_A"
+screen "... and the custodian whose key it is ends the session" "exchange key is a custodian's"
+keys Enter
+screen "... back at the form, told why" "the session was ended"
+check "... and the transcript says so" grep -qF -- "[FAIL] exchange_key: exchange key recert.cer has the public key of the custodian's certificate ceremony/cert_0.cer" "$WORK/sdceremony-transcript.txt"
 check "... and the transcript says so" grep -qF -- \
 	"does not match what the online administrators read out" "$WORK/sdceremony-transcript.txt"
 check "... with the facts the operator saw" grep -qF -- \

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 
 #include "ceremony/attest.h"
 #include "ceremony/codec.h"
@@ -207,12 +208,9 @@ static void test_synthetic_checks(void **state)
 
 	(void)state;
 	hex = slurp(SYN "spki_sha256.hex", &hlen);
-	for (i = 0; i < 32; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf((const char *)hex + 2 * i, "%2x", &v), 1);
-		spki[i] = (uint8_t)v;
-	}
+	hex[64] = '\0';
+	assert_int_equal(OPENSSL_hexstr2buf_ex(spki, sizeof spki, &i, (const char *)hex, '\0'), 1);
+	assert_int_equal(i, sizeof spki);
 	free(hex);
 	root = slurp(SYN "root.pem", &rlen);
 	ev = slurp(SYN "good.bin", &len);
@@ -286,7 +284,7 @@ static void test_policy(void **state)
 	assert_non_null(strstr(cer_errmsg(), "not attested, so its MRSIGNER cannot be compared"));
 	assert_int_equal(cer_exchange_policy_mrsigner(&pol, MRENCLAVE_2025), CER_OK);
 	assert_int_equal(cer_exchange_open(KEY2025, &pol, &x), CER_EAUTH);
-	assert_non_null(strstr(cer_errmsg(), "MRSIGNER " MRSIGNER_2025 ", not the one given"));
+	assert_non_null(strstr(cer_errmsg(), "MRSIGNER " MRSIGNER_2025 ", not the expected one"));
 	assert_int_equal(cer_exchange_policy_mrsigner(&pol, "abc"), CER_EUSAGE);
 	assert_int_equal(cer_exchange_policy_mrsigner(
 	                         &pol, "zz55904b231f08298eb093180562d07631c3cab9b7706b2efa53da58b42c943a"),
@@ -333,7 +331,8 @@ static void test_custodian_refused(void **state)
 	assert_int_equal(cer_exchange_open(ATT "cert_0_recert.cer", &pol, &x), CER_OK);
 	assert_int_equal(cer_exchange_check_sd(x, sd), CER_OK);
 	assert_int_equal(cer_cert_load(REAL "cert_0.cer", &c), CER_OK);
-	assert_int_equal(cer_exchange_check_cert(x, c), CER_EINPUT);
+	assert_int_equal(cer_exchange_check_key(x, cer_cert_spki_sha256(c), cer_cert_source(c)),
+	                 CER_EINPUT);
 	assert_non_null(strstr(cer_errmsg(), REAL "cert_0.cer"));
 	cer_cert_free(c);
 	assert_int_equal(cer_exchange_check_dir(x, REAL), CER_EINPUT);

@@ -197,52 +197,51 @@ static void render_verify(struct cer_report *r)
 		cer_text_sanitize(r->summary);
 }
 
+/* Lines of at most 76 columns but for file names: the wizard shows them at 80. */
 static void render_exchange(struct cer_report *r)
 {
 	json_t *j = r->json, *a = json_object_get(j, "attestation");
 	const char *name = str(j, "exchange_key"), *hsm = str(j, "hsm_name");
 	bool attested = strcmp(str(a, "status"), "verified") == 0;
+	bool pinned = json_is_true(json_object_get(a, "mrsigner_pinned"));
 	char *att = NULL;
 
 	add_line(r, "Exchange key: %s", name);
-	if (json_is_true(json_object_get(j, "from_file")))
-		add_line(r, "  sha256sum: %s  %s", str(j, "sha256"), name);
-	else
-		add_line(r, "  SHA-256: %s (%lld bytes; sha256sum of the file gives the same)",
-		         str(j, "sha256"), num(j, "size"));
+	if (json_is_true(json_object_get(j, "from_file"))) {
+		add_line(r, "  SHA-256 of the file, as sha256sum prints it:");
+		add_line(r, "%s  %s", str(j, "sha256"), name);
+	} else {
+		add_line(r, "  SHA-256 of the %lld bytes (sha256sum of the file gives the same):",
+		         num(j, "size"));
+		add_line(r, "%s", str(j, "sha256"));
+	}
 	add_line(r, "  Subject CN: %s", str(j, "subject_cn")[0] ? str(j, "subject_cn") : "(none)");
 	add_line(r, "  Thumbprint (x5t#S256): %s", str(j, "x5t_256"));
-	add_line(r, "  RSA %lld bits; valid until %s (the service does not check expiry)",
+	add_line(r, "  RSA %lld bits, valid until %.10s (expiry is not enforced)",
 	         num(j, "rsa_bits"), str(j, "not_after"));
 	if (hsm[0])
 		add_line(r, "  HSM name: %s matches the subject CN", hsm);
 	else
-		add_line(r, "  HSM name: not checked (give --hsm-name to bind it)");
+		add_line(r, "  HSM name: not checked (none given)");
 	if (attested) {
-		add_line(r, "  Attestation: VERIFIED, attested by an SGX enclave (Intel-provisioned, "
-		         "not debug)");
-		add_line(r, "    MRSIGNER  %s%s", str(a, "mrsigner"),
-		         json_is_true(json_object_get(a, "mrsigner_pinned")) ? " (as expected)" : "");
-		add_line(r, "    MRENCLAVE %s", str(a, "mrenclave"));
-		add_line(r, "    ISVPRODID %lld, ISVSVN %lld; QE SVN %lld, PCE SVN %lld",
-		         num(a, "isvprodid"), num(a, "isvsvn"), num(a, "qe_svn"), num(a, "pce_svn"));
-		add_line(r, "    PCK certificate valid until %s%s", str(a, "pck_not_after"),
-		         json_is_true(json_object_get(a, "pck_valid_now")) ? ""
-		                                                           : " (not valid now)");
-		add_line(r, "    Not proved: freshness and Intel's revocation lists cannot be checked "
-		         "offline%s", json_is_true(json_object_get(a, "mrsigner_pinned"))
-		                              ? ""
-		                              : "; MRSIGNER not pinned (compare it with the last "
-		                                "recovery's)");
+		add_line(r, "  Attestation: VERIFIED, an Intel SGX enclave (not debug) holds the key");
+		add_line(r, "  MRSIGNER  %s", str(a, "mrsigner"));
+		add_line(r, "  MRENCLAVE %s", str(a, "mrenclave"));
+		add_line(r, "  ISVPRODID %lld, ISVSVN %lld; QE SVN %lld, PCE SVN %lld; PCK until %.10s%s",
+		         num(a, "isvprodid"), num(a, "isvsvn"), num(a, "qe_svn"), num(a, "pce_svn"),
+		         str(a, "pck_not_after"),
+		         json_is_true(json_object_get(a, "pck_valid_now")) ? "" : " (past)");
+		add_line(r, "  %s", pinned ? "MRSIGNER is the expected one."
+		                           : "MRSIGNER not pinned: compare it with the last recovery's.");
+		add_line(r, "  Freshness and Intel's revocation lists cannot be checked offline.");
 		if (asprintf(&att, "attested by an SGX enclave (MRSIGNER %s, MRENCLAVE %s, "
 		             "ISVPRODID %lld, ISVSVN %lld); freshness and Intel's revocation lists "
 		             "cannot be checked offline", str(a, "mrsigner"), str(a, "mrenclave"),
 		             num(a, "isvprodid"), num(a, "isvsvn")) < 0)
 			att = NULL;
 	} else {
-		add_line(r, "  Attestation: NOT ATTESTED (no SGX quote in the certificate, as from "
-		         "HSMs before 2025):");
-		add_line(r, "    only the SHA-256 compared out of band vouches for this key");
+		add_line(r, "  Attestation: NOT ATTESTED (no SGX quote, as from HSMs before 2025):");
+		add_line(r, "  only the SHA-256 compared out of band vouches for this key.");
 		att = strdup("not attested");
 	}
 	if (att == NULL ||

@@ -278,7 +278,8 @@ static void test_policy(void **state)
 	/* A pinned MRSIGNER. */
 	assert_int_equal(cer_exchange_policy_mrsigner(&pol, MRSIGNER_2025), CER_OK);
 	assert_int_equal(cer_exchange_open(KEY2025, &pol, &x), CER_OK);
-	assert_non_null(strstr(cer_report_line(cer_exchange_report(x), 7), "(as expected)"));
+	assert_non_null(strstr(cer_report_line(cer_exchange_report(x), 11),
+	                       "MRSIGNER is the expected one"));
 	cer_exchange_free(x);
 	assert_int_equal(cer_exchange_open(REAL "exchange-2020.pem", &pol, &x), CER_EAUTH);
 	assert_non_null(strstr(cer_errmsg(), "not attested, so its MRSIGNER cannot be compared"));
@@ -302,9 +303,9 @@ static void test_report_lines(void **state)
 	assert_int_equal(cer_exchange_open(KEY2025, &pol, &x), CER_OK);
 	r = cer_exchange_report(x);
 	assert_int_equal(cer_file_sha256_hex(KEY2025, hex), CER_OK);
-	snprintf(want, sizeof want, "  sha256sum: %s  %s", hex, KEY2025);
-	assert_string_equal(cer_report_line(r, 1), want);
-	assert_string_equal(cer_report_line(r, 2),
+	snprintf(want, sizeof want, "%s  %s", hex, KEY2025);
+	assert_string_equal(cer_report_line(r, 2), want);
+	assert_string_equal(cer_report_line(r, 3),
 	                    "  Subject CN: test-mhsm-sd2q2avldvp4tl.managedhsm.azure.net");
 	assert_string_equal(cer_exchange_sha256_hex(x), hex);
 	cer_exchange_free(x);

@@ -175,7 +175,7 @@ static void draw_exchange(struct wiz *w, int y)
 	                "administrators, who each fetched it, read out its SHA-256; compare "
 	                "every digit.") +
 	    1;
-	y = ui_wiz_text_draw(w, &facts, y, ui_wiz_bottom(w) - 2);
+	y = ui_wiz_text_draw(w, &facts, y, ui_wiz_bottom(w) - 3);
 	ui_wiz_print(w, ui_wiz_bottom(w) - 1, 2, WC_NORMAL,
 	             "Do the SHA-256, CN and thumbprint match what they read out? (y/n)");
 }

@@ -51,12 +51,12 @@ Q := @
 qecho = @printf '  %-6s %s\n'
 endif
 
-SSS_SRC  := $(wildcard sss/*.c)
-CER_SRC  := $(wildcard ceremony/*.c)
-UI_SRC   := $(wildcard ui/*.c)
-TEST_SRC := $(wildcard tests/test_*.c)
-TOOL_SRC := $(wildcard tests/tools/*.c)
-BENCH_SRC:= $(wildcard bench/bench_*.c)
+SSS_SRC  := $(sort $(wildcard sss/*.c))
+CER_SRC  := $(sort $(wildcard ceremony/*.c))
+UI_SRC   := $(sort $(wildcard ui/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC:= $(sort $(wildcard bench/bench_*.c))
 
 SSS_OBJ  := $(SSS_SRC:%.c=$(BUILD)/%.o)
 CER_OBJ  := $(CER_SRC:%.c=$(BUILD)/%.o)
@@ -69,7 +69,7 @@ LIBSSS := $(BUILD)/libsss.a
 LIBCER := $(BUILD)/libceremony.a
 BIN    := $(BUILD)/sdceremony
 
-.PHONY: all check check-unit check-asan bench install uninstall deps clean man
+.PHONY: all check check-unit check-asan bench install uninstall deps clean man fuzz fuzz-run
 all: $(BIN) $(LIBSSS)
 
 $(BUILD)/%.o: %.c
@@ -122,6 +122,36 @@ bench: all $(BENCHES) $(TOOLS)
 
 man: docs/sdceremony.1
 
+# `make fuzz`: one libFuzzer + ASan + UBSan harness per parser of hostile
+# input, tests/fuzz/fuzz_<name>.c -> build-fuzz/fuzz_<name>, each linked
+# with all of ceremony/ and sss/ (built with clang for coverage).
+# `make fuzz-run FUZZ_SECONDS=N` runs each in turn on a corpus seeded from
+# tests/vectors (tests/fuzz/run.sh).
+FUZZ_CC     ?= clang
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -g -O1 $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ    := $(sort $(SSS_SRC) $(CER_SRC))
+FUZZ_OBJ    := $(FUZZ_OBJ:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(qecho) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(qecho) FUZZLD $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+fuzz-run: fuzz
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sdceremony
@@ -140,7 +170,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 .SECONDARY:
--include $(SSS_OBJ:.o=.d) $(CER_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(wildcard $(BUILD)/tests/*.d $(BUILD)/tests/tools/*.d $(BUILD)/bench/*.d)
+-include $(SSS_OBJ:.o=.d) $(CER_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(wildcard $(FUZZ_BUILD)/obj/*/*.d) $(wildcard $(BUILD)/tests/*.d $(BUILD)/tests/tools/*.d $(BUILD)/bench/*.d)

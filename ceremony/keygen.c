@@ -639,19 +639,29 @@ out:
 	return ok;
 }
 
-/* CER_OK with *key, 1 when another thread won the race, or an error. */
+/* Not an error: another thread made this slot's key first. */
+#define LOST_RACE (-1)
+
+/* CER_OK with *key, LOST_RACE, or an error. */
 static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
 {
 	struct race r = { j, s };
+	char why[256] = "";
+	unsigned long e;
 
 	if (rsa_generate((int)j->p->bits, &r, key) == 1)
 		return CER_OK;
+	e = ERR_peek_last_error();
+	if (e != 0)
+		ERR_error_string_n(e, why, sizeof why);
 	ERR_clear_error();
 	if (cancelled(j->p))
 		return cer_fail(CER_EUSAGE, "key generation cancelled; nothing was written");
 	if (atomic_load(&s->won) || atomic_load(&j->failed))
-		return 1;
-	return cer_fail(CER_EINTERNAL, "%s: RSA key generation failed", s->name);
+		return LOST_RACE;
+	return cer_fail(CER_EINTERNAL, "%s: RSA key generation failed (%s); does the OpenSSL "
+	                "configuration (OPENSSL_CONF) load a provider with RSA?", s->name,
+	                why[0] != '\0' ? why : "no reason given");
 }
 
 static int encode_key(const struct cer_keygen_params *p, unsigned i, EVP_PKEY *key, BIO **out)
@@ -825,7 +835,7 @@ static void *worker(void *arg)
 			s->key = key;
 			key = NULL;
 			mine = true;
-		} else if (st != CER_OK && st != 1) {
+		} else if (st != CER_OK && st != LOST_RACE) {
 			job_fail(j, st);
 			pthread_cond_broadcast(&j->cond);
 		}

@@ -10,6 +10,21 @@ BUILD      ?= build
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# Reproducible builds: the same commit gives the same bytes whatever the
+# checkout path, user, time, TZ, locale, umask or -j.  Nothing reads the
+# clock: the one date in the binary is SOURCE_DATE_EPOCH, by default the
+# commit's time (without git: the VERSION file's modification time, which a
+# release tarball keeps).  Paths are made relative (-ffile-prefix-map),
+# source lists are sorted, archives are deterministic (ar D), and the ELF
+# build id is a hash of the linked output, so it depends only on the inputs.
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_DIRTY  := $(shell git status --porcelain --untracked-files=no 2>/dev/null | head -c1)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || stat -c %Y VERSION 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+SDC_COMMIT := $(if $(GIT_COMMIT),$(GIT_COMMIT)$(if $(GIT_DIRTY),+dirty),unknown (not built from git))
+SDC_DATE   := $(shell LC_ALL=C date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+SDC_CC     := $(shell LC_ALL=C $(CC) --version 2>/dev/null | head -n1)
+
 PKGS      := libcrypto libsodium libqrencode ncursesw jansson libpng
 TEST_PKGS := cmocka
 
@@ -39,8 +54,9 @@ HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT     ?= -O2 -g
 CFLAGS  ?=
 CPPFLAGS += -D_GNU_SOURCE -DSDC_VERSION='"$(VERSION)"' -I.
-ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LDFLAGS_HARD := -pie -Wl,-z,relro,-z,now
+REPRO   := -ffile-prefix-map=$(CURDIR)=. -fdebug-prefix-map=$(CURDIR)=.
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(HARDEN) $(REPRO) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LDFLAGS_HARD := -pie -Wl,-z,relro,-z,now -Wl,--build-id=sha1
 ALL_LDFLAGS = $(LDFLAGS_HARD) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -69,7 +85,7 @@ LIBSSS := $(BUILD)/libsss.a
 LIBCER := $(BUILD)/libceremony.a
 BIN    := $(BUILD)/sdceremony
 
-.PHONY: all check check-unit check-asan bench install uninstall deps clean man fuzz fuzz-run
+.PHONY: FORCE all check check-unit check-asan bench install uninstall deps clean man fuzz fuzz-run
 all: $(BIN) $(LIBSSS)
 
 $(BUILD)/%.o: %.c
@@ -79,11 +95,24 @@ $(BUILD)/%.o: %.c
 
 $(LIBSSS): $(SSS_OBJ)
 	$(qecho) AR $@
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcsD $@ $^
 
 $(LIBCER): $(CER_OBJ)
 	$(qecho) AR $@
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcsD $@ $^
+
+# What `sdceremony version` prints; rewritten only when it changes, so that
+# a new commit rebuilds ui/cmd_version.o and nothing else.
+$(BUILD)/sdc_build.h: FORCE
+	@mkdir -p $(dir $@)
+	$(Q){ printf '#define SDC_COMMIT "%s"\n' '$(subst ",,$(SDC_COMMIT))'; \
+	  printf '#define SDC_BUILD_DATE "%s"\n' '$(SDC_DATE)'; \
+	  printf '#define SDC_COMPILER "%s"\n' '$(subst ",,$(subst ',,$(SDC_CC)))'; } >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/ui/cmd_version.o: $(BUILD)/sdc_build.h
+$(BUILD)/ui/cmd_version.o: CPPFLAGS += -I$(BUILD)
+FORCE:
 
 $(BIN): $(UI_OBJ) $(LIBCER) $(LIBSSS)
 	$(qecho) LD $@

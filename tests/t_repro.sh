@@ -34,10 +34,12 @@ check "clone into $B" clone "$B"
 build_a() {
 	cd "$A" && env -u SOURCE_DATE_EPOCH TZ=UTC LC_ALL=C bash -c 'umask 022; make -j1 all' >build.log 2>&1
 }
-# The second build as another user when we are root (files made group/other writable first).
+# The second build as another user when we are root (the clone handed to that user, so
+# that git trusts it).
 as_other() {
 	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
-		chmod -R a+rwX "$B"
+		chown -R nobody "$B"
+		chmod go+x "$TMP" "$TMP/second-place" "$TMP/second-place/other"
 		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups env HOME="$B" "$@"
 	else
 		"$@"
@@ -63,6 +65,8 @@ else
 fi
 check "build 1: version names the commit" grep -q -F -- "commit   $head" \
 	<("$A/build/sdceremony" version)
+check "build 2: version names the commit" grep -q -F -- "commit   $head" \
+	<("$B/build/sdceremony" version)
 check "build 1: version names the compiler" grep -q -E -- '^compiler .+' \
 	<("$A/build/sdceremony" version)
 check "build 1: no checkout path inside the binary" bash -c '! grep -q -a -F -- "$1" "$2"' _ \

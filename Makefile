@@ -17,9 +17,14 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # release tarball keeps).  Paths are made relative (-ffile-prefix-map),
 # source lists are sorted, archives are deterministic (ar D), and the ELF
 # build id is a hash of the linked output, so it depends only on the inputs.
+# (make deb hands GIT_COMMIT and GIT_DIRTY to the copy it builds in.)
+ifeq ($(origin GIT_COMMIT),undefined)
 GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
 GIT_DIRTY  := $(shell git status --porcelain --untracked-files=no 2>/dev/null | head -c1)
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || stat -c %Y VERSION 2>/dev/null || echo 0)
+endif
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || stat -c %Y VERSION 2>/dev/null || echo 0)
+endif
 export SOURCE_DATE_EPOCH
 SDC_COMMIT := $(if $(GIT_COMMIT),$(GIT_COMMIT)$(if $(GIT_DIRTY),+dirty),unknown (not built from git))
 SDC_DATE   := $(shell LC_ALL=C date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
@@ -85,7 +90,7 @@ LIBSSS := $(BUILD)/libsss.a
 LIBCER := $(BUILD)/libceremony.a
 BIN    := $(BUILD)/sdceremony
 
-.PHONY: FORCE all check check-unit check-asan bench install uninstall deps clean man fuzz fuzz-run
+.PHONY: layers format-check deb deb-lint offline-bundle FORCE all check check-unit check-asan bench install uninstall deps clean man fuzz fuzz-run
 all: $(BIN) $(LIBSSS)
 
 $(BUILD)/%.o: %.c
@@ -146,6 +151,18 @@ check-asan:
 		OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' SDC_SANITIZE=1 check-unit
 
+# `make layers`: ui -> ceremony -> sss, and ceremony/ never prints
+# (tests/layers.sh; make check runs it through tests/t_layers.sh).
+layers:
+	$(Q)tests/layers.sh .
+
+# `make format-check`: every tracked .c/.h file as the committed .clang-format
+# wants it.  Not part of `make check` yet: most of the tree predates the
+# .clang-format and is reformatted in one separate commit.
+CLANG_FORMAT ?= clang-format
+format-check:
+	$(Q)$(CLANG_FORMAT) --dry-run -Werror $(sort $(if $(wildcard .git),$(shell git ls-files '*.c' '*.h'),$(wildcard sss/*.[ch] ceremony/*.[ch] ui/*.[ch] tests/*.[ch] tests/*/*.[ch] bench/*.[ch])))
+
 bench: all $(BENCHES) $(TOOLS)
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
@@ -189,11 +206,46 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sdceremony $(DESTDIR)$(MANDIR)/man1/sdceremony.1
 
+# `make deb`: the Debian package $(BUILD)/sdceremony_<version>_<arch>.deb,
+# built by dpkg-buildpackage from debian/ in a copy of the tracked files
+# (so the work tree gets no debian/ build debris).  The commit, its state
+# and SOURCE_DATE_EPOCH are handed to the copy, so the package is
+# reproducible like the binary.  `make deb-lint` runs lintian on it.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE := sdceremony_$(VERSION)_$(DEB_ARCH).deb
+DEB_TREE := $(BUILD)/deb/sdceremony-$(VERSION)
+
+deb:
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(DEB_TREE)
+	$(Q)if git rev-parse HEAD >/dev/null 2>&1; then git ls-files -z; \
+	  else find . \( -path './build*' -o -path ./.git \) -prune -o -type f -print0; fi | \
+	  tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_TREE)
+	$(qecho) DEB $(BUILD)/$(DEB_FILE)
+	$(Q)cd $(DEB_TREE) && GIT_COMMIT='$(GIT_COMMIT)' GIT_DIRTY='$(GIT_DIRTY)' \
+	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) dpkg-buildpackage -b --no-sign \
+	  >../dpkg-buildpackage.log 2>&1 || { tail -30 ../dpkg-buildpackage.log; exit 1; }
+	$(Q)cp $(BUILD)/deb/$(DEB_FILE) $(BUILD)/$(DEB_FILE)
+	@sha256sum $(BUILD)/$(DEB_FILE)
+
+deb-lint:
+	lintian --fail-on error,warning --display-info $(BUILD)/$(DEB_FILE)
+
+# `make offline-bundle` (on a connected Debian 12 machine, after make deb):
+# the package and the .debs of its direct runtime dependencies, with a
+# SHA256SUMS, in $(BUILD)/offline-bundle, to carry to the offline laptop.
+offline-bundle:
+	$(Q)test -f $(BUILD)/$(DEB_FILE) || { echo "run make deb first" >&2; exit 1; }
+	$(Q)rm -rf $(BUILD)/offline-bundle && mkdir -p $(BUILD)/offline-bundle
+	$(Q)cp $(BUILD)/$(DEB_FILE) $(BUILD)/offline-bundle/
+	$(Q)cd $(BUILD)/offline-bundle && apt-get download $$(dpkg-deb -f $(DEB_FILE) Depends | \
+	  tr ',' '\n' | sed 's/(.*//; s/|.*//; s/ //g' | grep -v '^$$' | sort -u)
+	$(Q)cd $(BUILD)/offline-bundle && sha256sum *.deb >SHA256SUMS && cat SHA256SUMS
+
 # Build and test dependencies, from Debian 12 (run as root).
 DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev \
              libncurses-dev libjansson-dev libpng-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
-             groff-base man-db jq clang
+             groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)

@@ -2,7 +2,6 @@
 # Reproducible build: the commit under test is cloned twice, into two
 # different temporary directories, and built with a different TZ, umask,
 # LC_ALL, -j and (as root) user; build/sdceremony must be the same bytes.
-# REPRO_DEB=1 (the Debian package test sets it) also compares the .deb.
 # Builds the committed HEAD: uncommitted changes are not part of the test.
 . tests/lib.sh
 

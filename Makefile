@@ -220,6 +220,7 @@ deb:
 	$(Q)if git rev-parse HEAD >/dev/null 2>&1; then git ls-files -z; \
 	  else find . \( -path './build*' -o -path ./.git \) -prune -o -type f -print0; fi | \
 	  tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_TREE)
+	$(Q)find $(DEB_TREE) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 	$(qecho) DEB $(BUILD)/$(DEB_FILE)
 	$(Q)cd $(DEB_TREE) && GIT_COMMIT='$(GIT_COMMIT)' GIT_DIRTY='$(GIT_DIRTY)' \
 	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) dpkg-buildpackage -b --no-sign \

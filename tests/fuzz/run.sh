@@ -6,9 +6,12 @@
 # crash, leak, timeout or sanitizer report fails the run, and the input
 # libFuzzer saved is named ($FUZZ_BUILD/crash-* etc.).
 #   FUZZ_HARNESSES="sd qr"  runs only those.  FUZZ_FLAGS adds libFuzzer flags.
+#   FUZZ_TIMEOUT (default 10) seconds for one input; raise it for long runs at
+#   nice 19 on a busy machine, where a starved process can pass 10 s unfairly.
 set -u
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
 top=$PWD
 vec=$top/tests/vectors
 failed=()
@@ -67,7 +70,7 @@ for bin in "$FUZZ_BUILD"/fuzz_*; do
 	echo "== fuzz_$name: ${FUZZ_SECONDS}s"
 	# libFuzzer writes crash-*/leak-*/timeout-* into the directory it runs in.
 	if (cd "$FUZZ_BUILD" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-		"./fuzz_$name" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
+		"./fuzz_$name" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout="$FUZZ_TIMEOUT" \
 		-rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_FLAGS:-} "corpus/$name") >"$log" 2>&1
 	then
 		final=$(grep -E '^#[0-9]+.*(DONE|cov:)' "$log" | tail -1)

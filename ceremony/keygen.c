@@ -10,7 +10,6 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
@@ -599,165 +598,70 @@ static bool cancelled(const struct cer_keygen_params *p)
 	return p->cancel != NULL && atomic_load(p->cancel) != 0;
 }
 
-static int gen_cb(int a, int b, BN_GENCB *cb)
+/* OpenSSL calls this while it searches for primes; 0 stops the search. */
+static int gen_cb(EVP_PKEY_CTX *ctx)
 {
-	struct race *r = BN_GENCB_get_arg(cb);
+	struct race *r = EVP_PKEY_CTX_get_app_data(ctx);
 
-	(void)a;
-	(void)b;
 	return !atomic_load(&r->slot->won) && !atomic_load(&r->job->failed) &&
 	       !cancelled(r->job->p);
 }
 
-/* A random prime of exactly `bits` bits, top two bits set, with gcd(p - 1, e) = 1. */
-static int rsa_prime(BIGNUM *p, int bits, const BIGNUM *e, BN_GENCB *cb, BN_CTX *ctx)
-{
-	BIGNUM *pm1, *g;
-	int ok = 0;
-
-	BN_CTX_start(ctx);
-	pm1 = BN_CTX_get(ctx);
-	g = BN_CTX_get(ctx);
-	while (g != NULL) {
-		if (BN_generate_prime_ex2(p, bits, 0, NULL, NULL, cb, ctx) != 1 ||
-		    BN_sub(pm1, p, BN_value_one()) != 1 || BN_gcd(g, pm1, e, ctx) != 1)
-			break;
-		if (BN_is_one(g)) {
-			ok = 1;
-			break;
-		}
-	}
-	BN_CTX_end(ctx);
-	return ok;
-}
-
-static int push_bns(OSSL_PARAM_BLD *bld, const char *const *names, BIGNUM *const *bns, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (OSSL_PARAM_BLD_push_BN(bld, names[i], bns[i]) != 1)
-			return 0;
-	return 1;
-}
-
 /*
- * RSA key generation per FIPS 186-4 B.3.3 (random probable primes): p and q
- * from OpenSSL's prime generator (top two bits set, Miller-Rabin rounds as
- * in FIPS 186-5), gcd(p - 1, e) = gcd(q - 1, e) = 1, |p - q| > 2^(nlen/2 - 100),
- * d = e^-1 mod lcm(p - 1, q - 1), new primes until d > 2^(nlen/2).  OpenSSL
- * 3's own generator adds auxiliary primes (B.3.6) and is about three times
- * slower.  The key that wins its slot gets a pairwise consistency check
- * (cer_rsa_pairwise_check), and the certificate signature made with it is
- * verified afterwards.
+ * An RSA key pair of `bits` bits with e = 65537 from EVP_PKEY_keygen, in the
+ * provider that the OpenSSL configuration selects for RSA; the private
+ * numbers stay inside that provider (the default one keeps them on the
+ * secure heap).  Several threads may race for one slot; gen_cb stops the
+ * losers.  The winner gets the pairwise check in finish_slot.
  */
 static int rsa_generate(int bits, struct race *race, EVP_PKEY **key)
 {
-	static const char *const names[] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-	};
-	BN_CTX *ctx = BN_CTX_secure_new();
-	BN_GENCB *cb = BN_GENCB_new();
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	BIGNUM *n, *e, *d, *p, *q, *dp, *dq, *qinv, *p1, *q1, *g, *lcm, *diff, *bound;
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	BIGNUM *e = BN_new();
 	int ok = 0;
 
 	*key = NULL;
-	if (ctx == NULL || cb == NULL)
+	if (pctx == NULL || e == NULL || BN_set_word(e, RSA_F4) != 1 ||
+	    EVP_PKEY_keygen_init(pctx) != 1 || EVP_PKEY_CTX_set_rsa_keygen_bits(pctx, bits) != 1 ||
+	    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(pctx, e) != 1)
 		goto out;
-	BN_GENCB_set(cb, gen_cb, race);
-	BN_CTX_start(ctx);
-	n = BN_CTX_get(ctx);
-	e = BN_CTX_get(ctx);
-	d = BN_CTX_get(ctx);
-	p = BN_CTX_get(ctx);
-	q = BN_CTX_get(ctx);
-	dp = BN_CTX_get(ctx);
-	dq = BN_CTX_get(ctx);
-	qinv = BN_CTX_get(ctx);
-	p1 = BN_CTX_get(ctx);
-	q1 = BN_CTX_get(ctx);
-	g = BN_CTX_get(ctx);
-	lcm = BN_CTX_get(ctx);
-	diff = BN_CTX_get(ctx);
-	bound = BN_CTX_get(ctx);
-	if (bound == NULL || BN_set_word(e, RSA_F4) != 1 ||
-	    BN_set_word(bound, 1) != 1 || BN_lshift(bound, bound, bits / 2 - 100) != 1)
-		goto end;
-	/* d is odd, so d > 2^(nlen/2) is d having more than nlen/2 bits; else new primes. */
-	do {
-		if (rsa_prime(p, bits - bits / 2, e, cb, ctx) != 1)
-			goto end;
-		for (;;) {
-			if (rsa_prime(q, bits / 2, e, cb, ctx) != 1 || BN_sub(diff, p, q) != 1 ||
-			    BN_mul(n, p, q, ctx) != 1)
-				goto end;
-			BN_set_negative(diff, 0);
-			if (BN_cmp(diff, bound) > 0 && BN_num_bits(n) == bits)
-				break;
-		}
-		if (BN_cmp(p, q) < 0)
-			BN_swap(p, q);
-		BN_set_flags(p, BN_FLG_CONSTTIME);
-		BN_set_flags(q, BN_FLG_CONSTTIME);
-		BN_set_flags(lcm, BN_FLG_CONSTTIME);
-		if (BN_sub(p1, p, BN_value_one()) != 1 || BN_sub(q1, q, BN_value_one()) != 1 ||
-		    BN_gcd(g, p1, q1, ctx) != 1 || BN_mul(lcm, p1, q1, ctx) != 1 ||
-		    BN_div(lcm, NULL, lcm, g, ctx) != 1 || BN_mod_inverse(d, e, lcm, ctx) == NULL)
-			goto end;
-	} while (BN_num_bits(d) <= bits / 2);
-	BN_set_flags(d, BN_FLG_CONSTTIME);
-	BN_set_flags(p1, BN_FLG_CONSTTIME);
-	BN_set_flags(q1, BN_FLG_CONSTTIME);
-	if (BN_mod(dp, d, p1, ctx) != 1 || BN_mod(dq, d, q1, ctx) != 1 ||
-	    BN_mod_inverse(qinv, q, p, ctx) == NULL)
-		goto end;
-	/* Self-test of the CRT values: e * dp = 1 mod p - 1, e * dq = 1 mod q - 1, q * qinv = 1 mod p. */
-	if (BN_mod_mul(g, e, dp, p1, ctx) != 1 || !BN_is_one(g) ||
-	    BN_mod_mul(g, e, dq, q1, ctx) != 1 || !BN_is_one(g) ||
-	    BN_mod_mul(g, q, qinv, p, ctx) != 1 || !BN_is_one(g))
-		goto end;
-	bld = OSSL_PARAM_BLD_new();
-	if (bld == NULL || push_bns(bld, names, (BIGNUM *const[]){ n, e, d, p, q, dp, dq, qinv },
-	                            8) != 1)
-		goto end;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	if (params == NULL || pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
-	    EVP_PKEY_fromdata(pctx, key, EVP_PKEY_KEYPAIR, params) != 1) {
+	EVP_PKEY_CTX_set_app_data(pctx, race);
+	EVP_PKEY_CTX_set_cb(pctx, gen_cb);
+	if (EVP_PKEY_keygen(pctx, key) != 1) {
+		EVP_PKEY_free(*key);
 		*key = NULL;
-		goto end;
+		goto out;
 	}
 	ok = 1;
-end:
-	BN_CTX_end(ctx);
 out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
+	BN_free(e);
 	EVP_PKEY_CTX_free(pctx);
-	BN_GENCB_free(cb);
-	BN_CTX_free(ctx);
 	return ok;
 }
 
-/* CER_OK with *key, 1 when another thread won the race, or an error. */
+/* Not an error: another thread made this slot's key first. */
+#define LOST_RACE (-1)
+
+/* CER_OK with *key, LOST_RACE, or an error. */
 static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
 {
 	struct race r = { j, s };
+	char why[256] = "";
+	unsigned long e;
 
 	if (rsa_generate((int)j->p->bits, &r, key) == 1)
 		return CER_OK;
+	e = ERR_peek_last_error();
+	if (e != 0)
+		ERR_error_string_n(e, why, sizeof why);
 	ERR_clear_error();
 	if (cancelled(j->p))
 		return cer_fail(CER_EUSAGE, "key generation cancelled; nothing was written");
 	if (atomic_load(&s->won) || atomic_load(&j->failed))
-		return 1;
-	return cer_fail(CER_EINTERNAL, "%s: RSA key generation failed", s->name);
+		return LOST_RACE;
+	return cer_fail(CER_EINTERNAL, "%s: RSA key generation failed (%s); does the OpenSSL "
+	                "configuration (OPENSSL_CONF) load a provider with RSA?", s->name,
+	                why[0] != '\0' ? why : "no reason given");
 }
 
 static int encode_key(const struct cer_keygen_params *p, unsigned i, EVP_PKEY *key, BIO **out)
@@ -931,7 +835,7 @@ static void *worker(void *arg)
 			s->key = key;
 			key = NULL;
 			mine = true;
-		} else if (st != CER_OK && st != 1) {
+		} else if (st != CER_OK && st != LOST_RACE) {
 			job_fail(j, st);
 			pthread_cond_broadcast(&j->cond);
 		}

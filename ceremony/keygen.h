@@ -18,9 +18,11 @@
  *                    replacing a file.  scrypt N=2^14 r=8 is the most that
  *                    OpenSSL's and python-cryptography's (az's) 32 MiB scrypt
  *                    memory limit lets them open.
- *                    RSA: e = 65537, p and q random probable primes from
- *                    OpenSSL's prime generator (FIPS 186-4 B.3.3), checked
- *                    by a signature self-test.
+ *                    RSA: e = 65537, made by EVP_PKEY_keygen in the
+ *                    provider the OpenSSL configuration selects (OPENSSL_CONF
+ *                    is honoured); the private numbers stay in that provider
+ *                    (the default one: OpenSSL's secure heap).  Checked by a
+ *                    pairwise round trip before use.
  *   DIR/download-request.json  {"certificates": [JWK, ...], "required": Q}
  *   DIR/ceremony.json          the manifest (tool version, time, N, Q, bits,
  *                              per custodian name, files, thumbprints, validity).

@@ -591,23 +591,19 @@ out:
 	return ret;
 }
 
-int cer_privkey_load(const char *path, const char *password, struct cer_privkey **out,
-                     enum cer_key_load *why)
+int cer_privkey_parse(const uint8_t *buf, size_t len, const char *path, const char *password,
+                      struct cer_privkey **out, enum cer_key_load *why)
 {
 	struct cer_privkey *k = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	PKCS12 *p12 = NULL;
 	const unsigned char *p;
 	int ret;
 
 	*out = NULL;
 	*why = CER_KEY_NOT_A_KEY;
-	ret = cer_file_read_secret(path, KEY_FILE_MAX, &buf, &len);
-	if (ret != CER_OK) {
-		*why = ret == CER_EIO ? CER_KEY_UNREADABLE : CER_KEY_NOT_A_KEY;
-		return cer_fail_context(ret, "key");
-	}
+	if (len > KEY_FILE_MAX)
+		return cer_fail(CER_EINPUT, "key %s: larger than %zu bytes, not a key", path,
+		                KEY_FILE_MAX);
 	k = calloc(1, sizeof *k);
 	if (k == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
@@ -643,6 +639,24 @@ int cer_privkey_load(const char *path, const char *password, struct cer_privkey 
 out:
 	PKCS12_free(p12);
 	cer_privkey_free(k);
+	return ret;
+}
+
+int cer_privkey_load(const char *path, const char *password, struct cer_privkey **out,
+                     enum cer_key_load *why)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	*why = CER_KEY_NOT_A_KEY;
+	ret = cer_file_read_secret(path, KEY_FILE_MAX, &buf, &len);
+	if (ret != CER_OK) {
+		*why = ret == CER_EIO ? CER_KEY_UNREADABLE : CER_KEY_NOT_A_KEY;
+		return cer_fail_context(ret, "key");
+	}
+	ret = cer_privkey_parse(buf, len, path, password, out, why);
 	cer_secret_free(buf);
 	return ret;
 }

@@ -102,6 +102,12 @@ struct cer_privkey;
  */
 int cer_privkey_load(const char *path, const char *password, struct cer_privkey **out,
                      enum cer_key_load *why) CER_WUR;
+/*
+ * The same from bytes in memory (at most 1 MiB; the caller keeps them in
+ * secret memory); `name` stands for the file in messages.
+ */
+int cer_privkey_parse(const uint8_t *buf, size_t len, const char *name, const char *password,
+                      struct cer_privkey **out, enum cer_key_load *why) CER_WUR;
 void cer_privkey_free(struct cer_privkey *key);
 struct evp_pkey_st *cer_privkey_pkey(const struct cer_privkey *key); /* owned by key */
 

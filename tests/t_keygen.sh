@@ -259,6 +259,18 @@ check "... and each key opens with what its custodian typed" bash -c \
 	 openssl pkey -in "$1/cert_1.key" -passin pass:"second custodian pass" -noout &&
 	 openssl pkey -in "$1/cert_2.key" -passin pass:"third custodian pass" -noout' _ "$W/typed"
 
+# Keys come from the provider that the OpenSSL configuration selects.
+check "keygen with OPENSSL_CONF loading only the default provider" env \
+	OPENSSL_CONF="$VEC/openssl/default-only.cnf" "$SDC" keygen -n 3 -q 2 -b 2048 \
+	-o "$W/conf" --no-passphrase
+check "... its keys pass openssl's RSA check" bash -c \
+	'for i in 0 1 2; do openssl rsa -check -noout -in "$1/cert_$i.key" || exit 1; done' _ "$W/conf"
+expect_exit "a configuration without an RSA provider: keygen fails" 1 timeout 120 env \
+	OPENSSL_CONF="$VEC/openssl/base-only.cnf" "$SDC" keygen -n 3 -q 2 -b 2048 \
+	-o "$W/noprov" --no-passphrase
+expect_err "... saying why" "RSA key generation failed .*OPENSSL_CONF"
+check "... nothing left behind" nothing_left "$W/noprov"
+
 # Ctrl-C (or TERM) while keys are being made: stopped, nothing left behind.
 for sig in INT TERM; do
 	"$SDC" keygen -n 10 -q 2 -b 4096 -o "$W/stopped" --no-passphrase 2>"$W/stop.err" &

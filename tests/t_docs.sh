@@ -26,7 +26,8 @@
 #                  of the Makefile, ./build/sdceremony must run.
 # Every document runs in its own scratch directory W with: W/media/{alice,
 # bob,carol,dave,transfer} standing for the mounted media ("/media/" in a command
-# becomes "W/media/"), W/pass/{alice,bob,carol,dave} passphrase files, the new
+# becomes "W/media/"), W/pass/{alice,bob,carol,dave} passphrase files (and
+# W/pass/NAME-new, a next one for each), the new
 # HSM's exchange key from tests/vectors/sd/exchange/, and sdceremony first
 # on PATH.
 . tests/lib.sh
@@ -194,6 +195,7 @@ setup_scratch() {
 	for who in alice bob carol dave; do
 		mkdir -p "$w/media/$who"
 		printf '%s\n' "$who's drill passphrase 4 test" >"$w/pass/$who"
+		printf '%s\n' "$who's next passphrase 4 test" >"$w/pass/$who-new"
 	done
 	chmod 700 "$w/pass"
 	chmod 600 "$w/pass/"*

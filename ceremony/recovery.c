@@ -855,3 +855,43 @@ out:
 	free(text);
 	return ret;
 }
+
+/* --- the items, for a caller that re-shares them (rekey) --- */
+
+int cer_recovery_open_items(struct cer_recovery *r, const struct cer_progress *progress,
+                            uint8_t **plain, size_t *plain_len)
+{
+	size_t n = cer_sd_item_count(r->sd), i, failed_at;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		plain[i] = NULL;
+		plain_len[i] = 0;
+	}
+	for (i = 0; i < r->nkeys; i++)
+		r->keys[i].disagrees = false;
+	ret = quorum_check(r);
+	if (ret == CER_OK)
+		ret = find_master(r, true, progress);
+	for (i = 0; i < r->nkeys && ret == CER_OK; i++)
+		if (r->keys[i].disagrees)
+			ret = cer_fail(CER_EAUTH, "key %s: its share is authentic but disagrees "
+			               "with the other shares", r->keys[i].key_path);
+	if (ret == CER_OK)
+		ret = open_items(r, plain, plain_len, &failed_at, progress);
+	sodium_memzero(r->master, CER_MASTER_LEN);
+	r->have_master = false;
+	if (ret != CER_OK) {
+		for (i = 0; i < n; i++) {
+			cer_secret_free(plain[i]);
+			plain[i] = NULL;
+			plain_len[i] = 0;
+		}
+	}
+	return ret;
+}
+
+unsigned long cer_recovery_subsets_checked(const struct cer_recovery *r)
+{
+	return r->subsets_checked;
+}

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ceremony/cer.h"
 #include "ceremony/keys.h"
@@ -130,5 +131,20 @@ int cer_recovery_set_exchange(struct cer_recovery *r, const struct cer_exchange 
 int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool force,
                               const struct cer_progress *progress,
                               char sha256_hex[static 65]) CER_WUR;
+
+/*
+ * For rekey: rebuilds the master key as verify does (with more good shares
+ * than required, every subset must rebuild the same key; a share that
+ * disagrees fails CER_EAUTH naming its key), then authenticates and decrypts
+ * every item.  plain and plain_len are the caller's arrays of
+ * cer_sd_item_count(sd) entries; on CER_OK plain[i] holds item i's
+ * plaintext, in file order, in secret memory (cer_secret_free each).  The
+ * master key is wiped before return; on failure every plain[i] is NULL.
+ * CER_EQUORUM when too few good shares; CER_EAUTH as for verify.
+ */
+int cer_recovery_open_items(struct cer_recovery *r, const struct cer_progress *progress,
+                            uint8_t **plain, size_t *plain_len) CER_WUR;
+/* Subsets of shares the last verify or open_items tried. */
+unsigned long cer_recovery_subsets_checked(const struct cer_recovery *r);
 
 #endif

@@ -253,6 +253,45 @@ static void render_exchange(struct cer_report *r)
 	free(att);
 }
 
+static void render_rekey(struct cer_report *r)
+{
+	json_t *j = r->json, *e;
+	size_t i;
+
+	add_line(r, "Rekeyed: %s -> %s", str(j, "sd_file"), str(j, "new_sd_file"));
+	add_line(r, "  old file: SHA-256 %s, version %lld, %lld required", str(j, "sha256"),
+	         num(j, "version"), num(j, "required"));
+	json_array_foreach(json_object_get(j, "keys"), i, e)
+		add_line(r, "    opened with %s (x5t_256 %s)", str(e, "key"), str(e, "x5t_256"));
+	add_line(r, "  new file: SHA-256 %s, version 2, %lld of %zu required",
+	         str(j, "new_sha256"), num(j, "new_required"),
+	         json_array_size(json_object_get(j, "new_shares")));
+	json_array_foreach(json_object_get(j, "new_shares"), i, e)
+		add_line(r, "    share x=%lld to %s (CN %s, RSA %lld, x5t_256 %s)%s", num(e, "x"),
+		         str(e, "certificate"), str(e, "subject_cn"), num(e, "rsa_bits"),
+		         str(e, "x5t_256"),
+		         json_is_true(json_object_get(e, "in_old_file")) ? ", also in the old file"
+		                                                          : "");
+	add_line(r, "  items: %zu re-encrypted under a fresh master key (same tags, order and "
+	         "plaintexts)", json_array_size(json_object_get(j, "data")));
+	json_array_foreach(json_object_get(j, "data"), i, e)
+		add_line(r, "    %s, %lld bytes", str(e, "tag"), num(e, "size"));
+	add_line(r, "  checked before writing: %lld subsets of %lld new shares rebuild the new "
+	         "master key; every item authenticates under it", num(j, "new_subsets_checked"),
+	         num(j, "new_required"));
+	add_line(r, "NEXT: each new custodian runs a drill on %s (sdceremony verify).",
+	         str(j, "new_sd_file"));
+	add_line(r, "THEN: destroy every copy of %s: the old keys still open it, a departed "
+	         "custodian's included.", str(j, "sd_file"));
+	if (asprintf(&r->summary, "rekey %s (sha256 %s) -> %s (sha256 %s): %lld of %zu",
+	             str(j, "sd_file"), str(j, "sha256"), str(j, "new_sd_file"),
+	             str(j, "new_sha256"), num(j, "new_required"),
+	             json_array_size(json_object_get(j, "new_shares"))) < 0)
+		r->summary = NULL;
+	else
+		cer_text_sanitize(r->summary);
+}
+
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 {
 	struct cer_report *r;
@@ -270,6 +309,8 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 		render_inspect(r);
 	else if (strcmp(kind, "exchange_key") == 0)
 		render_exchange(r);
+	else if (strcmp(kind, "rekey") == 0)
+		render_rekey(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

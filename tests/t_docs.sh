@@ -25,8 +25,9 @@
 #   ```sh build    README's quick start: each `make TARGET` must be a target
 #                  of the Makefile, ./build/sdceremony must run.
 # Every document runs in its own scratch directory W with: W/media/{alice,
-# bob,carol,transfer} standing for the mounted media ("/media/" in a command
-# becomes "W/media/"), W/pass/{alice,bob,carol} passphrase files, the new
+# bob,carol,dave,transfer} standing for the mounted media ("/media/" in a command
+# becomes "W/media/"), W/pass/{alice,bob,carol,dave} passphrase files (and
+# W/pass/NAME-new, a next one for each), the new
 # HSM's exchange key from tests/vectors/sd/exchange/, and sdceremony first
 # on PATH.
 . tests/lib.sh
@@ -191,9 +192,10 @@ EOF
 setup_scratch() {
 	local w=$1 who
 	mkdir -p "$w/media/transfer" "$w/pass" "$w/.hsm"
-	for who in alice bob carol; do
+	for who in alice bob carol dave; do
 		mkdir -p "$w/media/$who"
 		printf '%s\n' "$who's drill passphrase 4 test" >"$w/pass/$who"
+		printf '%s\n' "$who's next passphrase 4 test" >"$w/pass/$who-new"
 	done
 	chmod 700 "$w/pass"
 	chmod 600 "$w/pass/"*

@@ -44,6 +44,12 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 
 void ui_recovery_keys_free(struct ui_recovery_keys *k)
 {
+	int i;
+
+	for (i = 0; k->cache != NULL && i < k->nkeys; i++)
+		cer_secret_free(k->cache[i]);
+	free(k->cache);
+	k->cache = NULL;
 	free(k->keys);
 	free(k->passwords);
 	free(k->password_files);
@@ -68,6 +74,10 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 {
 	*pass = NULL;
+	if (k->cache != NULL && k->cache[i] != NULL) {
+		*pass = cer_secret_strdup(k->cache[i]);
+		return *pass != NULL ? CER_OK : CER_EINTERNAL;
+	}
 	if (i < k->npasswords) {
 		char *arg = (char *)k->passwords[i];
 
@@ -84,8 +94,20 @@ static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 	return CER_OK;
 }
 
-/* Up to three tries on the terminal for a key that needs a password. */
-static int ask_and_add(struct cer_recovery *r, const char *path, const char *certs_dir)
+/* Keeps a copy of the password that opened key i (best effort: on out of memory it is asked again). */
+static void remember(struct ui_recovery_keys *k, int i, const char *pass)
+{
+	if (pass == NULL)
+		return;
+	if (k->cache == NULL)
+		k->cache = calloc((size_t)k->nkeys, sizeof *k->cache);
+	if (k->cache != NULL && k->cache[i] == NULL)
+		k->cache[i] = cer_secret_strdup(pass);
+}
+
+/* Up to three tries on the terminal for a key that needs a password; *good gets the one that worked. */
+static int ask_and_add(struct cer_recovery *r, const char *path, const char *certs_dir,
+                       char **good)
 {
 	enum cer_share_outcome outcome = CER_SHARE_NEEDS_PASSWORD;
 	char prompt[512], why[256];
@@ -102,9 +124,11 @@ static int ask_and_add(struct cer_recovery *r, const char *path, const char *cer
 			return cer_fail(CER_EUSAGE, "key %s: no password given (%s)", path, why);
 		}
 		ret = cer_recovery_add_key(r, path, pass, certs_dir, &outcome);
-		cer_secret_free(pass);
-		if (outcome != CER_SHARE_WRONG_PASSWORD && outcome != CER_SHARE_NEEDS_PASSWORD)
+		if (outcome != CER_SHARE_WRONG_PASSWORD && outcome != CER_SHARE_NEEDS_PASSWORD) {
+			*good = pass;
 			break;
+		}
+		cer_secret_free(pass);
 	}
 	if (outcome == CER_SHARE_NEEDS_PASSWORD)
 		ret = cer_fail(CER_EAUTH, "key %s: wrong password", path);
@@ -136,11 +160,16 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 				                "give --passwords or --password-files (no terminal to "
 				                "ask on)", path);
 			}
-			ret = ask_and_add(r, path, k->certs_dir);
+			cer_secret_free(pass);
+			pass = NULL;
+			ret = ask_and_add(r, path, k->certs_dir, &pass);
 			if (ret == CER_EUSAGE) {
 				cer_secret_free(pass);
 				return ret;
 			}
+			remember(k, i, pass);
+		} else if (outcome != CER_SHARE_WRONG_PASSWORD && outcome != CER_SHARE_NOT_A_KEY) {
+			remember(k, i, pass);
 		}
 		cer_secret_free(pass);
 		if (ret == CER_OK)

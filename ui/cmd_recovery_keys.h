@@ -19,6 +19,10 @@ struct ui_recovery_keys {
 	const char **password_files;
 	int npassword_files;
 	const char *certs_dir;
+	/* Secret: the password that opened key i, kept so that a key is asked
+	 * for once when it is presented to several sessions (verify with several
+	 * files); NULL until then.  Wiped by ui_recovery_keys_free. */
+	char **cache;
 };
 
 /*
@@ -43,7 +47,7 @@ enum {
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
                             char **argv);
 
-/* Frees the lists (not the strings, which are argv's). */
+/* Frees the lists (not the strings, which are argv's) and wipes the cache. */
 void ui_recovery_keys_free(struct ui_recovery_keys *k);
 
 /* Checks counts and exclusivity; prints a usage error and returns CER_EUSAGE. */
@@ -57,6 +61,8 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k);
  * go on and return CER_OK unless something other than a bad key happened
  * (verify, whose report tells every key's fate).
  * stop_when_ready: stop presenting keys once the session has enough shares.
+ * A password that opened a key is kept for the next call with another
+ * session, so that nobody types it twice.
  */
 int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
                          bool stop_on_failure, bool stop_when_ready);

@@ -12,7 +12,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: %s verify --sd-file SD --sd-wrapping-keys KEY...\n"
+	        "Usage: %s verify --sd-file SD [--sd-file SD]... --sd-wrapping-keys KEY...\n"
 	        "           [--passwords P... | --password-files F...] [--certs DIR] [--json]\n"
 	        "           [--transcript FILE]\n"
 	        "\n"
@@ -25,7 +25,11 @@ static void usage(FILE *f)
 	        "key is still checked (a custodian can check their own key alone) and the report\n"
 	        "says how many more are needed.\n"
 	        "\n"
-	        "  --sd-file SD               the security-domain file\n"
+	        "With several files (organisations with several HSMs often have the same\n"
+	        "custodians for each), each key is asked for once and tried against every\n"
+	        "file, and there is one report per file.\n"
+	        "\n"
+	        "  --sd-file SD...            the security-domain file, or several\n"
 	        "  --sd-wrapping-keys KEY...  private keys, as for restore-blob\n"
 	        "  --passwords P...           one password per key, in order.  Anything on a\n"
 	        "                             command line is visible to other processes: prefer\n"
@@ -46,13 +50,17 @@ static void usage(FILE *f)
 	        "message}]; good (good shares), needed (more shares needed, 0 when reached),\n"
 	        "subsets_checked; data:\n"
 	        "[{tag, size (plaintext bytes), status (authenticated, failed, not_checked)}];\n"
-	        "result (verified, quorum_not_reached, failed), exit_status, message.\n"
+	        "result (verified, quorum_not_reached, failed), exit_status, message.  With\n"
+	        "several files: {report (\"verify_files\"), files: [one report per file, or\n"
+	        "{report, sd_file, result (\"failed\"), exit_status, message} for a file that\n"
+	        "could not be drilled], exit_status}.\n"
 	        "\n"
 	        "Exit status: 0 full recovery verified, 1 internal error, 2 usage error (or a key\n"
 	        "needs a password and there is no terminal), 3 bad input file, 4 a key or share\n"
 	        "failed (wrong password, no share, same key twice, failed authentication,\n"
 	        "disagreeing shares, tampered item), 5 I/O error, 6 every key given is good but\n"
-	        "fewer than required.\n",
+	        "fewer than required.  With several files: 0 when every file is verified,\n"
+	        "else the status of the first file that was not.\n",
 	        ui_progname);
 }
 
@@ -81,64 +89,34 @@ static void log_failure(struct cer_transcript *t, const char *sd_path, int statu
 	cer_fail(status, "%s", msg);
 }
 
-int ui_verify_main(int argc, char **argv)
+/*
+ * One file's drill.  The report is printed (text), or its JSON handed back in
+ * *json_text (malloc'ed) for the caller to print.
+ */
+static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
+                      struct cer_transcript *t, bool json, char **json_text,
+                      char failure[static 1024])
 {
-	struct ui_recovery_keys keys = { 0 };
-	const char *sd_path = NULL, *tpath = NULL;
 	struct cer_sd *sd = NULL;
 	struct cer_recovery *r = NULL;
 	struct cer_report *rep = NULL;
-	struct cer_transcript *t = NULL;
-	bool json = false;
 	char msg[1024];
 	size_t i;
-	int c, ret;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SD: sd_path = optarg; break;
-		case OPT_JSON: json = true; break;
-		case OPT_TRANSCRIPT: tpath = optarg; break;
-		case 'h':
-			usage(stdout);
-			ret = CER_OK;
-			goto out;
-		default:
-			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv);
-			if (ret != CER_OK)
-				goto out;
-			break;
-		}
-	}
-	ret = ui_no_operands("verify", argc, argv);
-	if (ret != CER_OK)
-		goto out;
-	if (sd_path == NULL) {
-		ret = ui_usage_error("verify", "--sd-file is required");
-		goto out;
-	}
-	ret = ui_recovery_keys_check("verify", &keys);
-	if (ret != CER_OK)
-		goto out;
-	if (tpath != NULL) {
-		ret = cer_transcript_open(tpath, &t);
-		if (ret != CER_OK) {
-			ui_report(ret);
-			goto out;
-		}
-	}
+	*json_text = NULL;
+	failure[0] = '\0';
 	ret = cer_sd_load(sd_path, &sd);
 	if (ret == CER_OK && t != NULL)
 		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s",
-		                         sd_path, cer_sd_sha256_hex(sd), keys.nkeys,
-		                         keys.nkeys == 1 ? "" : "s");
+		                         sd_path, cer_sd_sha256_hex(sd), keys->nkeys,
+		                         keys->nkeys == 1 ? "" : "s");
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
 	if (ret == CER_OK)
-		ret = ui_recovery_keys_add(r, &keys, false, false);
+		ret = ui_recovery_keys_add(r, keys, false, false);
 	if (ret != CER_OK) {
+		snprintf(failure, 1024, "%s", cer_errmsg());
 		log_failure(t, sd_path, ret);
 		ui_report(ret);
 		goto out;
@@ -146,12 +124,18 @@ int ui_verify_main(int argc, char **argv)
 	ret = cer_recovery_verify(r, &ui_stderr_progress, &rep);
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
 	if (rep == NULL) {
+		snprintf(failure, 1024, "%s", msg);
 		log_failure(t, sd_path, ret);
 		ui_report(ret);
 		goto out;
 	}
-	if (ui_print_report(rep, json) != CER_OK)
+	if (json) {
+		*json_text = cer_report_json(rep);
+		if (*json_text == NULL)
+			ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+	} else if (ui_print_report(rep, false) != CER_OK) {
 		ui_report(CER_EINTERNAL);
+	}
 	if (t != NULL) {
 		for (i = 0; i < cer_recovery_key_count(r); i++) {
 			struct cer_recovery_key k;
@@ -177,14 +161,114 @@ int ui_verify_main(int argc, char **argv)
 	if (ret != CER_OK && ret != CER_EIO)
 		fprintf(stderr, "%s: %s\n", ui_progname, msg);
 out:
+	cer_report_free(rep);
+	cer_recovery_free(r);
+	cer_sd_free(sd);
+	return ret;
+}
+
+static void json_string_print(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	putchar('"');
+	for (; *u != '\0'; u++) {
+		if (*u == '"' || *u == '\\')
+			printf("\\%c", *u);
+		else if (*u < 0x20 || *u == 0x7f)
+			printf("\\u%04x", *u);
+		else
+			putchar(*u);
+	}
+	putchar('"');
+}
+
+/* The entry of a file whose drill could not even produce a report. */
+static void json_failure_print(const char *sd_path, int status, const char *message)
+{
+	printf("{\"report\": \"verify\", \"sd_file\": ");
+	json_string_print(sd_path);
+	printf(", \"result\": \"failed\", \"exit_status\": %d, \"message\": ", status);
+	json_string_print(message);
+	printf("}");
+}
+
+int ui_verify_main(int argc, char **argv)
+{
+	struct ui_recovery_keys keys = { 0 };
+	const char **sd_paths = NULL, *tpath = NULL;
+	struct cer_transcript *t = NULL;
+	bool json = false;
+	char *jtext, failure[1024];
+	int nsd = 0, c, i, ret, st;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SD:
+			nsd = ui_collect_values(optarg, argc, argv, &optind, &sd_paths, nsd);
+			if (nsd < 0) {
+				ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+				goto out;
+			}
+			break;
+		case OPT_JSON: json = true; break;
+		case OPT_TRANSCRIPT: tpath = optarg; break;
+		case 'h':
+			usage(stdout);
+			ret = CER_OK;
+			goto out;
+		default:
+			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv);
+			if (ret != CER_OK)
+				goto out;
+			break;
+		}
+	}
+	ret = ui_no_operands("verify", argc, argv);
+	if (ret != CER_OK)
+		goto out;
+	if (nsd == 0) {
+		ret = ui_usage_error("verify", "--sd-file is required");
+		goto out;
+	}
+	ret = ui_recovery_keys_check("verify", &keys);
+	if (ret != CER_OK)
+		goto out;
+	if (tpath != NULL) {
+		ret = cer_transcript_open(tpath, &t);
+		if (ret != CER_OK) {
+			ui_report(ret);
+			goto out;
+		}
+	}
+	if (json && nsd > 1)
+		printf("{\n\"report\": \"verify_files\",\n\"files\": [\n");
+	for (i = 0; i < nsd; i++) {
+		if (!json && i > 0)
+			printf("\n");
+		st = verify_one(sd_paths[i], &keys, t, json, &jtext, failure);
+		if (st != CER_OK && ret == CER_OK)
+			ret = st;
+		if (jtext != NULL)
+			printf("%s", jtext);
+		else if (json && nsd > 1)
+			json_failure_print(sd_paths[i], st, failure);
+		if (json && (jtext != NULL || nsd > 1))
+			printf("%s\n", nsd > 1 && i + 1 < nsd ? "," : "");
+		free(jtext);
+		fflush(stdout);
+	}
+	if (json && nsd > 1)
+		printf("],\n\"exit_status\": %d\n}\n", ret);
+out:
 	if (cer_transcript_close(t) != CER_OK) {
 		ui_report(CER_EIO);
 		if (ret == CER_OK)
 			ret = CER_EIO;
 	}
-	cer_report_free(rep);
-	cer_recovery_free(r);
-	cer_sd_free(sd);
+	free(sd_paths);
 	ui_recovery_keys_free(&keys);
 	return ret;
 }

@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "inspect", ui_inspect_main, "describe a security-domain file (no keys needed)" },
 	{ "verify", ui_verify_main, "DR drill: prove the keys recover the domain; writes nothing" },
 	{ "restore-blob", ui_restore_blob_main, "recover the master key and write the restore blob" },
+	{ "rekey", ui_rekey_main, "re-share the domain to new custodians or a new quorum" },
+	{ "passwd", ui_passwd_main, "re-encrypt a custodian's private key under a new passphrase" },
 	{ "qr", ui_qr_main, "split a file into QR codes, show them, join scanned parts" },
 	{ "version", ui_version_main, "print the version" },
 };

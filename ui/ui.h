@@ -18,6 +18,8 @@ int ui_package_main(int argc, char **argv);
 int ui_inspect_main(int argc, char **argv);
 int ui_verify_main(int argc, char **argv);
 int ui_restore_blob_main(int argc, char **argv);
+int ui_rekey_main(int argc, char **argv);
+int ui_passwd_main(int argc, char **argv);
 int ui_qr_main(int argc, char **argv);
 int ui_version_main(int argc, char **argv);
 

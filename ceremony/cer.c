@@ -74,6 +74,7 @@ const char *cer_status_name(int status)
 	case CER_EAUTH: return "auth";
 	case CER_EIO: return "io";
 	case CER_EQUORUM: return "quorum";
+	case CER_ENOLOCK: return "unlocked";
 	default: return "unknown";
 	}
 }
@@ -82,6 +83,9 @@ int cer_init(void)
 {
 	struct rlimit nocore = { 0, 0 };
 
+	if (cer_secmem_install_allocator() != CER_OK)
+		return CER_EINTERNAL;
+	cer_secmem_lock_process();
 	if (setrlimit(RLIMIT_CORE, &nocore) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return cer_fail(CER_EINTERNAL, "cannot disable core dumps");
 	if (sodium_init() < 0)
@@ -116,8 +120,11 @@ void cer_progress_note(const struct cer_progress *p, const char *fmt, ...)
 
 void *cer_secret_alloc(size_t len)
 {
-	void *p = sodium_malloc(len == 0 ? 1 : len);
+	void *p;
 
+	if (cer_secrets_permitted() != CER_OK)
+		return NULL;
+	p = sodium_malloc(len == 0 ? 1 : len);
 	if (p == NULL) {
 		cer_fail(CER_EINTERNAL, "out of locked memory (%zu bytes)", len);
 		return NULL;

@@ -33,6 +33,8 @@ enum cer_status {
 	                      inconsistent shares: the answer is no */
 	CER_EIO = 5,       /* cannot read or write a file; output exists */
 	CER_EQUORUM = 6,   /* every share given is good, but fewer than required */
+	CER_ENOLOCK = 7,   /* memory cannot be locked and the operator did not accept
+	                      that: no secret is handled */
 };
 
 /* Upper bound on any input file read by ceremony/ (refused before parsing). */
@@ -65,11 +67,38 @@ void cer_text_sanitize(char *s);
 const char *cer_status_name(int status);
 
 /*
- * Call once at start, before any secret exists: initialises libsodium,
- * switches on OpenSSL's secure heap, and turns core dumps off
+ * Call once at start, before any other OpenSSL call and before any secret
+ * exists: routes OpenSSL's allocator through functions that wipe every block
+ * on free and realloc, locks the whole process in memory (RLIMIT_MEMLOCK
+ * raised to its hard limit, mlockall(MCL_CURRENT | MCL_FUTURE)), initialises
+ * libsodium, switches on OpenSSL's secure heap, and turns core dumps off
  * (RLIMIT_CORE 0, PR_SET_DUMPABLE 0).  Returns CER_EINTERNAL on failure.
+ * Memory that cannot be locked is no failure here: see cer_memlock_state.
  */
 int cer_init(void) CER_WUR;
+
+/*
+ * Locked memory.  The process is locked only when mlockall succeeds with a
+ * limit of at least CER_MEMLOCK_NEED bytes (or CAP_IPC_LOCK): below that,
+ * MCL_FUTURE would make later allocations fail, so the tool does not try.
+ * Builds with AddressSanitizer are exempt (its shadow cannot be locked).
+ */
+#define CER_MEMLOCK_NEED ((size_t)512 << 20)
+enum cer_memlock { CER_MEMLOCK_UNLOCKED, CER_MEMLOCK_LOCKED, CER_MEMLOCK_EXEMPT };
+enum cer_memlock cer_memlock_state(void);
+/* Why the process is not locked, one line without "sdceremony:" ("" if it is). */
+const char *cer_memlock_problem(void);
+/* The operator accepts unlocked memory (--allow-unlocked-memory, the wizard). */
+void cer_memlock_accept_unlocked(void);
+/*
+ * CER_OK when secrets may be handled: memory locked, exempt, or unlocked
+ * memory accepted; else CER_ENOLOCK with the reason.  cer_secret_alloc
+ * checks it, so no secret buffer exists in a refused process.
+ */
+int cer_secrets_permitted(void) CER_WUR;
+/* Parts of cer_init, exported for it and for tests. */
+int cer_secmem_install_allocator(void) CER_WUR;
+void cer_secmem_lock_process(void);
 
 /*
  * Progress and notes, implemented by each front end; any member may be NULL.

@@ -303,21 +303,20 @@ int cer_jwe_check_tag(const struct cer_jwe *jwe, const uint8_t cek[static CER_CE
 	return ret;
 }
 
-int cer_jwe_decrypt(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
-                    const char *what, uint8_t **plain, size_t *plain_len)
+int cer_jwe_decrypt_into(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
+                         const char *what, uint8_t *buf, size_t cap, size_t *plain_len)
 {
 	EVP_CIPHER_CTX *ctx = NULL;
-	uint8_t *buf = NULL;
 	int n1 = 0, n2 = 0, ret;
 
-	*plain = NULL;
 	*plain_len = 0;
+	if (cap < jwe->ct_len + 1)
+		return cer_fail(CER_EINTERNAL, "%s: plaintext buffer too small", what);
 	ret = cer_jwe_check_tag(jwe, cek, what);
 	if (ret != CER_OK)
 		return ret;
-	buf = cer_secret_alloc(jwe->ct_len + 1);
 	ctx = EVP_CIPHER_CTX_new();
-	if (buf == NULL || ctx == NULL) {
+	if (ctx == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -331,14 +330,33 @@ int cer_jwe_decrypt(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_
 		goto out;
 	}
 	buf[n1 + n2] = '\0';
-	*plain = buf;
 	*plain_len = (size_t)(n1 + n2);
-	buf = NULL;
 	ret = CER_OK;
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	cer_secret_free(buf);
+	if (ret != CER_OK)
+		sodium_memzero(buf, jwe->ct_len + 1);
 	return ret;
+}
+
+int cer_jwe_decrypt(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
+                    const char *what, uint8_t **plain, size_t *plain_len)
+{
+	uint8_t *buf;
+	int ret;
+
+	*plain = NULL;
+	*plain_len = 0;
+	buf = cer_secret_alloc(jwe->ct_len + 1);
+	if (buf == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	ret = cer_jwe_decrypt_into(jwe, cek, what, buf, jwe->ct_len + 1, plain_len);
+	if (ret != CER_OK) {
+		cer_secret_free(buf);
+		return ret;
+	}
+	*plain = buf;
+	return CER_OK;
 }
 
 int cer_jwe_encrypt(const char *header_json, const uint8_t cek[static CER_CEK_LEN],

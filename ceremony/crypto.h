@@ -95,6 +95,14 @@ void cer_jwe_free(struct cer_jwe *jwe);
 int cer_jwe_decrypt(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
                     const char *what, uint8_t **plain, size_t *plain_len) CER_WUR;
 
+/*
+ * As cer_jwe_decrypt, into buf (secret memory the caller owns, at least
+ * jwe->ct_len + 1 bytes): plaintext plus a NUL.  buf is wiped on failure.
+ */
+int cer_jwe_decrypt_into(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
+                         const char *what, uint8_t *buf, size_t cap,
+                         size_t *plain_len) CER_WUR;
+
 /* Only checks the tag: CER_OK or CER_EAUTH.  Cheap way to test a candidate key. */
 int cer_jwe_check_tag(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
                       const char *what) CER_WUR;

@@ -1,5 +1,6 @@
 #include "ceremony/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -152,70 +153,210 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-int cer_file_write_atomic(const char *path, const void *data, size_t len, unsigned flags)
+static bool temp_suffix(const char *s)
 {
-	char *copy = NULL, *tmp = NULL;
-	const char *dir;
-	const char *base;
-	int fd = -1, ret;
-	mode_t mode = (flags & CER_WRITE_PRIVATE) ? 0600 : 0644;
+	size_t i;
 
-	if (!(flags & CER_WRITE_REPLACE) && cer_path_exists(path))
-		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
-	copy = strdup(path);
+	for (i = 0; i < 6; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return s[6] == '\0';
+}
+
+int cer_stale_temps_check(const char *path, bool hidden)
+{
+	char *copy = strdup(path), *prefix = NULL, *found = NULL;
+	const char *dir, *base;
+	struct dirent *e;
+	size_t plen, nfound = 0;
+	DIR *d;
+	int ret = CER_OK;
+
 	if (copy == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	dir = dirname(copy);
 	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	if (asprintf(&tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0) {
-		tmp = NULL;
-		ret = cer_fail(CER_EINTERNAL, "out of memory");
-		goto out;
+	if (asprintf(&prefix, "%s%s.tmp-", hidden ? "." : "", base) < 0) {
+		free(copy);
+		return cer_fail(CER_EINTERNAL, "out of memory");
 	}
+	plen = strlen(prefix);
+	d = opendir(dir);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, plen) != 0 || !temp_suffix(e->d_name + plen))
+			continue;
+		if (nfound++ == 0 && asprintf(&found, "%s/%s", dir, e->d_name) < 0)
+			found = NULL;
+	}
+	if (d != NULL)
+		closedir(d);
+	if (nfound > 0)
+		ret = cer_fail(CER_EIO, "%s: an interrupted run left a temporary beside it: %s%s "
+		               "(it may hold key material: check it, then remove it with "
+		               "rm -rf -- '%s', and run again)",
+		               path, found != NULL ? found : prefix,
+		               nfound > 1 ? " and others of the same name" : "",
+		               found != NULL ? found : prefix);
+	free(found);
+	free(prefix);
+	free(copy);
+	return ret;
+}
+
+static int place_named_temp(const char *tmp, const char *path, unsigned flags)
+{
+	int err;
+
+	if (flags & CER_WRITE_REPLACE)
+		return rename(tmp, path) == 0 ? 0 : errno;
+	/* link() never replaces an existing name, unlike rename(); FAT has no links. */
+	if (link(tmp, path) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	err = errno;
+	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK)
+		err = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0 ? 0 : errno;
+	return err;
+}
+
+/* The fallback where the file system has no O_TMPFILE: a named temporary. */
+static int write_named_temp(const char *path, const char *dir, const char *base,
+                            const void *data, size_t len, unsigned flags, mode_t mode)
+{
+	char *tmp = NULL;
+	int fd, err, ret;
+
+	if (asprintf(&tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0)
+		return cer_fail(CER_EINTERNAL, "out of memory");
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		ret = cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
 		               strerror(errno));
 		free(tmp);
-		tmp = NULL;
-		goto out;
+		return ret;
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if ((fchmod(fd, mode) != 0 && errno != EPERM) || write_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
+		close(fd);
 		goto out;
 	}
 	if (close(fd) != 0) {
-		fd = -1;
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		goto out;
 	}
-	fd = -1;
-	if (flags & CER_WRITE_REPLACE) {
-		if (rename(tmp, path) != 0) {
-			ret = cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
-			goto out;
-		}
-	} else {
-		/* link() never replaces an existing name, unlike rename(). */
-		if (link(tmp, path) != 0) {
-			ret = errno == EEXIST
-			      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
-			      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
-			goto out;
-		}
-		unlink(tmp);
+	err = place_named_temp(tmp, path, flags);
+	if (err != 0) {
+		ret = err == EEXIST
+		      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+		      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
+		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
-	fsync_dir_of(path);
 	ret = CER_OK;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
+	unlink(tmp); /* gone already on success */
+	free(tmp);
+	return ret;
+}
+
+/*
+ * Returns 1 when the file system has no O_TMPFILE (or no links for it) and
+ * the named fallback must be used, else a status.
+ */
+static int write_unnamed(const char *path, const char *dir, const char *base,
+                         const void *data, size_t len, unsigned flags, mode_t mode)
+{
+	char fdpath[64], *tmp = NULL;
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	int ret, err;
+
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1
+		       : cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
+		                  strerror(errno));
+	if ((fchmod(fd, mode) != 0 && errno != EPERM) || write_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0) {
+		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
+		goto out;
 	}
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	if (!(flags & CER_WRITE_REPLACE)) {
+		/* The file gets its one name at once, whole; linkat never replaces. */
+		if (linkat(AT_FDCWD, fdpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
+			ret = CER_OK;
+			goto out;
+		}
+		err = errno;
+		ret = err == EEXIST
+		      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+		      : err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOENT
+		      ? 1 : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
+		goto out;
+	}
+	/* Replacing needs a name to rename from: linked last, for the shortest while. */
+	if (asprintf(&tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0) {
+		tmp = NULL;
+		ret = cer_fail(CER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	ret = 1;
+	for (int tries = 0; tries < 100 && ret == 1; tries++) {
+		uint8_t r[6];
+		static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+		size_t tl = strlen(tmp);
+
+		randombytes_buf(r, sizeof r);
+		for (int i = 0; i < 6; i++)
+			tmp[tl - 6 + i] = al[r[i] % (sizeof al - 1)];
+		if (linkat(AT_FDCWD, fdpath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+			ret = CER_OK;
+		else if (errno != EEXIST)
+			ret = errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP ? 2
+			      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
+	}
+	if (ret == 2) {
+		ret = 1;
+		goto out;
+	}
+	if (ret != CER_OK)
+		goto out;
+	if (rename(tmp, path) != 0) {
+		ret = cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ret = CER_OK;
+out:
+	free(tmp);
+	close(fd);
+	return ret;
+}
+
+int cer_file_write_atomic(const char *path, const void *data, size_t len, unsigned flags)
+{
+	char *copy = NULL;
+	const char *dir;
+	const char *base;
+	int ret;
+	mode_t mode = (flags & CER_WRITE_PRIVATE) ? 0600 : 0644;
+
+	if (!(flags & CER_WRITE_REPLACE) && cer_path_exists(path))
+		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
+	ret = cer_stale_temps_check(path, true);
+	if (ret != CER_OK)
+		return ret;
+	copy = strdup(path);
+	if (copy == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	dir = dirname(copy);
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	ret = write_unnamed(path, dir, base, data, len, flags, mode);
+	if (ret == 1)
+		ret = write_named_temp(path, dir, base, data, len, flags, mode);
+	if (ret == CER_OK)
+		fsync_dir_of(path);
 	free(copy);
 	return ret;
 }

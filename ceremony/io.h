@@ -3,9 +3,13 @@
 
 /*
  * Files.  Reads refuse anything larger than `max` bytes before reading it.
- * Every write is atomic: a temporary file in the same directory, fsync, then
- * rename (or link, when an existing file must not be replaced); on failure
- * nothing is left behind.
+ * Every write is atomic and leaves no second name: an unnamed O_TMPFILE,
+ * fsync, then linkat into place (never replacing); replacing links it to a
+ * temporary name and renames at once.  Where the file system has no
+ * O_TMPFILE or no hard links (FAT), a temporary ".NAME.tmp-XXXXXX" beside
+ * the output, renamed without replacing.  On failure nothing is left behind;
+ * only a kill between two steps of the fallback can leave a temporary, which
+ * the next write of that output names and refuses to go past.
  */
 
 #include <stdbool.h>
@@ -44,6 +48,13 @@ enum {
  */
 int cer_file_write_atomic(const char *path, const void *data, size_t len,
                           unsigned flags) CER_WUR;
+
+/*
+ * CER_EIO, naming it and how to remove it, when the directory of path holds
+ * a temporary of ours for path: ".BASE.tmp-XXXXXX" (hidden) or
+ * "BASE.tmp-XXXXXX" (X: 6 letters or digits), left by a killed run.
+ */
+int cer_stale_temps_check(const char *path, bool hidden) CER_WUR;
 
 /* True if path exists (any type, links not followed). */
 bool cer_path_exists(const char *path);

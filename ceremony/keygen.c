@@ -339,6 +339,23 @@ static void effective_name(const struct cer_keygen_params *p, unsigned i,
 		snprintf(out, CER_NAME_MAX + 1, "custodian-%u", i + 1);
 }
 
+/* A killed run's temporaries beside DIR or a key written outside it. */
+static int stale_temps(const struct cer_keygen_params *p, const char *clean)
+{
+	char cert[CER_KG_PATH_MAX];
+	unsigned i;
+	int ret = cer_stale_temps_check(clean, true);
+
+	for (i = 0; ret == CER_OK && i < p->count; i++) {
+		if (is_default_key_path(p->custodians[i].key_path))
+			continue;
+		ret = cer_stale_temps_check(p->custodians[i].key_path, true);
+		if (ret == CER_OK && cert_beside(p->custodians[i].key_path, cert) == CER_OK)
+			ret = cer_stale_temps_check(cert, true);
+	}
+	return ret;
+}
+
 int cer_keygen_check_params(const struct cer_keygen_params *p)
 {
 	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
@@ -392,7 +409,7 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 		if (ret != CER_OK)
 			return ret;
 	}
-	return CER_OK;
+	return stale_temps(p, clean);
 }
 
 /* ---- certificates and JWKs ---- */
@@ -1218,6 +1235,9 @@ static int place_new(struct outside *o)
 	int err;
 
 	if (link(o->tmp, o->final) == 0) {
+		/* one name only: the temporary goes as soon as the final name exists */
+		unlink(o->tmp);
+		o->tmp[0] = '\0';
 		o->linked = true;
 		return CER_OK;
 	}

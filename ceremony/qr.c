@@ -1371,6 +1371,8 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	if (ret != CER_OK)
 		goto out;
 	ret = out_dir_state(dir, replace, &state);
+	if (ret == CER_OK)
+		ret = cer_stale_temps_check(dir, false);
 	if (ret != CER_OK)
 		goto out;
 	ret = cer_qr_split(data, len, max_bytes, ec, &set);

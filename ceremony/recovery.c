@@ -567,34 +567,52 @@ static int quorum_check(const struct cer_recovery *r)
 	                r->ngood == 1 ? "" : "s", k, k - r->ngood);
 }
 
-/* Decrypts every item with r->master; plaintexts kept only when plain != NULL. */
+/*
+ * Decrypts every item with r->master into one guarded arena (one mapping
+ * whatever the item count: a mapping per item runs into vm.max_map_count).
+ * With plain != NULL every plaintext is kept, plain[i] pointing into *arena
+ * (sized by the sum of the ciphertexts); else one item's room is reused.
+ */
 static int open_items(struct cer_recovery *r, uint8_t **plain, size_t *plain_len,
-                      size_t *failed_at, const struct cer_progress *p)
+                      uint8_t **arena, size_t *failed_at, const struct cer_progress *p)
 {
-	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN), *pt = NULL;
-	size_t i, n = cer_sd_item_count(r->sd), len = 0;
+	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN);
+	size_t i, n = cer_sd_item_count(r->sd), room = 0, off = 0, need;
 	char what[200];
 	int ret = CER_OK;
 
 	*failed_at = n;
-	if (cek == NULL)
-		return cer_fail(CER_EINTERNAL, "out of memory");
+	*arena = NULL;
 	for (i = 0; i < n; i++) {
+		need = cer_sd_item(r->sd, i)->jwe->ct_len + 1;
+		room = plain != NULL ? room + need : (need > room ? need : room);
+	}
+	if (cek != NULL)
+		*arena = cer_secret_alloc(room);
+	if (cek == NULL || *arena == NULL) {
+		cer_secret_free(cek);
+		return cer_fail(CER_EINTERNAL, "out of locked memory for %zu items (%zu bytes)", n,
+		                room);
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t *pt = *arena + (plain != NULL ? off : 0);
+
+		need = cer_sd_item(r->sd, i)->jwe->ct_len + 1;
 		snprintf(what, sizeof what, "%.100s: item '%.80s'", cer_sd_name(r->sd), item_tag(r, i));
 		ret = cer_item_cek(r->master, item_tag(r, i), cek);
 		if (ret == CER_OK)
-			ret = cer_jwe_decrypt(cer_sd_item(r->sd, i)->jwe, cek, what, &pt, &len);
+			ret = cer_jwe_decrypt_into(cer_sd_item(r->sd, i)->jwe, cek, what, pt, need,
+			                           &plain_len[i]);
 		if (ret != CER_OK) {
 			*failed_at = i;
 			break;
 		}
 		if (plain != NULL) {
 			plain[i] = pt;
+			off += need;
 		} else {
-			cer_secret_free(pt);
+			sodium_memzero(pt, need);
 		}
-		plain_len[i] = len;
-		pt = NULL;
 		cer_progress_step(p, "Authenticating items", (unsigned)i + 1, (unsigned)n);
 	}
 	cer_secret_free(cek);
@@ -669,6 +687,7 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 {
 	size_t n = cer_sd_item_count(r->sd), failed_at = n, i;
 	size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+	uint8_t *arena = NULL;
 	bool items_checked = false, any_bad = false;
 	const char *result;
 	char msg[1024] = "";
@@ -691,7 +710,9 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 		ret = find_master(r, true, progress);
 		if (ret == CER_OK) {
 			items_checked = true;
-			ret = open_items(r, NULL, sizes, &failed_at, progress);
+			ret = open_items(r, NULL, sizes, &arena, &failed_at, progress);
+			cer_secret_free(arena);
+			arena = NULL;
 		}
 		for (i = 0; i < r->nkeys && ret == CER_OK; i++) {
 			if (r->keys[i].disagrees)
@@ -805,9 +826,10 @@ out:
 int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool force,
                               const struct cer_progress *progress, char sha256_hex[static 65])
 {
-	size_t n = cer_sd_item_count(r->sd), i, failed_at;
+	size_t n = cer_sd_item_count(r->sd), failed_at;
 	uint8_t **plain = calloc(n ? n : 1, sizeof *plain);
 	size_t *plain_len = calloc(n ? n : 1, sizeof *plain_len);
+	uint8_t *arena = NULL;
 	uint8_t md[CER_SHA256_LEN];
 	char *text = NULL;
 	int ret;
@@ -832,7 +854,7 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 	if (ret == CER_OK)
 		ret = find_master(r, false, progress);
 	if (ret == CER_OK)
-		ret = open_items(r, plain, plain_len, &failed_at, progress);
+		ret = open_items(r, plain, plain_len, &arena, &failed_at, progress);
 	sodium_memzero(r->master, CER_MASTER_LEN);
 	r->have_master = false;
 	if (ret == CER_OK)
@@ -848,8 +870,7 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 	if (ret == CER_OK)
 		cer_hex_encode(md, sizeof md, sha256_hex);
 out:
-	for (i = 0; plain != NULL && i < n; i++)
-		cer_secret_free(plain[i]);
+	cer_secret_free(arena);
 	free(plain);
 	free(plain_len);
 	free(text);

@@ -319,6 +319,8 @@ for c in $cmds; do
 	[ -z "$missing" ] && ok "man page documents every option of '$c'" ||
 		not_ok "man page lacks options of '$c':$missing"
 done
+# Global options: those of `sdceremony --help`.
+"$SDC" --help 2>&1 | help_opts >>"$TMP/allopts"
 sort -u -o "$TMP/allopts" "$TMP/allopts"
 unknown=""
 for o in $(grep -oE 'Fl -[a-z][a-z0-9-]*' "$MAN" | awk '{ print "-" $NF }' | sort -u); do
@@ -353,7 +355,7 @@ done <"$TMP/man-examples"
 [ "$n" -gt 3 ] && ok "the man page has examples" || not_ok "the man page has examples"
 
 # Exit statuses: those in `sdceremony --help` are all in the man page.
-for code in 0 1 2 3 4 5 6; do
+for code in 0 1 2 3 4 5 6 7; do
 	check "sdceremony --help names exit status $code" \
 		bash -c '"$0" --help | tr "\n" " " | grep -qE "(status:|,) *$1 "' "$SDC" "$code"
 	check "the man page documents exit status $code" \

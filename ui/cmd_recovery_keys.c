@@ -10,6 +10,25 @@
 #include "ceremony/io.h"
 #include "ui/ui.h"
 
+/* Replaces passwords[from..to) (argv strings) by secret copies and wipes argv's. */
+static int take_passwords(struct ui_recovery_keys *k, int from, int to)
+{
+	int i, ret = CER_OK;
+
+	for (i = from; i < to; i++) {
+		char *arg = (char *)k->passwords[i];
+		char *copy = ret == CER_OK ? cer_secret_strdup(arg) : NULL;
+
+		if (copy == NULL)
+			ret = CER_EINTERNAL;
+		sodium_memzero(arg, strlen(arg));
+		k->passwords[i] = copy;
+	}
+	if (ret != CER_OK)
+		k->npasswords = to; /* so that ui_recovery_keys_free wipes what was copied */
+	return ret;
+}
+
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
                             char **argv)
 {
@@ -38,6 +57,8 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 	n = ui_collect_values(optarg, argc, argv, &optind, list, *count);
 	if (n < 0)
 		return ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+	if (c == UI_RK_OPT_PASSWORDS && take_passwords(k, *count, n) != CER_OK)
+		return ui_report(CER_EINTERNAL);
 	*count = n;
 	return CER_OK;
 }
@@ -50,6 +71,8 @@ void ui_recovery_keys_free(struct ui_recovery_keys *k)
 		cer_secret_free(k->cache[i]);
 	free(k->cache);
 	k->cache = NULL;
+	for (i = 0; k->passwords != NULL && i < k->npasswords; i++)
+		cer_secret_free((void *)k->passwords[i]);
 	free(k->keys);
 	free(k->passwords);
 	free(k->password_files);
@@ -79,14 +102,12 @@ static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 		return *pass != NULL ? CER_OK : CER_EINTERNAL;
 	}
 	if (i < k->npasswords) {
-		char *arg = (char *)k->passwords[i];
+		const char *given = k->passwords[i];
 
 		/* As az: an empty password means none. */
-		if (arg[0] == '\0')
+		if (given[0] == '\0')
 			return CER_OK;
-		*pass = cer_secret_strdup(arg);
-		/* Shorten the window in which /proc/PID/cmdline shows it. */
-		sodium_memzero(arg, strlen(arg));
+		*pass = cer_secret_strdup(given);
 		return *pass != NULL ? CER_OK : CER_EINTERNAL;
 	}
 	if (i < k->npassword_files)

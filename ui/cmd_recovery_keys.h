@@ -14,7 +14,7 @@
 struct ui_recovery_keys {
 	const char **keys;
 	int nkeys;
-	const char **passwords; /* point into argv; wiped once copied */
+	const char **passwords; /* secret copies (cer_secret_alloc); argv's are wiped */
 	int npasswords;
 	const char **password_files;
 	int npassword_files;
@@ -46,8 +46,13 @@ enum {
  */
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
                             char **argv);
+/*
+ * --passwords values are copied to secret memory and wiped from argv as
+ * soon as the option is parsed, before any key is touched, so that
+ * /proc/PID/cmdline shows none of them for longer than the option loop.
+ */
 
-/* Frees the lists (not the strings, which are argv's) and wipes the cache. */
+/* Frees the lists, wipes the password copies and the cache (the other strings are argv's). */
 void ui_recovery_keys_free(struct ui_recovery_keys *k);
 
 /* Checks counts and exclusivity; prints a usage error and returns CER_EUSAGE. */

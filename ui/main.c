@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,17 +10,18 @@ struct command {
 	const char *name;
 	int (*main)(int argc, char **argv);
 	const char *description;
+	bool secrets; /* handles private keys, passphrases or the master key */
 };
 
 static const struct command commands[] = {
 	{ "wizard", ui_wizard_main, "guided ceremony, recovery and drill on a terminal" },
-	{ "keygen", ui_keygen_main, "generate the custodians' key pairs and certificates" },
+	{ "keygen", ui_keygen_main, "generate the custodians' key pairs and certificates" , true },
 	{ "package", ui_package_main, "build the download request from existing certificates" },
 	{ "inspect", ui_inspect_main, "describe a security-domain file (no keys needed)" },
-	{ "verify", ui_verify_main, "DR drill: prove the keys recover the domain; writes nothing" },
-	{ "restore-blob", ui_restore_blob_main, "recover the master key and write the restore blob" },
-	{ "rekey", ui_rekey_main, "re-share the domain to new custodians or a new quorum" },
-	{ "passwd", ui_passwd_main, "re-encrypt a custodian's private key under a new passphrase" },
+	{ "verify", ui_verify_main, "DR drill: prove the keys recover the domain; writes nothing" , true },
+	{ "restore-blob", ui_restore_blob_main, "recover the master key and write the restore blob" , true },
+	{ "rekey", ui_rekey_main, "re-share the domain to new custodians or a new quorum", true },
+	{ "passwd", ui_passwd_main, "re-encrypt a custodian's private key under a new passphrase", true },
 	{ "qr", ui_qr_main, "split a file into QR codes, show them, join scanned parts" },
 	{ "version", ui_version_main, "print the version" },
 };
@@ -37,8 +39,37 @@ static void usage(FILE *f)
 	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n"
 	           "\nExit status: 0 success, 1 internal error, 2 usage error, 3 bad input file,\n"
 	           "4 authentication or verification failed, 5 I/O error, 6 quorum not reached\n"
-	           "(verify: every share given is good, but fewer than required).\n",
+	           "(verify: every share given is good, but fewer than required), 7 memory\n"
+	           "cannot be locked (see --allow-unlocked-memory).\n"
+	           "\nGlobal option, before the command:\n"
+	           "  --allow-unlocked-memory  handle secrets even when the process cannot be\n"
+	           "                           locked in memory (mlockall), so that they may be\n"
+	           "                           written to swap; without it keygen, verify,\n"
+	           "                           restore-blob refuse and the wizard asks first.\n",
 	        ui_progname);
+}
+
+static bool asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* Said once, before a command that handles secrets starts. */
+static int check_memory_lock(void)
+{
+	if (cer_memlock_state() != CER_MEMLOCK_UNLOCKED)
+		return CER_OK;
+	if (cer_secrets_permitted() != CER_OK)
+		return ui_report(CER_ENOLOCK);
+	fprintf(stderr, "%s: warning: %s; going on as --allow-unlocked-memory asks: "
+	                "secrets may be written to swap\n",
+	        ui_progname, cer_memlock_problem());
+	return CER_OK;
 }
 
 int main(int argc, char **argv)
@@ -47,6 +78,12 @@ int main(int argc, char **argv)
 
 	if (cer_init() != CER_OK)
 		return ui_report(CER_EINTERNAL);
+	if (argc >= 2 && strcmp(argv[1], "--allow-unlocked-memory") == 0) {
+		cer_memlock_accept_unlocked();
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
 		if (ui_interactive())
 			return ui_wizard_main(1, (char *[]){ "wizard", NULL });
@@ -61,8 +98,12 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0)
 		return ui_version_main(1, (char *[]){ "version", NULL });
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			if (commands[i].secrets && !asks_help(argc - 1, argv + 1) &&
+			    check_memory_lock() != CER_OK)
+				return CER_ENOLOCK;
 			return commands[i].main(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "%s: unknown command '%s'\n", ui_progname, argv[1]);
 	usage(stderr);
 	return CER_EUSAGE;

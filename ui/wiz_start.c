@@ -78,6 +78,8 @@ static void start_draw(struct wiz *w)
 	else
 		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%s", w->self_sha256);
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Transcript      %s (appended)", w->transcript_path);
+	if (cer_memlock_state() == CER_MEMLOCK_UNLOCKED)
+		y = ui_wiz_print(w, y, 2, WC_WARN, " WARNING: %s ", cer_memlock_problem());
 	y++;
 	ui_wiz_wrap(w, y, 2, WC_NORMAL,
 	            "Compare the binary's SHA-256 with the published one before going on. "
@@ -93,6 +95,9 @@ static void log_start(struct wiz *w)
 	logged = true;
 	ui_wiz_log(w, "wizard started: sdceremony %s, binary sha256 %s", SDC_VERSION,
 	           w->self_sha256[0] != '\0' ? w->self_sha256 : "unknown");
+	if (cer_memlock_state() == CER_MEMLOCK_UNLOCKED)
+		ui_wiz_log(w, "memory: WARNING %s; operator accepted unlocked memory",
+		           cer_memlock_problem());
 	if (w->isolated) {
 		ui_wiz_log(w, "air-gap check: [OK] no interface up, no wireless device");
 		return;
@@ -123,6 +128,15 @@ static enum ui_wiz_state start_key(struct wiz *w, int ch)
 		                    "machine.\n\nGo on anyway (y), or disconnect first (n)?"))
 			return WIZ_START;
 		w->airgap_confirmed = true;
+	}
+	if (cer_secrets_permitted() != CER_OK) {
+		if (!ui_wiz_confirm(w, "WARNING: memory not locked",
+		                    "The process cannot be locked in memory, so passphrases, "
+		                    "private keys and the master key may be written to swap.\n"
+		                    "Run as root or raise the limit (ulimit -l) instead.\n\n"
+		                    "Go on anyway (y), or stop here (n)?"))
+			return WIZ_START;
+		cer_memlock_accept_unlocked();
 	}
 	log_start(w);
 	return WIZ_MENU;

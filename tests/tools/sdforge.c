@@ -24,6 +24,8 @@
  *                default 1024 + 37 * position); without --tags: hsm_backup,
  *                base_enclave_backup, kmsp_enclave_backup with about the
  *                sizes of a real file (12 KB of plaintext)
+ *   --item-count N items item_000000 .. (instead of --tags), for files of many
+ *                items; their size as --tags without SIZE, or --item-size
  *   --item-size  plaintext size of every item, overriding the above
  *   --seed       derive master key, plaintexts, CEKs, IVs and the split's
  *                coefficients from TEXT (sss_split_deterministic; only RSA
@@ -60,7 +62,7 @@
 #include "tests/tools/sdtool.h"
 
 #define MAX_CERTS 126
-#define MAX_TAGS 32
+#define MAX_TAGS 200000
 #define MAX_CORRUPT 32
 
 struct item {
@@ -83,7 +85,7 @@ static struct {
 	const char *alg, *out, *items_out, *wrap, *seed;
 	int version, shuffle;
 	long item_size;
-	struct item items[MAX_TAGS];
+	struct item *items; /* n_items of them */
 	unsigned n_items;
 	struct share shares[MAX_CERTS];
 	const char *corrupt[MAX_CORRUPT];
@@ -122,7 +124,8 @@ static void usage(void)
 {
 	fputs("usage: sdforge --certs CERT... --required Q --out SD --items-out ITEMS\n"
 	      "               [--alg RSA-OAEP-256|RSA-OAEP|RSA1_5] [--version 2|1] [--shuffle]\n"
-	      "               [--wrap raw|value|b64] [--tags TAG[:SIZE],...] [--item-size BYTES]\n"
+	      "               [--wrap raw|value|b64] [--tags TAG[:SIZE],...] [--item-count N]\n"
+	      "               [--item-size BYTES]\n"
 	      "               [--seed TEXT] [--corrupt SPEC]...\n"
 	      "Makes a security-domain file as the HSM does, and the expected items.\n"
 	      "SPEC: share:I share-key:I share-tag:I share-notag:I share-alg:I=ALG\n"
@@ -138,6 +141,12 @@ static void add_item(const char *tag, size_t size)
 		st_die("at most %d tags", MAX_TAGS);
 	if (!*tag)
 		st_die("empty tag in --tags");
+	if ((opt.n_items & (opt.n_items - 1)) == 0) {
+		opt.items = realloc(opt.items, 2 * (opt.n_items + 1) * sizeof *opt.items);
+		if (opt.items == NULL)
+			st_die("out of memory");
+	}
+	memset(&opt.items[opt.n_items], 0, sizeof opt.items[opt.n_items]);
 	opt.items[opt.n_items].tag = st_xstrdup(tag);
 	opt.items[opt.n_items].size = size;
 	opt.n_items++;
@@ -244,6 +253,7 @@ static void apply_corrupt(const char *spec)
 static void parse_args(int argc, char **argv)
 {
 	const char *tags = NULL;
+	unsigned item_count = 0;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -284,6 +294,8 @@ static void parse_args(int argc, char **argv)
 			opt.wrap = v;
 		} else if (!strcmp(a, "--tags")) {
 			tags = v;
+		} else if (!strcmp(a, "--item-count")) {
+			item_count = (unsigned)parse_long(a, v, 1, MAX_TAGS);
 		} else if (!strcmp(a, "--item-size")) {
 			opt.item_size = parse_long(a, v, 0, 4 << 20);
 		} else if (!strcmp(a, "--seed")) {
@@ -307,6 +319,13 @@ static void parse_args(int argc, char **argv)
 		st_die("--wrap must be raw, value or b64");
 	if (tags) {
 		parse_tags(tags);
+	} else if (item_count) {
+		char tag[32];
+
+		for (unsigned k = 0; k < item_count; k++) {
+			snprintf(tag, sizeof tag, "item_%06u", k);
+			add_item(tag, SIZE_MAX);
+		}
 	} else {
 		add_item("hsm_backup", 8179);
 		add_item("base_enclave_backup", 2035);

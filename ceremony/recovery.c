@@ -880,7 +880,7 @@ out:
 /* --- the items, for a caller that re-shares them (rekey) --- */
 
 int cer_recovery_open_items(struct cer_recovery *r, const struct cer_progress *progress,
-                            uint8_t **plain, size_t *plain_len)
+                            uint8_t **plain, size_t *plain_len, uint8_t **arena)
 {
 	size_t n = cer_sd_item_count(r->sd), i, failed_at;
 	int ret;
@@ -898,13 +898,15 @@ int cer_recovery_open_items(struct cer_recovery *r, const struct cer_progress *p
 		if (r->keys[i].disagrees)
 			ret = cer_fail(CER_EAUTH, "key %s: its share is authentic but disagrees "
 			               "with the other shares", r->keys[i].key_path);
+	*arena = NULL;
 	if (ret == CER_OK)
-		ret = open_items(r, plain, plain_len, &failed_at, progress);
+		ret = open_items(r, plain, plain_len, arena, &failed_at, progress);
 	sodium_memzero(r->master, CER_MASTER_LEN);
 	r->have_master = false;
 	if (ret != CER_OK) {
+		cer_secret_free(*arena);
+		*arena = NULL;
 		for (i = 0; i < n; i++) {
-			cer_secret_free(plain[i]);
 			plain[i] = NULL;
 			plain_len[i] = 0;
 		}

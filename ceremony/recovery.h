@@ -137,13 +137,14 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
  * than required, every subset must rebuild the same key; a share that
  * disagrees fails CER_EAUTH naming its key), then authenticates and decrypts
  * every item.  plain and plain_len are the caller's arrays of
- * cer_sd_item_count(sd) entries; on CER_OK plain[i] holds item i's
- * plaintext, in file order, in secret memory (cer_secret_free each).  The
- * master key is wiped before return; on failure every plain[i] is NULL.
+ * cer_sd_item_count(sd) entries; on CER_OK plain[i] points to item i's
+ * plaintext, in file order, inside *arena: one block of secret memory the
+ * caller frees with cer_secret_free once done with them all.  The master key
+ * is wiped before return; on failure *arena and every plain[i] are NULL.
  * CER_EQUORUM when too few good shares; CER_EAUTH as for verify.
  */
 int cer_recovery_open_items(struct cer_recovery *r, const struct cer_progress *progress,
-                            uint8_t **plain, size_t *plain_len) CER_WUR;
+                            uint8_t **plain, size_t *plain_len, uint8_t **arena) CER_WUR;
 /* Subsets of shares the last verify or open_items tried. */
 unsigned long cer_recovery_subsets_checked(const struct cer_recovery *r);
 

@@ -27,7 +27,8 @@ struct cer_rekey {
 /* What is being built; every pointer to secret data is cer_secret_alloc memory. */
 struct build {
 	size_t nitems;
-	uint8_t **plain;      /* secret: the items' plaintexts */
+	uint8_t **plain;      /* the items' plaintexts, in arena */
+	uint8_t *arena;       /* secret: all plaintexts */
 	size_t *plain_len;
 	uint8_t *master;      /* secret: M' */
 	uint8_t *shares;      /* secret: N shares of SHARE_LEN */
@@ -136,10 +137,7 @@ void cer_rekey_free(struct cer_rekey *k)
 
 static void build_free(struct build *b)
 {
-	size_t i;
-
-	for (i = 0; b->plain != NULL && i < b->nitems; i++)
-		cer_secret_free(b->plain[i]);
+	cer_secret_free(b->arena);
 	free(b->plain);
 	free(b->plain_len);
 	cer_secret_free(b->master);
@@ -487,7 +485,7 @@ int cer_rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recov
 	/* Checked again: a long passphrase prompt gives time for the file to appear. */
 	ret = check_out_path(&k->p);
 	if (ret == CER_OK)
-		ret = cer_recovery_open_items(r, progress, b.plain, b.plain_len);
+		ret = cer_recovery_open_items(r, progress, b.plain, b.plain_len, &b.arena);
 	if (ret == CER_OK)
 		ret = build_text(k, sd, &b, progress);
 	if (ret == CER_OK)

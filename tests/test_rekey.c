@@ -111,7 +111,7 @@ static void test_rekey_and_reopen(void **state)
 	struct cer_recovery *r, *nr;
 	struct cer_report *rep = NULL;
 	enum cer_share_outcome o;
-	uint8_t *a[8] = { NULL }, *b[8] = { NULL };
+	uint8_t *a[8] = { NULL }, *b[8] = { NULL }, *aarena = NULL, *barena = NULL;
 	size_t alen[8], blen[8], i, n;
 	char *json;
 
@@ -136,18 +136,19 @@ static void test_rekey_and_reopen(void **state)
 	assert_int_equal(cer_sd_required(nsd), 3);
 	/* Two new keys are not enough; with a kept custodian's, three open it to the same plaintexts. */
 	nr = session(nsd, KEY(7), KEY(8));
-	assert_int_equal(cer_recovery_open_items(nr, NULL, b, blen), CER_EQUORUM);
+	assert_int_equal(cer_recovery_open_items(nr, NULL, b, blen, &barena), CER_EQUORUM);
+	assert_null(barena);
 	assert_int_equal(cer_recovery_add_key(nr, KEY(0), NULL, NULL, &o), CER_OK);
-	assert_int_equal(cer_recovery_open_items(nr, NULL, b, blen), CER_OK);
+	assert_int_equal(cer_recovery_open_items(nr, NULL, b, blen, &barena), CER_OK);
 	cer_recovery_free(r);
 	r = session(sd, KEY(0), KEY(1));
-	assert_int_equal(cer_recovery_open_items(r, NULL, a, alen), CER_OK);
+	assert_int_equal(cer_recovery_open_items(r, NULL, a, alen, &aarena), CER_OK);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(alen[i], blen[i]);
 		assert_memory_equal(a[i], b[i], alen[i]);
-		cer_secret_free(a[i]);
-		cer_secret_free(b[i]);
 	}
+	cer_secret_free(aarena);
+	cer_secret_free(barena);
 	/* The output exists now: a second run refuses and leaves it alone. */
 	cer_report_free(rep);
 	rep = NULL;

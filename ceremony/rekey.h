@@ -13,7 +13,9 @@
  * (FORMAT.md section 2).  Before anything is written, the new file is
  * parsed back in memory: each share decrypts (with the content key kept for
  * the check) to the share made, every subset of Q shares rebuilds M', and
- * every item authenticates under M' to its old plaintext.
+ * every item authenticates under M' to its old plaintext.  What cannot be
+ * checked without the new private keys is each RSA-OAEP wrap of a share's
+ * content key: that is what each new custodian's drill proves.
  *
  * Secrets: M', the shares, the content keys and the plaintexts live in
  * cer_secret_alloc memory and are wiped on every path; the old master key

@@ -21,7 +21,7 @@ fi
 # secrets_of_key KEY PASSFILE: "LABEL HEX" lines for the passphrase and
 # 24-byte windows of d, p and q, big- and little-endian.
 secrets_of_key() {
-	openssl pkey -in "$1" -passin "file:$2" -outform DER -traditional 2>/dev/null |
+	openssl rsa -in "$1" -passin "file:$2" -outform DER 2>/dev/null |
 	python3 -c '
 import sys
 der = sys.stdin.buffer.read()
@@ -30,10 +30,15 @@ def tlv(b, i):
     if l & 0x80:
         n = l & 0x7f; l = int.from_bytes(b[i:i + n], "big"); i += n
     return t, b[i:i + l], i + l
-_, seq, _ = tlv(der, 0)
-ints, i = [], 0
-while i < len(seq):
-    _, v, i = tlv(seq, i); ints.append(v.lstrip(b"\0"))
+def items(b):
+    out, i = [], 0
+    while i < len(b):
+        t, v, i = tlv(b, i); out.append((t, v))
+    return out
+seq = items(tlv(der, 0)[1])
+if seq[1][0] == 0x30:  # PKCS#8: the RSAPrivateKey is in the OCTET STRING
+    seq = items(tlv(seq[2][1], 0)[1])
+ints = [v.lstrip(b"\0") for _, v in seq]
 for name, v in (("d", ints[3]), ("p", ints[4]), ("q", ints[5])):
     m = len(v) // 2 - 12
     w = v[m:m + 24]

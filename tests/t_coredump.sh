@@ -98,6 +98,20 @@ else
 	not_ok "after the key load: a core was taken"
 fi
 
+# 1b. The same for a PKCS#12 key.
+openssl pkcs12 -in "$KEYS/cert_5.pfx" -passin "file:$KEYS/cert_5.pfx.pass" -nocerts -nodes \
+	2>/dev/null >"$TMP/k5.pem"
+secrets_of_key "$TMP/k5.pem" "$KEYS/cert_5.pfx.pass" | grep -v '^passphrase' >"$TMP/s1b"
+printf 'passphrase %s\n' "$(head -n1 "$KEYS/cert_5.pfx.pass" | tr -d '\n' | od -An -tx1 |
+	tr -d ' \n')" >>"$TMP/s1b"
+rm -f "$TMP/k5.pem"
+if core_at cer_jwe_unwrap_cek "$TMP/core1b" "$SDC" verify --sd-file "$SD/q3_n4_big.json" \
+	--sd-wrapping-keys "$KEYS/cert_5.pfx" --password-files "$KEYS/cert_5.pfx.pass"; then
+	scan "after a PKCS#12 key load" "$TMP/core1b" "$TMP/s1b"
+else
+	not_ok "after a PKCS#12 key load: a core was taken"
+fi
+
 # 2. At the restore blob's write: master key and item plaintexts too.
 { cat "$TMP/s1"; items_secrets "$SD/q2_n3.items.json"; } >"$TMP/s2"
 if core_at cer_file_write_atomic "$TMP/core2" "$SDC" restore-blob --sd-file "$SD/q2_n3.json" \

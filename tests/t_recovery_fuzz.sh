@@ -19,7 +19,7 @@ fi
 SECS=${FUZZ_SECONDS:-8}
 F="$TMP/fuzz"
 mkdir -p "$F"
-srcs=(ceremony/cer.c ceremony/codec.c ceremony/io.c ceremony/crypto.c ceremony/keys.c
+srcs=(ceremony/cer.c ceremony/secmem.c ceremony/codec.c ceremony/io.c ceremony/crypto.c ceremony/keys.c
       ceremony/sd.c ceremony/recovery.c ceremony/report.c sss/*.c)
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined $(pkg-config --cflags libcrypto libsodium jansson))

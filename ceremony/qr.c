@@ -618,6 +618,7 @@ struct cer_qr_join {
 	unsigned count;
 	bool lenient;
 	unsigned skipped;
+	size_t held;
 	char first_skipped[300];
 	char id[ID_HEX + 1];
 	struct part_slot *slots;
@@ -805,6 +806,12 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 			               where, pp.n, pp.total);
 		goto out;
 	}
+	if (join->held + pp.len > STREAM_HEAD + CER_QR_MAX_FILE) {
+		ret = cer_fail(CER_EINPUT, "%spart %u/%u: the parts hold more than a file can be "
+		                           "(%zu bytes)", where, pp.n, pp.total,
+		               (size_t)(STREAM_HEAD + CER_QR_MAX_FILE));
+		goto out;
+	}
 	slot->text = strndup(s, len);
 	if (slot->text == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
@@ -813,6 +820,7 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 	slot->data = pp.data;
 	slot->len = pp.len;
 	pp.data = NULL;
+	join->held += pp.len;
 	join->count++;
 out:
 	free(pp.data);
@@ -890,6 +898,20 @@ int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *te
 		p = nl != NULL ? nl + 1 : end;
 	}
 	return ret;
+}
+
+int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned lineno,
+                         const char *text, size_t len)
+{
+	char where[300];
+
+	if (memchr(text, '\n', len) != NULL)
+		return cer_fail(CER_EUSAGE, "one line at a time");
+	if (source != NULL)
+		snprintf(where, sizeof where, "%.200s line %u: ", source, lineno);
+	else
+		where[0] = '\0';
+	return add_line(join, text, len, where);
 }
 
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path)

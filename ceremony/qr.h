@@ -199,6 +199,14 @@ unsigned cer_qr_join_skipped(const struct cer_qr_join *join, const char **first_
 /* source names the input in messages ("FILE line 3: ..."); may be NULL. */
 int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *text,
                     size_t len) CER_WUR;
+/*
+ * One line (no '\n' in it), as read from a stream: messages say "source line
+ * lineno: ".  Lets a reader stop as soon as cer_qr_join_complete is true.
+ * The parts held are bounded: their data together may not exceed what the
+ * largest file needs (CER_EINPUT), whatever the stream brings.
+ */
+int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned lineno,
+                         const char *text, size_t len) CER_WUR;
 /* Reads path (up to CER_QR_MAX_FILE * 3 bytes) and adds its lines. */
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path) CER_WUR;
 

@@ -57,6 +57,54 @@ check "zbarimg output with its QR-Code: prefixes is accepted" \
 expect_exit "join prefixed lines" 0 "$SDC" qr join --out "$TMP/rand.out2" <"$TMP/rand.prefixed"
 check "joined from prefixed lines equals the original" cmp "$TMP/rand.bin" "$TMP/rand.out2"
 
+# ---- join on a stream that stays open (a camera: zbarcam --raw) ----------
+# The writer keeps the FIFO open after the last part: join must end by itself.
+mkfifo "$TMP/fifo"
+timeout 20 "$SDC" qr join --out "$TMP/stream.out" <"$TMP/fifo" >"$TMP/stream.log" 2>&1 &
+jpid=$!
+exec 3>"$TMP/fifo"
+shuf "$TMP/rand.scan" >&3
+wait "$jpid"
+rc=$?
+exec 3>&-
+check "join on an open stream ends once the set is complete (exit $rc)" test "$rc" -eq 0
+check "the file joined from the stream equals the original" cmp "$TMP/rand.bin" "$TMP/stream.out"
+check "and the sha256sum line is printed" \
+	grep -qF -- "sha256sum: $(sha256sum "$TMP/rand.bin" | cut -c1-64)  $TMP/stream.out" "$TMP/stream.log"
+
+# With stderr on a terminal (script gives a pty): one live line of progress.
+grep -vE '^SDC1:(7|9|10|11)/' "$TMP/rand.scan" >"$TMP/gaps"
+if command -v script >/dev/null; then
+	SDC="$SDC" TMPD="$TMP" script -qec '"$SDC" qr join --out "$TMPD/gaps.out" <"$TMPD/gaps"' \
+		"$TMP/pty.log" >/dev/null 2>&1
+	check "on a terminal, the live line counts the parts" grep -qF -- "have 1 of $want parts" "$TMP/pty.log"
+	check "and names the missing numbers as ranges" \
+		grep -qF -- "have $((want - 4)) of $want parts; missing 7, 9-11" "$TMP/pty.log"
+	check "the line is redrawn in place" grep -qF -- $'\r\033[K' "$TMP/pty.log"
+	check "nothing written for the incomplete set" test ! -e "$TMP/gaps.out"
+else
+	skip "live progress line" "script (util-linux) not installed"
+fi
+expect_exit "without a terminal there is no live line" 3 "$SDC" qr join --out "$TMP/gaps.out" <"$TMP/gaps"
+check "stderr holds only the refusal" test "$(grep -c -- 'have ' "$TMP/.err")" -eq 1
+
+# Ctrl-C while waiting for parts: nothing left behind.
+# It is interrupted once it catches SIGINT (SigCgt in /proc), so never too early.
+"$SDC" qr join --out "$TMP/int.out" <"$TMP/fifo" >/dev/null 2>"$TMP/int.err" &
+jpid=$!
+exec 3>"$TMP/fifo"
+head -3 "$TMP/rand.scan" >&3
+catches_int() { local m; m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null); [ -n "$m" ] && (( 0x$m & 2 )); }
+for i in $(seq 1 200); do catches_int "$jpid" && break; sleep 0.05; done
+kill -INT "$jpid"
+wait "$jpid"
+rc=$?
+exec 3>&-
+check "Ctrl-C stops join with a usage status (exit $rc)" test "$rc" -eq 2
+check "and says nothing was written" grep -qF -- "interrupted: nothing written" "$TMP/int.err"
+check "no output and no temporary after Ctrl-C" \
+	test ! -e "$TMP/int.out" -a -z "$(find "$TMP" -maxdepth 1 -name '.*int.out*')"
+
 # ---- a restore blob (about 20 KB) ---------------------------------------
 SD="$VEC/sd"
 BLOB="$TMP/restore-blob.json"

@@ -1,8 +1,11 @@
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,19 +56,24 @@ static void help(FILE *f)
 	        "        %s qr join --out FILE\n"
 	        "  in any order, duplicates allowed; blank lines, white space around a part\n"
 	        "  and text before its SDC1: marker are ignored; so are lines with no marker\n"
-	        "  at all (other barcodes a scanner saw), with a note.  Writes FILE\n"
-	        "  atomically only when every part is present and the SHA-256 matches;\n"
+	        "  at all (other barcodes a scanner saw), with a note.  Standard input is\n"
+	        "  read line by line and join stops as soon as every part is in, so\n"
+	        "    zbarcam --raw --nodbus | %s qr join --out FILE\n"
+	        "  ends by itself; with standard error on a terminal one line shows the\n"
+	        "  parts held, the total and the missing numbers.  Ctrl-C writes nothing.\n"
+	        "  FILE is written atomically only when every part is present and the\n"
+	        "  SHA-256 matches;\n"
 	        "  otherwise names the missing parts, the corrupted part or the mix of two\n"
 	        "  files, and writes nothing.\n"
 	        "  --out FILE     the joined file; an existing FILE is refused\n"
 	        "  --force        replace an existing FILE\n"
 	        "\n"
-	        "Exit status: 0 success, 2 usage error or no terminal for show, 3 bad or\n"
-	        "missing parts or a file too large (limit %zu bytes), 5 I/O error or output\n"
-	        "exists, 1 internal error.\n",
+	        "Exit status: 0 success, 2 usage error, no terminal for show or join\n"
+	        "interrupted, 3 bad or missing parts or a file too large (limit %zu bytes),\n"
+	        "5 I/O error or output exists, 1 internal error.\n",
 	        ui_progname, ui_progname, ui_progname, CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
 	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, CER_QR_DEFAULT_MAX_BYTES, ui_progname,
-	        CER_QR_MAX_FILE);
+	        ui_progname, CER_QR_MAX_FILE);
 }
 
 enum { OPT_OUT = 'o', OPT_EC = 'e', OPT_MAX = 'm', OPT_FORCE = 'f', OPT_HELP = 'h' };
@@ -202,59 +210,138 @@ static int qr_show(int argc, char **argv)
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 
-static int read_stdin(uint8_t **out, size_t *out_len)
+static atomic_int interrupted;
+
+static void on_signal(int sig)
 {
-	size_t cap = 65536, len = 0, limit = CER_QR_MAX_FILE * 3;
-	uint8_t *buf = malloc(cap + 1);
+	(void)sig;
+	atomic_store(&interrupted, 1);
+}
 
-	if (buf == NULL)
-		return cer_fail(CER_EINTERNAL, "out of memory");
-	for (;;) {
-		size_t n;
+/* Ctrl-C, hangup or termination while parts are read: stop, write nothing.
+ * No SA_RESTART, so that a blocked read returns at once. */
+static void catch_signals(bool on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static struct sigaction saved[4];
+	struct sigaction sa;
+	size_t i;
 
-		if (len == cap) {
-			uint8_t *grown;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 4; i++) {
+		if (on)
+			sigaction(sigs[i], &sa, &saved[i]);
+		else
+			sigaction(sigs[i], &saved[i], NULL);
+	}
+}
 
-			if (cap >= limit) {
-				/* Full at the limit: any one more byte is too much. */
-				if (fread(&(uint8_t){ 0 }, 1, 1, stdin) == 0 && !ferror(stdin))
-					break;
-				free(buf);
-				return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts",
-				                limit);
-			}
-			cap = cap * 2 < limit ? cap * 2 : limit;
-			grown = realloc(buf, cap + 1);
-			if (grown == NULL) {
-				free(buf);
-				return cer_fail(CER_EINTERNAL, "out of memory");
-			}
-			buf = grown;
-		}
-		n = fread(buf + len, 1, cap - len, stdin);
-		len += n;
+/* While the output is written: a signal waits until the file is in place. */
+static void block_signals(bool on, sigset_t *saved)
+{
+	sigset_t set;
+
+	if (!on) {
+		sigprocmask(SIG_SETMASK, saved, NULL);
+		return;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+struct live {
+	bool on;
+	bool shown;
+	unsigned count;
+};
+
+static void live_update(struct live *l, const struct cer_qr_join *join, bool force)
+{
+	char status[512];
+	struct winsize ws;
+	int width = 80;
+
+	if (!l->on || (!force && l->shown && cer_qr_join_count(join) == l->count))
+		return;
+	l->count = cer_qr_join_count(join);
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col;
+	cer_qr_join_status(join, status, sizeof status);
+	fprintf(stderr, "\r\033[K%.*s", width - 1, status);
+	fflush(stderr);
+	l->shown = true;
+}
+
+static void live_end(struct live *l)
+{
+	if (l->on && l->shown)
+		fputs("\r\033[K", stderr);
+	l->shown = false;
+}
+
+/*
+ * Reads standard input a line at a time and adds each line at once, so that
+ * a scanner's endless output (zbarcam --raw) ends as soon as the set is
+ * complete.  A line longer than a part can be is cut short, and refused.
+ */
+static int join_stream(struct cer_qr_join *join, struct live *live)
+{
+	enum { CAP = CER_QR_MAX_PART_TEXT + 2 };
+	static char line[CAP], buf[4096];
+	size_t used = 0;
+	unsigned lineno = 0;
+	int ret = CER_OK;
+
+	live_update(live, join, true);
+	while (!cer_qr_join_complete(join)) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+		ssize_t i;
+
+		if (atomic_load(&interrupted))
+			return cer_fail(CER_EUSAGE, "interrupted: nothing written");
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cer_fail(CER_EIO, "standard input: %s", strerror(errno));
 		if (n == 0) {
-			if (ferror(stdin)) {
-				free(buf);
-				return cer_fail(CER_EIO, "standard input: read failed");
+			if (used > 0) {
+				lineno++;
+				ret = cer_qr_join_add_line(join, "standard input", lineno, line, used);
 			}
 			break;
 		}
+		for (i = 0; i < n && ret == CER_OK && !cer_qr_join_complete(join); i++) {
+			if (buf[i] != '\n') {
+				if (used < CAP)
+					line[used++] = buf[i];
+				continue;
+			}
+			lineno++;
+			ret = cer_qr_join_add_line(join, "standard input", lineno, line, used);
+			used = 0;
+			live_update(live, join, false);
+		}
+		if (ret != CER_OK)
+			break;
 	}
-	buf[len] = 0;
-	*out = buf;
-	*out_len = len;
-	return CER_OK;
+	live_update(live, join, false);
+	return ret;
 }
 
 static int qr_join(int argc, char **argv)
 {
 	struct qr_opts o;
 	struct cer_qr_join *join = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
+	struct live live = { 0 };
 	const char *first;
 	unsigned skipped;
+	sigset_t saved;
 	int ret = parse("qr join", argc, argv, &o), i;
 
 	if (ret != CER_OK)
@@ -274,10 +361,11 @@ static int qr_join(int argc, char **argv)
 	if (ret != CER_OK)
 		return ui_report(ret);
 	cer_qr_join_set_lenient(join, true);
+	catch_signals(true);
 	if (optind == argc) {
-		ret = read_stdin(&data, &len);
-		if (ret == CER_OK)
-			ret = cer_qr_join_add(join, "standard input", (const char *)data, len);
+		live.on = isatty(STDERR_FILENO) == 1;
+		ret = join_stream(join, &live);
+		live_end(&live);
 	}
 	for (i = optind; i < argc && ret == CER_OK; i++)
 		ret = cer_qr_join_add_file(join, argv[i]);
@@ -285,6 +373,9 @@ static int qr_join(int argc, char **argv)
 	if (skipped > 0)
 		fprintf(stderr, "%s: note: ignored %u line%s with no QR part (first: %s)\n",
 		        ui_progname, skipped, skipped > 1 ? "s" : "", first);
+	block_signals(true, &saved);
+	if (ret == CER_OK && atomic_load(&interrupted))
+		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
 	if (ret == CER_OK)
 		ret = cer_qr_join_write(join, o.out, o.force);
 	if (ret == CER_OK) {
@@ -294,9 +385,11 @@ static int qr_join(int argc, char **argv)
 		if (cer_file_sha256_hex(o.out, hex) == CER_OK)
 			printf("%s: joined from %u parts, SHA-256 %s\nsha256sum: %s  %s\n", o.out,
 			       cer_qr_join_total(join), hex, hex, o.out);
+		fflush(stdout);
 	}
-	free(data);
 	cer_qr_join_free(join);
+	block_signals(false, &saved);
+	catch_signals(false);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 

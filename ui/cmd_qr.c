@@ -23,8 +23,9 @@ static void help(FILE *f)
 	        "       %s qr join --out FILE [--force] [PARTFILE...]\n"
 	        "\n"
 	        "Carries a file across the air gap as QR codes.  Each part is one line of text,\n"
-	        "  SDC1:<n>/<total>:<file id>:<data>:<check>\n"
-	        "in the QR alphanumeric set (data in Base45); part 1 also carries the file's\n"
+	        "  SDC2:<n>/<total>:<file id>:<data>:<check>\n"
+	        "in the QR alphanumeric set (data in Base45, zlib-compressed; SDC1 when\n"
+	        "compression does not make it smaller); part 1 also carries the file's\n"
 	        "length and SHA-256, which join checks.  Compare the SHA-256 printed at both\n"
 	        "ends out of band: the codes themselves are not authenticated.\n"
 	        "\n"
@@ -35,10 +36,11 @@ static void help(FILE *f)
 	        "  space pauses, arrows step, +/- change the pace, f full screen).  DIR is\n"
 	        "  created atomically; an existing non-empty DIR is refused.  A private key\n"
 	        "  (PEM, DER or PKCS#12) is refused: keys never cross the air gap.\n"
-	        "  --max-bytes N  file bytes per part, %u..%u (default %u: QR version 20 or\n"
-	        "                 below at level M, which phones read off a screen)\n"
-	        "  --ec L|M|Q|H   error correction level (default M); higher levels make\n"
-	        "                 larger codes for the same part size\n"
+	        "  --max-bytes N  stream bytes per part, %u..%u (default 800 at level L,\n"
+	        "                 600 at M, 440 at Q, 320 at H: QR version 20 or below,\n"
+	        "                 which phones read off a screen)\n"
+	        "  --ec L|M|Q|H   error correction level (default L, for screens); higher\n"
+	        "                 levels make larger codes for the same part size\n"
 	        "  --force        replace DIR if it holds only a previous split's files\n"
 	        "\n"
 	        "show FILE | DIR\n"
@@ -47,7 +49,7 @@ static void help(FILE *f)
 	        "  split is shown part by part.  Keys: Right/Left step, Home/End, space pauses\n"
 	        "  auto-advance, + and - change its pace, i inverts, q quits.  Needs a\n"
 	        "  terminal with a UTF-8 locale.\n"
-	        "  --ec L|M|Q|H   error correction level of the codes drawn (default M)\n"
+	        "  --ec L|M|Q|H   error correction level of the codes drawn (default L)\n"
 	        "\n"
 	        "join --out FILE [PARTFILE...]\n"
 	        "  Reads part texts from the PARTFILEs, or from standard input when none is\n"
@@ -55,7 +57,7 @@ static void help(FILE *f)
 	        "    zbarimg --raw -q -Sdisable -Sqrcode.enable DIR/*.png |\n"
 	        "        %s qr join --out FILE\n"
 	        "  in any order, duplicates allowed; blank lines, white space around a part\n"
-	        "  and text before its SDC1: marker are ignored; so are lines with no marker\n"
+	        "  and text before its SDC1: or SDC2: marker are ignored; so are lines with no marker\n"
 	        "  at all (other barcodes a scanner saw), with a note.  Standard input is\n"
 	        "  read line by line and join stops as soon as every part is in, so\n"
 	        "    zbarcam --raw --nodbus | %s qr join --out FILE\n"
@@ -72,7 +74,7 @@ static void help(FILE *f)
 	        "interrupted, 3 bad or missing parts or a file too large (limit %zu bytes),\n"
 	        "5 I/O error or output exists, 1 internal error.\n",
 	        ui_progname, ui_progname, ui_progname, CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
-	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, CER_QR_DEFAULT_MAX_BYTES, ui_progname,
+	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, ui_progname,
 	        ui_progname, CER_QR_MAX_FILE);
 }
 
@@ -99,8 +101,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
-	o->ec = CER_QR_EC_M;
-	o->max_bytes = CER_QR_DEFAULT_MAX_BYTES;
+	o->ec = CER_QR_EC_L;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
@@ -169,6 +170,8 @@ static int qr_split(int argc, char **argv)
 		return ui_usage_error("qr split", "which FILE to split?");
 	if (o.out == NULL)
 		return ui_usage_error("qr split", "--out DIR is required");
+	if (o.max_bytes == 0)
+		o.max_bytes = cer_qr_default_max_bytes(o.ec);
 	ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
@@ -190,7 +193,7 @@ static int qr_show(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return ui_usage_error("qr show", "give one FILE or DIR to show");
-	if (o.out != NULL || o.force || o.max_bytes != CER_QR_DEFAULT_MAX_BYTES)
+	if (o.out != NULL || o.force || o.max_bytes != 0)
 		return ui_usage_error("qr show", "show takes only --ec");
 	what = argv[optind];
 	if (!ui_interactive())
@@ -352,7 +355,7 @@ static int qr_join(int argc, char **argv)
 	}
 	if (o.out == NULL)
 		return ui_usage_error("qr join", "--out FILE is required");
-	if (o.max_bytes != CER_QR_DEFAULT_MAX_BYTES)
+	if (o.max_bytes != 0)
 		return ui_usage_error("qr join", "--max-bytes is for split");
 	if (!o.force && cer_path_exists(o.out))
 		return ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",

@@ -54,7 +54,7 @@ static void help(FILE *f)
 	        "join --out FILE [PARTFILE...]\n"
 	        "  Reads part texts from the PARTFILEs, or from standard input when none is\n"
 	        "  given, e.g.\n"
-	        "    zbarimg --raw -q -Sdisable -Sqrcode.enable DIR/*.png |\n"
+	        "    zbarimg --raw -q --nodbus -Sdisable -Sqrcode.enable DIR/*.png |\n"
 	        "        %s qr join --out FILE\n"
 	        "  in any order, duplicates allowed; blank lines, white space around a part\n"
 	        "  and text before its SDC1: or SDC2: marker are ignored; so are lines with no marker\n"
@@ -203,10 +203,17 @@ static int qr_show(int argc, char **argv)
 		ret = cer_qr_set_load_dir(what, o.ec, &set);
 		if (ret == CER_OK)
 			ret = ui_qr_view(&set, what);
+		if (ret == CER_OK)
+			printf("%s: %u parts shown, the file's SHA-256 %s\n", what, set.count,
+			       set.sha256_hex);
 	} else {
+		char hex[65];
+
 		ret = cer_file_read(what, CER_QR_MAX_FILE, &data, &len);
 		if (ret == CER_OK)
 			ret = ui_qr_view_data(data, len, o.ec, what);
+		if (ret == CER_OK && cer_file_sha256_hex(what, hex) == CER_OK)
+			printf("sha256sum: %s  %s\n", hex, what);
 	}
 	cer_qr_set_free(&set);
 	free(data);

@@ -175,6 +175,21 @@ else
 	skip "index.html script run in node" "node is not installed"
 fi
 
+# ---- committed fixtures (tests/vectors/qr/make.py) -------------------------
+QV="$VEC/qr"
+expect_exit "old SDC1 parts still join" 0 "$SDC" qr join --out "$TMP/sdc1.out" <<<"$(shuf "$QV/exchange-sdc1.txt")"
+check "to the file byte for byte" cmp "$VEC/sd/exchange/exchange.cer" "$TMP/sdc1.out"
+expect_exit "SDC2 parts with a truncated zlib stream are refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/z.out" "$QV/sdc2-truncated.txt"
+expect_err "and named" "compressed data is truncated"
+expect_exit "SDC2 parts with a corrupted zlib stream are refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/z.out" "$QV/sdc2-corrupted.txt"
+expect_err "and named" "compressed data is corrupted"
+expect_exit "a decompression bomb (8 MiB of zeros declared as 1174 bytes) is refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/z.out" "$QV/sdc2-bomb.txt"
+expect_err "as inflating beyond the declared length" "inflates to more than the 1174 bytes"
+check "nothing written for bad compressed parts" test ! -e "$TMP/z.out"
+
 # ---- the goal of docs/qr.md: a 21 KB security-domain file in 20 codes ----
 expect_exit "split the 21 KB vector with the defaults" 0 "$SDC" qr split "$VEC/sd/q4_n5.json" --out "$TMP/goal"
 ng=$(ls "$TMP"/goal/*.png | wc -l)
@@ -307,6 +322,7 @@ env_cmd="env LANG=C.UTF-8 LC_ALL=C.UTF-8 ASAN_OPTIONS=detect_leaks=0"
 T new-session -d -s qr1 -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
 nb=$(ls "$TMP"/blob/*.txt | wc -l)
 check "show DIR draws part 1 in the terminal" wait_for "part 1 of $nb"
+check "with the file's SHA-256 on the screen" wait_for "sha256 $(sha256sum "$BLOB" | cut -c1-64)"
 T send-keys -t "$PANE" Space
 check "space pauses auto-advance" wait_for "part 1 of $nb - paused"
 check "the half-block code on screen decodes to part 1" test "$(screen_part)" = "$(cat "$TMP/blob/01.txt")"
@@ -323,11 +339,13 @@ check "auto-advance moves on by itself" wait_for "part [3-9] of $nb - next in"
 T send-keys -t "$PANE" Space
 T resize-window -t "$PANE" -x 90 -y 30
 check "a window too small for the code says so" wait_for "too small for this code"
+check "and that auto-advance waits" wait_for "Auto-advance waits until the code fits"
 T resize-window -t "$PANE" -x 200 -y 60
 check "growing it again draws the code" wait_for "█"
 check "the redrawn code decodes" screen_part
 T send-keys -t "$PANE" q
 check "q leaves the viewer with status 0" wait_for "VIEWER-EXIT 0"
+check "and show prints the SHA-256 on exit" wait_for "SHA-256 $(sha256sum "$BLOB" | cut -c1-64)"
 
 # show FILE splits in memory to fit the window; step through and join what is seen.
 # A second session (killing the first, the last one, would stop the server).

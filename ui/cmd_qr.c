@@ -298,13 +298,15 @@ static void live_end(struct live *l)
 /*
  * Reads standard input a line at a time and adds each line at once, so that
  * a scanner's endless output (zbarcam --raw) ends as soon as the set is
- * complete.  A line longer than a part can be is cut short, and refused.
+ * complete.  A line longer than a part can be is cut short, and refused; at
+ * most limit bytes are read, as from a file.
  */
 static int join_stream(struct cer_qr_join *join, struct live *live)
 {
 	enum { CAP = CER_QR_MAX_PART_TEXT + 2 };
 	static char line[CAP], buf[4096];
-	size_t used = 0;
+	const size_t limit = CER_QR_MAX_FILE * 3;
+	size_t used = 0, total = 0;
 	unsigned lineno = 0;
 	int ret = CER_OK;
 
@@ -319,6 +321,10 @@ static int join_stream(struct cer_qr_join *join, struct live *live)
 			continue;
 		if (n < 0)
 			return cer_fail(CER_EIO, "standard input: %s", strerror(errno));
+		total += (size_t)n;
+		if (total > limit)
+			return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts "
+			                            "without a complete set", limit);
 		if (n == 0) {
 			if (used > 0) {
 				lineno++;

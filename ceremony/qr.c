@@ -50,6 +50,13 @@ int cer_qr_ec_parse(const char *s, enum cer_qr_ec *ec)
 	return CER_OK;
 }
 
+size_t cer_qr_default_max_bytes(enum cer_qr_ec ec)
+{
+	static const size_t sizes[] = { 800, CER_QR_DEFAULT_MAX_BYTES, 440, 320 };
+
+	return sizes[ec & 3];
+}
+
 char cer_qr_ec_letter(enum cer_qr_ec ec)
 {
 	return "LMQH"[ec & 3];
@@ -145,8 +152,8 @@ void cer_qr_set_free(struct cer_qr_set *set)
 	memset(set, 0, sizeof *set);
 }
 
-static char *make_part(unsigned n, unsigned total, const char *id, const uint8_t *chunk,
-                       size_t chunk_len)
+static char *make_part(const char *magic, unsigned n, unsigned total, const char *id,
+                       const uint8_t *chunk, size_t chunk_len)
 {
 	char *b45 = cer_base45_encode(chunk, chunk_len);
 	char *text = NULL;
@@ -156,7 +163,7 @@ static char *make_part(unsigned n, unsigned total, const char *id, const uint8_t
 
 	if (b45 == NULL)
 		return NULL;
-	if (asprintf(&text, CER_QR_MAGIC "%u/%u:%s:%s:%8s", n, total, id, b45, "") < 0) {
+	if (asprintf(&text, "%s%u/%u:%s:%s:%8s", magic, n, total, id, b45, "") < 0) {
 		free(b45);
 		return NULL;
 	}
@@ -202,9 +209,11 @@ static bool der_private_key(const uint8_t *data, size_t len)
 int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_ec ec,
                  struct cer_qr_set *set)
 {
-	uint8_t *stream = NULL;
+	uint8_t *stream = NULL, *packed = NULL;
+	const uint8_t *body = data;
+	const char *magic = CER_QR_MAGIC;
 	uint8_t md[32];
-	size_t stream_len, count, i;
+	size_t stream_len, count, i, body_len = len, packed_len = 0;
 	int ret;
 
 	memset(set, 0, sizeof *set);
@@ -221,11 +230,21 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 		return cer_fail(CER_EINPUT, "the file is a DER private key or PKCS#12 file: private "
 		                            "keys never leave the custodian's media and are never "
 		                            "made QR codes");
-	stream_len = STREAM_HEAD + len;
+	ret = cer_qr_deflate(data, len, &packed, &packed_len);
+	if (ret != CER_OK)
+		return ret;
+	if (packed_len < len) {
+		body = packed;
+		body_len = packed_len;
+		magic = CER_QR_MAGIC_ZLIB;
+	}
+	stream_len = STREAM_HEAD + body_len;
 	count = (stream_len + max_bytes - 1) / max_bytes;
-	if (count > CER_QR_MAX_PARTS)
-		return cer_fail(CER_EUSAGE, "%zu parts needed, more than %u: use a larger part size",
-		                count, CER_QR_MAX_PARTS);
+	if (count > CER_QR_MAX_PARTS) {
+		ret = cer_fail(CER_EUSAGE, "%zu parts needed, more than %u: use a larger part size",
+		               count, CER_QR_MAX_PARTS);
+		goto out;
+	}
 	stream = malloc(stream_len);
 	set->parts = calloc(count, sizeof *set->parts);
 	if (stream == NULL || set->parts == NULL) {
@@ -238,8 +257,8 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 	stream[2] = (uint8_t)(len >> 8);
 	stream[3] = (uint8_t)len;
 	memcpy(stream + 4, md, 32);
-	if (len > 0)
-		memcpy(stream + STREAM_HEAD, data, len);
+	if (body_len > 0)
+		memcpy(stream + STREAM_HEAD, body, body_len);
 	upper_hex(md, ID_HEX / 2, set->id);
 	cer_hex_encode(md, 32, set->sha256_hex);
 	set->file_len = len;
@@ -249,7 +268,8 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 		size_t off = i * max_bytes;
 		size_t n = stream_len - off < max_bytes ? stream_len - off : max_bytes;
 
-		set->parts[i] = make_part((unsigned)i + 1, (unsigned)count, set->id, stream + off, n);
+		set->parts[i] = make_part(magic, (unsigned)i + 1, (unsigned)count, set->id, stream + off,
+		                          n);
 		if (set->parts[i] == NULL) {
 			ret = cer_fail(CER_EINTERNAL, "out of memory");
 			goto out;
@@ -258,6 +278,7 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 	ret = CER_OK;
 out:
 	free(stream);
+	free(packed);
 	if (ret != CER_OK)
 		cer_qr_set_free(set);
 	return ret;
@@ -618,6 +639,8 @@ struct cer_qr_join {
 	unsigned count;
 	bool lenient;
 	unsigned skipped;
+	size_t held;
+	bool zlib;
 	char first_skipped[300];
 	char id[ID_HEX + 1];
 	struct part_slot *slots;
@@ -707,6 +730,7 @@ static bool parse_num(const char **p, const char *end, unsigned *out)
 }
 
 struct parsed {
+	bool zlib;
 	unsigned n, total;
 	char id[ID_HEX + 1];
 	uint8_t *data;
@@ -750,6 +774,7 @@ static int parse_part(const char *s, size_t len, const char *where, struct parse
 	if (memcmp(check, end - CHECK_HEX, CHECK_HEX) != 0)
 		return cer_fail(CER_EINPUT, "%s%s is corrupted: check value %.8s does not match its "
 		                            "contents (%s)", where, claimed, end - CHECK_HEX, check);
+	out->zlib = s[3] == '2';
 	p = s + strlen(CER_QR_MAGIC);
 	if (!parse_num(&p, data_end, &out->n) || p >= data_end || *p++ != '/' ||
 	    !parse_num(&p, data_end, &out->total) || out->n > out->total || p >= data_end ||
@@ -785,11 +810,18 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 			goto out;
 		}
 		join->total = pp.total;
+		join->zlib = pp.zlib;
 		memcpy(join->id, pp.id, sizeof join->id);
 	} else if (strcmp(pp.id, join->id) != 0) {
 		ret = cer_fail(CER_EINPUT, "%spart %u/%u is from a different file (id %s) than the "
 		                           "parts before it (id %s): parts of two files are mixed",
 		               where, pp.n, pp.total, pp.id, join->id);
+		goto out;
+	} else if (pp.zlib != join->zlib) {
+		ret = cer_fail(CER_EINPUT, "%spart %u/%u of file %s is %s but the parts before it "
+		                           "are %s: parts of two different splits are mixed",
+		               where, pp.n, pp.total, pp.id, pp.zlib ? "SDC2" : "SDC1",
+		               join->zlib ? "SDC2" : "SDC1");
 		goto out;
 	} else if (pp.total != join->total) {
 		ret = cer_fail(CER_EINPUT, "%spart %u/%u of file %s does not match the parts before "
@@ -805,6 +837,12 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 			               where, pp.n, pp.total);
 		goto out;
 	}
+	if (join->held + pp.len > STREAM_HEAD + CER_QR_MAX_FILE) {
+		ret = cer_fail(CER_EINPUT, "%spart %u/%u: the parts hold more than a file can be "
+		                           "(%zu bytes)", where, pp.n, pp.total,
+		               (size_t)(STREAM_HEAD + CER_QR_MAX_FILE));
+		goto out;
+	}
 	slot->text = strndup(s, len);
 	if (slot->text == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
@@ -813,6 +851,7 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 	slot->data = pp.data;
 	slot->len = pp.len;
 	pp.data = NULL;
+	join->held += pp.len;
 	join->count++;
 out:
 	free(pp.data);
@@ -836,6 +875,17 @@ static const char *next_version_marker(const char *s, const char *end)
 	return NULL;
 }
 
+/* The first "SDC1:" or "SDC2:" in s..end, or NULL. */
+static const char *first_marker(const char *s, const char *end)
+{
+	const char *a = memmem(s, (size_t)(end - s), CER_QR_MAGIC, strlen(CER_QR_MAGIC));
+	const char *b = memmem(s, (size_t)(end - s), CER_QR_MAGIC_ZLIB, strlen(CER_QR_MAGIC_ZLIB));
+
+	if (a == NULL || (b != NULL && b < a))
+		return b;
+	return a;
+}
+
 static int add_line(struct cer_qr_join *join, const char *s, size_t len, const char *where)
 {
 	const char *end = s + len, *m;
@@ -849,13 +899,13 @@ static int add_line(struct cer_qr_join *join, const char *s, size_t len, const c
 	if ((size_t)(end - s) > CER_QR_MAX_PART_TEXT)
 		return cer_fail(CER_EINPUT, "%sline of %zu characters is too long for a part (limit %u)",
 		                where, (size_t)(end - s), CER_QR_MAX_PART_TEXT);
-	m = memmem(s, (size_t)(end - s), CER_QR_MAGIC, strlen(CER_QR_MAGIC));
+	m = first_marker(s, end);
 	if (m == NULL) {
 		const char *v = next_version_marker(s, end);
 
 		if (v != NULL)
 			return cer_fail(CER_EINPUT, "%sunsupported part format '%.*s' (this version "
-			                            "reads SDC1)", where, (int)strcspn(v, ":"), v);
+			                            "reads SDC1 and SDC2)", where, (int)strcspn(v, ":"), v);
 		if (join->lenient) {
 			if (join->skipped++ == 0)
 				snprintf(join->first_skipped, sizeof join->first_skipped, "%.*s",
@@ -890,6 +940,20 @@ int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *te
 		p = nl != NULL ? nl + 1 : end;
 	}
 	return ret;
+}
+
+int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned lineno,
+                         const char *text, size_t len)
+{
+	char where[300];
+
+	if (memchr(text, '\n', len) != NULL)
+		return cer_fail(CER_EUSAGE, "one line at a time");
+	if (source != NULL)
+		snprintf(where, sizeof where, "%.200s line %u: ", source, lineno);
+	else
+		where[0] = '\0';
+	return add_line(join, text, len, where);
 }
 
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path)
@@ -989,30 +1053,40 @@ int cer_qr_join_finish(const struct cer_qr_join *join, uint8_t **data, size_t *l
 	}
 	flen = (size_t)stream[0] << 24 | (size_t)stream[1] << 16 | (size_t)stream[2] << 8 |
 	       stream[3];
-	if (flen != stream_len - STREAM_HEAD) {
+	if (join->zlib) {
+		ret = cer_qr_inflate(stream + STREAM_HEAD, stream_len - STREAM_HEAD, flen, &file);
+		if (ret != CER_OK) {
+			cer_fail_context(ret, "joined SDC2 parts");
+			goto out;
+		}
+	} else if (flen != stream_len - STREAM_HEAD) {
 		ret = cer_fail(CER_EINPUT, "joined parts hold %zu bytes but part 1 says the file has "
 		                           "%zu: nothing written",
 		               stream_len - STREAM_HEAD, flen);
 		goto out;
 	}
-	sha256(stream + STREAM_HEAD, flen, md);
+	if (file == NULL) {
+		file = malloc(flen + 1);
+		if (file == NULL) {
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		memcpy(file, stream + STREAM_HEAD, flen);
+	}
+	sha256(file, flen, md);
 	upper_hex(md, ID_HEX / 2, id);
 	if (sodium_memcmp(md, stream + 4, 32) != 0 || strcmp(id, join->id) != 0) {
 		ret = cer_fail(CER_EINPUT, "joined file does not match the SHA-256 in part 1 "
 		                           "(file id %s): nothing written", join->id);
 		goto out;
 	}
-	file = malloc(flen + 1);
-	if (file == NULL) {
-		ret = cer_fail(CER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	memcpy(file, stream + STREAM_HEAD, flen);
 	file[flen] = 0;
 	*data = file;
 	*len = flen;
+	file = NULL;
 	ret = CER_OK;
 out:
+	free(file);
 	free(stream);
 	return ret;
 }
@@ -1180,7 +1254,7 @@ static unsigned max_part_width(const struct cer_qr_set *set, unsigned limit, int
 int cer_qr_split_fit(const uint8_t *data, size_t len, enum cer_qr_ec ec, unsigned max_width,
                      struct cer_qr_set *set)
 {
-	size_t lo = CER_QR_MIN_MAX_BYTES, hi = CER_QR_DEFAULT_MAX_BYTES, best = 0;
+	size_t lo = CER_QR_MIN_MAX_BYTES, hi = cer_qr_default_max_bytes(ec), best = 0;
 	int ret;
 
 	memset(set, 0, sizeof *set);

@@ -37,11 +37,14 @@
 #include "ceremony/cer.h"
 
 #define CER_QR_MAGIC "SDC1:"
+/* Same part layout; the stream's file bytes are a zlib (RFC 1950) stream. */
+#define CER_QR_MAGIC_ZLIB "SDC2:"
 /* Largest file that split accepts (refused before reading it). */
 #define CER_QR_MAX_FILE ((size_t)1 << 20)
 #define CER_QR_MAX_PARTS 9999u
-/* Stream bytes per part: default keeps each code at version 20 or below at
- * level M (see docs/qr.md); bounds for --max-bytes. */
+/* Stream bytes per part: the default keeps each code at version 20 or below
+ * (see docs/qr.md): CER_QR_DEFAULT_MAX_BYTES at level M, and
+ * cer_qr_default_max_bytes for each level; bounds for --max-bytes. */
 #define CER_QR_DEFAULT_MAX_BYTES 600u
 #define CER_QR_MIN_MAX_BYTES 16u
 #define CER_QR_MAX_MAX_BYTES 2800u
@@ -54,6 +57,8 @@
 
 enum cer_qr_ec { CER_QR_EC_L, CER_QR_EC_M, CER_QR_EC_Q, CER_QR_EC_H };
 
+/* Default part size for level ec: 800 (L), 600 (M), 440 (Q), 320 (H). */
+size_t cer_qr_default_max_bytes(enum cer_qr_ec ec);
 /* "L", "M", "Q", "H" (either case) -> *ec; CER_EUSAGE otherwise. */
 int cer_qr_ec_parse(const char *s, enum cer_qr_ec *ec) CER_WUR;
 /* 'L', 'M', 'Q' or 'H'. */
@@ -67,6 +72,17 @@ char cer_qr_ec_letter(enum cer_qr_ec ec);
  */
 char *cer_base45_encode(const uint8_t *data, size_t len);
 uint8_t *cer_base45_decode(const char *text, size_t len, size_t *out_len);
+
+/*
+ * zlib for SDC2 (ceremony/qr_zlib.c).  deflate: *out malloc'ed.  inflate
+ * parses hostile input: it writes at most want bytes (the file length part 1
+ * declares, at most CER_QR_MAX_FILE) and fails (CER_EINPUT) unless the data
+ * is one complete zlib stream, with nothing after it, that inflates to
+ * exactly want bytes; a stream that would give more is refused as a bomb
+ * without inflating further.  *out malloc'ed (want + 1 bytes, NUL after).
+ */
+int cer_qr_deflate(const uint8_t *data, size_t len, uint8_t **out, size_t *out_len) CER_WUR;
+int cer_qr_inflate(const uint8_t *in, size_t in_len, size_t want, uint8_t **out) CER_WUR;
 
 /* A file split into parts.  parts[i] is the NUL-terminated text of part i+1. */
 struct cer_qr_set {
@@ -199,6 +215,14 @@ unsigned cer_qr_join_skipped(const struct cer_qr_join *join, const char **first_
 /* source names the input in messages ("FILE line 3: ..."); may be NULL. */
 int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *text,
                     size_t len) CER_WUR;
+/*
+ * One line (no '\n' in it), as read from a stream: messages say "source line
+ * lineno: ".  Lets a reader stop as soon as cer_qr_join_complete is true.
+ * The parts held are bounded: their data together may not exceed what the
+ * largest file needs (CER_EINPUT), whatever the stream brings.
+ */
+int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned lineno,
+                         const char *text, size_t len) CER_WUR;
 /* Reads path (up to CER_QR_MAX_FILE * 3 bytes) and adds its lines. */
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path) CER_WUR;
 

@@ -14,10 +14,10 @@ need tmux tmux
 SOCK="sdcqr$$"
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 
-# zbarimg prints D-Bus noise on stderr; only its stdout matters.  It reads
+# zbarimg prints D-Bus noise on stderr without --nodbus.  It reads
 # every barcode type by default and, now and then, a stray 1-D DataBar in a
 # QR image: decode() asks for QR codes only; join copes with both.
-decode() { zbarimg --raw -q -Sdisable -Sqrcode.enable "$@" 2>/dev/null; }
+decode() { zbarimg --raw -q --nodbus -Sdisable -Sqrcode.enable "$@" 2>/dev/null; }
 
 # png_width FILE: the width field of the PNG header.
 png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
@@ -26,16 +26,18 @@ png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 6553
 head -c 65536 /dev/urandom >"$TMP/rand.bin"
 expect_exit "split a 64 KiB file" 0 "$SDC" qr split "$TMP/rand.bin" --out "$TMP/rand"
 n=$(find "$TMP/rand" -name '*.png' | wc -l)
-want=$(( (65536 + 36 + 599) / 600 ))
+want=$(( (65536 + 36 + 799) / 800 ))
 check "one PNG and one .txt per part ($n, want $want) and index.html" \
 	test "$n" -eq "$want" -a "$(find "$TMP/rand" -name '*.txt' | wc -l)" -eq "$want" \
 	-a -f "$TMP/rand/index.html"
-expect_err "split names the QR version" "version 20 or below at level M"
+expect_err "split names the QR version" "version 20 or below at level L"
 widest=0
 for f in "$TMP"/rand/*.png; do w=$(png_width "$f"); [ "$w" -gt "$widest" ] && widest=$w; done
 check "largest PNG is version 20 at 6 px a module, 4-module quiet zone ($widest px)" \
 	test "$widest" -eq $(( (17 + 4 * 20 + 8) * 6 ))
 decode "$TMP"/rand/*.png >"$TMP/rand.scan"
+zbarimg --raw -q --nodbus "$TMP"/rand/01.png 2>"$TMP/zbar.err" >/dev/null
+check "zbarimg --nodbus, as the README has it, prints nothing on stderr" test ! -s "$TMP/zbar.err"
 check "zbarimg reads every PNG as exactly its NN.txt" \
 	cmp <(sort "$TMP/rand.scan") <(cat "$TMP"/rand/*.txt | sort)
 { shuf "$TMP/rand.scan"; echo; shuf -n 30 "$TMP/rand.scan" | sed 's/^/  /'; } >"$TMP/rand.mixed"
@@ -50,12 +52,60 @@ expect_err "existing output names --force" "already exists .*--force"
 expect_exit "join from part files with --force" 0 \
 	"$SDC" qr join --force --out "$TMP/rand.out" "$TMP"/rand/*.txt
 check "joined from files equals the original" cmp "$TMP/rand.bin" "$TMP/rand.out"
-zbarimg -q "$TMP"/rand/0[0-4]*.png "$TMP"/rand/0[5-9]*.png "$TMP"/rand/1*.png 2>/dev/null |
+zbarimg -q --nodbus "$TMP"/rand/[0-4]*.png "$TMP"/rand/[5-9]*.png 2>/dev/null |
 	shuf >"$TMP/rand.prefixed"
 check "zbarimg output with its QR-Code: prefixes is accepted" \
 	grep -q '^QR-Code:SDC1:' "$TMP/rand.prefixed"
 expect_exit "join prefixed lines" 0 "$SDC" qr join --out "$TMP/rand.out2" <"$TMP/rand.prefixed"
 check "joined from prefixed lines equals the original" cmp "$TMP/rand.bin" "$TMP/rand.out2"
+
+# ---- join on a stream that stays open (a camera: zbarcam --raw) ----------
+# The writer keeps the FIFO open after the last part: join must end by itself.
+mkfifo "$TMP/fifo"
+timeout 20 "$SDC" qr join --out "$TMP/stream.out" <"$TMP/fifo" >"$TMP/stream.log" 2>&1 &
+jpid=$!
+exec 3>"$TMP/fifo"
+shuf "$TMP/rand.scan" >&3
+wait "$jpid"
+rc=$?
+exec 3>&-
+check "join on an open stream ends once the set is complete (exit $rc)" test "$rc" -eq 0
+check "the file joined from the stream equals the original" cmp "$TMP/rand.bin" "$TMP/stream.out"
+check "and the sha256sum line is printed" \
+	grep -qF -- "sha256sum: $(sha256sum "$TMP/rand.bin" | cut -c1-64)  $TMP/stream.out" "$TMP/stream.log"
+
+# With stderr on a terminal (script gives a pty): one live line of progress.
+grep -vE '^SDC1:(7|9|10|11)/' "$TMP/rand.scan" >"$TMP/gaps"
+if command -v script >/dev/null; then
+	SDC="$SDC" TMPD="$TMP" script -qec '"$SDC" qr join --out "$TMPD/gaps.out" <"$TMPD/gaps"' \
+		"$TMP/pty.log" >/dev/null 2>&1
+	check "on a terminal, the live line counts the parts" grep -qF -- "have 1 of $want parts" "$TMP/pty.log"
+	check "and names the missing numbers as ranges" \
+		grep -qF -- "have $((want - 4)) of $want parts; missing 7, 9-11" "$TMP/pty.log"
+	check "the line is redrawn in place" grep -qF -- $'\r\033[K' "$TMP/pty.log"
+	check "nothing written for the incomplete set" test ! -e "$TMP/gaps.out"
+else
+	skip "live progress line" "script (util-linux) not installed"
+fi
+expect_exit "without a terminal there is no live line" 3 "$SDC" qr join --out "$TMP/gaps.out" <"$TMP/gaps"
+check "stderr holds only the refusal" test "$(grep -c -- 'have ' "$TMP/.err")" -eq 1
+
+# Ctrl-C while waiting for parts: nothing left behind.
+# It is interrupted once it catches SIGINT (SigCgt in /proc), so never too early.
+"$SDC" qr join --out "$TMP/int.out" <"$TMP/fifo" >/dev/null 2>"$TMP/int.err" &
+jpid=$!
+exec 3>"$TMP/fifo"
+head -3 "$TMP/rand.scan" >&3
+catches_int() { local m; m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null); [ -n "$m" ] && (( 0x$m & 2 )); }
+for i in $(seq 1 200); do catches_int "$jpid" && break; sleep 0.05; done
+kill -INT "$jpid"
+wait "$jpid"
+rc=$?
+exec 3>&-
+check "Ctrl-C stops join with a usage status (exit $rc)" test "$rc" -eq 2
+check "and says nothing was written" grep -qF -- "interrupted: nothing written" "$TMP/int.err"
+check "no output and no temporary after Ctrl-C" \
+	test ! -e "$TMP/int.out" -a -z "$(find "$TMP" -maxdepth 1 -name '.*int.out*')"
 
 # ---- a restore blob (about 20 KB) ---------------------------------------
 SD="$VEC/sd"
@@ -68,7 +118,7 @@ if ! "$SDC" restore-blob --sd-file "$SD/q2_n3.json" --sd-exchange-key "$SD/excha
 fi
 size=$(stat -c %s "$BLOB")
 check "restore blob is realistic in size ($size bytes)" test "$size" -gt 10000
-expect_exit "split the restore blob" 0 "$SDC" qr split --ec M "$BLOB" --out "$TMP/blob"
+expect_exit "split the restore blob" 0 "$SDC" qr split "$BLOB" --out "$TMP/blob"
 decode "$TMP"/blob/*.png | shuf >"$TMP/blob.scan"
 nb_png=$(ls "$TMP"/blob/*.png | wc -l)
 cat "$TMP/blob.scan" <(head -5 "$TMP/blob.scan") | shuf >"$TMP/blob.mixed"
@@ -124,6 +174,34 @@ TXT
 else
 	skip "index.html script run in node" "node is not installed"
 fi
+
+# ---- committed fixtures (tests/vectors/qr/make.py) -------------------------
+QV="$VEC/qr"
+expect_exit "old SDC1 parts still join" 0 "$SDC" qr join --out "$TMP/sdc1.out" <<<"$(shuf "$QV/exchange-sdc1.txt")"
+check "to the file byte for byte" cmp "$VEC/sd/exchange/exchange.cer" "$TMP/sdc1.out"
+expect_exit "SDC2 parts with a truncated zlib stream are refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/z.out" "$QV/sdc2-truncated.txt"
+expect_err "and named" "compressed data is truncated"
+expect_exit "SDC2 parts with a corrupted zlib stream are refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/z.out" "$QV/sdc2-corrupted.txt"
+expect_err "and named" "compressed data is corrupted"
+expect_exit "a decompression bomb (8 MiB of zeros declared as 1174 bytes) is refused (3)" 3 \
+	"$SDC" qr join --out "$TMP/z.out" "$QV/sdc2-bomb.txt"
+expect_err "as inflating beyond the declared length" "inflates to more than the 1174 bytes"
+check "nothing written for bad compressed parts" test ! -e "$TMP/z.out"
+
+# ---- the goal of docs/qr.md: a 21 KB security-domain file in 20 codes ----
+expect_exit "split the 21 KB vector with the defaults" 0 "$SDC" qr split "$VEC/sd/q4_n5.json" --out "$TMP/goal"
+ng=$(ls "$TMP"/goal/*.png | wc -l)
+check "at most 20 codes ($ng)" test "$ng" -le 20
+check "every part is SDC2 (compressed)" test "$(grep -c '^SDC2:' "$TMP"/goal/*.txt | grep -c ':1$')" -eq "$ng"
+widest=0
+for f in "$TMP"/goal/*.png; do w=$(png_width "$f"); [ "$w" -gt "$widest" ] && widest=$w; done
+check "each at most version 20 ($widest px)" test "$widest" -le $(( (17 + 4 * 20 + 8) * 6 ))
+decode "$TMP"/goal/*.png >"$TMP/goal.scan"
+check "zbarimg decodes every PNG" test "$(wc -l <"$TMP/goal.scan")" -eq "$ng"
+expect_exit "and they join" 0 "$SDC" qr join --out "$TMP/goal.out" <"$TMP/goal.scan"
+check "to the original byte for byte" cmp "$VEC/sd/q4_n5.json" "$TMP/goal.out"
 
 # ---- refusals: missing, corrupted, mixed ---------------------------------
 { grep -v '^SDC1:7/' "$TMP/rand.scan"; grep -v '^SDC1:7/' "$TMP/rand.scan" | shuf -n 9; } >"$TMP/missing"
@@ -244,6 +322,7 @@ env_cmd="env LANG=C.UTF-8 LC_ALL=C.UTF-8 ASAN_OPTIONS=detect_leaks=0"
 T new-session -d -s qr1 -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
 nb=$(ls "$TMP"/blob/*.txt | wc -l)
 check "show DIR draws part 1 in the terminal" wait_for "part 1 of $nb"
+check "with the file's SHA-256 on the screen" wait_for "sha256 $(sha256sum "$BLOB" | cut -c1-64)"
 T send-keys -t "$PANE" Space
 check "space pauses auto-advance" wait_for "part 1 of $nb - paused"
 check "the half-block code on screen decodes to part 1" test "$(screen_part)" = "$(cat "$TMP/blob/01.txt")"
@@ -260,11 +339,13 @@ check "auto-advance moves on by itself" wait_for "part [3-9] of $nb - next in"
 T send-keys -t "$PANE" Space
 T resize-window -t "$PANE" -x 90 -y 30
 check "a window too small for the code says so" wait_for "too small for this code"
+check "and that auto-advance waits" wait_for "Auto-advance waits until the code fits"
 T resize-window -t "$PANE" -x 200 -y 60
 check "growing it again draws the code" wait_for "█"
 check "the redrawn code decodes" screen_part
 T send-keys -t "$PANE" q
 check "q leaves the viewer with status 0" wait_for "VIEWER-EXIT 0"
+check "and show prints the SHA-256 on exit" wait_for "SHA-256 $(sha256sum "$BLOB" | cut -c1-64)"
 
 # show FILE splits in memory to fit the window; step through and join what is seen.
 # A second session (killing the first, the last one, would stop the server).
@@ -293,7 +374,7 @@ check "show --ec H FILE draws part 1" wait_for "part 1 of [0-9]+"
 T send-keys -t "$PANE" Space
 wait_for "paused" >/dev/null
 total_h=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
-check "--ec H splits FILE into more parts than M (${total_h:-?} > ${total:-?})" \
+check "--ec H splits FILE into more parts than the default L (${total_h:-?} > ${total:-?})" \
 	test "${total_h:-0}" -gt "${total:-0}"
 : >"$TMP/seen_h"
 for i in $(seq 1 "${total_h:-0}"); do

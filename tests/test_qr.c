@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "ceremony/cer.h"
 #include "ceremony/io.h"
@@ -353,7 +354,7 @@ static void test_join_corrupted(void **state)
 	assert_int_equal(cer_qr_join_count(j), 2);
 	assert_int_equal(cer_qr_join_add(j, NULL, "hello world", 11), CER_EINPUT);
 	assert_non_null(strstr(cer_errmsg(), "not a QR part"));
-	assert_int_equal(cer_qr_join_add(j, NULL, "SDC2:1/1:AB", 11), CER_EINPUT);
+	assert_int_equal(cer_qr_join_add(j, NULL, "SDC3:1/1:AB", 11), CER_EINPUT);
 	assert_non_null(strstr(cer_errmsg(), "unsupported part format"));
 	assert_int_equal(cer_qr_join_add(j, NULL, "x SDC12:1/1:AB", 14), CER_EINPUT);
 	assert_non_null(strstr(cer_errmsg(), "unsupported part format 'SDC12'"));
@@ -370,7 +371,7 @@ static void test_join_corrupted(void **state)
 		assert_int_equal(cer_qr_join_add(j, "scan", junk, sizeof junk - 1), CER_OK);
 		assert_int_equal(cer_qr_join_skipped(j, &first), 3);
 		assert_string_equal(first, "scan line 1");
-		assert_int_equal(cer_qr_join_add(j, NULL, "SDC2:1/1:AB", 11), CER_EINPUT);
+		assert_int_equal(cer_qr_join_add(j, NULL, "SDC3:1/1:AB", 11), CER_EINPUT);
 		assert_int_equal(cer_qr_join_add(j, NULL, bad, strlen(bad)), CER_EINPUT);
 		assert_int_equal(cer_qr_join_count(j), 2);
 	}
@@ -519,6 +520,146 @@ static void halfblock_back(char **lines, unsigned n, unsigned side, bool light_f
 		}
 		assert_int_equal(*p, '\0');
 	}
+}
+
+/* A JSON-like text that compresses well, as restore blobs and packages do. */
+static uint8_t *json_like(size_t len)
+{
+	uint8_t *b = random_bytes(len, 11);
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)(i % 97 < 12 ? "{\"enc_key\":\""[i % 97] : b64[b[i] & 63]);
+	return b;
+}
+
+static void test_sdc2_roundtrip(void **state)
+{
+	const size_t len = 6000;
+	uint8_t *data = json_like(len), *out;
+	struct cer_qr_set set;
+	struct cer_qr_join *j;
+	size_t olen;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(cer_qr_split(data, len, 400, CER_QR_EC_L, &set), CER_OK);
+	assert_true(set.count < (36 + len + 399) / 400);
+	for (i = 0; i < set.count; i++)
+		assert_memory_equal(set.parts[i], "SDC2:", 5);
+	assert_int_equal(cer_qr_join_new(&j), CER_OK);
+	for (i = set.count; i-- > 0;)
+		assert_int_equal(cer_qr_join_add_line(j, "cam", i + 1, set.parts[i],
+		                                      strlen(set.parts[i])), CER_OK);
+	assert_true(cer_qr_join_complete(j));
+	assert_int_equal(cer_qr_join_finish(j, &out, &olen), CER_OK);
+	assert_int_equal(olen, len);
+	assert_memory_equal(out, data, len);
+	free(out);
+	assert_int_equal(cer_qr_join_add_line(j, "cam", 9, "a\nb", 3), CER_EUSAGE);
+	cer_qr_join_free(j);
+	cer_qr_set_free(&set);
+	free(data);
+}
+
+static void test_sdc1_sdc2_mixed(void **state)
+{
+	uint8_t *text = json_like(3000), *rnd = random_bytes(3000, 5);
+	struct cer_qr_set a, b;
+	struct cer_qr_join *j;
+
+	(void)state;
+	assert_int_equal(cer_qr_split(text, 3000, 300, CER_QR_EC_L, &a), CER_OK);
+	assert_int_equal(cer_qr_split(rnd, 3000, 300, CER_QR_EC_L, &b), CER_OK);
+	assert_memory_equal(b.parts[0], "SDC1:", 5);
+	/* an SDC1 part carrying the SDC2 set's id: a header forged to match */
+	{
+		char forged[2000];
+
+		snprintf(forged, sizeof forged, "SDC1:%u/%u:%s:%s", 2u, a.count, a.id,
+		         strchr(strchr(strchr(a.parts[1] + 5, ':') + 1, ':'), ':') + 1);
+		forged[strlen(forged) - 8] = '\0';
+		{
+			uint8_t md[32];
+			static const char hex[] = "0123456789ABCDEF";
+			size_t n = strlen(forged) - 1, k;
+
+			crypto_hash_sha256(md, (const uint8_t *)forged, n);
+			for (k = 0; k < 4; k++) {
+				forged[n + 1 + 2 * k] = hex[md[k] >> 4];
+				forged[n + 2 + 2 * k] = hex[md[k] & 15];
+			}
+			forged[n + 9] = '\0';
+		}
+		assert_int_equal(cer_qr_join_new(&j), CER_OK);
+		assert_int_equal(cer_qr_join_add(j, NULL, a.parts[0], strlen(a.parts[0])), CER_OK);
+		assert_int_equal(cer_qr_join_add(j, NULL, forged, strlen(forged)), CER_EINPUT);
+		assert_non_null(strstr(cer_errmsg(), "is SDC1 but the parts before it are SDC2"));
+		cer_qr_join_free(j);
+	}
+	cer_qr_set_free(&a);
+	cer_qr_set_free(&b);
+	free(text);
+	free(rnd);
+}
+
+static void test_inflate_hostile(void **state)
+{
+	const size_t len = 5000;
+	uint8_t *data = json_like(len), *z, *out, *zeros, *bomb;
+	size_t zlen, blen;
+
+	(void)state;
+	assert_int_equal(cer_qr_deflate(data, len, &z, &zlen), CER_OK);
+	assert_true(zlen < len);
+	assert_int_equal(cer_qr_inflate(z, zlen, len, &out), CER_OK);
+	assert_memory_equal(out, data, len);
+	free(out);
+	/* truncated: every shorter prefix */
+	assert_int_equal(cer_qr_inflate(z, zlen / 2, len, &out), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "truncated"));
+	assert_null(out);
+	assert_int_equal(cer_qr_inflate(z, zlen - 1, len, &out), CER_EINPUT);
+	assert_int_equal(cer_qr_inflate(z, 0, len, &out), CER_EINPUT);
+	/* corrupted: the zlib header, a byte of the data, the Adler-32 trailer */
+	z[0] ^= 0x01;
+	assert_int_equal(cer_qr_inflate(z, zlen, len, &out), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "corrupted"));
+	z[0] ^= 0x01;
+	z[zlen - 1] ^= 0x40;
+	assert_int_equal(cer_qr_inflate(z, zlen, len, &out), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "corrupted"));
+	z[zlen - 1] ^= 0x40;
+	/* declared length wrong either way */
+	assert_int_equal(cer_qr_inflate(z, zlen, len + 1, &out), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "part 1 says"));
+	assert_int_equal(cer_qr_inflate(z, zlen, len - 1, &out), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "more than"));
+	assert_int_equal(cer_qr_inflate(z, zlen, CER_QR_MAX_FILE + 1, &out), CER_EINPUT);
+	/* a bomb: 64 MiB of zeros in a few KB, declared as 100 bytes */
+	zeros = calloc(64u << 20, 1);
+	assert_non_null(zeros);
+	blen = compressBound(64u << 20);
+	bomb = malloc(blen);
+	assert_int_equal(compress2(bomb, &blen, zeros, 64u << 20, 9), Z_OK);
+	free(zeros);
+	assert_int_equal(cer_qr_inflate(bomb, blen, 100, &out), CER_EINPUT);
+	assert_non_null(strstr(cer_errmsg(), "more than the 100 bytes"));
+	assert_null(out);
+	free(bomb);
+	/* data after the end of the stream */
+	{
+		uint8_t *longer = malloc(zlen + 3);
+
+		memcpy(longer, z, zlen);
+		memcpy(longer + zlen, "abc", 3);
+		assert_int_equal(cer_qr_inflate(longer, zlen + 3, len, &out), CER_EINPUT);
+		assert_non_null(strstr(cer_errmsg(), "after the end"));
+		free(longer);
+	}
+	free(z);
+	free(data);
 }
 
 static void test_halfblock(void **state)
@@ -719,6 +860,9 @@ int main(void)
 		cmocka_unit_test(test_join_forged_sha),
 		cmocka_unit_test(test_join_mixed),
 		cmocka_unit_test(test_default_version),
+		cmocka_unit_test(test_sdc2_roundtrip),
+		cmocka_unit_test(test_sdc1_sdc2_mixed),
+		cmocka_unit_test(test_inflate_hostile),
 		cmocka_unit_test(test_halfblock),
 		cmocka_unit_test(test_png),
 		cmocka_unit_test(test_html),

@@ -1,8 +1,11 @@
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,8 +23,9 @@ static void help(FILE *f)
 	        "       %s qr join --out FILE [--force] [PARTFILE...]\n"
 	        "\n"
 	        "Carries a file across the air gap as QR codes.  Each part is one line of text,\n"
-	        "  SDC1:<n>/<total>:<file id>:<data>:<check>\n"
-	        "in the QR alphanumeric set (data in Base45); part 1 also carries the file's\n"
+	        "  SDC2:<n>/<total>:<file id>:<data>:<check>\n"
+	        "in the QR alphanumeric set (data in Base45, zlib-compressed; SDC1 when\n"
+	        "compression does not make it smaller); part 1 also carries the file's\n"
 	        "length and SHA-256, which join checks.  Compare the SHA-256 printed at both\n"
 	        "ends out of band: the codes themselves are not authenticated.\n"
 	        "\n"
@@ -32,10 +36,11 @@ static void help(FILE *f)
 	        "  space pauses, arrows step, +/- change the pace, f full screen).  DIR is\n"
 	        "  created atomically; an existing non-empty DIR is refused.  A private key\n"
 	        "  (PEM, DER or PKCS#12) is refused: keys never cross the air gap.\n"
-	        "  --max-bytes N  file bytes per part, %u..%u (default %u: QR version 20 or\n"
-	        "                 below at level M, which phones read off a screen)\n"
-	        "  --ec L|M|Q|H   error correction level (default M); higher levels make\n"
-	        "                 larger codes for the same part size\n"
+	        "  --max-bytes N  stream bytes per part, %u..%u (default 800 at level L,\n"
+	        "                 600 at M, 440 at Q, 320 at H: QR version 20 or below,\n"
+	        "                 which phones read off a screen)\n"
+	        "  --ec L|M|Q|H   error correction level (default L, for screens); higher\n"
+	        "                 levels make larger codes for the same part size\n"
 	        "  --force        replace DIR if it holds only a previous split's files\n"
 	        "\n"
 	        "show FILE | DIR\n"
@@ -44,28 +49,33 @@ static void help(FILE *f)
 	        "  split is shown part by part.  Keys: Right/Left step, Home/End, space pauses\n"
 	        "  auto-advance, + and - change its pace, i inverts, q quits.  Needs a\n"
 	        "  terminal with a UTF-8 locale.\n"
-	        "  --ec L|M|Q|H   error correction level of the codes drawn (default M)\n"
+	        "  --ec L|M|Q|H   error correction level of the codes drawn (default L)\n"
 	        "\n"
 	        "join --out FILE [PARTFILE...]\n"
 	        "  Reads part texts from the PARTFILEs, or from standard input when none is\n"
 	        "  given, e.g.\n"
-	        "    zbarimg --raw -q -Sdisable -Sqrcode.enable DIR/*.png |\n"
+	        "    zbarimg --raw -q --nodbus -Sdisable -Sqrcode.enable DIR/*.png |\n"
 	        "        %s qr join --out FILE\n"
 	        "  in any order, duplicates allowed; blank lines, white space around a part\n"
-	        "  and text before its SDC1: marker are ignored; so are lines with no marker\n"
-	        "  at all (other barcodes a scanner saw), with a note.  Writes FILE\n"
-	        "  atomically only when every part is present and the SHA-256 matches;\n"
+	        "  and text before its SDC1: or SDC2: marker are ignored; so are lines with no marker\n"
+	        "  at all (other barcodes a scanner saw), with a note.  Standard input is\n"
+	        "  read line by line and join stops as soon as every part is in, so\n"
+	        "    zbarcam --raw --nodbus | %s qr join --out FILE\n"
+	        "  ends by itself; with standard error on a terminal one line shows the\n"
+	        "  parts held, the total and the missing numbers.  Ctrl-C writes nothing.\n"
+	        "  FILE is written atomically only when every part is present and the\n"
+	        "  SHA-256 matches;\n"
 	        "  otherwise names the missing parts, the corrupted part or the mix of two\n"
 	        "  files, and writes nothing.\n"
 	        "  --out FILE     the joined file; an existing FILE is refused\n"
 	        "  --force        replace an existing FILE\n"
 	        "\n"
-	        "Exit status: 0 success, 2 usage error or no terminal for show, 3 bad or\n"
-	        "missing parts or a file too large (limit %zu bytes), 5 I/O error or output\n"
-	        "exists, 1 internal error.\n",
+	        "Exit status: 0 success, 2 usage error, no terminal for show or join\n"
+	        "interrupted, 3 bad or missing parts or a file too large (limit %zu bytes),\n"
+	        "5 I/O error or output exists, 1 internal error.\n",
 	        ui_progname, ui_progname, ui_progname, CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
-	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, CER_QR_DEFAULT_MAX_BYTES, ui_progname,
-	        CER_QR_MAX_FILE);
+	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, ui_progname,
+	        ui_progname, CER_QR_MAX_FILE);
 }
 
 enum { OPT_OUT = 'o', OPT_EC = 'e', OPT_MAX = 'm', OPT_FORCE = 'f', OPT_HELP = 'h' };
@@ -91,8 +101,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
-	o->ec = CER_QR_EC_M;
-	o->max_bytes = CER_QR_DEFAULT_MAX_BYTES;
+	o->ec = CER_QR_EC_L;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
@@ -161,6 +170,8 @@ static int qr_split(int argc, char **argv)
 		return ui_usage_error("qr split", "which FILE to split?");
 	if (o.out == NULL)
 		return ui_usage_error("qr split", "--out DIR is required");
+	if (o.max_bytes == 0)
+		o.max_bytes = cer_qr_default_max_bytes(o.ec);
 	ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
@@ -182,7 +193,7 @@ static int qr_show(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return ui_usage_error("qr show", "give one FILE or DIR to show");
-	if (o.out != NULL || o.force || o.max_bytes != CER_QR_DEFAULT_MAX_BYTES)
+	if (o.out != NULL || o.force || o.max_bytes != 0)
 		return ui_usage_error("qr show", "show takes only --ec");
 	what = argv[optind];
 	if (!ui_interactive())
@@ -192,69 +203,161 @@ static int qr_show(int argc, char **argv)
 		ret = cer_qr_set_load_dir(what, o.ec, &set);
 		if (ret == CER_OK)
 			ret = ui_qr_view(&set, what);
+		if (ret == CER_OK)
+			printf("%s: %u parts shown, the file's SHA-256 %s\n", what, set.count,
+			       set.sha256_hex);
 	} else {
+		char hex[65];
+
 		ret = cer_file_read(what, CER_QR_MAX_FILE, &data, &len);
 		if (ret == CER_OK)
 			ret = ui_qr_view_data(data, len, o.ec, what);
+		if (ret == CER_OK && cer_file_sha256_hex(what, hex) == CER_OK)
+			printf("sha256sum: %s  %s\n", hex, what);
 	}
 	cer_qr_set_free(&set);
 	free(data);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 
-static int read_stdin(uint8_t **out, size_t *out_len)
+static atomic_int interrupted;
+
+static void on_signal(int sig)
 {
-	size_t cap = 65536, len = 0, limit = CER_QR_MAX_FILE * 3;
-	uint8_t *buf = malloc(cap + 1);
+	(void)sig;
+	atomic_store(&interrupted, 1);
+}
 
-	if (buf == NULL)
-		return cer_fail(CER_EINTERNAL, "out of memory");
-	for (;;) {
-		size_t n;
+/* Ctrl-C, hangup or termination while parts are read: stop, write nothing.
+ * No SA_RESTART, so that a blocked read returns at once. */
+static void catch_signals(bool on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static struct sigaction saved[4];
+	struct sigaction sa;
+	size_t i;
 
-		if (len == cap) {
-			uint8_t *grown;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 4; i++) {
+		if (on)
+			sigaction(sigs[i], &sa, &saved[i]);
+		else
+			sigaction(sigs[i], &saved[i], NULL);
+	}
+}
 
-			if (cap >= limit) {
-				/* Full at the limit: any one more byte is too much. */
-				if (fread(&(uint8_t){ 0 }, 1, 1, stdin) == 0 && !ferror(stdin))
-					break;
-				free(buf);
-				return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts",
-				                limit);
-			}
-			cap = cap * 2 < limit ? cap * 2 : limit;
-			grown = realloc(buf, cap + 1);
-			if (grown == NULL) {
-				free(buf);
-				return cer_fail(CER_EINTERNAL, "out of memory");
-			}
-			buf = grown;
-		}
-		n = fread(buf + len, 1, cap - len, stdin);
-		len += n;
+/* While the output is written: a signal waits until the file is in place. */
+static void block_signals(bool on, sigset_t *saved)
+{
+	sigset_t set;
+
+	if (!on) {
+		sigprocmask(SIG_SETMASK, saved, NULL);
+		return;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+struct live {
+	bool on;
+	bool shown;
+	unsigned count;
+};
+
+static void live_update(struct live *l, const struct cer_qr_join *join, bool force)
+{
+	char status[512];
+	struct winsize ws;
+	int width = 80;
+
+	if (!l->on || (!force && l->shown && cer_qr_join_count(join) == l->count))
+		return;
+	l->count = cer_qr_join_count(join);
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col;
+	cer_qr_join_status(join, status, sizeof status);
+	fprintf(stderr, "\r\033[K%.*s", width - 1, status);
+	fflush(stderr);
+	l->shown = true;
+}
+
+static void live_end(struct live *l)
+{
+	if (l->on && l->shown)
+		fputs("\r\033[K", stderr);
+	l->shown = false;
+}
+
+/*
+ * Reads standard input a line at a time and adds each line at once, so that
+ * a scanner's endless output (zbarcam --raw) ends as soon as the set is
+ * complete.  A line longer than a part can be is cut short, and refused; at
+ * most limit bytes are read, as from a file.
+ */
+static int join_stream(struct cer_qr_join *join, struct live *live)
+{
+	enum { CAP = CER_QR_MAX_PART_TEXT + 2 };
+	static char line[CAP], buf[4096];
+	const size_t limit = CER_QR_MAX_FILE * 3;
+	size_t used = 0, total = 0;
+	unsigned lineno = 0;
+	int ret = CER_OK;
+
+	live_update(live, join, true);
+	while (!cer_qr_join_complete(join)) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+		ssize_t i;
+
+		if (atomic_load(&interrupted))
+			return cer_fail(CER_EUSAGE, "interrupted: nothing written");
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cer_fail(CER_EIO, "standard input: %s", strerror(errno));
+		total += (size_t)n;
+		if (total > limit)
+			return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts "
+			                            "without a complete set", limit);
 		if (n == 0) {
-			if (ferror(stdin)) {
-				free(buf);
-				return cer_fail(CER_EIO, "standard input: read failed");
+			if (used > 0) {
+				lineno++;
+				ret = cer_qr_join_add_line(join, "standard input", lineno, line, used);
 			}
 			break;
 		}
+		for (i = 0; i < n && ret == CER_OK && !cer_qr_join_complete(join); i++) {
+			if (buf[i] != '\n') {
+				if (used < CAP)
+					line[used++] = buf[i];
+				continue;
+			}
+			lineno++;
+			ret = cer_qr_join_add_line(join, "standard input", lineno, line, used);
+			used = 0;
+			live_update(live, join, false);
+		}
+		if (ret != CER_OK)
+			break;
 	}
-	buf[len] = 0;
-	*out = buf;
-	*out_len = len;
-	return CER_OK;
+	live_update(live, join, false);
+	return ret;
 }
 
 static int qr_join(int argc, char **argv)
 {
 	struct qr_opts o;
 	struct cer_qr_join *join = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
+	struct live live = { 0 };
 	const char *first;
 	unsigned skipped;
+	sigset_t saved;
 	int ret = parse("qr join", argc, argv, &o), i;
 
 	if (ret != CER_OK)
@@ -265,7 +368,7 @@ static int qr_join(int argc, char **argv)
 	}
 	if (o.out == NULL)
 		return ui_usage_error("qr join", "--out FILE is required");
-	if (o.max_bytes != CER_QR_DEFAULT_MAX_BYTES)
+	if (o.max_bytes != 0)
 		return ui_usage_error("qr join", "--max-bytes is for split");
 	if (!o.force && cer_path_exists(o.out))
 		return ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
@@ -274,10 +377,11 @@ static int qr_join(int argc, char **argv)
 	if (ret != CER_OK)
 		return ui_report(ret);
 	cer_qr_join_set_lenient(join, true);
+	catch_signals(true);
 	if (optind == argc) {
-		ret = read_stdin(&data, &len);
-		if (ret == CER_OK)
-			ret = cer_qr_join_add(join, "standard input", (const char *)data, len);
+		live.on = isatty(STDERR_FILENO) == 1;
+		ret = join_stream(join, &live);
+		live_end(&live);
 	}
 	for (i = optind; i < argc && ret == CER_OK; i++)
 		ret = cer_qr_join_add_file(join, argv[i]);
@@ -285,6 +389,9 @@ static int qr_join(int argc, char **argv)
 	if (skipped > 0)
 		fprintf(stderr, "%s: note: ignored %u line%s with no QR part (first: %s)\n",
 		        ui_progname, skipped, skipped > 1 ? "s" : "", first);
+	block_signals(true, &saved);
+	if (ret == CER_OK && atomic_load(&interrupted))
+		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
 	if (ret == CER_OK)
 		ret = cer_qr_join_write(join, o.out, o.force);
 	if (ret == CER_OK) {
@@ -294,9 +401,11 @@ static int qr_join(int argc, char **argv)
 		if (cer_file_sha256_hex(o.out, hex) == CER_OK)
 			printf("%s: joined from %u parts, SHA-256 %s\nsha256sum: %s  %s\n", o.out,
 			       cer_qr_join_total(join), hex, hex, o.out);
+		fflush(stdout);
 	}
-	free(data);
 	cer_qr_join_free(join);
+	block_signals(false, &saved);
+	catch_signals(false);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 

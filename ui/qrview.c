@@ -15,6 +15,8 @@
 #include "ui/ui.h"
 
 #define VIEW_QUIET 2u
+/* Status and SHA-256 lines above the code, the key help below. */
+#define VIEW_TEXT_LINES 3
 #define PACE_MIN 500
 #define PACE_MAX 10000
 #define PACE_STEP 500
@@ -30,6 +32,7 @@ struct view {
 	char **lines;
 	unsigned nlines, cols, lines_for;
 	bool have_lines;
+	bool drawable;
 };
 
 static bool utf8_locale(void)
@@ -81,20 +84,27 @@ static void draw(struct view *v)
 		snprintf(status, sizeof status, "part %u of %u - next in %d.%d s - %s", v->idx + 1,
 		         v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100, v->title);
 	mvwaddnstr(v->win, 0, 0, status, w);
+	snprintf(status, sizeof status, "sha256 %s  (%zu bytes)", v->set->sha256_hex,
+	         v->set->file_len);
+	mvwaddnstr(v->win, 1, 0, status, w);
 	mvwaddnstr(v->win, h - 1, 0,
 	           "Left/Right step  Space pause  +/- pace  Home/End  i invert  q quit", w);
+	v->drawable = false;
 	if (render(v) != CER_OK) {
-		mvwaddnstr(v->win, 2, 0, cer_errmsg(), w);
-	} else if ((int)v->nlines > h - 2 || (int)v->cols > w) {
+		mvwaddnstr(v->win, 3, 0, cer_errmsg(), w);
+	} else if ((int)v->nlines > h - VIEW_TEXT_LINES || (int)v->cols > w) {
 		char msg[200];
 
-		snprintf(msg, sizeof msg, "The window is too small for this code: it needs %u x %u "
-		                          "characters, the window has %d x %d.",
-		         v->cols, v->nlines + 2, w, h);
-		mvwaddnstr(v->win, 2, 0, msg, w);
-		mvwaddnstr(v->win, 3, 0, "Enlarge the window or use a smaller font.", w);
+		mvwaddnstr(v->win, 3, 0, "The window is too small for this code:", w);
+		snprintf(msg, sizeof msg, "it needs %u columns and %u lines, it has %d x %d.",
+		         v->cols, v->nlines + VIEW_TEXT_LINES, w, h);
+		mvwaddnstr(v->win, 4, 0, msg, w);
+		mvwaddnstr(v->win, 5, 0, "Enlarge it or use a smaller font; 'qr show FILE'", w);
+		mvwaddnstr(v->win, 6, 0, "splits the file to fit the window.", w);
+		mvwaddnstr(v->win, 7, 0, "Auto-advance waits until the code fits.", w);
 	} else {
-		top = 1 + (h - 2 - (int)v->nlines) / 2;
+		v->drawable = true;
+		top = 2 + (h - VIEW_TEXT_LINES - (int)v->nlines) / 2;
 		left = (w - (int)v->cols) / 2;
 		if (v->inverted)
 			qr_attr |= A_REVERSE;
@@ -127,13 +137,16 @@ static int loop(struct view *v)
 		int ch;
 
 		draw(v);
-		wtimeout(v->win, v->paused || v->set->count < 2 ? -1 : v->pace_ms);
+		if (v->paused || v->set->count < 2)
+			wtimeout(v->win, -1);
+		else
+			wtimeout(v->win, v->drawable ? v->pace_ms : 1000);
 		ch = wgetch(v->win);
 		switch (ch) {
 		case ERR:
 			if (terminal_gone())
 				return cer_fail(CER_EIO, "the terminal is gone");
-			if (!v->paused && v->set->count > 1)
+			if (!v->paused && v->set->count > 1 && v->drawable)
 				step(v, 1);
 			break;
 		case KEY_RIGHT: case KEY_DOWN: case KEY_NPAGE: case 'n': case 'l': case 'j':
@@ -272,8 +285,9 @@ int ui_qr_view_data(const uint8_t *data, size_t len, enum cer_qr_ec ec, const ch
 	} else {
 		getmaxyx(stdscr, rows, cols);
 	}
-	fit = (unsigned)(2 * (rows - 2) - 1 < cols ? 2 * (rows - 2) - 1 : cols);
-	fit = rows > 3 && fit > 2 * VIEW_QUIET ? fit - 2 * VIEW_QUIET : 0;
+	fit = (unsigned)(2 * (rows - VIEW_TEXT_LINES) - 1 < cols ? 2 * (rows - VIEW_TEXT_LINES) - 1
+	                                                         : cols);
+	fit = rows > VIEW_TEXT_LINES + 1 && fit > 2 * VIEW_QUIET ? fit - 2 * VIEW_QUIET : 0;
 	ret = cer_qr_split_fit(data, len, ec, fit, &set);
 	if (ret == CER_OK)
 		ret = ui_qr_view(&set, title);

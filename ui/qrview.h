@@ -9,7 +9,10 @@
  * Keys: Right/Down/PgDn/n next part, Left/Up/PgUp/p previous, Home/End
  * first/last, space pauses or resumes auto-advance, + and - make it faster or
  * slower (0.5 s to 10 s a part, 2 s at start), i inverts, q or Esc leaves.
- * A resize redraws; a window too small for the code says how large it must be.
+ * Every screen shows the file's SHA-256 (set->sha256_hex) under the part
+ * number.  A resize redraws; a window too small for the code says how large
+ * it must be, and auto-advance waits (never steps through codes it cannot
+ * draw) until the window is large enough.
  *
  * Works whether or not curses is running:
  *  - not running (stdscr == NULL or after endwin()): the viewer sets the

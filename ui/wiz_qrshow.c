@@ -24,7 +24,7 @@ void ui_wiz_show_qr(struct wiz *w, const char *file)
 		ret = cer_sha256(data, len, digest);
 	if (ret == CER_OK) {
 		cer_hex_encode(digest, sizeof digest, hex);
-		ret = ui_qr_view_data(data, len, CER_QR_EC_M, file);
+		ret = ui_qr_view_data(data, len, CER_QR_EC_L, file);
 		if (ret == CER_OK)
 			ui_wiz_log(w, "qr display: %s sha256 %s (%zu bytes)", file, hex, len);
 		else

@@ -157,8 +157,8 @@ static void draw_qrjoin(struct wiz *w, int y)
 
 	ui_wiz_help(w, "Enter: add the part   Ctrl-U: clear   Esc: back");
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-	                "Scan or paste the exchange key's QR parts (SDC1:...), one per line, in "
-	                "any order; duplicates are fine.") +
+	                "Scan or paste the exchange key's QR parts (SDC2:... or SDC1:...), one "
+	                "per line, in any order; duplicates are fine.") +
 	    1;
 	cer_qr_join_status(join, status, sizeof status);
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Parts: %s", status) + 1;

@@ -247,7 +247,7 @@ offline-bundle:
 DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev \
              libncurses-dev libjansson-dev libpng-dev zlib1g-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
-             groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev
+             groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev gdb
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)

@@ -30,14 +30,11 @@
 #include "ceremony/crypto.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
+#include "ceremony/pkcs8.h"
 
 #ifndef SDC_VERSION
 #define SDC_VERSION "0.0.0"
 #endif
-
-#define SCRYPT_N 16384 /* OpenSSL's and python-cryptography's 32 MiB scrypt limit allow 2^14 at r=8 */
-#define SCRYPT_R 8
-#define SCRYPT_P 1
 
 static const char request_name[] = "download-request.json";
 static const char manifest_name[] = "ceremony.json";
@@ -683,53 +680,22 @@ static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
 
 static int encode_key(const struct cer_keygen_params *p, unsigned i, EVP_PKEY *key, BIO **out)
 {
-	const char *pass = p->custodians[i].passphrase;
-	BIO *bio = BIO_new(BIO_s_secmem());
-	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
-	X509_ALGOR *pbe = NULL;
-	X509_SIG *p8 = NULL;
-	unsigned char salt[16];
-	int ret;
+	char what[32];
+	BIO *bio;
 
+	snprintf(what, sizeof what, "custodian %u", i + 1);
 	*out = NULL;
-	if (bio == NULL) {
-		ret = cer_fail(CER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if (p->no_passphrase) {
-		if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
-			ret = cer_fail(CER_EINTERNAL, "custodian %u: cannot encode the key", i + 1);
-			goto out;
-		}
-	} else {
-		p8inf = EVP_PKEY2PKCS8(key);
-		if (RAND_bytes(salt, sizeof salt) == 1)
-			pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, sizeof salt, NULL,
-			                            SCRYPT_N, SCRYPT_R, SCRYPT_P);
-		if (p8inf == NULL || pbe == NULL) {
-			ret = cer_fail(CER_EINTERNAL, "custodian %u: cannot set up key encryption", i + 1);
-			goto out;
-		}
-		p8 = PKCS8_set0_pbe(pass, (int)strlen(pass), p8inf, pbe);
-		if (p8 == NULL) {
-			ret = cer_fail(CER_EINTERNAL, "custodian %u: key encryption failed", i + 1);
-			goto out;
-		}
-		pbe = NULL; /* owned by p8 now */
-		if (PEM_write_bio_PKCS8(bio, p8) != 1) {
-			ret = cer_fail(CER_EINTERNAL, "custodian %u: cannot encode the key", i + 1);
-			goto out;
-		}
+	if (!p->no_passphrase)
+		return cer_pkcs8_encrypt_pem(key, p->custodians[i].passphrase, what, out);
+	bio = BIO_new(BIO_s_secmem());
+	if (bio == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
+		BIO_free(bio);
+		return cer_fail(CER_EINTERNAL, "%s: cannot encode the key", what);
 	}
 	*out = bio;
-	bio = NULL;
-	ret = CER_OK;
-out:
-	X509_SIG_free(p8);
-	X509_ALGOR_free(pbe);
-	PKCS8_PRIV_KEY_INFO_free(p8inf);
-	BIO_free(bio);
-	return ret;
+	return CER_OK;
 }
 
 static int pem_cert(X509 *x, char **pem, size_t *len)

@@ -106,6 +106,9 @@ rb 3 "... that key not presented, its certificate in --certs" "$TMP/recert.cer"
 expect_err "... names both files" "exchange key $TMP/recert.cer has the public key of the custodian's certificate $R/cert_0.cer"
 KEYS=(--sd-wrapping-keys "$R/cert_0.key" "$R/cert_1.key")
 
+rb 5 "a --certs directory that cannot be read" "$K2025" --certs "$TMP/no-such-dir"
+expect_err "... names it" "$TMP/no-such-dir: cannot open directory"
+
 # Usage errors are found before anything is read.
 rb 2 "a malformed --expect-mrsigner" "$K2025" --expect-mrsigner xyz
 expect_err "... says why" "not the 64 hex digits"

@@ -130,6 +130,16 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
  */
 int cer_keygen_check_params(const struct cer_keygen_params *p) CER_WUR;
 
+/*
+ * One custodian's key path, checked as soon as it is typed, as
+ * cer_keygen_check_params would check it against p (out_dir and the other
+ * custodians' key paths set so far): a directory means DIR/cert_<i>.key in
+ * it.  *out receives the path to use ("" for an empty typed path: the
+ * default).  CER_EUSAGE / CER_EIO with a message naming the custodian.
+ */
+int cer_keygen_key_path(const struct cer_keygen_params *p, unsigned i, const char *typed,
+                        char out[static CER_KG_PATH_MAX]) CER_WUR;
+
 struct cer_keygen_key {
 	char name[CER_NAME_MAX + 1];
 	char cert_path[CER_KG_PATH_MAX];

@@ -205,6 +205,8 @@ bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page);
 /* Modal dialogs; they handle resize themselves and return at once when the
  * wizard is stopping (ui_wiz_confirm then answers no). */
 void ui_wiz_error(struct wiz *w, const char *title, const char *msg);
+/* A dialog title in plain words for a status ("Not accepted", ...). */
+const char *ui_wiz_status_title(int status);
 /* The error dialog with cer_errmsg() (batch mode's message) for status. */
 void ui_wiz_error_status(struct wiz *w, int status);
 /* True only when the user pressed y. */

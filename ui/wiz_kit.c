@@ -560,6 +560,29 @@ struct dialog {
 	enum ui_wiz_color color;
 };
 
+/* A bordered box over a cleared area one cell wider, so that nothing of the
+ * screen below shows around it. */
+static void draw_box(struct wiz *w, int y, int x, int h, int width, enum ui_wiz_color c)
+{
+	int i;
+
+	attrset(A_NORMAL);
+	for (i = y - 1; i <= y + h; i++)
+		if (i >= 0 && i < w->rows)
+			mvhline(i, x > 0 ? x - 1 : 0, ' ', width + 2);
+	attrset(ui_wiz_attr(c));
+	for (i = y; i < y + h; i++)
+		mvhline(i, x, ' ', width);
+	mvaddch(y, x, ACS_ULCORNER);
+	mvhline(y, x + 1, ACS_HLINE, width - 2);
+	mvaddch(y, x + width - 1, ACS_URCORNER);
+	mvvline(y + 1, x, ACS_VLINE, h - 2);
+	mvvline(y + 1, x + width - 1, ACS_VLINE, h - 2);
+	mvaddch(y + h - 1, x, ACS_LLCORNER);
+	mvhline(y + h - 1, x + 1, ACS_HLINE, width - 2);
+	mvaddch(y + h - 1, x + width - 1, ACS_LRCORNER);
+}
+
 static void draw_dialog(struct wiz *w)
 {
 	const struct dialog *d = w->overlay_ctx;
@@ -567,20 +590,18 @@ static void draw_dialog(struct wiz *w)
 	int len[WRAP_MAX], n, i, y;
 	int width = w->cols - 10, x = 5;
 
-	n = split_lines(d->msg, width - 4, start, len, WRAP_MAX);
-	if (n > w->rows - 8)
-		n = w->rows - 8;
-	y = (w->rows - n - 4) / 2;
-	attrset(ui_wiz_attr(d->color));
-	for (i = 0; i < n + 4; i++)
-		mvhline(y + i, x, ' ', width);
+	n = split_lines(d->msg, width - 6, start, len, WRAP_MAX);
+	if (n > w->rows - 10)
+		n = w->rows - 10;
+	y = (w->rows - n - 6) / 2;
+	draw_box(w, y, x, n + 6, width, d->color);
 	attrset(ui_wiz_attr(d->color) | A_BOLD);
-	mvaddnstr(y, x + 2, d->title, width - 4);
+	mvaddnstr(y + 1, x + 3, d->title, width - 6);
 	attrset(ui_wiz_attr(d->color));
 	for (i = 0; i < n; i++)
-		mvaddnstr(y + 2 + i, x + 2, start[i], len[i]);
+		mvaddnstr(y + 3 + i, x + 3, start[i], len[i]);
 	attrset(ui_wiz_attr(d->color) | A_BOLD);
-	mvaddnstr(y + n + 3, x + 2, d->keys, width - 4);
+	mvaddnstr(y + n + 4, x + 3, d->keys, width - 6);
 	attrset(A_NORMAL);
 }
 
@@ -616,13 +637,25 @@ void ui_wiz_error(struct wiz *w, const char *title, const char *msg)
 	run_dialog(w, &d, "\n ");
 }
 
+const char *ui_wiz_status_title(int status)
+{
+	switch (status) {
+	case CER_EUSAGE: return "Please check what was typed";
+	case CER_EINPUT: return "This file cannot be used";
+	case CER_EAUTH: return "Not accepted";
+	case CER_EIO: return "A file cannot be read or written";
+	case CER_EQUORUM: return "Not enough shares yet";
+	case CER_ENOLOCK: return "Memory cannot be locked";
+	default: return "Something went wrong inside the tool";
+	}
+}
+
 void ui_wiz_error_status(struct wiz *w, int status)
 {
-	char title[64];
 	const char *msg = cer_errmsg();
 
-	snprintf(title, sizeof title, "[FAIL] error (%s)", cer_status_name(status));
-	ui_wiz_error(w, title, msg[0] != '\0' ? msg : cer_status_name(status));
+	ui_wiz_error(w, ui_wiz_status_title(status),
+	             msg[0] != '\0' ? msg : ui_wiz_status_title(status));
 }
 
 bool ui_wiz_confirm(struct wiz *w, const char *title, const char *msg)
@@ -640,10 +673,8 @@ void ui_wiz_busy(struct wiz *w, const char *msg)
 	if (width > w->cols - 4)
 		width = w->cols - 4;
 	x = (w->cols - width) / 2;
+	draw_box(w, y, x, 3, width, WC_DIALOG);
 	attrset(ui_wiz_attr(WC_DIALOG) | A_BOLD);
-	mvhline(y, x, ' ', width);
-	mvhline(y + 1, x, ' ', width);
-	mvhline(y + 2, x, ' ', width);
 	mvaddnstr(y + 1, x + 3, msg, width - 6);
 	attrset(A_NORMAL);
 	refresh();

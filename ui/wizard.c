@@ -204,6 +204,11 @@ int ui_wiz_getch(struct wiz *w)
 		if (ui_wiz_stopping())
 			return WIZ_KEY_STOP;
 	}
+	if (ch == 3) { /* Ctrl-C in raw mode: quits, as SIGINT does (wizard --help) */
+		atomic_store(&stop_signal, SIGINT);
+		atomic_store(&cancel_flag, 1);
+		return WIZ_KEY_STOP;
+	}
 	if (ch == KEY_RESIZE || ch == ERR)
 		ui_wiz_redraw(w);
 	return ch;
@@ -311,20 +316,9 @@ static void run(struct wiz *w)
 		ch = ui_wiz_getch(w);
 		if (ch == KEY_RESIZE || ch == WIZ_KEY_STOP)
 			continue;
-		if (too_small(w)) {
-			if (ch == 3)
-				w->state = WIZ_QUIT;
+		if (too_small(w))
 			continue;
-		}
-		if (ch == 3) {
-			if (ui_wiz_confirm(w, "Quit",
-			                   "Quit the wizard now?  Work in progress is lost."))
-				next = WIZ_QUIT;
-			else
-				continue;
-		} else {
-			next = s->key(w, ch);
-		}
+		next = s->key(w, ch);
 		if (next != w->state && s->leave != NULL)
 			s->leave(w);
 		w->state = next;

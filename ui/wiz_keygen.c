@@ -28,6 +28,7 @@ static char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 static char key_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 static char *passes[CER_KEYGEN_MAX_KEYS];
 static char *pending; /* the first typing of the passphrase, until it is typed again */
+static bool guard; /* P_HANDOVER after Esc from a passphrase prompt: only Enter is taken */
 static char note[512];
 static enum ui_wiz_color note_color;
 static char dir[CER_KG_PATH_MAX];
@@ -65,6 +66,7 @@ static void keygen_init(struct wiz *w)
 {
 	(void)w;
 	phase = P_PARAMS;
+	guard = false;
 	params_form = (struct ui_wiz_form){0};
 	path_form = pass1_form = pass2_form = (struct ui_wiz_form){0};
 	note[0] = '\0';
@@ -143,6 +145,13 @@ static int draw_note(struct wiz *w, int y)
 static void draw_handover(struct wiz *w, int y)
 {
 	y = draw_turn_title(w, y);
+	if (guard) {
+		ui_wiz_help(w, "Enter: go on");
+		ui_wiz_wrap(w, y, 2, WC_WARN,
+		            "The passphrase typed so far was wiped, and keys typed now are ignored. "
+		            "Press Enter to go on.");
+		return;
+	}
 	if (passes[current] != NULL) {
 		ui_wiz_help(w, "Enter: keep and go on   c: change   Esc: back");
 		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] key to %s, passphrase set.",
@@ -405,9 +414,12 @@ static void submit_pass2(void)
 	next_custodian();
 }
 
-/* Esc during a turn: back to the hand-over screen, wiping what was typed. */
+/* Esc during a turn: back to the hand-over screen, wiping what was typed;
+ * from a passphrase prompt the screen then takes nothing but Enter. */
 static void back_to_handover(void)
 {
+	guard = phase == P_PASS1 || phase == P_PASS2;
+	flushinp();
 	ui_wiz_field_wipe(&f_pass);
 	ui_wiz_field_wipe(&f_again);
 	cer_secret_free(pending);
@@ -427,6 +439,10 @@ static void change_turn(void)
 
 static void handover_key(int ch)
 {
+	if (guard) {
+		guard = !ui_wiz_is_enter(ch);
+		return;
+	}
 	if (ch == WIZ_KEY_ESC) {
 		note[0] = '\0';
 		if (current == 0) {

@@ -60,6 +60,7 @@ static struct ui_wiz_text result;
 static char blob_path[WIZ_FIELD_MAX];
 static char cur_key[WIZ_FIELD_MAX]; /* the key file whose passphrase is asked */
 static long cur_share;              /* its share (cer_recovery_share), or -1 */
+static bool guard; /* P_HANDOVER after Esc from P_PASS: only Enter is taken */
 
 static const char *flow(void)
 {
@@ -93,6 +94,7 @@ static void common_init(struct wiz *w, bool is_drill)
 {
 	drill = is_drill;
 	phase = P_FILES;
+	guard = false;
 	note[0] = '\0';
 	files_form = part_form = key_form = pass_form = blob_form = (struct ui_wiz_form){0};
 	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
@@ -277,6 +279,14 @@ static void draw_handover(struct wiz *w, int y)
 {
 	int last = ui_wiz_bottom(w);
 
+	if (guard) {
+		ui_wiz_help(w, "Enter: go on");
+		y = draw_progress(w, y) + 1;
+		ui_wiz_wrap(w, y, 2, WC_WARN,
+		            "The passphrase typed so far was wiped, and keys typed now are ignored. "
+		            "Press Enter to go on.");
+		return;
+	}
 	if (!drill && cer_recovery_ready(rec))
 		ui_wiz_help(w, "Enter: write the restore blob   k: another custodian   Esc: abandon");
 	else if (drill && cer_recovery_good(rec) > 0)
@@ -794,7 +804,9 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 			ui_wiz_text_key(&facts, ch, ui_wiz_bottom(w) - ui_wiz_top(w) - 6);
 		break;
 	case P_HANDOVER:
-		if (ch == WIZ_KEY_ESC)
+		if (guard)
+			guard = !ui_wiz_is_enter(ch);
+		else if (ch == WIZ_KEY_ESC)
 			abandon(w);
 		else if (drill && (ch == 'f' || ch == 'F') && cer_recovery_good(rec) > 0)
 			finish_drill(w);
@@ -816,7 +828,9 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 	case P_PASS:
 		if (ch == WIZ_KEY_ESC) {
 			ui_wiz_field_wipe(&f_pass);
-			set_note(WC_NORMAL, "The passphrase was wiped.");
+			flushinp();
+			note[0] = '\0';
+			guard = true;
 			phase = P_HANDOVER;
 		} else if (ui_wiz_is_enter(ch)) {
 			submit_pass(w);

@@ -35,6 +35,7 @@ static const struct ui_wiz_screen *const screens[WIZ_NSTATES] = {
 static atomic_int stop_signal; /* SIGHUP also stands for a terminal found gone */
 static atomic_int cancel_flag; /* the running long call's cancel */
 static atomic_int in_long_call;
+static atomic_int transcript_lost; /* the session's record failed: stop the flow */
 static unsigned quick_errs;
 static struct termios long_call_tio; /* raw mode, restored after the long call */
 static bool long_call_tio_saved;
@@ -70,7 +71,24 @@ bool ui_wiz_stopping(void)
 {
 	if (atomic_load(&stop_signal) == 0 && terminal_gone())
 		lose_terminal();
-	return atomic_load(&stop_signal) != 0;
+	return atomic_load(&stop_signal) != 0 || atomic_load(&transcript_lost) != 0;
+}
+
+/* The transcript is the session's record for the witnesses: once it cannot
+ * be written, the wizard says so and stops (secrets wiped, exit 5). */
+static void transcript_failed(struct wiz *w)
+{
+	char msg[1024];
+
+	w->transcript_failed = true;
+	snprintf(msg, sizeof msg,
+	         "%s\n\nThe transcript is the record of this session, so the wizard stops "
+	         "now. Secrets are wiped. Fix the cause (for example free disk space), then "
+	         "start again.",
+	         cer_errmsg());
+	ui_wiz_error(w, "The transcript cannot be written", msg);
+	atomic_store(&transcript_lost, 1);
+	atomic_store(&cancel_flag, 1);
 }
 
 const atomic_int *ui_wiz_long_call_begin(void)
@@ -224,8 +242,7 @@ static bool transcript_ready(struct wiz *w)
 		return false;
 	ret = cer_transcript_open(w->transcript_path, &w->transcript);
 	if (ret != CER_OK) {
-		w->transcript_failed = true;
-		ui_wiz_error_status(w, ret);
+		transcript_failed(w);
 		return false;
 	}
 	return true;
@@ -242,10 +259,9 @@ void ui_wiz_log(struct wiz *w, const char *fmt, ...)
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	if (cer_transcript_add(w->transcript, "%s", line) != CER_OK) {
-		w->transcript_failed = true;
-		ui_wiz_error(w, "[FAIL] transcript", cer_errmsg());
 		cer_transcript_close(w->transcript);
 		w->transcript = NULL;
+		transcript_failed(w);
 	}
 }
 
@@ -264,10 +280,9 @@ void ui_wiz_log_report(struct wiz *w, const struct cer_report *r)
 	if (r == NULL || !transcript_ready(w))
 		return;
 	if (cer_transcript_add_report(w->transcript, r) != CER_OK) {
-		w->transcript_failed = true;
-		ui_wiz_error(w, "[FAIL] transcript", cer_errmsg());
 		cer_transcript_close(w->transcript);
 		w->transcript = NULL;
+		transcript_failed(w);
 	}
 }
 
@@ -389,7 +404,9 @@ int ui_wizard_main(int argc, char **argv)
 	if (ret != CER_OK)
 		return ui_report(ret);
 	if (w.transcript_failed) {
-		fprintf(stderr, "%s wizard: the transcript %s was not (fully) written\n",
+		fprintf(stderr,
+		        "%s wizard: the transcript %s could not be written; the session was "
+		        "stopped\n",
 		        ui_progname, w.transcript_path);
 		return CER_EIO;
 	}

@@ -150,7 +150,7 @@ keys y
 screen "keys generated" "\[OK\] 3 keys generated, quorum 2"
 for i in 0 1 2; do
 	hex=$(openssl x509 -in "$WORK/ceremony/cert_$i.cer" -outform DER | sha256sum | cut -c1-64)
-	check "summary shows certificate $i's SHA-256 thumbprint" grep -q "SHA-256 *$hex" "$TMP/pane"
+	check "summary shows certificate $i's SHA-256 thumbprint" grep -qF -- "thumbprint (hex)       $hex" "$TMP/pane"
 done
 check "the download package exists" test -s "$WORK/ceremony/download-request.json"
 screen "the summary shows the az command" "az keyvault security-domain download"

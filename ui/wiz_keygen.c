@@ -274,7 +274,7 @@ static bool parse_names(struct wiz *w)
 
 		snprintf(msg, sizeof msg, "Give %u names (one per custodian), or none.",
 		         params.count);
-		ui_wiz_error(w, "[FAIL] names", msg);
+		ui_wiz_error(w, "The names do not fit", msg);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
@@ -294,7 +294,7 @@ static void submit_params(struct wiz *w)
 
 	if (!ui_wiz_field_number(&f_count, 0, 1000, &n) ||
 	    !ui_wiz_field_number(&f_quorum, 0, 1000, &q)) {
-		ui_wiz_error(w, "[FAIL] numbers", "Type the number of custodians and the quorum.");
+		ui_wiz_error(w, "Numbers missing", "Type the number of custodians and the quorum.");
 		return;
 	}
 	ret = cer_keygen_check_counts((unsigned)n, (unsigned)q);
@@ -303,11 +303,11 @@ static void submit_params(struct wiz *w)
 		return;
 	}
 	if (!ui_wiz_field_number(&f_days, 1, CER_KEYGEN_MAX_DAYS, &days)) {
-		ui_wiz_error(w, "[FAIL] validity", "Validity is a number of days from 1 to 36500.");
+		ui_wiz_error(w, "Validity out of range", "Validity is a number of days from 1 to 36500.");
 		return;
 	}
 	if (ui_wiz_field_value(&f_dir)[0] == '\0') {
-		ui_wiz_error(w, "[FAIL] output directory", "Type where the certificates go.");
+		ui_wiz_error(w, "Output directory missing", "Type where the certificates go.");
 		return;
 	}
 	if (params.count != (unsigned)n) {
@@ -508,8 +508,8 @@ static void build_summary(struct wiz *w)
 		ui_wiz_text_add(&summary, "   cert      %s", k->cert_path);
 		ui_wiz_text_add(&summary, "   key       %s%s", k->key_path,
 		                k->encrypted ? "" : " (NOT encrypted)");
-		ui_wiz_text_add(&summary, "   x5t#S256  %s", k->thumb_b64url);
-		ui_wiz_text_add(&summary, "   SHA-256   %s", k->thumb_hex);
+		ui_wiz_text_add(&summary, "   thumbprint (base64url) %s", k->thumb_b64url);
+		ui_wiz_text_add(&summary, "   thumbprint (hex)       %s", k->thumb_hex);
 	}
 	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
 	ui_wiz_text_add(&summary, "Manifest:         %s", result->manifest_path);
@@ -529,8 +529,8 @@ static void log_result(struct wiz *w)
 	for (i = 0; i < result->count; i++) {
 		const struct cer_keygen_key *k = &result->keys[i];
 
-		ui_wiz_log(w, "key %u: name %s, x5t#S256 %s, sha256 %s, valid %s to %s", i, k->name,
-		           k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
+		ui_wiz_log(w, "custodian %u: name %s, thumbprint %s (hex %s), valid %s to %s", i + 1,
+		           k->name, k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
 		ui_wiz_log_file(w, "  certificate", k->cert_path);
 		ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
 		           k->encrypted ? "encrypted" : "NOT encrypted");

@@ -217,4 +217,53 @@ void ui_wiz_busy(struct wiz *w, const char *msg);
 bool ui_wiz_is_enter(int ch);
 #define WIZ_KEY_ESC 27
 
+/* ---- the custodian's turn over a recovery session (ui/wiz_turn.c) ---- */
+
+struct cer_recovery;
+
+enum ui_wiz_turn_event {
+	WIZ_TURN_NONE,
+	WIZ_TURN_SHARE_IN, /* a good share came in (see cer_recovery_ready) */
+	WIZ_TURN_ABANDON,  /* Esc on the hand-over screen */
+	WIZ_TURN_FINISH,   /* f on the hand-over screen, when allow_finish */
+	WIZ_TURN_GO_ON,    /* Enter on the hand-over screen at the quorum, when go_on */
+	WIZ_TURN_EXCHANGE, /* the key presented is the exchange key: end the session */
+};
+
+/*
+ * A hand-over screen (no text field: who is still needed), the key file
+ * (checked against the file's shares before any passphrase), then the
+ * passphrase alone on its screen.  No dialog opens during a turn, and Esc
+ * from the passphrase leads to a hand-over screen that takes only Enter.
+ * Every attempt is recorded in the session and the transcript.
+ */
+struct ui_wiz_turn {
+	/* Set by the caller before ui_wiz_turn_begin. */
+	const char *flow;      /* "drill", "recovery", ...: transcript records */
+	const char *certs_dir; /* or NULL */
+	char heading[256];     /* first line, e.g. the security domain */
+	bool allow_finish;     /* f checks with the shares in */
+	const char *go_on;     /* at the quorum Enter does this ("write the restore blob") */
+	/* The turn's own. */
+	struct cer_recovery *rec;
+	int step;
+	bool guard;
+	char key[WIZ_FIELD_MAX];
+	long share;
+	char note[512];
+	enum ui_wiz_color note_color;
+	struct ui_wiz_field f_key, f_pass;
+	struct ui_wiz_form key_form, pass_form;
+};
+
+int ui_wiz_turn_init(struct ui_wiz_turn *t) CER_WUR; /* clears t; CER_EINTERNAL */
+void ui_wiz_turn_begin(struct ui_wiz_turn *t, struct cer_recovery *rec);
+void ui_wiz_turn_draw(struct wiz *w, const struct ui_wiz_turn *t, int y);
+enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int ch);
+void ui_wiz_turn_note(struct ui_wiz_turn *t, enum ui_wiz_color c, const char *fmt, ...)
+        CER_PRINTF(3, 4);
+/* Wipes what was typed and forgets the session (end of session). */
+void ui_wiz_turn_wipe(struct ui_wiz_turn *t);
+void ui_wiz_turn_free(struct ui_wiz_turn *t);
+
 #endif

@@ -21,20 +21,11 @@
  * either the restore blob (recovery) or verify's report (drill).
  */
 
-/*
- * The custodian's turn: P_HANDOVER (no text field: names who is still needed;
- * keys typed there are ignored), then P_KEY (the key file only), then P_PASS
- * (the passphrase alone on its screen).  No dialog opens on P_KEY or P_PASS,
- * and leaving P_PASS by Esc goes back to P_HANDOVER, never to a visible
- * field, so a passphrase typed on after a slip is never shown.
- */
 enum phase {
 	P_FILES,
 	P_QRJOIN,
 	P_EXCHANGE,
-	P_HANDOVER,
-	P_KEY,
-	P_PASS,
+	P_TURN, /* ui/wiz_turn.c: one custodian after another */
 	P_WORKING,
 	P_BLOB,
 	P_DONE
@@ -42,9 +33,9 @@ enum phase {
 
 static bool drill;
 static enum phase phase;
-static struct ui_wiz_field f_sd, f_exchange, f_hsm, f_attest, f_mrsigner, f_certs, f_part, f_key,
-        f_pass, f_blob;
-static struct ui_wiz_form files_form, part_form, key_form, pass_form, blob_form;
+static struct ui_wiz_field f_sd, f_exchange, f_hsm, f_attest, f_mrsigner, f_certs, f_part, f_blob;
+static struct ui_wiz_form files_form, part_form, blob_form;
+static struct ui_wiz_turn turn;
 static struct cer_sd *sd;
 static struct cer_recovery *rec;
 static struct cer_exchange *exchange;
@@ -58,9 +49,6 @@ static char prog_what[128];
 static unsigned prog_done, prog_total;
 static struct ui_wiz_text result;
 static char blob_path[WIZ_FIELD_MAX];
-static char cur_key[WIZ_FIELD_MAX]; /* the key file whose passphrase is asked */
-static long cur_share;              /* its share (cer_recovery_share), or -1 */
-static bool guard; /* P_HANDOVER after Esc from P_PASS: only Enter is taken */
 
 static const char *flow(void)
 {
@@ -69,6 +57,7 @@ static const char *flow(void)
 
 static void end_session(void)
 {
+	ui_wiz_turn_wipe(&turn);
 	cer_recovery_free(rec);
 	rec = NULL;
 	cer_sd_free(sd);
@@ -94,9 +83,8 @@ static void common_init(struct wiz *w, bool is_drill)
 {
 	drill = is_drill;
 	phase = P_FILES;
-	guard = false;
 	note[0] = '\0';
-	files_form = part_form = key_form = pass_form = blob_form = (struct ui_wiz_form){0};
+	files_form = part_form = blob_form = (struct ui_wiz_form){0};
 	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_hsm, "New HSM's name (optional)", WF_TEXT) != CER_OK ||
@@ -104,8 +92,7 @@ static void common_init(struct wiz *w, bool is_drill)
 	    ui_wiz_field_init(&f_mrsigner, "Expected MRSIGNER (optional)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_certs, "Certificates dir (optional)", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_part, "Part", WF_TEXT) != CER_OK ||
-	    ui_wiz_field_init(&f_key, "Your key file", WF_PATH) != CER_OK ||
-	    ui_wiz_field_init(&f_pass, "Your passphrase", WF_SECRET) != CER_OK ||
+	    ui_wiz_turn_init(&turn) != CER_OK ||
 	    ui_wiz_field_init(&f_blob, "Write the restore blob to", WF_PATH) != CER_OK) {
 		ui_wiz_error_status(w, CER_EINTERNAL);
 		return;
@@ -121,8 +108,9 @@ static void common_init(struct wiz *w, bool is_drill)
 	}
 	ui_wiz_form_add(&files_form, &f_certs);
 	ui_wiz_form_add(&part_form, &f_part);
-	ui_wiz_form_add(&key_form, &f_key);
-	ui_wiz_form_add(&pass_form, &f_pass);
+	turn.flow = flow();
+	turn.allow_finish = drill;
+	turn.go_on = drill ? NULL : "write the restore blob";
 	ui_wiz_field_set(&f_blob, "restore-blob.json");
 	ui_wiz_form_add(&blob_form, &f_blob);
 	ui_wiz_text_clear(&result);
@@ -201,146 +189,6 @@ static void draw_exchange(struct wiz *w, int y)
 	             "Do the SHA-256, CN and thumbprint match what they read out? (y/n)");
 }
 
-static int draw_keys(struct wiz *w, int y, int last)
-{
-	size_t i, n = rec != NULL ? cer_recovery_key_count(rec) : 0;
-	size_t first = n > (size_t)(last - y) ? n - (size_t)(last - y) : 0;
-
-	for (i = first; i < n && y < last; i++) {
-		struct cer_recovery_key k;
-
-		cer_recovery_key(rec, i, &k);
-		if (k.outcome == CER_SHARE_GOOD)
-			y = ui_wiz_print(w, y, 4, WC_OK, "[OK]    %s", k.key_path);
-		else
-			y = ui_wiz_print(w, y, 4, k.superseded ? WC_DIM : WC_FAIL, "%s %s: %s",
-			                 k.superseded ? "[RETRY]" : "[FAIL] ", k.key_path,
-			                 cer_share_outcome_text(k.outcome));
-	}
-	return y;
-}
-
-/* "alice" or, for a share whose certificate is not known yet, its x5t_256. */
-static void share_label(size_t i, char *out, size_t size)
-{
-	struct cer_recovery_share sh;
-
-	cer_recovery_share(rec, i, &sh);
-	if (sh.name[0] != '\0')
-		snprintf(out, size, "%s", sh.name);
-	else
-		snprintf(out, size, "certificate x5t_256 %s", sh.x5t_256);
-}
-
-static int draw_progress(struct wiz *w, int y)
-{
-	unsigned good = cer_recovery_good(rec), need = cer_recovery_required(rec);
-
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u)", cer_sd_name(sd),
-	                 cer_sd_version(sd));
-	if (cer_recovery_ready(rec))
-		return ui_wiz_print(w, y, 2, WC_OK, "[OK] %u shares in, %u required: quorum reached",
-		                    good, need);
-	return ui_wiz_print(w, y, 2, WC_NORMAL, "Shares in: %u of the %u required", good, need);
-}
-
-/* One line per certificate the file holds shares for (version 1 files hold
- * each twice), saying whether its share is in. */
-static int draw_shares(struct wiz *w, int y, int last)
-{
-	size_t i, j, n = cer_recovery_share_count(rec);
-
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "The file holds shares for:");
-	for (i = 0; i < n && y < last; i++) {
-		struct cer_recovery_share sh, other;
-		char label[160];
-		bool seen = false, in;
-
-		cer_recovery_share(rec, i, &sh);
-		in = sh.in;
-		for (j = 0; j < i && !seen; j++) {
-			cer_recovery_share(rec, j, &other);
-			seen = strcmp(other.x5t_256, sh.x5t_256) == 0;
-		}
-		if (seen)
-			continue;
-		for (j = i + 1; j < n; j++) {
-			cer_recovery_share(rec, j, &other);
-			if (strcmp(other.x5t_256, sh.x5t_256) == 0)
-				in = in || other.in;
-		}
-		share_label(i, label, sizeof label);
-		y = ui_wiz_print(w, y, 4, in ? WC_OK : WC_NORMAL, "%-8s %s", in ? "[in]" : "", label);
-	}
-	return y;
-}
-
-static void draw_handover(struct wiz *w, int y)
-{
-	int last = ui_wiz_bottom(w);
-
-	if (guard) {
-		ui_wiz_help(w, "Enter: go on");
-		y = draw_progress(w, y) + 1;
-		ui_wiz_wrap(w, y, 2, WC_WARN,
-		            "The passphrase typed so far was wiped, and keys typed now are ignored. "
-		            "Press Enter to go on.");
-		return;
-	}
-	if (!drill && cer_recovery_ready(rec))
-		ui_wiz_help(w, "Enter: write the restore blob   k: another custodian   Esc: abandon");
-	else if (drill && cer_recovery_good(rec) > 0)
-		ui_wiz_help(w, "Enter: next custodian   f: check now with the shares in   "
-		               "Esc: abandon");
-	else
-		ui_wiz_help(w, "Enter: next custodian   Esc: abandon");
-	y = draw_progress(w, y) + 1;
-	y = draw_shares(w, y, last - 6) + 1;
-	y = draw_note(w, y);
-	if (!drill && cer_recovery_ready(rec))
-		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-		                "Press Enter to rebuild the master key and write the restore blob.");
-	else
-		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-		                "Next custodian, please come to the keyboard and press Enter. "
-		                "Everyone else, look away while the passphrase is typed.");
-	if (cer_recovery_key_count(rec) > 0 && y + 1 < last) {
-		y = ui_wiz_print(w, y + 1, 2, WC_NORMAL, "Keys presented:");
-		draw_keys(w, y, last);
-	}
-}
-
-static void draw_key(struct wiz *w, int y)
-{
-	ui_wiz_help(w, "Enter: check the key   Tab: complete the path   Esc: back");
-	y = draw_progress(w, y) + 1;
-	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-	                "Your key file: type its path (Tab completes). It is checked against "
-	                "the file's shares before any passphrase is asked.") +
-	    1;
-	y = ui_wiz_form_draw(w, &key_form, y) + 1;
-	draw_note(w, y);
-}
-
-static void draw_pass(struct wiz *w, int y)
-{
-	char label[160];
-
-	ui_wiz_help(w, "Enter: unlock   Esc: back (what you typed is wiped)");
-	if (cur_share >= 0) {
-		share_label((size_t)cur_share, label, sizeof label);
-		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian: %s", label);
-	} else {
-		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian with key %s", cur_key);
-	}
-	y = ui_wiz_print(w, y, 2, WC_DIM, "Key file: %s", cur_key) + 1;
-	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-	                "Type your passphrase, then press Enter. Nothing is shown while you type.") +
-	    1;
-	y = ui_wiz_form_draw(w, &pass_form, y) + 1;
-	draw_note(w, y);
-}
-
 static void recover_draw(struct wiz *w)
 {
 	int y = ui_wiz_top(w);
@@ -349,9 +197,7 @@ static void recover_draw(struct wiz *w)
 	case P_FILES: draw_files(w, y); break;
 	case P_QRJOIN: draw_qrjoin(w, y); break;
 	case P_EXCHANGE: draw_exchange(w, y); break;
-	case P_HANDOVER: draw_handover(w, y); break;
-	case P_KEY: draw_key(w, y); break;
-	case P_PASS: draw_pass(w, y); break;
+	case P_TURN: ui_wiz_turn_draw(w, &turn, y); break;
 	case P_WORKING:
 		ui_wiz_help(w, "Please wait");
 		ui_wiz_progress_draw(w, y + 1, prog_what, prog_done, prog_total);
@@ -430,6 +276,15 @@ static int take_exchange(struct wiz *w, const char *path, const uint8_t *data, s
 	return CER_OK;
 }
 
+static void start_turn(void)
+{
+	snprintf(turn.heading, sizeof turn.heading, "Security domain %s (version %u)",
+	         cer_sd_name(sd), cer_sd_version(sd));
+	turn.certs_dir = certs_dir[0] != '\0' ? certs_dir : NULL;
+	ui_wiz_turn_begin(&turn, rec);
+	phase = P_TURN;
+}
+
 static void confirm_exchange(struct wiz *w, bool match)
 {
 	if (!match) {
@@ -446,7 +301,7 @@ static void confirm_exchange(struct wiz *w, bool match)
 	           "what the online administrators read out", cer_exchange_name(exchange),
 	           cer_exchange_sha256_hex(exchange));
 	note[0] = '\0';
-	phase = P_HANDOVER;
+	start_turn();
 }
 
 static void submit_files(struct wiz *w)
@@ -509,7 +364,7 @@ static void submit_files(struct wiz *w)
 		}
 		return;
 	}
-	phase = P_HANDOVER;
+	start_turn();
 }
 
 static int join_exchange(struct wiz *w)
@@ -563,7 +418,6 @@ static void run_verify(struct wiz *w)
 	size_t i;
 	int ret;
 
-	ui_wiz_field_wipe(&f_pass);
 	phase = P_WORKING;
 	snprintf(prog_what, sizeof prog_what, "checking");
 	prog_done = 0;
@@ -574,7 +428,7 @@ static void run_verify(struct wiz *w)
 	if (report == NULL) {
 		ui_wiz_log(w, "drill: [FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
-		phase = P_HANDOVER;
+		phase = P_TURN;
 		return;
 	}
 	if (ret == CER_OK)
@@ -595,105 +449,14 @@ static void run_verify(struct wiz *w)
 }
 
 /* The session ended because a custodian's key is the exchange key. */
-static void exchange_was_custodians(struct wiz *w, enum cer_share_outcome outcome)
+static void exchange_was_custodians(struct wiz *w)
 {
-	ui_wiz_log(w, "recovery: [FAIL] %s: %s; session ended", cer_share_outcome_name(outcome),
-	           cer_errmsg());
 	ui_wiz_error(w, "The exchange key is a custodian's", cer_errmsg());
 	end_session();
 	set_note(WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
 	         "ended. Fetch the new HSM's exchange key again.");
 	files_form.focus = 1;
 	phase = P_FILES;
-}
-
-static void share_in(struct wiz *w, const char *key)
-{
-	ui_wiz_log(w, "%s: key %s: [OK] share good, %u of %u", flow(), key,
-	           cer_recovery_good(rec), cer_recovery_required(rec));
-	set_note(WC_OK, "[OK] the share of %s is in: %u of the %u required.", key,
-	         cer_recovery_good(rec), cer_recovery_required(rec));
-	ui_wiz_field_wipe(&f_key);
-	phase = P_HANDOVER;
-	if (!cer_recovery_ready(rec))
-		return;
-	if (drill)
-		run_verify(w);
-	else
-		phase = P_BLOB;
-}
-
-static void key_failed(struct wiz *w, enum cer_share_outcome outcome)
-{
-	ui_wiz_log(w, "%s: [FAIL] %s: %s", flow(), cer_share_outcome_name(outcome), cer_errmsg());
-	set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
-}
-
-/* P_KEY: an unencrypted key is used at once; for an encrypted one the
- * certificate beside it names its share before the passphrase is asked. */
-static void submit_key(struct wiz *w)
-{
-	const char *key = ui_wiz_field_value(&f_key);
-	const char *certs = certs_dir[0] != '\0' ? certs_dir : NULL;
-	enum cer_share_outcome outcome = CER_SHARE_GOOD;
-	int ret;
-
-	if (key[0] == '\0') {
-		set_note(WC_NORMAL, "Type the path of your key file first (Tab completes).");
-		return;
-	}
-	snprintf(cur_key, sizeof cur_key, "%s", key);
-	ret = cer_recovery_add_key(rec, cur_key, NULL, certs, &outcome);
-	if (ret == CER_OK) {
-		share_in(w, cur_key);
-		return;
-	}
-	if (outcome == CER_SHARE_EXCHANGE_KEY) {
-		exchange_was_custodians(w, outcome);
-		return;
-	}
-	if (outcome == CER_SHARE_NEEDS_PASSWORD)
-		ret = cer_recovery_precheck(rec, cur_key, &cur_share, &outcome);
-	if (ret != CER_OK) {
-		key_failed(w, outcome);
-		return;
-	}
-	note[0] = '\0';
-	ui_wiz_field_wipe(&f_pass);
-	phase = P_PASS;
-}
-
-/* P_PASS: whatever happens, the passphrase is wiped and the keys typed
- * meanwhile are dropped. */
-static void submit_pass(struct wiz *w)
-{
-	const char *certs = certs_dir[0] != '\0' ? certs_dir : NULL;
-	enum cer_share_outcome outcome = CER_SHARE_GOOD;
-	int ret;
-
-	if (ui_wiz_field_value(&f_pass)[0] == '\0') {
-		set_note(WC_NORMAL, "Type your passphrase first.");
-		return;
-	}
-	ui_wiz_busy(w, "Unlocking the key and its share...");
-	ret = cer_recovery_add_key(rec, cur_key, ui_wiz_field_value(&f_pass), certs, &outcome);
-	ui_wiz_field_wipe(&f_pass);
-	flushinp();
-	if (ret == CER_OK) {
-		share_in(w, cur_key);
-		return;
-	}
-	if (outcome == CER_SHARE_EXCHANGE_KEY) {
-		exchange_was_custodians(w, outcome);
-		return;
-	}
-	key_failed(w, outcome);
-	if (outcome == CER_SHARE_WRONG_PASSWORD) {
-		set_note(WC_FAIL, "[FAIL] That passphrase does not open %s. Type it again, or "
-		         "press Esc to choose another key.", cur_key);
-		return;
-	}
-	phase = P_HANDOVER;
 }
 
 static void finish_drill(struct wiz *w)
@@ -765,8 +528,6 @@ static bool abandon(struct wiz *w)
 		return false;
 	ui_wiz_log(w, "%s: abandoned", flow());
 	end_session();
-	ui_wiz_field_wipe(&f_pass);
-	ui_wiz_field_wipe(&f_key);
 	note[0] = '\0';
 	phase = P_FILES;
 	return true;
@@ -803,45 +564,25 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 		else
 			ui_wiz_text_key(&facts, ch, ui_wiz_bottom(w) - ui_wiz_top(w) - 6);
 		break;
-	case P_HANDOVER:
-		if (guard)
-			guard = !ui_wiz_is_enter(ch);
-		else if (ch == WIZ_KEY_ESC)
-			abandon(w);
-		else if (drill && (ch == 'f' || ch == 'F') && cer_recovery_good(rec) > 0)
-			finish_drill(w);
-		else if (!drill && cer_recovery_ready(rec) && ui_wiz_is_enter(ch))
-			phase = P_BLOB;
-		else if (ui_wiz_is_enter(ch) || (!drill && (ch == 'k' || ch == 'K'))) {
-			note[0] = '\0';
-			phase = P_KEY;
-		}
-		break;
-	case P_KEY:
-		if (ch == WIZ_KEY_ESC) {
-			note[0] = '\0';
-			phase = P_HANDOVER;
-		} else if (ui_wiz_form_key(&key_form, ch) == WIZ_FORM_SUBMIT) {
-			submit_key(w);
-		}
-		break;
-	case P_PASS:
-		if (ch == WIZ_KEY_ESC) {
-			ui_wiz_field_wipe(&f_pass);
-			flushinp();
-			note[0] = '\0';
-			guard = true;
-			phase = P_HANDOVER;
-		} else if (ui_wiz_is_enter(ch)) {
-			submit_pass(w);
-		} else {
-			ui_wiz_field_key(&f_pass, ch);
+	case P_TURN:
+		switch (ui_wiz_turn_key(w, &turn, ch)) {
+		case WIZ_TURN_SHARE_IN:
+			if (cer_recovery_ready(rec) && drill)
+				run_verify(w);
+			else if (cer_recovery_ready(rec))
+				phase = P_BLOB;
+			break;
+		case WIZ_TURN_ABANDON: abandon(w); break;
+		case WIZ_TURN_FINISH: finish_drill(w); break;
+		case WIZ_TURN_GO_ON: phase = P_BLOB; break;
+		case WIZ_TURN_EXCHANGE: exchange_was_custodians(w); break;
+		case WIZ_TURN_NONE: break;
 		}
 		break;
 	case P_WORKING: break;
 	case P_BLOB:
 		if (ch == WIZ_KEY_ESC)
-			phase = P_HANDOVER;
+			phase = P_TURN;
 		else if (ui_wiz_form_key(&blob_form, ch) == WIZ_FORM_SUBMIT)
 			write_blob(w);
 		break;
@@ -868,8 +609,7 @@ static void recover_leave(struct wiz *w)
 	ui_wiz_field_free(&f_mrsigner);
 	ui_wiz_field_free(&f_certs);
 	ui_wiz_field_free(&f_part);
-	ui_wiz_field_free(&f_key);
-	ui_wiz_field_free(&f_pass);
+	ui_wiz_turn_free(&turn);
 	ui_wiz_field_free(&f_blob);
 	ui_wiz_text_clear(&result);
 	ui_wiz_text_clear(&facts);

@@ -968,7 +968,7 @@ static int write_new(const char *path, const void *data, size_t len, mode_t mode
 
 	if (fd < 0)
 		return cer_fail(CER_EIO, "%s: cannot create: %s", path, strerror(errno));
-	if (fchmod(fd, mode) != 0 || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (!cer_fd_set_mode(fd, mode) || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -1010,7 +1010,7 @@ static int write_temp_beside(const char *path, const void *data, size_t len, mod
 		return cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
 	}
 	/* mkostemp made it 0600; media without permissions (FAT) refuse other modes. */
-	if ((mode != 0600 && fchmod(fd, mode) != 0 && errno != EPERM) ||
+	if ((mode != 0600 && !cer_fd_set_mode(fd, mode)) ||
 	    write_fd_all(fd, data, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
 		int e = errno;
 
@@ -1240,30 +1240,16 @@ struct outside {
 	bool linked;
 };
 
-/*
- * Moves a finished temporary file to its final name, never replacing a file:
- * link() where the file system has hard links, else rename without
- * replacing (FAT-formatted removable media have no hard links).
- */
+/* Moves a finished temporary file to its final name, never replacing a file. */
 static int place_new(struct outside *o)
 {
-	int err;
+	int err = cer_file_place(o->tmp, o->final);
 
-	if (link(o->tmp, o->final) == 0) {
+	if (err == 0) {
 		/* one name only: the temporary goes as soon as the final name exists */
-		unlink(o->tmp);
 		o->tmp[0] = '\0';
 		o->linked = true;
 		return CER_OK;
-	}
-	err = errno;
-	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK) {
-		if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_NOREPLACE) == 0) {
-			o->tmp[0] = '\0';
-			o->linked = true;
-			return CER_OK;
-		}
-		err = errno;
 	}
 	return cer_fail(CER_EIO, "%s: %s", o->final,
 	                err == EEXIST ? "appeared while the keys were made; a key file is never "

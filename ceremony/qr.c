@@ -1132,9 +1132,11 @@ static int split_arrived(const char *dir)
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	there = cer_path_exists(page);
 	free(page);
-	if (!there)
+	if (!there) {
+		rmdir(dir); /* only if empty, as it then is */
 		return cer_fail(CER_EIO, "%s: the file system lost the parts when the directory was "
 		                "renamed into place; write the split to another medium", dir);
+	}
 	return CER_OK;
 }
 

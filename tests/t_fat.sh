@@ -65,6 +65,7 @@ check "... which opens to the items" "$TOOLS/blobopen" --blob "$STICK/blob.json"
 expect_exit "qr split onto this stick fails loudly instead of leaving an empty directory" 5 \
 	"$SDC" qr split "$W/set/cert_0.cer" --out "$STICK/qr"
 expect_err "... naming the cause" "lost the parts when the directory was renamed"
+check "... and leaves no empty directory" test ! -e "$STICK/qr"
 check "no temporary is left anywhere on the stick" \
 	bash -c '! find "$0" -name "*.tmp-*" | grep -q .' "$STICK"
 done_testing

@@ -375,15 +375,18 @@ int cer_keygen_key_path(const struct cer_keygen_params *p, unsigned i, const cha
 	return ret;
 }
 
+void cer_keygen_name(const char *name, unsigned i, char out[static CER_NAME_MAX + 1])
+{
+	if (name != NULL && name[0] != '\0')
+		snprintf(out, CER_NAME_MAX + 1, "%s", name);
+	else
+		snprintf(out, CER_NAME_MAX + 1, "custodian-%u", i + 1);
+}
+
 static void effective_name(const struct cer_keygen_params *p, unsigned i,
                            char out[static CER_NAME_MAX + 1])
 {
-	const char *n = p->custodians[i].name;
-
-	if (n != NULL && n[0] != '\0')
-		snprintf(out, CER_NAME_MAX + 1, "%s", n);
-	else
-		snprintf(out, CER_NAME_MAX + 1, "custodian-%u", i + 1);
+	cer_keygen_name(p->custodians[i].name, i, out);
 }
 
 /* A killed run's temporaries beside DIR or a key written outside it. */

@@ -104,6 +104,10 @@ int cer_keygen_check_counts(unsigned count, unsigned quorum) CER_WUR;
  */
 int cer_keygen_check_name(unsigned index, const char *name) CER_WUR;
 
+/* The name custodian `index` (0-based) gets: name, or "custodian-<index+1>"
+ * when name is NULL or "". */
+void cer_keygen_name(const char *name, unsigned index, char out[static CER_NAME_MAX + 1]);
+
 /*
  * Passphrase rules for custodian `index` (0-based): at least
  * CER_PASSPHRASE_MIN characters, at most CER_PASSPHRASE_MAX bytes, not equal

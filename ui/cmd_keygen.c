@@ -101,13 +101,9 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 	unsigned i, tries;
 
 	for (i = 0; i < p->count; i++) {
-		const char *name = p->custodians[i].name;
-		char label[CER_NAME_MAX + 32];
+		char label[CER_NAME_MAX + 1];
 
-		if (name != NULL && name[0] != '\0')
-			snprintf(label, sizeof label, "%s", name);
-		else
-			snprintf(label, sizeof label, "custodian-%u", i + 1);
+		cer_keygen_name(p->custodians[i].name, i, label);
 		for (tries = 0;; tries++) {
 			char *again;
 			int st;

@@ -70,7 +70,8 @@ static void keygen_init(struct wiz *w)
 	params_form = (struct ui_wiz_form){0};
 	path_form = pass1_form = pass2_form = (struct ui_wiz_form){0};
 	note[0] = '\0';
-	if (ui_wiz_field_init(&f_count, "Number of custodians (3-10)", WF_NUMBER) != CER_OK ||
+	if (ui_wiz_field_init(&f_count, "Number of custodians (" CER_XSTR(CER_KEYGEN_MIN_KEYS) "-" CER_XSTR(
+	                                  CER_KEYGEN_MAX_KEYS) ")", WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_quorum, "Quorum (2-N)", WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_bits, "RSA key size", WF_CHOICE) != CER_OK ||
 	    ui_wiz_field_init(&f_days, "Validity in days", WF_NUMBER) != CER_OK ||
@@ -87,7 +88,7 @@ static void keygen_init(struct wiz *w)
 	f_bits.choices = bit_choices;
 	f_bits.nchoices = 3;
 	f_bits.choice = 1;
-	ui_wiz_field_set(&f_days, "730");
+	ui_wiz_field_set(&f_days, CER_XSTR(CER_KEYGEN_DEFAULT_DAYS));
 	ui_wiz_field_set(&f_dir, "ceremony");
 	ui_wiz_form_add(&params_form, &f_count);
 	ui_wiz_form_add(&params_form, &f_quorum);
@@ -122,11 +123,9 @@ static void draw_params(struct wiz *w, int y)
 
 static const char *custodian_name(unsigned i)
 {
-	static char def[32];
+	static char def[CER_NAME_MAX + 1];
 
-	if (names[i][0] != '\0')
-		return names[i];
-	snprintf(def, sizeof def, "custodian-%u", i + 1);
+	cer_keygen_name(names[i], i, def);
 	return def;
 }
 
@@ -187,7 +186,7 @@ static void draw_pass(struct wiz *w, int y, bool again)
 	y = ui_wiz_print(w, y, 2, WC_DIM, "Key file: %s", key_paths[current]) + 1;
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
 	                again ? "Type the same passphrase again. Nothing is shown."
-	                      : "Type a passphrase of at least 12 characters, different from the "
+	                      : "Type a passphrase of at least " CER_XSTR(CER_PASSPHRASE_MIN) " characters, different from the "
 	                        "other custodians'. Nothing is shown while you type.") +
 	    1;
 	y = ui_wiz_form_draw(w, again ? &pass2_form : &pass1_form, y) + 1;
@@ -205,14 +204,8 @@ static void draw_confirm(struct wiz *w, int y)
 	                 params.count, params.bits, params.quorum, params.days);
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Certificates and package: %s/", dir) + 1;
 	for (i = 0; i < params.count; i++) {
-		char name[CER_NAME_MAX + 16];
-
-		if (names[i][0] != '\0')
-			snprintf(name, sizeof name, "%.*s", CER_NAME_MAX, names[i]);
-		else
-			snprintf(name, sizeof name, "custodian-%u", i + 1);
-		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1, name,
-		                 key_paths[i]);
+		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1,
+		                 custodian_name(i), key_paths[i]);
 	}
 	ui_wiz_print(w, y + 1, 2, WC_NORMAL, "Press Enter to generate.");
 }
@@ -303,7 +296,8 @@ static void submit_params(struct wiz *w)
 		return;
 	}
 	if (!ui_wiz_field_number(&f_days, 1, CER_KEYGEN_MAX_DAYS, &days)) {
-		ui_wiz_error(w, "Validity out of range", "Validity is a number of days from 1 to 36500.");
+		ui_wiz_error(w, "Validity out of range",
+		             "Validity is a number of days from 1 to " CER_XSTR(CER_KEYGEN_MAX_DAYS) ".");
 		return;
 	}
 	if (ui_wiz_field_value(&f_dir)[0] == '\0') {

@@ -114,8 +114,14 @@ bool ui_wiz_stopping(void);
  */
 const atomic_int *ui_wiz_long_call_begin(void);
 void ui_wiz_long_call_end(void);
+/* Stops the session as a signal would, but for a reason of the wizard's own
+ * (the transcript failed): the loop wipes and the wizard exits 5. */
+void ui_wiz_stop_session(void);
+
+/* ---- the transcript (ui/wiz_log.c) ---- */
+
 /* Appends a line to the ceremony transcript (opened on first use); a
- * failure is shown in an error dialog once.  Never pass a secret. */
+ * failure is told in a dialog and stops the session.  Never pass a secret. */
 void ui_wiz_log(struct wiz *w, const char *fmt, ...) CER_PRINTF(2, 3);
 /* Logs "WHAT: PATH sha256 HEX" (or why it could not be hashed). */
 void ui_wiz_log_file(struct wiz *w, const char *what, const char *path);
@@ -134,6 +140,10 @@ void ui_wiz_help(struct wiz *w, const char *keys);
 int ui_wiz_print(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *fmt, ...)
         CER_PRINTF(5, 6);
 /* Word-wrapped text from column x to the right edge; returns the next row. */
+#define WIZ_WRAP_MAX 64 /* lines ui_wiz_split_lines gives at most */
+/* Splits text into at most max lines of at most width columns (at spaces
+ * and newlines): start[i], len[i]; returns the number of lines. */
+int ui_wiz_split_lines(const char *text, int width, const char **start, int *len, int max);
 int ui_wiz_wrap(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *text);
 /* First content row (below the title bar) and last (above the help line). */
 int ui_wiz_top(const struct wiz *w);
@@ -202,8 +212,8 @@ void ui_wiz_text_clear(struct ui_wiz_text *t);
 int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bottom);
 bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page);
 
-/* Modal dialogs; they handle resize themselves and return at once when the
- * wizard is stopping (ui_wiz_confirm then answers no). */
+/* Modal dialogs (ui/wiz_dialog.c); they handle resize themselves and return
+ * at once when the wizard is stopping (ui_wiz_confirm then answers no). */
 void ui_wiz_error(struct wiz *w, const char *title, const char *msg);
 /* A dialog title in plain words for a status ("Not accepted", ...). */
 const char *ui_wiz_status_title(int status);

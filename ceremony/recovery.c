@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
@@ -14,16 +15,18 @@
 
 #define SHARE_LEN (2 * CER_MASTER_LEN) /* version 2 share plaintext */
 #define SUBSET_LIMIT 5000u            /* beyond this, check share by share */
+#define PATH_TEXT_MAX 4096
 
 struct rkey {
 	char *key_path;
 	char *cert_path;
 	char x5t[CER_THUMB_B64_LEN];
-	uint8_t spki[CER_THUMB_LEN]; /* of the certificate's key, when cert_path is not "" */
+	uint8_t spki[CER_THUMB_LEN]; /* of the loaded key's certificate, when key_loaded */
+	bool key_loaded;             /* a private key whose certificate was found */
 	enum cer_share_outcome outcome;
+	int status; /* CER_OK for a good share, else what the failure stands for */
 	char *message;
 	bool disagrees;
-	bool superseded; /* a failed attempt of a key later presented with success */
 };
 
 struct cer_recovery {
@@ -161,9 +164,56 @@ size_t cer_recovery_key_count(const struct cer_recovery *r)
 	return r->nkeys;
 }
 
+/*
+ * A failed attempt is a retry when a good share in the session came from the
+ * same key file or the same certificate (a certificate given in place of its
+ * key is known by its thumbprint): the custodian got it right another time.
+ * Returns the index of that good share, or r->nkeys when there is none.  A
+ * key that turned out to be the exchange key is never excused.
+ */
+static size_t covered_by(const struct cer_recovery *r, size_t i)
+{
+	const struct rkey *k = &r->keys[i];
+	size_t j;
+
+	if (k->outcome == CER_SHARE_GOOD || k->outcome == CER_SHARE_EXCHANGE_KEY)
+		return r->nkeys;
+	for (j = 0; j < r->nkeys; j++) {
+		const struct rkey *g = &r->keys[j];
+
+		if (g->outcome != CER_SHARE_GOOD)
+			continue;
+		if (strcmp(g->key_path, k->key_path) == 0 ||
+		    (k->x5t[0] != '\0' && strcmp(g->x5t, k->x5t) == 0))
+			return j;
+	}
+	return r->nkeys;
+}
+
+/* The first attempt no good share covers, or r->nkeys. */
+static size_t first_uncovered(const struct cer_recovery *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkeys; i++)
+		if (r->keys[i].outcome != CER_SHARE_GOOD && covered_by(r, i) == r->nkeys)
+			return i;
+	return r->nkeys;
+}
+
+int cer_recovery_check_keys(const struct cer_recovery *r)
+{
+	size_t i = first_uncovered(r);
+
+	if (i == r->nkeys)
+		return CER_OK;
+	return cer_fail(r->keys[i].status, "%s", r->keys[i].message);
+}
+
 void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out)
 {
 	const struct rkey *k = &r->keys[i];
+	size_t by = covered_by(r, i);
 
 	out->key_path = k->key_path;
 	out->cert_path = k->cert_path != NULL ? k->cert_path : "";
@@ -171,11 +221,13 @@ void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recover
 	out->outcome = k->outcome;
 	out->message = k->message != NULL ? k->message : "";
 	out->disagrees = k->disagrees;
-	out->superseded = k->superseded;
+	out->superseded = by < r->nkeys;
+	out->superseded_by = out->superseded ? by : 0;
+	out->status = k->status;
 }
 
 static int record(struct cer_recovery *r, const char *key_path, const struct cer_cert *cert,
-                  enum cer_share_outcome outcome, int status)
+                  bool key_loaded, enum cer_share_outcome outcome, int status)
 {
 	struct rkey *k, *keys = realloc(r->keys, sizeof *keys * (r->nkeys + 1));
 
@@ -185,6 +237,7 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 	k = &keys[r->nkeys];
 	memset(k, 0, sizeof *k);
 	k->outcome = outcome;
+	k->status = status;
 	k->key_path = strdup(key_path);
 	k->cert_path = strdup(cert != NULL ? cer_cert_source(cert) : "");
 	k->message = strdup(status == CER_OK ? "" : cer_errmsg());
@@ -197,13 +250,7 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 	if (cert != NULL) {
 		snprintf(k->x5t, sizeof k->x5t, "%s", cer_cert_thumb_b64(cert));
 		memcpy(k->spki, cer_cert_spki_sha256(cert), sizeof k->spki);
-	}
-	if (outcome == CER_SHARE_GOOD) {
-		size_t i;
-
-		for (i = 0; i < r->nkeys; i++)
-			if (strcmp(r->keys[i].key_path, key_path) == 0)
-				r->keys[i].superseded = true;
+		k->key_loaded = key_loaded;
 	}
 	r->nkeys++;
 	return status;
@@ -338,6 +385,55 @@ static int add_loaded(struct cer_recovery *r, const struct cer_privkey *key,
 	return CER_OK;
 }
 
+/* The private key a certificate file goes with, by the names keygen and az use. */
+static bool sibling_key(const char *cert_path, char *out, size_t size)
+{
+	static const char *const exts[] = { ".key", ".pfx", ".p12" };
+	const char *slash = strrchr(cert_path, '/'), *dot = strrchr(cert_path, '.');
+	size_t stem = dot != NULL && (slash == NULL || dot > slash + 1) ? (size_t)(dot - cert_path)
+	                                                                : strlen(cert_path);
+	size_t i;
+
+	for (i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+		if (snprintf(out, size, "%.*s%s", (int)stem, cert_path, exts[i]) >= (int)size)
+			return false;
+		if (strcmp(out, cert_path) != 0 && cer_path_exists(out))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A file that is not a private key, said as what it most likely is: a
+ * directory (the custodian named the media, not the file) or a certificate
+ * (the public half, *cert gets it so that the attempt is known by its
+ * thumbprint).  Otherwise the loader's message and status stand.
+ */
+static int explain_not_a_key(const char *key_path, int status, struct cer_cert **cert)
+{
+	char msg[1024], sib[PATH_TEXT_MAX];
+	struct stat st;
+
+	*cert = NULL;
+	snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	if (stat(key_path, &st) == 0 && S_ISDIR(st.st_mode))
+		return cer_fail(CER_EINPUT, "key %s: is a directory, not a key file (name the key "
+		                "file in it, such as %s%scert_<i>.key)", key_path, key_path,
+		                key_path[strlen(key_path) - 1] == '/' ? "" : "/");
+	if (status == CER_EIO)
+		return cer_fail(status, "%s", msg);
+	if (cer_cert_load(key_path, cert) != CER_OK) {
+		*cert = NULL;
+		return cer_fail(status, "%s", msg);
+	}
+	if (sibling_key(key_path, sib, sizeof sib))
+		return cer_fail(CER_EINPUT, "key %s: this is a certificate (the public half), not "
+		                "a private key: the key that goes with it is probably %s", key_path,
+		                sib);
+	return cer_fail(CER_EINPUT, "key %s: this is a certificate (the public half), not a "
+	                "private key: give the private key file that goes with it", key_path);
+}
+
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
                          const char *certs_dir, enum cer_share_outcome *outcome)
 {
@@ -352,7 +448,11 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 		*outcome = outcome_of_load(why);
 		if (why == CER_KEY_NEEDS_PASSWORD)
 			return ret;
-		return record(r, key_path, NULL, *outcome, ret);
+		if (*outcome == CER_SHARE_NOT_A_KEY)
+			ret = explain_not_a_key(key_path, ret, &cert);
+		ret = record(r, key_path, cert, false, *outcome, ret);
+		cer_cert_free(cert);
+		return ret;
 	}
 	ret = cer_privkey_cert(key, key_path, certs_dir, &cert);
 	if (ret != CER_OK) {
@@ -371,7 +471,7 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 	ret = add_loaded(r, key, key_path, cert, outcome);
 out:
 	cer_privkey_free(key);
-	ret = record(r, key_path, cert, *outcome, ret);
+	ret = record(r, key_path, cert, true, *outcome, ret);
 	cer_cert_free(cert);
 	return ret;
 }
@@ -430,7 +530,7 @@ int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *sh
 	first = cer_sd_find_share(r->sd, cer_cert_thumb(cert), 0);
 	if (first < 0) {
 		*outcome = CER_SHARE_NO_MATCH;
-		ret = record(r, key_path, cert, *outcome, fail_no_share(r, key_path, cert));
+		ret = record(r, key_path, cert, false, *outcome, fail_no_share(r, key_path, cert));
 		goto out;
 	}
 	name_shares_of(r, cert);
@@ -443,7 +543,8 @@ int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *sh
 		dup_of = r->owner[idx];
 	}
 	*outcome = CER_SHARE_DUPLICATE;
-	ret = record(r, key_path, cert, *outcome, fail_duplicate(r, key_path, dup_of));
+	ret = record(r, key_path, cert, false, *outcome,
+	             fail_duplicate(r, key_path, dup_of));
 out:
 	cer_cert_free(cert);
 	return ret;
@@ -456,7 +557,7 @@ static int exchange_among_keys(const struct cer_recovery *r, const struct cer_ex
 	int ret = CER_OK;
 
 	for (i = 0; i < r->nkeys && ret == CER_OK; i++)
-		if (r->keys[i].cert_path[0] != '\0')
+		if (r->keys[i].key_loaded)
 			ret = cer_exchange_check_key(x, r->keys[i].spki, r->keys[i].cert_path);
 	return ret;
 }
@@ -678,14 +779,21 @@ out:
 static int quorum_check(const struct cer_recovery *r)
 {
 	unsigned k = cer_sd_required(r->sd);
+	char twice[PATH_TEXT_MAX + 64] = "";
+	size_t i;
 
 	if (cer_recovery_ready(r))
 		return CER_OK;
+	for (i = 0; i < r->nkeys && twice[0] == '\0'; i++)
+		if (r->keys[i].outcome == CER_SHARE_DUPLICATE)
+			snprintf(twice, sizeof twice, " (key %.*s gives the same share as an earlier "
+			         "key: it counts once)", PATH_TEXT_MAX, r->keys[i].key_path);
 	if (cer_sd_version(r->sd) == 1)
 		return cer_fail(CER_EQUORUM, "%u good share%s, but no complete pair (version 1 "
-		                "needs both keys of one pair)", r->ngood, r->ngood == 1 ? "" : "s");
-	return cer_fail(CER_EQUORUM, "%u good share%s of %u required: %u more needed", r->ngood,
-	                r->ngood == 1 ? "" : "s", k, k - r->ngood);
+		                "needs both keys of one pair)%s", r->ngood, r->ngood == 1 ? "" : "s",
+		                twice);
+	return cer_fail(CER_EQUORUM, "%u good share%s of %u required: %u more needed%s", r->ngood,
+	                r->ngood == 1 ? "" : "s", k, k - r->ngood, twice);
 }
 
 /*
@@ -764,11 +872,8 @@ static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, si
 	json_object_set_new(j, "kdf", json_string(cer_sd_kdf(sd)));
 	for (i = 0; i < r->nkeys; i++) {
 		const struct rkey *rk = &r->keys[i];
-		json_t *e;
-
-		if (rk->superseded)
-			continue;
-		e = json_object();
+		size_t by = covered_by(r, i);
+		json_t *e = json_object();
 
 		json_object_set_new(e, "key", json_string(rk->key_path));
 		json_object_set_new(e, "certificate", json_string(rk->cert_path));
@@ -776,6 +881,9 @@ static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, si
 		json_object_set_new(e, "status", json_string(cer_share_outcome_name(rk->outcome)));
 		json_object_set_new(e, "disagrees", json_boolean(rk->disagrees));
 		json_object_set_new(e, "message", json_string(rk->message));
+		json_object_set_new(e, "superseded", json_boolean(by < r->nkeys));
+		json_object_set_new(e, "superseded_by", by < r->nkeys ? json_integer((json_int_t)by + 1)
+		                                                      : json_null());
 		json_array_append_new(keys, e);
 	}
 	json_object_set_new(j, "keys", keys);
@@ -808,8 +916,10 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 {
 	size_t n = cer_sd_item_count(r->sd), failed_at = n, i;
 	size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+	size_t bad = first_uncovered(r);
 	uint8_t *arena = NULL;
-	bool items_checked = false, any_bad = false;
+	bool items_checked = false;
+	int bad_status = bad < r->nkeys ? r->keys[bad].status : CER_OK;
 	const char *result;
 	char msg[1024] = "";
 	json_t *j;
@@ -818,13 +928,10 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 	*report = NULL;
 	if (sizes == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
-	for (i = 0; i < r->nkeys; i++) {
+	for (i = 0; i < r->nkeys; i++)
 		r->keys[i].disagrees = false;
-		if (r->keys[i].outcome != CER_SHARE_GOOD && !r->keys[i].superseded && !any_bad) {
-			any_bad = true;
-			snprintf(msg, sizeof msg, "%s", r->keys[i].message);
-		}
-	}
+	if (bad < r->nkeys)
+		snprintf(msg, sizeof msg, "%s", r->keys[bad].message);
 	r->subsets_checked = 0;
 	ret = quorum_check(r);
 	if (ret == CER_OK) {
@@ -844,18 +951,16 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 			snprintf(msg, sizeof msg, "%s", cer_errmsg());
 		sodium_memzero(r->master, CER_MASTER_LEN);
 		r->have_master = false;
-	} else if (!any_bad) {
+	} else if (bad == r->nkeys) {
 		snprintf(msg, sizeof msg, "%s", cer_errmsg());
 	}
-	if (ret == CER_OK && any_bad)
-		ret = CER_EAUTH;
-	if (ret == CER_EQUORUM && any_bad)
-		ret = CER_EAUTH;
+	/* A key that failed, and was not retried with success, fails the drill. */
+	if ((ret == CER_OK || ret == CER_EQUORUM) && bad_status != CER_OK)
+		ret = bad_status;
 	result = ret == CER_OK ? "verified" : ret == CER_EQUORUM ? "quorum_not_reached" : "failed";
 	if (ret == CER_OK)
 		snprintf(msg, sizeof msg, "full recovery verified");
-	else if (ret == CER_EAUTH && any_bad && items_checked && failed_at == n &&
-	         cer_recovery_ready(r))
+	else if (ret == bad_status && items_checked && failed_at == n && cer_recovery_ready(r))
 		snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
 		         " (the other keys recover the domain)");
 	j = verify_json(r, sizes, failed_at, items_checked, result, ret, msg);
@@ -956,6 +1061,9 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 	int ret;
 
 	sha256_hex[0] = '\0';
+	ret = cer_recovery_check_keys(r);
+	if (ret != CER_OK)
+		goto out;
 	if (r->exchange == NULL) {
 		ret = cer_fail(CER_EUSAGE, "no exchange key bound to the recovery session");
 		goto out;

@@ -146,7 +146,8 @@ static void render_verify(struct cer_report *r)
 {
 	json_t *j = r->json, *arr, *e;
 	const char *result = str(j, "result");
-	size_t i;
+	size_t i, nretried = 0;
+	char retries[64] = "";
 
 	add_line(r, "Security domain: %s", str(j, "sd_file"));
 	add_line(r, "  SHA-256 %s, version %lld, %s, %lld shares required", str(j, "sha256"),
@@ -154,16 +155,28 @@ static void render_verify(struct cer_report *r)
 	arr = json_object_get(j, "keys");
 	json_array_foreach(arr, i, e) {
 		bool good = strcmp(str(e, "status"), "good") == 0;
+		bool retried = json_is_true(json_object_get(e, "superseded"));
+		const char *text = key_status_text(str(e, "status"));
 
-		add_line(r, "Key %zu: %s  %s", i + 1, str(e, "key"),
-		         json_is_true(json_object_get(e, "disagrees"))
-		                 ? "[FAIL] authentic share that disagrees with the others"
-		                 : key_status_text(str(e, "status")));
+		if (json_is_true(json_object_get(e, "disagrees")))
+			text = "[FAIL] authentic share that disagrees with the others";
+		else if (retried && strncmp(text, "[FAIL] ", 7) == 0)
+			text += 7;
+		add_line(r, "Key %zu: %s  %s%s", i + 1, str(e, "key"), retried ? "[RETRIED] " : "",
+		         text);
 		if (str(e, "certificate")[0])
 			add_line(r, "  certificate %s, x5t_256 %s", str(e, "certificate"),
 			         str(e, "x5t_256"));
 		if (!good && str(e, "message")[0])
 			add_line(r, "  %s", str(e, "message"));
+		if (retried) {
+			json_t *by = json_array_get(arr, (size_t)num(e, "superseded_by") - 1);
+
+			add_line(r, "  not counted against the drill: key %lld gave the share of the "
+			         "same %s", num(e, "superseded_by"),
+			         strcmp(str(by, "key"), str(e, "key")) == 0 ? "key file" : "certificate");
+			nretried++;
+		}
 	}
 	add_line(r, "Good shares: %lld of %lld required%s", num(j, "good"), num(j, "required"),
 	         num(j, "needed") > 0 ? "" : " (quorum reached)");
@@ -189,9 +202,12 @@ static void render_verify(struct cer_report *r)
 		add_line(r, "Result: every share given is good, but the quorum is not reached");
 	else
 		add_line(r, "Result: FAILED - %s", str(j, "message"));
-	if (asprintf(&r->summary, "verify %s (SHA-256 %s): %s, %lld of %lld good shares",
+	if (nretried > 0)
+		snprintf(retries, sizeof retries, ", %zu attempt%s retried", nretried,
+		         nretried == 1 ? "" : "s");
+	if (asprintf(&r->summary, "verify %s (SHA-256 %s): %s, %lld of %lld good shares%s",
 	             str(j, "sd_file"), str(j, "sha256"), result, num(j, "good"),
-	             num(j, "required")) < 0)
+	             num(j, "required"), retries) < 0)
 		r->summary = NULL;
 	else
 		cer_text_sanitize(r->summary);

@@ -24,7 +24,10 @@
  *    "key_algorithm": str, "required": n, "kdf": str,
  *    "keys": [{"key": path, "certificate": path|"", "x5t_256": str|"",
  *              "status": cer_share_outcome_name, "disagrees": bool,
- *              "message": str}],
+ *              "message": str, "superseded": bool (a failed attempt that a
+ *              good share of the same key file or certificate makes a retry),
+ *              "superseded_by": n (1-based in keys) | null}],
+ *    (every attempt, in the order presented, superseded ones included)
  *    "good": n, "needed": n (more good shares needed, 0 when reached),
  *    "subsets_checked": n,
  *    "data": [{"tag": str, "size": plaintext bytes, "status": "authenticated"|

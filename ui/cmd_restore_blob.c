@@ -59,8 +59,11 @@ static void usage(FILE *f)
 	        "  -h, --help                 this help\n"
 	        "\n"
 	        "A key that needs a password and has none is asked for on the terminal, without\n"
-	        "echo; with no terminal the command fails naming the key.  Keys are used in the\n"
-	        "order given until the quorum is reached.\n"
+	        "echo; with no terminal the command fails naming the key.  Every key given is\n"
+	        "loaded and its share checked, also beyond the quorum: one that fails fails the\n"
+	        "command, unless it is a retry that a good share of the same key file or the\n"
+	        "same certificate supersedes (a wrong password and then the right one, a\n"
+	        "certificate and then its key, the same key twice).\n"
 	        "\n"
 	        "Before any key is unlocked, the exchange key's facts are printed for the\n"
 	        "online administrators to compare: the file's SHA-256 (as sha256sum prints\n"
@@ -192,7 +195,7 @@ int ui_restore_blob_main(int argc, char **argv)
 		ret = cer_fail(CER_EQUORUM, "%d key%s given, %s needs %u", keys.nkeys,
 		               keys.nkeys == 1 ? "" : "s", sd_path, cer_recovery_required(r));
 	if (ret == CER_OK)
-		ret = ui_recovery_keys_add(r, &keys, true, true);
+		ret = ui_recovery_keys_add(r, &keys, false, false);
 	if (ret == CER_OK)
 		ret = cer_recovery_restore_blob(r, out, force, &ui_stderr_progress, sha);
 	if (ret != CER_OK) {

@@ -113,6 +113,37 @@ int cer_keygen_check_name(unsigned index, const char *name)
 	return CER_OK;
 }
 
+int cer_keygen_split_names(const char *list, char names[][CER_NAME_MAX + 1], unsigned max,
+                           unsigned *n)
+{
+	const char *p = list, *end;
+	size_t len;
+
+	*n = 0;
+	if (strspn(list, " \t,") == strlen(list))
+		return CER_OK;
+	while (*p != '\0') {
+		p += strspn(p, ",");
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, ",");
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (*n == max)
+			return cer_fail(CER_EUSAGE, "more than %u names", max);
+		if (len > CER_NAME_MAX)
+			return cer_fail(CER_EUSAGE, "custodian %u: name is longer than %d bytes",
+			                *n + 1, CER_NAME_MAX);
+		memcpy(names[*n], p, len);
+		names[(*n)++][len] = '\0';
+		p = end;
+	}
+	return CER_OK;
+}
+
 bool cer_passphrase_equal(const char *a, const char *b)
 {
 	size_t len = strlen(a);

@@ -109,6 +109,17 @@ int cer_keygen_check_name(unsigned index, const char *name) CER_WUR;
 void cer_keygen_name(const char *name, unsigned index, char out[static CER_NAME_MAX + 1]);
 
 /*
+ * Splits a comma-separated list of custodian names, as both faces take it:
+ * each name without the spaces and tabs around it, empty entries between
+ * commas skipped, a list of only spaces and commas no names at all.  names
+ * has room for max entries; *n gets how many.  CER_EUSAGE when there are
+ * more than max or one is longer than CER_NAME_MAX (message names it by
+ * position); each name still goes through cer_keygen_check_name.
+ */
+int cer_keygen_split_names(const char *list, char names[][CER_NAME_MAX + 1], unsigned max,
+                           unsigned *n) CER_WUR;
+
+/*
  * Passphrase rules for custodian `index` (0-based): at least
  * CER_PASSPHRASE_MIN characters, at most CER_PASSPHRASE_MAX bytes, not equal
  * to any of others[0..n_others-1] (the other custodians' passphrases, NULL

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
 #include "ceremony/exchange.h"
+#include "ceremony/filekind.h"
 #include "ceremony/io.h"
 #include "sss/sss.h"
 
@@ -412,17 +412,19 @@ static bool sibling_key(const char *cert_path, char *out, size_t size)
 static int explain_not_a_key(const char *key_path, int status, struct cer_cert **cert)
 {
 	char msg[1024], sib[PATH_TEXT_MAX];
-	struct stat st;
+	enum cer_file_kind kind;
 
 	*cert = NULL;
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
-	if (stat(key_path, &st) == 0 && S_ISDIR(st.st_mode))
+	kind = cer_file_kind(key_path);
+	if (kind == CER_FILE_DIRECTORY)
 		return cer_fail(CER_EINPUT, "key %s: is a directory, not a key file (name the key "
 		                "file in it, such as %s%scert_<i>.key)", key_path, key_path,
 		                key_path[strlen(key_path) - 1] == '/' ? "" : "/");
-	if (status == CER_EIO)
-		return cer_fail(status, "%s", msg);
-	if (cer_cert_load(key_path, cert) != CER_OK) {
+	if (kind == CER_FILE_SECURITY_DOMAIN)
+		return cer_fail(CER_EINPUT, "key %s: this is a security-domain file, not a private "
+		                "key", key_path);
+	if (kind != CER_FILE_CERTIFICATE || cer_cert_load(key_path, cert) != CER_OK) {
 		*cert = NULL;
 		return cer_fail(status, "%s", msg);
 	}

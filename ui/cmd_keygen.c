@@ -82,19 +82,6 @@ static void usage(FILE *f)
 	        ui_progname, CER_PASSPHRASE_MIN);
 }
 
-static int split_names(char *list, const char **names, unsigned max)
-{
-	unsigned n = 0;
-	char *save = NULL, *tok;
-
-	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		if (n == max)
-			return -1;
-		names[n++] = tok;
-	}
-	return (int)n;
-}
-
 static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 {
 	char prompt[160];
@@ -203,12 +190,11 @@ int ui_keygen_main(int argc, char **argv)
 	const char **pfiles = NULL, **kouts = NULL;
 	char kpaths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 	int nkouts = 0;
-	const char *names[CER_KEYGEN_MAX_KEYS + 1];
-	char *names_buf = NULL;
+	char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 	char *pass[CER_KEYGEN_MAX_KEYS] = { NULL };
 	int npfiles = 0, nnames = -1, c, ret;
 	bool json = false, have_count = false, have_quorum = false;
-	unsigned i;
+	unsigned i, nn;
 
 	cer_keygen_params_init(&p);
 	optind = 1;
@@ -245,14 +231,11 @@ int ui_keygen_main(int argc, char **argv)
 			}
 			break;
 		case 'N':
-			free(names_buf);
-			names_buf = ui_xstrdup(optarg);
-			nnames = split_names(names_buf, names, CER_KEYGEN_MAX_KEYS);
-			if (nnames < 0) {
-				ret = ui_usage_error("keygen", "--names: more than %d names",
-				                     CER_KEYGEN_MAX_KEYS);
+			if (cer_keygen_split_names(optarg, names, CER_KEYGEN_MAX_KEYS, &nn) != CER_OK) {
+				ret = ui_usage_error("keygen", "--names: %s", cer_errmsg());
 				goto out;
 			}
+			nnames = nn == 0 ? -1 : (int)nn;
 			break;
 		case 'P':
 			npfiles = ui_collect_values(optarg, argc, argv, &optind, &pfiles, npfiles);
@@ -289,7 +272,7 @@ int ui_keygen_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_bad_option("keygen", argv);
+			ret = ui_bad_option("keygen", argv, opts);
 			goto out;
 		}
 	}
@@ -297,7 +280,12 @@ int ui_keygen_main(int argc, char **argv)
 	if (ret != CER_OK)
 		goto out;
 	if (!have_count || !have_quorum || p.out_dir == NULL) {
-		ret = ui_usage_error("keygen", "--count, --quorum and --out are required");
+		ret = ui_usage_error("keygen", "%s%s%s%s%s missing (--count, --quorum and --out are "
+		                     "required)", !have_count ? "--count" : "",
+		                     !have_count && (!have_quorum || p.out_dir == NULL) ? ", " : "",
+		                     !have_quorum ? "--quorum" : "",
+		                     !have_quorum && p.out_dir == NULL ? ", " : "",
+		                     p.out_dir == NULL ? "--out" : "");
 		goto out;
 	}
 	ret = cer_keygen_check_counts(p.count, p.quorum);
@@ -375,6 +363,5 @@ out:
 	cer_keygen_result_free(r);
 	free(pfiles);
 	free(kouts);
-	free(names_buf);
 	return ret;
 }

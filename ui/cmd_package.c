@@ -80,7 +80,7 @@ int ui_package_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_bad_option("package", argv);
+			ret = ui_bad_option("package", argv, opts);
 			goto out;
 		}
 	}

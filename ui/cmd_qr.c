@@ -135,7 +135,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 		case ':':
 			return ui_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return ui_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return ui_bad_option(cmd, argv, long_opts);
 		}
 	}
 	return CER_OK;

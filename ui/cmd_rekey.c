@@ -78,6 +78,7 @@ static const struct option longopts[] = {
 	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "new-certs", required_argument, NULL, OPT_NEW_CERTS },
 	{ "new-quorum", required_argument, NULL, OPT_QUORUM },
@@ -147,7 +148,7 @@ int ui_rekey_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "rekey", c, argc, argv);
+			ret = ui_recovery_keys_option(&keys, "rekey", c, argc, argv, longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ceremony/exchange.h"
+#include "ceremony/filekind.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/recovery.h"
@@ -109,6 +110,7 @@ static const struct option longopts[] = {
 	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "sd-file-restore-blob", required_argument, NULL, OPT_OUT },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -154,7 +156,7 @@ int ui_restore_blob_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv);
+			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv, longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;
@@ -182,11 +184,22 @@ int ui_restore_blob_main(int argc, char **argv)
 		goto out;
 	}
 	ret = cer_exchange_open(x_path, &policy, &x);
+	if (ret != CER_OK)
+		ret = ui_explain_file(ret, x_path, "an exchange key", CER_FILE_SECURITY_DOMAIN,
+		                      "are --sd-file and --sd-exchange-key swapped?",
+		                      CER_FILE_PRIVATE_KEY, "--sd-exchange-key takes the new HSM's "
+		                      "certificate that init-recovery downloaded; a custodian's key "
+		                      "never goes there", CER_FILE_UNKNOWN);
 	if (ret == CER_OK)
 		ret = ui_print_report(cer_exchange_report(x), false);
 	fflush(stdout);
-	if (ret == CER_OK)
+	if (ret == CER_OK) {
 		ret = cer_sd_load(sd_path, &sd);
+		ret = ui_explain_file(ret, sd_path, "a security-domain file", CER_FILE_CERTIFICATE,
+		                      "are --sd-file and --sd-exchange-key swapped?",
+		                      CER_FILE_PRIVATE_KEY, "keys go after --sd-wrapping-keys",
+		                      CER_FILE_UNKNOWN);
+	}
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
 	if (ret == CER_OK)
@@ -196,8 +209,10 @@ int ui_restore_blob_main(int argc, char **argv)
 		               keys.nkeys == 1 ? "" : "s", sd_path, cer_recovery_required(r));
 	if (ret == CER_OK)
 		ret = ui_recovery_keys_add(r, &keys, false, false);
-	if (ret == CER_OK)
+	if (ret == CER_OK) {
 		ret = cer_recovery_restore_blob(r, out, force, &ui_stderr_progress, sha);
+		ret = ui_recovery_keys_explain(&keys, r, ret);
+	}
 	if (ret != CER_OK) {
 		ui_report(ret);
 		goto out;

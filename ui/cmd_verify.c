@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ceremony/filekind.h"
 #include "ceremony/recovery.h"
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
@@ -81,6 +82,7 @@ static const struct option longopts[] = {
 	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
@@ -117,6 +119,10 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 	*json_text = NULL;
 	failure[0] = '\0';
 	ret = cer_sd_load(sd_path, &sd);
+	ret = ui_explain_file(ret, sd_path, "a security-domain file", CER_FILE_CERTIFICATE,
+	                      "--sd-file takes the file the download call wrote",
+	                      CER_FILE_PRIVATE_KEY, "keys go after --sd-wrapping-keys",
+	                      CER_FILE_UNKNOWN);
 	if (ret == CER_OK && t != NULL)
 		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s",
 		                         sd_path, cer_sd_sha256_hex(sd), keys->nkeys,
@@ -132,6 +138,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 		goto out;
 	}
 	ret = cer_recovery_verify(r, &ui_stderr_progress, &rep);
+	ret = ui_recovery_keys_explain(keys, r, ret);
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
 	if (rep == NULL) {
 		snprintf(failure, 1024, "%s", msg);
@@ -229,7 +236,7 @@ int ui_verify_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv);
+			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv, longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;

@@ -47,7 +47,8 @@ static void usage(FILE *f)
 	        "                             and may land in shell history: prefer\n"
 	        "                             --password-files or the prompt\n"
 	        "  --password-files F...      files whose first line is the password of the key\n"
-	        "                             in the same position\n"
+	        "                             in the same position (--passphrase-file F..., as\n"
+	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
 	        "  --hsm-name NAME            the new HSM (as az): the exchange certificate's\n"
 	        "                             subject CN must be NAME.managedhsm.azure.net, or\n"
@@ -79,13 +80,14 @@ static void usage(FILE *f)
 	        "\n"
 	        "Exit status: 0 blob written, 1 internal error, 2 usage error (or a key needs a\n"
 	        "password and there is no terminal), 3 bad input file (security domain, key,\n"
-	        "certificate or exchange key malformed, unsupported or weak; an exchange key\n"
-	        "that is a custodian's), 4 authentication or verification failed (wrong\n"
-	        "password, no share for a certificate, same key twice, tampered share or item,\n"
-	        "inconsistent shares; an exchange key whose attestation does not verify, or\n"
-	        "that --hsm-name, --require-attestation or --expect-mrsigner refuses), 5 I/O\n"
-	        "error (unreadable input, OUT exists, cannot write OUT), 6 fewer keys than\n"
-	        "required.\n",
+	        "certificate or exchange key malformed, unsupported or weak; a certificate or\n"
+	        "a directory given as a key; an exchange key that is a custodian's), 4\n"
+	        "authentication or verification failed (wrong password, no share for a\n"
+	        "certificate, tampered share or item, inconsistent shares; an exchange key\n"
+	        "whose attestation does not verify, or that --hsm-name, --require-attestation\n"
+	        "or --expect-mrsigner refuses), 5 I/O error (unreadable input, OUT exists,\n"
+	        "cannot write OUT), 6 fewer good shares than required (the same key twice\n"
+	        "counts once).\n",
 	        ui_progname);
 }
 

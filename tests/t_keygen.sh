@@ -112,10 +112,10 @@ for i, c in enumerate(m["custodians"]):
     assert c["x5t#S256"] == base64.urlsafe_b64encode(d).rstrip(b"=").decode()
     assert c["not_before"] < c["not_after"]
 EOF
-check "prints the next step exactly" grep -qxF \
+check "prints the next step exactly" grep -qxF -- \
 	"az keyvault security-domain download --hsm-name <HSM> --sd-wrapping-keys $OUT/cert_0.cer $OUT/cert_1.cer $OUT/cert_2.cer --sd-quorum 2 --security-domain-file <HSM>-SD.json" \
 	"$W/keygen.out"
-check "prints each thumbprint" grep -qF \
+check "prints each thumbprint" grep -qF -- \
 	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["custodians"][1]["x5t#S256"])' "$OUT/ceremony.json")" \
 	"$W/keygen.out"
 

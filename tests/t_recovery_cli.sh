@@ -46,11 +46,11 @@ check "verify: passes with a quorum and a transcript" "$SDC" verify --sd-file "$
 sha=$(sha256sum "$SD/q3_n4_big.json" | cut -d' ' -f1)
 check "transcript: every line is stamped" bash -c \
 	'! grep -vE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z " "$0"' "$T"
-check "transcript: names the file's SHA-256" grep -q "sha256 $sha" "$T"
+check "transcript: names the file's SHA-256" grep -qF -- "sha256 $sha" "$T"
 for i in 3 4 6; do
 	tp=$(python3 -c 'import json,sys;print([s["x5t_256"] for s in json.load(open(sys.argv[1]))["shares"] if s["cert"].endswith("cert_%s.cer" % sys.argv[2])][0])' \
 		"$SD/q3_n4_big.items.json" "$i")
-	check "transcript: thumbprint of cert_$i" grep -q "x5t_256 $tp: good" "$T"
+	check "transcript: thumbprint of cert_$i" grep -qF -- "x5t_256 $tp: good" "$T"
 done
 check "transcript: the result" grep -q "verify result: verified (exit 0)" "$T"
 check "transcript: no password in it" bash -c \

@@ -269,7 +269,7 @@ static int write_named_temp(const char *path, const char *dir, const char *base,
 	err = place_named_temp(tmp, path, flags);
 	if (err != 0) {
 		ret = err == EEXIST
-		      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+		      ? cer_fail_exists(path)
 		      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
 		goto out;
 	}
@@ -309,7 +309,7 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 		}
 		err = errno;
 		ret = err == EEXIST
-		      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+		      ? cer_fail_exists(path)
 		      : err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOENT
 		      ? 1 : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
 		goto out;
@@ -362,7 +362,7 @@ int cer_file_write_atomic(const char *path, const void *data, size_t len, unsign
 	mode_t mode = (flags & CER_WRITE_PRIVATE) ? 0600 : 0644;
 
 	if (!(flags & CER_WRITE_REPLACE) && cer_path_exists(path))
-		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
+		return cer_fail_exists(path);
 	ret = cer_stale_temps_check(path, true);
 	if (ret != CER_OK)
 		return ret;

@@ -44,8 +44,8 @@ enum {
 
 /*
  * Writes len bytes to path atomically.  Without CER_WRITE_REPLACE an existing
- * path is refused (CER_EIO, message says to use --force) and is never
- * replaced, even if it appears while writing.
+ * path is refused (cer_fail_exists: CER_EIO, reason CER_REASON_EXISTS) and is
+ * never replaced, even if it appears while writing.
  */
 int cer_file_write_atomic(const char *path, const void *data, size_t len,
                           unsigned flags) CER_WUR;

@@ -1607,8 +1607,8 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 	    (ret = path_join(r->manifest_path, p->out_dir, manifest_name)) != CER_OK)
 		goto out;
 	if (!p->force && (cer_path_exists(r->request_path) || cer_path_exists(r->manifest_path))) {
-		ret = cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		               cer_path_exists(r->request_path) ? r->request_path : r->manifest_path);
+		ret = cer_fail_exists(cer_path_exists(r->request_path) ? r->request_path
+		                                                       : r->manifest_path);
 		goto out;
 	}
 	if (stat(p->out_dir, &st) != 0) {

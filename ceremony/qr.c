@@ -1098,7 +1098,7 @@ int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool rep
 	int ret;
 
 	if (!replace && cer_path_exists(path))
-		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
+		return cer_fail_exists(path);
 	ret = cer_qr_join_finish(join, &data, &len);
 	if (ret == CER_OK)
 		ret = cer_file_write_atomic(path, data, len, replace ? CER_WRITE_REPLACE : 0);

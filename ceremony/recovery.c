@@ -1078,7 +1078,7 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 		goto out;
 	}
 	if (!force && cer_path_exists(out_path)) {
-		ret = cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", out_path);
+		ret = cer_fail_exists(out_path);
 		goto out;
 	}
 	ret = quorum_check(r);

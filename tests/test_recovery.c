@@ -238,6 +238,11 @@ static void test_restore_blob(void **state)
 	assert_string_equal(hex, again);
 	assert_int_equal(cer_recovery_restore_blob(f->r, path, false, &p, again), CER_EIO);
 	assert_non_null(strstr(cer_errmsg(), "already exists"));
+	/* A typed reason: each face says in its own words how to replace it. */
+	assert_int_equal(cer_errreason(), CER_REASON_EXISTS);
+	assert_null(strstr(cer_errmsg(), "--force"));
+	cer_fail(CER_EIO, "another failure");
+	assert_int_equal(cer_errreason(), CER_REASON_NONE);
 	assert_int_equal(cer_file_sha256_hex(path, again), CER_OK);
 	assert_string_equal(hex, again);
 	/* A fresh master key each time: the new blob differs. */

@@ -47,6 +47,7 @@ int ui_package_main(int argc, char **argv)
 	bool json = false, have_quorum = false;
 	unsigned i;
 
+	ui_exists_hint = "use --force to replace it";
 	memset(&p, 0, sizeof p);
 	optind = 1;
 	opterr = 0;

@@ -93,6 +93,7 @@ static const struct option longopts[] = {
 
 static int log_result(struct cer_transcript *t, const struct cer_report *rep, int status)
 {
+	enum cer_reason why = cer_errreason();
 	char msg[1024];
 
 	if (t == NULL)
@@ -104,7 +105,7 @@ static int log_result(struct cer_transcript *t, const struct cer_report *rep, in
 		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
 		return status == CER_OK ? CER_EIO : status;
 	}
-	cer_fail(status, "%s", msg);
+	cer_fail_reason(status, why, "%s", msg);
 	return status;
 }
 
@@ -121,6 +122,7 @@ int ui_rekey_main(int argc, char **argv)
 	bool json = false, have_quorum = false;
 	int ncerts = 0, c, i, ret;
 
+	ui_exists_hint = "use --force to replace it";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {

@@ -135,6 +135,7 @@ int ui_restore_blob_main(int argc, char **argv)
 	bool force = false;
 	int c, ret;
 
+	ui_exists_hint = "use --force to replace it";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -176,8 +177,7 @@ int ui_restore_blob_main(int argc, char **argv)
 	if (ret != CER_OK)
 		goto out;
 	if (!force && cer_path_exists(out)) {
-		ret = ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		                         out));
+		ret = ui_report(cer_fail_exists(out));
 		goto out;
 	}
 	if (!dir_writable(out)) {

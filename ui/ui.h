@@ -25,8 +25,14 @@ int ui_version_main(int argc, char **argv);
 
 extern const char *ui_progname;
 
-/* Prints "sdceremony: <cer_errmsg()>" on stderr; returns status. */
+/*
+ * Prints "sdceremony: <cer_errmsg()>" on stderr; returns status.  When the
+ * failure's reason is CER_REASON_EXISTS and the command set ui_exists_hint
+ * (how its flags replace an output, e.g. "use --force to replace it"), the
+ * hint follows in parentheses.
+ */
 int ui_report(int status);
+extern const char *ui_exists_hint;
 /* Prints "sdceremony CMD: <message>" and a pointer to --help; returns CER_EUSAGE. */
 int ui_usage_error(const char *cmd, const char *fmt, ...) CER_PRINTF(2, 3);
 

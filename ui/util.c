@@ -10,12 +10,16 @@
 #include "ui/ui.h"
 
 const char *ui_progname = "sdceremony";
+const char *ui_exists_hint;
 
 int ui_report(int status)
 {
 	const char *msg = cer_errmsg();
 
-	fprintf(stderr, "%s: %s\n", ui_progname, msg[0] != '\0' ? msg : cer_status_name(status));
+	fprintf(stderr, "%s: %s", ui_progname, msg[0] != '\0' ? msg : cer_status_name(status));
+	if (cer_errreason() == CER_REASON_EXISTS && ui_exists_hint != NULL)
+		fprintf(stderr, " (%s)", ui_exists_hint);
+	fprintf(stderr, "\n");
 	return status;
 }
 

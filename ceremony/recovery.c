@@ -167,10 +167,22 @@ size_t cer_recovery_key_count(const struct cer_recovery *r)
 /*
  * A failed attempt is a retry when a good share in the session came from the
  * same key file or the same certificate (a certificate given in place of its
- * key is known by its thumbprint): the custodian got it right another time.
+ * key is known by its thumbprint), or, for an attempt that was no key at all,
+ * from a key file inside it (a directory given, then the key in it): the
+ * custodian got it right another time.
  * Returns the index of that good share, or r->nkeys when there is none.  A
  * key that turned out to be the exchange key is never excused.
  */
+/* True when path is dir/... (dir given with or without a trailing slash). */
+static bool inside_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return n > 0 && strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
 static size_t covered_by(const struct cer_recovery *r, size_t i)
 {
 	const struct rkey *k = &r->keys[i];
@@ -184,7 +196,8 @@ static size_t covered_by(const struct cer_recovery *r, size_t i)
 		if (g->outcome != CER_SHARE_GOOD)
 			continue;
 		if (strcmp(g->key_path, k->key_path) == 0 ||
-		    (k->x5t[0] != '\0' && strcmp(g->x5t, k->x5t) == 0))
+		    (k->x5t[0] != '\0' && strcmp(g->x5t, k->x5t) == 0) ||
+		    (k->x5t[0] == '\0' && inside_dir(g->key_path, k->key_path)))
 			return j;
 	}
 	return r->nkeys;

@@ -74,7 +74,8 @@ void cer_recovery_free(struct cer_recovery *r);
  * Retries: a failed attempt is superseded when a good share in the session
  * comes from the same key file or from the same certificate (x5t_256 of the
  * certificate the attempt gave or whose key it was): a wrong passphrase and
- * then the right one, a certificate and then its key, the same key twice.
+ * then the right one, a certificate and then its key, the same key twice,
+ * a directory and then a key file in it.
  * Superseded attempts are listed in the report and do not fail it; an
  * attempt that nothing supersedes (e.g. an unreadable file whose name was
  * never given again) fails verify and restore-blob alike.  A key that is

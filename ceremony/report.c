@@ -182,9 +182,11 @@ static void render_verify(struct cer_report *r)
 		if (retried) {
 			json_t *by = json_array_get(arr, (size_t)num(e, "superseded_by") - 1);
 
-			add_line(r, "  not counted against the drill: key %lld gave the share of the "
-			         "same %s", num(e, "superseded_by"),
-			         strcmp(str(by, "key"), str(e, "key")) == 0 ? "key file" : "certificate");
+			add_line(r, "  not counted against the drill: key %lld gave the share of %s",
+			         num(e, "superseded_by"),
+			         strcmp(str(by, "key"), str(e, "key")) == 0 ? "the same key file"
+			         : str(e, "x5t_256")[0] != '\0'            ? "the same certificate"
+			                                                  : "a key file in it");
 			nretried++;
 		}
 	}

@@ -41,6 +41,14 @@ expect_exit "restore-blob: certificate, then its key: blob written" 0 blob \
 check "restore-blob: that blob opens" "$TOOLS/blobopen" --blob "$TMP/blob.json" \
 	--exchange-key-private "$VEC/sd/exchange/exchange.key"
 
+# --- a directory, then a key file in it ---
+expect_exit "verify: a directory, then a key in it: verified" 0 drill \
+	--sd-wrapping-keys "$KEYS" "$K0" "$K1"
+cp "$TMP/.out" "$TMP/dir.txt"
+has "verify: the directory attempt is listed as retried" "$TMP/dir.txt" \
+	"Key 1: $KEYS  [RETRIED] not a usable private key"
+has "verify: ... covered by the key file in it" "$TMP/dir.txt" "key 2 gave the share of a key file in it"
+
 # --- the same key twice ---
 expect_exit "verify: same key twice, then the quorum: verified" 0 drill \
 	--sd-wrapping-keys "$K0" "$K0" "$K1"
@@ -98,9 +106,10 @@ for cmd in drill blob; do
 	expect_exit "$cmd: a certificate nobody's key follows: exit 3" 3 $cmd \
 		--sd-wrapping-keys "$C2" "$K0" "$K1"
 	expect_err "$cmd: ... says it is a certificate" "cert_2.cer: this is a certificate"
-	expect_exit "$cmd: a directory as the key: exit 3" 3 $cmd \
-		--sd-wrapping-keys "$KEYS" "$K0" "$K1"
-	expect_err "$cmd: ... says it is a directory" "keys: is a directory, not a key file"
+	mkdir -p "$TMP/stick"
+	expect_exit "$cmd: a directory as the key, no key in it given: exit 3" 3 $cmd \
+		--sd-wrapping-keys "$TMP/stick" "$K0" "$K1"
+	expect_err "$cmd: ... says it is a directory" "stick: is a directory, not a key file"
 	expect_exit "$cmd: a missing key file given last: exit 5" 5 $cmd \
 		--sd-wrapping-keys "$K0" "$K1" "$TMP/nokey.key"
 	expect_err "$cmd: ... named" "nokey.key: cannot open"

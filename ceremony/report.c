@@ -135,7 +135,7 @@ static const char *key_status_text(const char *status)
 	static const struct { const char *name, *text; } t[] = {
 		{ "good", "[OK] share authenticated" },
 		{ "needs_password", "[FAIL] needs a password" },
-		{ "wrong_password", "[FAIL] wrong password" },
+		{ "wrong_password", "[FAIL] wrong passphrase" },
 		{ "not_a_key", "[FAIL] not a usable private key" },
 		{ "no_certificate", "[FAIL] certificate not found" },
 		{ "no_share", "[FAIL] no share for this certificate" },

@@ -65,8 +65,8 @@ says "verify: says passwords go by position" \
 	"1 password given for 2 keys: they go to the keys in order, one per key"
 expect_exit "restore-blob: fewer password files than keys, a wrong one" 4 blob --sd-file "$SD" \
 	--sd-exchange-key "$X" --sd-wrapping-keys "$K3" "$K0" "$K1" --password-files "$KEYS/cert_2.pass"
-says "restore-blob: the wrong password and why it is likely" \
-	"cert_3.key: wrong password (1 password file given for 3 keys"
+says "restore-blob: the wrong passphrase and why it is likely" \
+	"cert_3.key: wrong passphrase (1 password file given for 3 keys"
 
 # --- files given in each other's place ---
 expect_exit "restore-blob: --sd-file and --sd-exchange-key swapped" 3 blob --sd-file "$X" \

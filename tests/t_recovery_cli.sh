@@ -28,12 +28,12 @@ if command -v script >/dev/null; then
 		--exchange-key-private "$SD/exchange/exchange.key" --expect "$SD/q2_n3.items.json"
 	run_tty "wrong|$P2" "$SDC" verify --sd-file "$SD/q2_n3.json" \
 		--sd-wrapping-keys "$KEYS/cert_2.key" "$KEYS/cert_1.key" >"$TMP/tty2.out" 2>&1
-	check "prompt: a wrong password is said and asked again" \
-		grep -q "cert_2.key: wrong password" "$TMP/tty2.out"
+	check "prompt: a wrong passphrase is said and asked again" \
+		grep -q "cert_2.key: wrong passphrase" "$TMP/tty2.out"
 	check "prompt: the retry with the right one verifies" grep -q "Result: VERIFIED" "$TMP/tty2.out"
 	run_tty "a|b|c" "$SDC" verify --sd-file "$SD/q2_n3.json" \
 		--sd-wrapping-keys "$KEYS/cert_2.key" "$KEYS/cert_1.key" >"$TMP/tty3.out" 2>&1
-	check "prompt: three wrong passwords fail the key" grep -q "Result: FAILED" "$TMP/tty3.out"
+	check "prompt: three wrong passphrases fail the key" grep -q "Result: FAILED" "$TMP/tty3.out"
 else
 	skip "password prompt" "script(1) missing"
 fi

@@ -101,8 +101,8 @@ sdblob "inconsistent shares" 4 "shares are not from this security domain|inconsi
 	"$BAD/inconsistent.json"
 
 # --- keys ---
-sdblob "wrong password" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K2" "$K0" --passwords nope ""
-sdblob "wrong password file" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K2" "$K0" \
+sdblob "wrong passphrase" 4 "cert_2.key: wrong passphrase" "$BAD/good.json" "$K2" "$K0" --passwords nope ""
+sdblob "wrong passphrase file" 4 "cert_2.key: wrong passphrase" "$BAD/good.json" "$K2" "$K0" \
 	--password-files "$BAD/not_a_key.key"
 # OpenSSL reads at most 1024 bytes of a PEM key's password: a longer one is
 # named as such, not taken for a wrong one.
@@ -182,7 +182,7 @@ verify_case "quorum with a key that has no share" 4 "cert_7.key: no share" \
 	--sd-file "$BAD/good.json" --sd-wrapping-keys "$K0" "$K1" "$KEYS/cert_7.key"
 cp "$TMP/.out" "$TMP/report"
 check "verify: the report still shows the quorum recovered" grep -q "Item hsm_backup: \[OK\]" "$TMP/report"
-verify_case "wrong password" 4 "cert_2.key: wrong password" \
+verify_case "wrong passphrase" 4 "cert_2.key: wrong passphrase" \
 	--sd-file "$BAD/good.json" --sd-wrapping-keys "$K0" "$K2" --passwords "" nope
 verify_case "tampered item" 4 "item 'base_enclave_backup': authentication failed" \
 	--sd-file "$BAD/tampered_item.json" --sd-wrapping-keys "$K0" "$K1"

@@ -65,7 +65,7 @@ expect_exit "verify: wrong passphrase, then the right one: verified" 0 drill \
 	--sd-wrapping-keys "$K2" "$K2" "$K0" --passwords nope "$P2" ""
 cp "$TMP/.out" "$TMP/wrong.txt"
 has "verify: the wrong passphrase stays in the report" "$TMP/wrong.txt" \
-	"Key 1: $K2  [RETRIED] wrong password"
+	"Key 1: $K2  [RETRIED] wrong passphrase"
 has "verify: ... then the good share" "$TMP/wrong.txt" "Key 2: $K2  [OK] share authenticated"
 hasnt "verify: no passphrase in the report" "$TMP/wrong.txt" "$P2"
 expect_exit "verify --json: wrong passphrase, then the right one" 0 drill --json \
@@ -95,7 +95,7 @@ if command -v script >/dev/null; then
 		timeout 30 script -qec "$(printf '%q ' "$SDC" verify --sd-file "$SD" \
 			--sd-wrapping-keys "$K2" "$K0")" /dev/null >"$TMP/tty.txt" 2>&1
 	has "terminal: wrong passphrase then the right one verifies" "$TMP/tty.txt" "Result: VERIFIED"
-	has "terminal: the wrong passphrase is listed" "$TMP/tty.txt" "Key 1: $K2  [RETRIED] wrong password"
+	has "terminal: the wrong passphrase is listed" "$TMP/tty.txt" "Key 1: $K2  [RETRIED] wrong passphrase"
 	hasnt "terminal: no passphrase on screen" "$TMP/tty.txt" "$P2"
 else
 	skip "terminal retries" "script(1) missing"
@@ -118,7 +118,7 @@ for cmd in drill blob; do
 	expect_err "$cmd: ... named" "cert_7.key: no share in"
 	expect_exit "$cmd: a wrong passphrase never retried: exit 4" 4 $cmd \
 		--sd-wrapping-keys "$K0" "$K1" "$K2" --passwords "" "" nope
-	expect_err "$cmd: ... named" "cert_2.key: wrong password"
+	expect_err "$cmd: ... named" "cert_2.key: wrong passphrase"
 done
 check "restore-blob: no blob left by a failure" test ! -e "$TMP/blob.json"
 expect_exit "verify --json: an unsuperseded attempt" 3 drill --json --sd-wrapping-keys "$C2" "$K0" "$K1"

@@ -73,7 +73,7 @@ static void test_one_at_a_time(void **state)
 	assert_int_equal(cer_recovery_key_count(f->r), 0);
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(2), "not it", NULL, &o), CER_EAUTH);
 	assert_int_equal(o, CER_SHARE_WRONG_PASSWORD);
-	assert_non_null(strstr(cer_errmsg(), "cert_2.key: wrong password"));
+	assert_non_null(strstr(cer_errmsg(), "cert_2.key: wrong passphrase"));
 	assert_int_equal(cer_recovery_key_count(f->r), 1);
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(2), pass, NULL, &o), CER_OK);
 	assert_int_equal(o, CER_SHARE_GOOD);

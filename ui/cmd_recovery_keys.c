@@ -199,7 +199,7 @@ static int ask_and_add(struct cer_recovery *r, const char *path, const char *cer
 		cer_secret_free(pass);
 	}
 	if (outcome == CER_SHARE_NEEDS_PASSWORD)
-		ret = cer_fail(CER_EAUTH, "key %s: wrong password", path);
+		ret = cer_fail(CER_EAUTH, "key %s: wrong passphrase", path);
 	return ret;
 }
 

@@ -86,7 +86,7 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 const char *ui_recovery_keys_hint(const struct ui_recovery_keys *k);
 /*
  * Adds that clause to the current message when status is a failure whose
- * first attempt that stands is a wrong password; returns status.
+ * first attempt that stands is a wrong passphrase; returns status.
  */
 int ui_recovery_keys_explain(const struct ui_recovery_keys *k, const struct cer_recovery *r,
                              int status);

@@ -65,7 +65,7 @@ static void usage(FILE *f)
 	        "quorum out of range, NEW-SD is the input file, or a key needs a password and\n"
 	        "there is no terminal), 3 bad input file (security domain, key, or a new\n"
 	        "certificate that is not RSA >= 2048 or repeats a key), 4 authentication failed\n"
-	        "(wrong password, no share for a key, same key twice, tampered share or item,\n"
+	        "(wrong passphrase, no share for a key, same key twice, tampered share or item,\n"
 	        "disagreeing shares), 5 I/O error (unreadable input, NEW-SD exists, cannot\n"
 	        "write), 6 fewer keys than the file requires.  Nothing is written on failure.\n",
 	        ui_progname);

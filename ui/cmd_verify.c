@@ -67,7 +67,7 @@ static void usage(FILE *f)
 	        "Exit status: 0 full recovery verified, 1 internal error, 2 usage error (or a key\n"
 	        "needs a password and there is no terminal), 3 bad input file (a key that is\n"
 	        "not a usable private key: a certificate, a directory; its certificate not\n"
-	        "found), 4 a key or share failed (wrong password, no share, failed\n"
+	        "found), 4 a key or share failed (wrong passphrase, no share, failed\n"
 	        "authentication, disagreeing shares, tampered item), 5 I/O error (a key file\n"
 	        "that cannot be read), 6 every key given is good but fewer than required (the\n"
 	        "same key twice counts once).  Only attempts that are not superseded count.\n"

@@ -210,14 +210,18 @@ static int place_named_temp(const char *tmp, const char *path, unsigned flags)
 
 	if (flags & CER_WRITE_REPLACE)
 		return rename(tmp, path) == 0 ? 0 : errno;
-	/* link() never replaces an existing name, unlike rename(); FAT has no links. */
-	if (link(tmp, path) == 0) {
-		unlink(tmp);
+	/* Never replaces, and the file has one name at every moment. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return 0;
-	}
 	err = errno;
-	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK)
-		err = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0 ? 0 : errno;
+	/* A file system without renameat2's flags: link(), which never replaces. */
+	if (err == EINVAL || err == ENOSYS || err == ENOTSUP || err == EOPNOTSUPP) {
+		if (link(tmp, path) == 0) {
+			unlink(tmp);
+			return 0;
+		}
+		err = errno;
+	}
 	return err;
 }
 

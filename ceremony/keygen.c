@@ -1193,23 +1193,24 @@ struct outside {
 
 /*
  * Moves a finished temporary file to its final name, never replacing a file:
- * link() where the file system has hard links, else rename without
- * replacing (FAT-formatted removable media have no hard links).
+ * rename without replacing, so that the file has one name at every moment,
+ * a kill included; where the file system cannot (renameat2 flags unknown to
+ * it), link() then unlink() of the temporary right after.
  */
 static int place_new(struct outside *o)
 {
 	int err;
 
-	if (link(o->tmp, o->final) == 0) {
-		/* one name only: the temporary goes as soon as the final name exists */
-		unlink(o->tmp);
+	if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_NOREPLACE) == 0) {
 		o->tmp[0] = '\0';
 		o->linked = true;
 		return CER_OK;
 	}
 	err = errno;
-	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK) {
-		if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_NOREPLACE) == 0) {
+	if (err == EINVAL || err == ENOSYS || err == ENOTSUP || err == EOPNOTSUPP) {
+		if (link(o->tmp, o->final) == 0) {
+			/* the temporary goes as soon as the final name exists */
+			unlink(o->tmp);
 			o->tmp[0] = '\0';
 			o->linked = true;
 			return CER_OK;

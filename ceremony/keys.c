@@ -846,14 +846,26 @@ static int rsa_values_check(EVP_PKEY *key)
 	BIGNUM *v[8] = { NULL };
 	BIGNUM *t, *p1, *q1;
 	BN_CTX *bn = BN_CTX_secure_new();
+	OSSL_PARAM *all = NULL;
 	int ret = CER_EINTERNAL;
 	int i;
 
 	if (bn == NULL)
 		goto out;
-	for (i = 0; i < 8; i++)
-		if (EVP_PKEY_get_bn_param(key, names[i], &v[i]) != 1)
+	/*
+	 * Not EVP_PKEY_get_bn_param: it passes each number through a stack
+	 * buffer it never wipes.  EVP_PKEY_todata builds its private numbers in
+	 * the secure heap, and they are read into secure BIGNUMs.
+	 */
+	if (EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &all) != 1)
+		goto out;
+	for (i = 0; i < 8; i++) {
+		const OSSL_PARAM *p = OSSL_PARAM_locate_const(all, names[i]);
+
+		v[i] = BN_secure_new();
+		if (p == NULL || v[i] == NULL || OSSL_PARAM_get_BN(p, &v[i]) != 1)
 			goto out;
+	}
 	BN_CTX_start(bn);
 	t = BN_CTX_get(bn);
 	p1 = BN_CTX_get(bn);
@@ -875,6 +887,7 @@ end:
 out:
 	for (i = 0; i < 8; i++)
 		BN_clear_free(v[i]);
+	OSSL_PARAM_free(all);
 	BN_CTX_free(bn);
 	return ret;
 }

@@ -33,7 +33,7 @@ if [ ! -x "$UNWIPED" ]; then
 fi
 
 # secrets_of_key KEY PASSFILE: "LABEL HEX" lines for the passphrase and
-# 24-byte windows of d, p and q, big- and little-endian.
+# 24-byte windows of d, p, q and the CRT values, big- and little-endian.
 secrets_of_key() {
 	openssl rsa -in "$1" -passin "file:$2" -outform DER 2>/dev/null |
 	python3 -c '
@@ -53,7 +53,8 @@ seq = items(tlv(der, 0)[1])
 if seq[1][0] == 0x30:  # PKCS#8: the RSAPrivateKey is in the OCTET STRING
     seq = items(tlv(seq[2][1], 0)[1])
 ints = [v.lstrip(b"\0") for _, v in seq]
-for name, v in (("d", ints[3]), ("p", ints[4]), ("q", ints[5])):
+for name, v in (("d", ints[3]), ("p", ints[4]), ("q", ints[5]), ("dp", ints[6]),
+                ("dq", ints[7]), ("qinv", ints[8])):
     m = len(v) // 2 - 12
     w = v[m:m + 24]
     print("key-%s-be %s" % (name, w.hex()))

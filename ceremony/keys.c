@@ -829,6 +829,25 @@ out:
 	return ret;
 }
 
+int cer_rsa_number(const EVP_PKEY *key, const char *name, BIGNUM **out)
+{
+	OSSL_PARAM *all = NULL;
+	const OSSL_PARAM *p;
+	int ret = -1;
+
+	/* EVP_PKEY_todata builds the private numbers in the secure heap. */
+	*out = BN_secure_new();
+	if (*out != NULL && EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &all) == 1 &&
+	    (p = OSSL_PARAM_locate_const(all, name)) != NULL && OSSL_PARAM_get_BN(p, out) == 1)
+		ret = 0;
+	OSSL_PARAM_free(all);
+	if (ret != 0) {
+		BN_clear_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 /*
  * n = pq, ed = 1 mod p - 1 and mod q - 1, dP = d mod p - 1, dQ = d mod q - 1,
  * q qInv = 1 mod p.  Unlike EVP_PKEY_pairwise_check this does not test p and
@@ -846,26 +865,14 @@ static int rsa_values_check(EVP_PKEY *key)
 	BIGNUM *v[8] = { NULL };
 	BIGNUM *t, *p1, *q1;
 	BN_CTX *bn = BN_CTX_secure_new();
-	OSSL_PARAM *all = NULL;
 	int ret = CER_EINTERNAL;
 	int i;
 
 	if (bn == NULL)
 		goto out;
-	/*
-	 * Not EVP_PKEY_get_bn_param: it passes each number through a stack
-	 * buffer it never wipes.  EVP_PKEY_todata builds its private numbers in
-	 * the secure heap, and they are read into secure BIGNUMs.
-	 */
-	if (EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &all) != 1)
-		goto out;
-	for (i = 0; i < 8; i++) {
-		const OSSL_PARAM *p = OSSL_PARAM_locate_const(all, names[i]);
-
-		v[i] = BN_secure_new();
-		if (p == NULL || v[i] == NULL || OSSL_PARAM_get_BN(p, &v[i]) != 1)
+	for (i = 0; i < 8; i++)
+		if (cer_rsa_number(key, names[i], &v[i]) != 0)
 			goto out;
-	}
 	BN_CTX_start(bn);
 	t = BN_CTX_get(bn);
 	p1 = BN_CTX_get(bn);
@@ -887,7 +894,6 @@ end:
 out:
 	for (i = 0; i < 8; i++)
 		BN_clear_free(v[i]);
-	OSSL_PARAM_free(all);
 	BN_CTX_free(bn);
 	return ret;
 }

@@ -573,6 +573,45 @@ static void test_rsa_pairwise_check(void **state)
 	cer_privkey_free(k);
 }
 
+/*
+ * cer_rsa_number: each number of the key, in the secure heap, and nothing
+ * of it left there once freed (valgrind does not see the secure heap).
+ */
+static void test_rsa_number(void **state)
+{
+	static const char *const names[] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	struct cer_privkey *k = NULL;
+	enum cer_key_load why;
+	BIGNUM *v = NULL, *n = NULL;
+	size_t used, i;
+
+	(void)state;
+	assert_int_equal(cer_privkey_load("tests/vectors/sd/keys/cert_0.key", NULL, &k, &why),
+	                 CER_OK);
+	assert_int_equal(EVP_PKEY_get_bn_param(cer_privkey_pkey(k), OSSL_PKEY_PARAM_RSA_N, &n), 1);
+	used = CRYPTO_secure_used();
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_int_equal(cer_rsa_number(cer_privkey_pkey(k), names[i], &v), 0);
+		assert_non_null(v);
+		assert_int_equal(BN_get_flags(v, BN_FLG_SECURE), BN_FLG_SECURE);
+		if (i == 0)
+			assert_int_equal(BN_cmp(v, n), 0);
+		else
+			assert_true(BN_num_bits(v) > 1000);
+		BN_clear_free(v);
+		v = NULL;
+	}
+	assert_int_equal(CRYPTO_secure_used(), used);
+	assert_int_equal(cer_rsa_number(cer_privkey_pkey(k), "no-such-number", &v), -1);
+	assert_null(v);
+	assert_int_equal(CRYPTO_secure_used(), used);
+	BN_free(n);
+	cer_privkey_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_key_cert_path),
 		cmocka_unit_test(test_rsa_pairwise_check),
+		cmocka_unit_test(test_rsa_number),
 		cmocka_unit_test_setup_teardown(test_outside_key_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),

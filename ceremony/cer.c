@@ -114,11 +114,8 @@ int cer_init(void)
 		return cer_fail(CER_EINTERNAL, "cannot disable core dumps");
 	if (sodium_init() < 0)
 		return cer_fail(CER_EINTERNAL, "cannot initialise libsodium");
-	/* 1 MiB of locked heap for private-key numbers inside OpenSSL. */
-	if (CRYPTO_secure_malloc_initialized() == 0 &&
-	    CRYPTO_secure_malloc_init((size_t)1 << 20, 32) == 0)
-		return cer_fail(CER_EINTERNAL, "cannot set up OpenSSL's secure heap");
-	return CER_OK;
+	/* OpenSSL's secure heap, from which its allocations come from now on. */
+	return cer_secmem_heap_init();
 }
 
 void cer_progress_step(const struct cer_progress *p, const char *what, unsigned done,

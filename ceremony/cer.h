@@ -13,6 +13,7 @@
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -115,6 +116,20 @@ int cer_secrets_permitted(void) CER_WUR;
 /* Parts of cer_init, exported for it and for tests. */
 int cer_secmem_install_allocator(void) CER_WUR;
 void cer_secmem_lock_process(void);
+/*
+ * Switches on OpenSSL's secure heap and, from then on, takes every block
+ * OpenSSL allocates from locked memory left out of core dumps (the secure
+ * heap; a libsodium guarded mapping for large blocks), so that the copies of
+ * key numbers OpenSSL makes in its own blocks (cached Montgomery contexts,
+ * prime-search temporaries, encoders' buffers) never sit in the ordinary
+ * heap.  Not under a sanitizer or valgrind, which must see the blocks.
+ */
+int cer_secmem_heap_init(void) CER_WUR;
+/* Whether OpenSSL's blocks come from locked memory (cer_secmem_heap_init). */
+bool cer_secmem_routed(void);
+/* Bytes of the secure heap routed blocks take now; guarded mappings now. */
+size_t cer_secmem_routed_bytes(void);
+unsigned long cer_secmem_sodium_blocks(void);
 
 /*
  * Progress and notes, implemented by each front end; any member may be NULL.

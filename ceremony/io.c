@@ -213,7 +213,13 @@ int cer_file_place(const char *tmp, const char *path)
 {
 	int err;
 
-	/* link() never replaces an existing name, unlike rename(); FAT has no links. */
+	/* Never replaces, and the file has one name at every moment. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	err = errno;
+	if (err != EINVAL && err != ENOSYS && err != ENOTSUP && err != EOPNOTSUPP)
+		return err;
+	/* A file system without renameat2's flags: link(), which never replaces. */
 	if (link(tmp, path) == 0) {
 		unlink(tmp);
 		return 0;
@@ -221,13 +227,8 @@ int cer_file_place(const char *tmp, const char *path)
 	err = errno;
 	if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != EMLINK)
 		return err;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	err = errno;
-	/* Some FUSE file systems (fusefat) take no rename flags: look, then
-	 * rename.  The window is this process's alone on a custodian's stick. */
-	if (err != EINVAL && err != ENOSYS)
-		return err;
+	/* Neither flags nor links (fusefat): look, then rename.  The window is
+	 * this process's alone on a custodian's stick. */
 	if (cer_path_exists(path))
 		return EEXIST;
 	return rename(tmp, path) == 0 ? 0 : errno;

@@ -1274,13 +1274,14 @@ struct outside {
 	bool linked;
 };
 
-/* Moves a finished temporary file to its final name, never replacing a file. */
+/* Moves a finished temporary file to its final name, never replacing a file
+ * (io.c's cer_file_place: one name at every moment where the file system
+ * allows, FAT media included). */
 static int place_new(struct outside *o)
 {
 	int err = cer_file_place(o->tmp, o->final);
 
 	if (err == 0) {
-		/* one name only: the temporary goes as soon as the final name exists */
 		o->tmp[0] = '\0';
 		o->linked = true;
 		return CER_OK;

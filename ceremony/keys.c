@@ -829,6 +829,25 @@ out:
 	return ret;
 }
 
+int cer_rsa_number(const EVP_PKEY *key, const char *name, BIGNUM **out)
+{
+	OSSL_PARAM *all = NULL;
+	const OSSL_PARAM *p;
+	int ret = -1;
+
+	/* EVP_PKEY_todata builds the private numbers in the secure heap. */
+	*out = BN_secure_new();
+	if (*out != NULL && EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &all) == 1 &&
+	    (p = OSSL_PARAM_locate_const(all, name)) != NULL && OSSL_PARAM_get_BN(p, out) == 1)
+		ret = 0;
+	OSSL_PARAM_free(all);
+	if (ret != 0) {
+		BN_clear_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 /*
  * n = pq, ed = 1 mod p - 1 and mod q - 1, dP = d mod p - 1, dQ = d mod q - 1,
  * q qInv = 1 mod p.  Unlike EVP_PKEY_pairwise_check this does not test p and
@@ -852,7 +871,7 @@ static int rsa_values_check(EVP_PKEY *key)
 	if (bn == NULL)
 		goto out;
 	for (i = 0; i < 8; i++)
-		if (EVP_PKEY_get_bn_param(key, names[i], &v[i]) != 1)
+		if (cer_rsa_number(key, names[i], &v[i]) != 0)
 			goto out;
 	BN_CTX_start(bn);
 	t = BN_CTX_get(bn);

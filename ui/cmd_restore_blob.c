@@ -180,6 +180,12 @@ int ui_restore_blob_main(int argc, char **argv)
 		ret = ui_report(cer_fail_exists(out));
 		goto out;
 	}
+	/* A temporary an interrupted run left is named now, before any key. */
+	ret = cer_stale_temps_check(out, true);
+	if (ret != CER_OK) {
+		ret = ui_report(ret);
+		goto out;
+	}
 	if (!dir_writable(out)) {
 		ret = ui_report(cer_fail(CER_EIO, "%s: cannot write in its directory: %s", out,
 		                         strerror(errno)));

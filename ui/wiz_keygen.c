@@ -498,6 +498,9 @@ static void build_summary(struct wiz *w)
 	ui_wiz_text_clear(&summary);
 	ui_wiz_text_add(&summary, "[OK] %u keys generated, quorum %u", result->count,
 	                result->quorum);
+	if (call != NULL)
+		ui_wiz_text_add(&summary, "Next: press Enter to go back; these certificates "
+		                "receive the new shares.");
 	if (result->old_dir[0] != '\0')
 		ui_wiz_text_add(&summary, "Old directory moved aside to %s", result->old_dir);
 	for (i = 0; i < result->count; i++) {
@@ -512,12 +515,8 @@ static void build_summary(struct wiz *w)
 		ui_wiz_text_add(&summary, "   thumbprint (hex)       %s", k->thumb_hex);
 	}
 	ui_wiz_text_add(&summary, "Manifest:         %s", result->manifest_path);
-	if (call != NULL) {
-		/* The download package is not for this HSM: its domain exists. */
-		ui_wiz_text_add(&summary, "Next: press Enter to go back; these certificates "
-		                "receive the new shares.");
+	if (call != NULL) /* the download package is not for it: the domain exists */
 		return;
-	}
 	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
 	ui_wiz_text_add(&summary, "Next, on the admin host (with the certificates):");
 	add_wrapped_command(result->az_command, (size_t)(w->cols > 30 ? w->cols - 8 : 72));
@@ -543,7 +542,8 @@ static void log_result(struct wiz *w)
 	}
 	ui_wiz_log_file(w, "download package", result->request_path);
 	ui_wiz_log_file(w, "manifest", result->manifest_path);
-	ui_wiz_log(w, "next step: %s", result->az_command);
+	if (call == NULL)
+		ui_wiz_log(w, "next step: %s", result->az_command);
 }
 
 static void generate(struct wiz *w)
@@ -602,8 +602,9 @@ static void generate(struct wiz *w)
 	}
 	log_result(w);
 	if (call != NULL)
-		ui_wiz_log(w, "key ceremony: for the flow that called it: %u new certificates in %s, "
-		           "quorum %u", result->count, result->out_dir, result->quorum);
+		ui_wiz_log(w, "next step: back to the flow that called the key ceremony, with %u new "
+		           "certificates in %s and quorum %u (the download package is not used)",
+		           result->count, result->out_dir, result->quorum);
 	build_summary(w);
 	phase = P_SUMMARY;
 }

@@ -485,6 +485,7 @@ static bool abandon(struct wiz *w)
 		set_note(WC_NORMAL, "Rekey abandoned, nothing written.");
 	}
 	end_session();
+	files_form.focus = 0;
 	phase = P_FILES;
 	return true;
 }

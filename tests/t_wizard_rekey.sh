@@ -187,6 +187,10 @@ f "new2.json"
 shot "second rekey: the source" "Where do the new custodians"
 k 2
 shot "the key ceremony, for the rekey" "For the rekey of sd.json"
+k Escape
+shot "Esc from the key ceremony comes back to the rekey" "The key ceremony was left"
+k 2
+shot "the key ceremony again" "For the rekey of sd.json"
 keys Enter Enter Left Enter Enter
 f "ceremony-rekey"
 f "kim, lea, max"

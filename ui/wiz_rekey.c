@@ -39,7 +39,6 @@ static const char *const source_items[] = {
 
 struct new_share {
 	char cn[128];
-	char x5t[48];
 	bool in_old;
 };
 
@@ -141,6 +140,7 @@ static void fresh_init(struct wiz *w)
 }
 
 static void build_result(void);
+static bool load_sd(struct wiz *w);
 
 static void rekey_init(struct wiz *w)
 {
@@ -161,9 +161,11 @@ static void rekey_init(struct wiz *w)
 			         "receive the new shares. Check the quorum, then press Enter.",
 			         kcall.count, kcall.out_dir);
 			phase = P_NEWCERTS;
-		} else {
+		} else if (load_sd(w)) {
 			set_note(WC_NORMAL, "The key ceremony was left before keys were made.");
 			phase = P_SOURCE;
+		} else {
+			phase = P_FILES;
 		}
 	} else {
 		build_result();
@@ -532,9 +534,10 @@ static void build_result(void)
 	ui_wiz_text_add(&result, "New custodians (any %u of %u recover), press d for a drill:",
 	                new_quorum, new_count);
 	for (i = 0; i < new_count; i++)
-		ui_wiz_text_add(&result, "  x=%u %-20.20s %s", i + 1,
+		ui_wiz_text_add(&result, "  x=%u %-20.20s %s%s", i + 1,
 		                shares[i].cn[0] ? shares[i].cn : "(no CN)",
-		                dcall.passed[i] ? "[OK] drill passed" : "no drill yet");
+		                dcall.passed[i] ? "[OK] drill passed" : "no drill yet",
+		                shares[i].in_old ? " (also a current custodian)" : "");
 	ui_wiz_text_add(&result, "%s", "");
 	for (j = 0; report != NULL && j < cer_report_line_count(report); j++)
 		ui_wiz_text_add(&result, "%s", cer_report_line(report, j));
@@ -600,7 +603,6 @@ static void write_new(struct wiz *w)
 
 		cer_rekey_share(rekey, sd, i, &sh);
 		snprintf(shares[i].cn, sizeof shares[i].cn, "%s", sh.subject_cn);
-		snprintf(shares[i].x5t, sizeof shares[i].x5t, "%s", sh.x5t_256);
 		shares[i].in_old = sh.in_old_file;
 	}
 	end_session();
@@ -666,7 +668,7 @@ static enum ui_wiz_state rekey_key(struct wiz *w, int ch)
 	case P_NEWCERTS:
 		if (ch == WIZ_KEY_ESC) {
 			note[0] = '\0';
-			phase = P_SOURCE;
+			phase = load_sd(w) ? P_SOURCE : P_FILES;
 		} else if (ui_wiz_form_key(&new_form, ch) == WIZ_FORM_SUBMIT) {
 			submit_newcerts(w);
 		}

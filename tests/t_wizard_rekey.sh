@@ -57,6 +57,25 @@ k() { keys "$@"; snap; }
 shot() { snap; screen "$@"; }
 # field TEXT with a snapshot.
 f() { field "$1"; snap; }
+# unlock KEY PASS: a current or new custodian's key, then (once its prompt
+# shows: a slow machine must not get the passphrase in the key field) the
+# passphrase.
+unlock() {
+	f "$1"
+	screen "$1: the passphrase prompt" "Type your passphrase"
+	f "$2"
+	screen "$1: unlocked" "the share of .* is in|shares in, [0-9]+ required"
+}
+# newkey DIR PASS: a custodian of the key ceremony: where the key goes, the
+# passphrase twice, each prompt waited for.
+newkey() {
+	f "$1"
+	screen "the passphrase prompt" "Type a passphrase of at least 12"
+	f "$2"
+	screen "the passphrase again" "Type the same passphrase again"
+	f "$2"
+	screen "the next step" "Custodian [0-9]+ of|Ready to generate"
+}
 
 # ---- the current and the new custodians (batch), the current file ----
 mkdir -p "$WORK/p" "$WORK/usb2"
@@ -109,9 +128,7 @@ k Enter
 f "3"
 shot "the current custodians' turn" "Shares in: 0 of the 2 required"
 k Enter
-f "old/cert_0.key"
-shot "alice's passphrase prompt" "Type your passphrase"
-f "$PASS_A"
+unlock "old/cert_0.key" "$PASS_A"
 shot "alice's share is in" "Shares in: 1 of the 2 required"
 check "one share is not offered as enough" bash -c '! grep -qF -- "Enter: check and write" "$0"' "$TMP/pane"
 k Escape
@@ -130,11 +147,9 @@ k Enter
 k Enter
 shot "the turn again" "Shares in: 0 of the 2 required"
 k Enter
-f "old/cert_0.key"
-f "$PASS_A"
+unlock "old/cert_0.key" "$PASS_A"
 k Enter
-f "old/cert_1.key"
-f "$PASS_B"
+unlock "old/cert_1.key" "$PASS_B"
 shot "the confirmation lists the new shares" "x=4 jack"
 k Enter
 shot "asks before writing" "Write the new security-domain file to new.json\?"
@@ -156,8 +171,7 @@ k Enter
 k Enter
 shot "drill: the new file's shares" "Shares in: 0 of the 3 required"
 k Enter
-f "newset/cert_0.key"
-f "$PASS_N1"
+unlock "newset/cert_0.key" "$PASS_N1"
 shot "drill: gina's share is in" "Shares in: 1 of the 3 required"
 k f
 k y
@@ -196,18 +210,12 @@ f "ceremony-rekey"
 f "kim, lea, max"
 shot "kim's hand-over screen" "Custodian 1 of 3: kim"
 k Enter
-f "$WORK/usb2"
-f "$PASS_K1"
-f "$PASS_K1"
+newkey "$WORK/usb2" "$PASS_K1"
 shot "lea's hand-over screen" "Custodian 2 of 3: lea"
 k Enter
-f "$WORK/usb2"
-f "$PASS_K2"
-f "$PASS_K2"
+newkey "$WORK/usb2" "$PASS_K2"
 k Enter
-f "$WORK/usb2"
-f "$PASS_K3"
-f "$PASS_K3"
+newkey "$WORK/usb2" "$PASS_K3"
 shot "ready to generate" "Ready to generate 3 RSA-2048 keys"
 k Enter
 k y
@@ -220,11 +228,9 @@ check "... and their directory" grep -qE -- "New certificates +ceremony-rekey" "
 k Enter
 shot "second rekey: the turn" "Shares in: 0 of the 2 required"
 k Enter
-f "old/cert_2.key"
-f "$PASS_C"
+unlock "old/cert_2.key" "$PASS_C"
 k Enter
-f "old/cert_0.key"
-f "$PASS_A"
+unlock "old/cert_0.key" "$PASS_A"
 shot "second rekey: the confirmation" "x=3 max"
 k Enter
 k y

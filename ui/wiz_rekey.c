@@ -313,7 +313,7 @@ static bool check_out(struct wiz *w)
 	char msg[WIZ_FIELD_MAX + 256];
 	int ret = cer_rekey_check_out(&p);
 
-	if (ret == CER_EIO && cer_path_exists(out_path)) {
+	if (ret != CER_OK && cer_errreason() == CER_REASON_EXISTS) {
 		snprintf(msg, sizeof msg,
 		         "%s already exists. Replace it with the new security-domain file?",
 		         out_path);

@@ -1,5 +1,6 @@
 #include "ceremony/rekey.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
@@ -46,7 +47,7 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-static int check_out_path(const struct cer_rekey_params *p)
+int cer_rekey_check_out(const struct cer_rekey_params *p)
 {
 	char *copy;
 	bool writable;
@@ -110,7 +111,7 @@ int cer_rekey_new(const struct cer_rekey_params *p, struct cer_rekey **out)
 	ret = cer_keygen_check_counts(p->count, p->quorum);
 	if (ret != CER_OK)
 		return ret;
-	ret = check_out_path(p);
+	ret = cer_rekey_check_out(p);
 	if (ret != CER_OK)
 		return ret;
 	k = calloc(1, sizeof *k);
@@ -135,6 +136,100 @@ void cer_rekey_free(struct cer_rekey *k)
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++)
 		cer_cert_free(k->certs[i]);
 	free(k);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_cer_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len > 4 && strcmp(name + len - 4, ".cer") == 0;
+}
+
+int cer_rekey_certs_in_dir(const char *dir, char (*paths)[CER_KG_PATH_MAX], unsigned *count)
+{
+	char *names[CER_KEYGEN_MAX_KEYS + 1];
+	struct dirent *e;
+	unsigned n = 0, i;
+	int ret = CER_OK;
+	DIR *d;
+
+	*count = 0;
+	d = opendir(dir);
+	if (d == NULL)
+		return cer_fail(CER_EIO, "%s: cannot read the directory: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL && ret == CER_OK) {
+		if (!is_cer_name(e->d_name))
+			continue;
+		if (n == CER_KEYGEN_MAX_KEYS) {
+			ret = cer_fail(CER_EUSAGE, "%s: more than %d certificates (.cer files); the "
+			               "service takes %d to %d", dir, CER_KEYGEN_MAX_KEYS,
+			               CER_KEYGEN_MIN_KEYS, CER_KEYGEN_MAX_KEYS);
+			break;
+		}
+		names[n] = strdup(e->d_name);
+		if (names[n] == NULL)
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+		else
+			n++;
+	}
+	closedir(d);
+	if (ret == CER_OK && n == 0)
+		ret = cer_fail(CER_EUSAGE, "%s: holds no certificate (no .cer file)", dir);
+	if (ret == CER_OK) {
+		qsort(names, n, sizeof names[0], name_cmp);
+		for (i = 0; i < n && ret == CER_OK; i++)
+			if ((size_t)snprintf(paths[i], CER_KG_PATH_MAX, "%s%s%s", dir,
+			                     dir[strlen(dir) - 1] == '/' ? "" : "/",
+			                     names[i]) >= CER_KG_PATH_MAX)
+				ret = cer_fail(CER_EUSAGE, "%s/%s: path too long", dir, names[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	if (ret == CER_OK)
+		*count = n;
+	return ret;
+}
+
+unsigned cer_rekey_count(const struct cer_rekey *k)
+{
+	return k->p.count;
+}
+
+unsigned cer_rekey_quorum(const struct cer_rekey *k)
+{
+	return k->p.quorum;
+}
+
+static bool in_old_file(const struct cer_sd *sd, const struct cer_cert *c);
+
+void cer_rekey_share(const struct cer_rekey *k, const struct cer_sd *sd, unsigned i,
+                     struct cer_rekey_share *out)
+{
+	const struct cer_cert *c = k->certs[i];
+
+	out->x = i + 1;
+	out->cert_path = k->p.cert_paths[i];
+	out->subject_cn = cer_cert_common_name(c) != NULL ? cer_cert_common_name(c) : "";
+	out->x5t_256 = cer_cert_thumb_b64(c);
+	out->rsa_bits = cer_cert_rsa_bits(c);
+	out->in_old_file = sd != NULL && in_old_file(sd, c);
+}
+
+int cer_rekey_check_session(const struct cer_recovery *r, const struct cer_sd *sd)
+{
+	unsigned good = cer_recovery_good(r), need = cer_recovery_required(r);
+
+	if (cer_recovery_ready(r))
+		return CER_OK;
+	return cer_fail(CER_EQUORUM, "too few current custodians: %u good share%s in, %s needs "
+	                "%u%s; a rekey needs a quorum of the current custodians' keys", good,
+	                good == 1 ? "" : "s", cer_sd_name(sd), need,
+	                good >= need ? " (both halves of a pair in a version 1 file)" : "");
 }
 
 static void build_free(struct build *b)
@@ -485,7 +580,9 @@ int cer_rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recov
 		goto out;
 	}
 	/* Checked again: a long passphrase prompt gives time for the file to appear. */
-	ret = check_out_path(&k->p);
+	ret = cer_rekey_check_out(&k->p);
+	if (ret == CER_OK)
+		ret = cer_rekey_check_session(r, sd);
 	if (ret == CER_OK)
 		ret = cer_recovery_open_items(r, progress, b.plain, b.plain_len, &b.arena);
 	if (ret == CER_OK)

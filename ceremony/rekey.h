@@ -74,6 +74,47 @@ int cer_rekey_new(const struct cer_rekey_params *p, struct cer_rekey **out) CER_
 void cer_rekey_free(struct cer_rekey *k);
 
 /*
+ * The output checks of cer_rekey_new alone (out_path not the input file,
+ * not existing unless force, its directory writable), for a front end that
+ * asks for the new file's name before the new certificates are known.
+ */
+int cer_rekey_check_out(const struct cer_rekey_params *p) CER_WUR;
+
+/*
+ * The certificates in a directory, for a front end given a directory of
+ * new certificates (keygen's or package's output): the files whose names
+ * end in ".cer", in byte order of their names (cert_0.cer .. cert_9.cer),
+ * each path written to paths[i] (CER_KG_PATH_MAX bytes each).  CER_EIO if
+ * the directory cannot be read; CER_EUSAGE if it holds none or more than
+ * CER_KEYGEN_MAX_KEYS.  The certificates themselves are checked by
+ * cer_rekey_new.
+ */
+int cer_rekey_certs_in_dir(const char *dir, char (*paths)[CER_KG_PATH_MAX],
+                           unsigned *count) CER_WUR;
+
+/* One new share to be made, for a front end's confirmation (public). */
+struct cer_rekey_share {
+	unsigned x;              /* 1-based */
+	const char *cert_path;
+	const char *subject_cn;  /* "" if none */
+	const char *x5t_256;
+	unsigned rsa_bits;
+	bool in_old_file;        /* its certificate also holds a share of sd */
+};
+unsigned cer_rekey_count(const struct cer_rekey *k);
+unsigned cer_rekey_quorum(const struct cer_rekey *k);
+void cer_rekey_share(const struct cer_rekey *k, const struct cer_sd *sd, unsigned i,
+                     struct cer_rekey_share *out);
+
+/*
+ * The current custodians' part, checked before anything is built: CER_OK
+ * when r holds enough good shares to rebuild the master key, else
+ * CER_EQUORUM saying in plain words how many are in and how many the file
+ * needs.  cer_rekey_run starts with it.
+ */
+int cer_rekey_check_session(const struct cer_recovery *r, const struct cer_sd *sd) CER_WUR;
+
+/*
  * Opens the items through r (a session over sd with the old keys added),
  * builds the new file, checks it in memory, and writes out_path atomically.
  * Errors: those of cer_recovery_open_items (CER_EQUORUM, CER_EAUTH), CER_EIO

@@ -239,6 +239,27 @@ done
 [ "$bad" -eq 0 ] && ok "kill -9 at ten moments: never a partial new file" ||
 	not_ok "kill -9 at ten moments: never a partial new file"
 
+# --- one directory for --new-certs: its .cer files in name order, as the wizard takes them ---
+mkdir -p "$TMP/newdir" "$TMP/emptydir"
+cp "$K/cert_8.cer" "$TMP/newdir/c0.cer"
+cp "$K/cert_6.cer" "$TMP/newdir/c1.cer"
+cp "$K/cert_7.cer" "$TMP/newdir/c2.cer"
+cp "$K/cert_5.key" "$TMP/newdir/c3.key"
+check "rekey --new-certs DIR" "$SDC" rekey --sd-file "$TMP/old.json" "${OLD[@]}" \
+	--new-certs "$TMP/newdir" --new-quorum 2 --out "$TMP/dir.json" --json
+cp "$TMP/.out" "$TMP/dir.report"
+check "... shares go to the directory's .cer files in name order" python3 - "$TMP/dir.report" "$TMP/newdir" <<'EOF2'
+import json, sys
+r, d = json.load(open(sys.argv[1])), sys.argv[2]
+assert [s["certificate"] for s in r["new_shares"]] == [d + "/c%d.cer" % i for i in range(3)], r
+EOF2
+expect_exit "... two of them recover the new file" 0 "$SDC" verify --sd-file "$TMP/dir.json" \
+	--sd-wrapping-keys "$K/cert_8.key" "$K/cert_7.key"
+expect_exit "a directory without certificates is refused" 2 "$SDC" rekey --sd-file "$TMP/old.json" \
+	"${OLD[@]}" --new-certs "$TMP/emptydir" --new-quorum 2 --out "$TMP/none.json"
+expect_err "... saying so" "holds no certificate"
+check "... and writes nothing" test ! -e "$TMP/none.json"
+
 # --- az, offline, as the referee (last: need_az ends the test where az is missing) ---
 need_az "az restore-blob on a rekeyed file"
 check "az restore-blob with two new keys" \

@@ -401,7 +401,7 @@ screen "the old directory was moved aside" "Old directory moved aside to"
 check "the old certificates are kept" cmp "$TMP/old_cert_0.cer" "$WORK"/ceremony.old-*/cert_0.cer
 keys Enter
 screen "menu after the second ceremony" "What are we doing"
-keys 6
+keys 7
 screen "wizard exits with status 0" "wizard exited 0"
 
 # ---- memcheck over a short drill (the sanitizer build runs all of the above) ----
@@ -429,7 +429,7 @@ else
 	PANE=vg screen "valgrind: report" "every key given is good"
 	tm send-keys -t vg Escape
 	PANE=vg screen "valgrind: menu again" "What are we doing"
-	tm send-keys -t vg 6
+	tm send-keys -t vg 7
 	if PANE=vg wait_for "wizard exited"; grep -q "wizard exited 0" "$TMP/pane"; then
 		ok "valgrind: no memory error, no leak"
 	else

@@ -211,7 +211,7 @@ k y
 shot "recovery: blob written" "\[OK\] restore blob written"
 k Escape
 shot "menu after the recovery" "What are we doing"
-k 6
+k 7
 shot "wizard exits with status 0" "wizard exited 0"
 
 # ---- one result, two faces: the same drill in batch mode ----

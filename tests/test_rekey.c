@@ -182,12 +182,87 @@ static void test_too_few_writes_nothing(void **state)
 	cer_sd_free(sd);
 }
 
+/* What a front end asks before and between the custodians' turns. */
+static void test_front_end_helpers(void **state)
+{
+	char paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX], name[160];
+	struct cer_rekey_params p;
+	struct cer_rekey *k = NULL;
+	struct cer_rekey_share sh;
+	struct cer_sd *sd = NULL;
+	struct cer_recovery *r;
+	unsigned n = 99, i;
+	FILE *f;
+
+	(void)state;
+	/* A directory: its .cer files in name order; other files are not certificates. */
+	assert_int_equal(cer_rekey_certs_in_dir(tmpdir, paths, &n), CER_EUSAGE);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(cer_errmsg(), "no certificate"));
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "%s/c%u.cer", tmpdir, 2 - i);
+		f = fopen(name, "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+	snprintf(name, sizeof name, "%s/c9.key", tmpdir);
+	f = fopen(name, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(cer_rekey_certs_in_dir(tmpdir, paths, &n), CER_OK);
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "%s/c%u.cer", tmpdir, i);
+		assert_string_equal(paths[i], name);
+		unlink(name);
+	}
+	snprintf(name, sizeof name, "%s/c9.key", tmpdir);
+	unlink(name);
+	assert_int_equal(cer_rekey_certs_in_dir("tests/vectors/no-such-dir", paths, &n), CER_EIO);
+
+	/* The output alone: the input refused even with force; a new name is fine. */
+	params(&p, 3, 2);
+	assert_int_equal(cer_rekey_check_out(&p), CER_OK);
+	p.out_path = SD "q2_n3.json";
+	p.force = true;
+	assert_int_equal(cer_rekey_check_out(&p), CER_EUSAGE);
+	p.out_path = SD "q3_n4_big.json";
+	p.force = false;
+	assert_int_equal(cer_rekey_check_out(&p), CER_EIO);
+
+	/* The new shares, and the current custodians' quorum in plain words. */
+	params(&p, 4, 3);
+	assert_int_equal(cer_sd_load(SD "q2_n3.json", &sd), CER_OK);
+	assert_int_equal(cer_rekey_new(&p, &k), CER_OK);
+	assert_int_equal(cer_rekey_count(k), 4);
+	assert_int_equal(cer_rekey_quorum(k), 3);
+	cer_rekey_share(k, sd, 0, &sh);
+	assert_int_equal(sh.x, 1);
+	assert_string_equal(sh.cert_path, CERT(7));
+	assert_false(sh.in_old_file);
+	cer_rekey_share(k, sd, 2, &sh);
+	assert_int_equal(sh.x, 3);
+	assert_true(sh.in_old_file);
+	assert_true(sh.rsa_bits >= 2048);
+	assert_int_equal(strlen(sh.x5t_256), 43);
+	r = session(sd, KEY(0), NULL);
+	assert_int_equal(cer_rekey_check_session(r, sd), CER_EQUORUM);
+	assert_non_null(strstr(cer_errmsg(), "too few current custodians: 1 good share in"));
+	cer_recovery_free(r);
+	r = session(sd, KEY(0), KEY(1));
+	assert_int_equal(cer_rekey_check_session(r, sd), CER_OK);
+	cer_recovery_free(r);
+	cer_rekey_free(k);
+	cer_sd_free(sd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_few_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_front_end_helpers, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "ceremony/recovery.h"
 #include "ceremony/rekey.h"
@@ -46,7 +47,9 @@ static void usage(FILE *f)
 	        "  --certs DIR                where to look for certificates not beside their key\n"
 	        "  --new-certs CERT...        the new custodians' certificates (PEM or DER), 3 to\n"
 	        "                             10, RSA of 2048 bits or more, each key different;\n"
-	        "                             current custodians may be among them\n"
+	        "                             current custodians may be among them.  One\n"
+	        "                             directory instead (keygen's or package's output):\n"
+	        "                             its .cer files, in name order\n"
 	        "  --new-quorum Q             shares needed to recover the new file, 2 to N\n"
 	        "  --out NEW-SD               the new security-domain file; never the input file\n"
 	        "  --force                    replace NEW-SD if it exists\n"
@@ -119,6 +122,8 @@ int ui_rekey_main(int argc, char **argv)
 	struct cer_rekey *k = NULL;
 	struct cer_report *rep = NULL;
 	struct cer_transcript *t = NULL;
+	char (*dir_paths)[CER_KG_PATH_MAX] = NULL;
+	struct stat st;
 	bool json = false, have_quorum = false;
 	int ncerts = 0, c, i, ret;
 
@@ -176,6 +181,18 @@ int ui_rekey_main(int argc, char **argv)
 	p.count = (unsigned)ncerts;
 	for (i = 0; i < ncerts; i++)
 		p.cert_paths[i] = certs[i];
+	if (ncerts == 1 && stat(certs[0], &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* A directory: its certificates, as the wizard takes them. */
+		dir_paths = malloc(CER_KEYGEN_MAX_KEYS * sizeof *dir_paths);
+		ret = dir_paths != NULL ? cer_rekey_certs_in_dir(certs[0], dir_paths, &p.count)
+		                        : cer_fail(CER_EINTERNAL, "out of memory");
+		if (ret != CER_OK) {
+			ui_report(ret);
+			goto out;
+		}
+		for (i = 0; i < (int)p.count; i++)
+			p.cert_paths[i] = dir_paths[i];
+	}
 	if (tpath != NULL) {
 		ret = cer_transcript_open(tpath, &t);
 		if (ret != CER_OK) {
@@ -212,6 +229,7 @@ out:
 	cer_recovery_free(r);
 	cer_sd_free(sd);
 	free(certs);
+	free(dir_paths);
 	ui_recovery_keys_free(&keys);
 	return ret;
 }

@@ -34,6 +34,7 @@ enum ui_wiz_state {
 	WIZ_DRILL,
 	WIZ_INSPECT,
 	WIZ_QRSHOW,
+	WIZ_REKEY,
 	WIZ_QUIT,
 	WIZ_NSTATES
 };
@@ -58,6 +59,37 @@ enum ui_wiz_color {
 struct cer_transcript;
 struct cer_report;
 
+/*
+ * One flow calling another screen and getting the result back (rekey runs
+ * a key ceremony for the new custodians, then offers each a drill on the
+ * new file).  The caller points w->keygen_call or w->drill_call at its own
+ * struct and switches state; the called screen reads it at init, goes back
+ * to `back` instead of the menu, fills in the result, and clears the
+ * pointer when it leaves.  Only public data passes: paths and counts.
+ */
+#define WIZ_CALL_PATH_MAX 4096
+#define WIZ_CALL_MAX_KEYS 10
+struct ui_wiz_keygen_call {
+	enum ui_wiz_state back;
+	const char *why;        /* first line of the key ceremony's screens */
+	const char *dir;        /* the output directory proposed */
+	/* Set by the key ceremony. */
+	bool done;              /* keys generated */
+	unsigned count, quorum;
+	char out_dir[WIZ_CALL_PATH_MAX];
+};
+struct ui_wiz_drill_call {
+	enum ui_wiz_state back;
+	const char *sd_path;    /* preselected */
+	const char *sha256;     /* the file's: only drills on that file count below */
+	const char *certs_dir;  /* preselected, or NULL */
+	/* Set by the drill: for share number x (1-based, file order), passed[x-1]
+	 * becomes true once a drill found that share's key good (a full drill
+	 * that passed, or a custodian's own check with fewer than the quorum). */
+	bool passed[WIZ_CALL_MAX_KEYS];
+	unsigned drills;        /* drills finished */
+};
+
 struct wiz {
 	enum ui_wiz_state state;
 	int rows, cols;
@@ -70,6 +102,8 @@ struct wiz {
 	int cur_y, cur_x;                  /* where the focused field wants the cursor */
 	void (*overlay)(struct wiz *w);    /* the open dialog, drawn last */
 	const void *overlay_ctx;
+	struct ui_wiz_keygen_call *keygen_call; /* a key ceremony called by a flow, or NULL */
+	struct ui_wiz_drill_call *drill_call;   /* a drill called by a flow, or NULL */
 };
 
 struct ui_wiz_screen {
@@ -82,7 +116,8 @@ struct ui_wiz_screen {
 };
 
 extern const struct ui_wiz_screen ui_wiz_start_screen, ui_wiz_menu_screen, ui_wiz_keygen_screen,
-        ui_wiz_recovery_screen, ui_wiz_drill_screen, ui_wiz_inspect_screen, ui_wiz_qrshow_screen;
+        ui_wiz_recovery_screen, ui_wiz_drill_screen, ui_wiz_inspect_screen, ui_wiz_qrshow_screen,
+        ui_wiz_rekey_screen;
 
 /* ---- frame (ui/wizard.c) ---- */
 

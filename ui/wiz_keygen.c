@@ -37,6 +37,7 @@ static unsigned prog_done, prog_total;
 static char prog_what[128];
 static struct cer_keygen_result *result;
 static struct ui_wiz_text summary;
+static struct ui_wiz_keygen_call *call; /* run for another flow (rekey), or NULL */
 
 static void wipe_passes(void)
 {
@@ -64,7 +65,7 @@ static void set_note(enum ui_wiz_color c, const char *fmt, ...)
 
 static void keygen_init(struct wiz *w)
 {
-	(void)w;
+	call = w->keygen_call;
 	phase = P_PARAMS;
 	guard = false;
 	params_form = (struct ui_wiz_form){0};
@@ -89,7 +90,7 @@ static void keygen_init(struct wiz *w)
 	f_bits.nchoices = 3;
 	f_bits.choice = 1;
 	ui_wiz_field_set(&f_days, CER_XSTR(CER_KEYGEN_DEFAULT_DAYS));
-	ui_wiz_field_set(&f_dir, "ceremony");
+	ui_wiz_field_set(&f_dir, call != NULL && call->dir != NULL ? call->dir : "ceremony");
 	ui_wiz_form_add(&params_form, &f_count);
 	ui_wiz_form_add(&params_form, &f_quorum);
 	ui_wiz_form_add(&params_form, &f_bits);
@@ -107,8 +108,12 @@ static void keygen_init(struct wiz *w)
 
 static void draw_params(struct wiz *w, int y)
 {
-	ui_wiz_help(w,
-	            "Enter: next  Up/Down: field  Left/Right: key size  Tab: complete  Esc: menu");
+	ui_wiz_help(w, call != NULL ? "Enter: next  Up/Down: field  Left/Right: key size  Tab: "
+	                              "complete  Esc: back"
+	                            : "Enter: next  Up/Down: field  Left/Right: key size  Tab: "
+	                              "complete  Esc: menu");
+	if (call != NULL && call->why != NULL)
+		y = ui_wiz_wrap(w, y, 2, WC_WARN, call->why);
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
 	                "Generate the custodians' RSA key pairs and certificates. Each custodian "
 	                "then chooses where their private key goes (their own USB stick, never "
@@ -229,9 +234,10 @@ static void keygen_draw(struct wiz *w)
 		ui_wiz_progress_draw(w, y, prog_what, prog_done, prog_total);
 		break;
 	case P_SUMMARY:
-		ui_wiz_help(
-		        w,
-		        "q: show the package as QR codes   Up/Down/PgDn: scroll   Enter/Esc: menu");
+		ui_wiz_help(w, call != NULL ? "Up/Down/PgDn: scroll   Enter/Esc: go back with the "
+		                              "certificates"
+		                            : "q: show the package as QR codes   Up/Down/PgDn: "
+		                              "scroll   Enter/Esc: menu");
 		ui_wiz_text_draw(w, &summary, y, ui_wiz_bottom(w) - 1);
 		break;
 	}
@@ -492,6 +498,9 @@ static void build_summary(struct wiz *w)
 	ui_wiz_text_clear(&summary);
 	ui_wiz_text_add(&summary, "[OK] %u keys generated, quorum %u", result->count,
 	                result->quorum);
+	if (call != NULL)
+		ui_wiz_text_add(&summary, "Next: press Enter to go back; these certificates "
+		                "receive the new shares.");
 	if (result->old_dir[0] != '\0')
 		ui_wiz_text_add(&summary, "Old directory moved aside to %s", result->old_dir);
 	for (i = 0; i < result->count; i++) {
@@ -505,8 +514,10 @@ static void build_summary(struct wiz *w)
 		ui_wiz_text_add(&summary, "   thumbprint (base64url) %s", k->thumb_b64url);
 		ui_wiz_text_add(&summary, "   thumbprint (hex)       %s", k->thumb_hex);
 	}
-	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
 	ui_wiz_text_add(&summary, "Manifest:         %s", result->manifest_path);
+	if (call != NULL) /* the download package is not for it: the domain exists */
+		return;
+	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
 	ui_wiz_text_add(&summary, "Next, on the admin host (with the certificates):");
 	add_wrapped_command(result->az_command, (size_t)(w->cols > 30 ? w->cols - 8 : 72));
 }
@@ -531,7 +542,8 @@ static void log_result(struct wiz *w)
 	}
 	ui_wiz_log_file(w, "download package", result->request_path);
 	ui_wiz_log_file(w, "manifest", result->manifest_path);
-	ui_wiz_log(w, "next step: %s", result->az_command);
+	if (call == NULL)
+		ui_wiz_log(w, "next step: %s", result->az_command);
 }
 
 static void generate(struct wiz *w)
@@ -589,6 +601,10 @@ static void generate(struct wiz *w)
 		return;
 	}
 	log_result(w);
+	if (call != NULL)
+		ui_wiz_log(w, "next step: back to the flow that called the key ceremony, with %u new "
+		           "certificates in %s and quorum %u (the download package is not used)",
+		           result->count, result->out_dir, result->quorum);
 	build_summary(w);
 	phase = P_SUMMARY;
 }
@@ -600,7 +616,7 @@ static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 	switch (phase) {
 	case P_PARAMS:
 		if (ch == WIZ_KEY_ESC)
-			return WIZ_MENU;
+			return call != NULL ? call->back : WIZ_MENU;
 		if (ui_wiz_form_key(&params_form, ch) == WIZ_FORM_SUBMIT)
 			submit_params(w);
 		break;
@@ -632,7 +648,16 @@ static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 		break;
 	case P_RUN: break;
 	case P_SUMMARY:
-		if (ch == 'q' || ch == 'Q')
+		if (call != NULL && (ch == WIZ_KEY_ESC || ui_wiz_is_enter(ch) || ch == 'm')) {
+			call->done = true;
+			call->count = result->count;
+			call->quorum = result->quorum;
+			snprintf(call->out_dir, sizeof call->out_dir, "%s", result->out_dir);
+			return call->back;
+		}
+		if (call != NULL)
+			ui_wiz_text_key(&summary, ch, ui_wiz_bottom(w) - ui_wiz_top(w));
+		else if (ch == 'q' || ch == 'Q')
 			ui_wiz_show_qr(w, result->request_path);
 		else if (ch == WIZ_KEY_ESC || ui_wiz_is_enter(ch) || ch == 'm')
 			return WIZ_MENU;
@@ -645,7 +670,8 @@ static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 
 static void keygen_leave(struct wiz *w)
 {
-	(void)w;
+	w->keygen_call = NULL;
+	call = NULL;
 	wipe_passes();
 	ui_wiz_field_free(&f_pass);
 	ui_wiz_field_free(&f_again);

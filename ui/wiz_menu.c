@@ -8,10 +8,11 @@ static const char *const items[] = {
         "DR drill: check keys, write nothing",
         "Inspect a security-domain file",
         "Show a file as QR codes",
+        "Rekey: new custodians or quorum",
         "Quit",
 };
 static const enum ui_wiz_state targets[] = {
-        WIZ_KEYGEN, WIZ_RECOVERY, WIZ_DRILL, WIZ_INSPECT, WIZ_QRSHOW, WIZ_QUIT,
+        WIZ_KEYGEN, WIZ_RECOVERY, WIZ_DRILL, WIZ_INSPECT, WIZ_QRSHOW, WIZ_REKEY, WIZ_QUIT,
 };
 static struct ui_wiz_menu menu = {items, (int)(sizeof items / sizeof items[0]), 0};
 
@@ -19,7 +20,7 @@ static void menu_draw(struct wiz *w)
 {
 	int y = ui_wiz_top(w);
 
-	ui_wiz_help(w, "Up/Down: move   Enter or 1-6: choose   Esc: back to the air-gap check");
+	ui_wiz_help(w, "Up/Down: move   Enter or 1-7: choose   Esc: back to the air-gap check");
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "What are we doing?") + 1;
 	ui_wiz_menu_draw(w, &menu, y, 4);
 	y += 2 * menu.n;

@@ -49,6 +49,7 @@ static char prog_what[128];
 static unsigned prog_done, prog_total;
 static struct ui_wiz_text result;
 static char blob_path[WIZ_FIELD_MAX];
+static struct ui_wiz_drill_call *dcall; /* a drill run for another flow (rekey), or NULL */
 
 static const char *flow(void)
 {
@@ -107,6 +108,12 @@ static void common_init(struct wiz *w, bool is_drill)
 		ui_wiz_form_add(&files_form, &f_mrsigner);
 	}
 	ui_wiz_form_add(&files_form, &f_certs);
+	dcall = drill ? w->drill_call : NULL;
+	if (dcall != NULL) {
+		ui_wiz_field_set(&f_sd, dcall->sd_path);
+		if (dcall->certs_dir != NULL)
+			ui_wiz_field_set(&f_certs, dcall->certs_dir);
+	}
 	ui_wiz_form_add(&part_form, &f_part);
 	turn.flow = flow();
 	turn.allow_finish = drill;
@@ -136,7 +143,8 @@ static int draw_note(struct wiz *w, int y)
 
 static void draw_files(struct wiz *w, int y)
 {
-	ui_wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Esc: menu");
+	ui_wiz_help(w, dcall != NULL ? "Enter: next   Up/Down: field   Tab: complete path   Esc: back"
+	                             : "Enter: next   Up/Down: field   Tab: complete path   Esc: menu");
 	if (drill)
 		y = ui_wiz_wrap(
 		            w, y, 2, WC_NORMAL,
@@ -216,7 +224,8 @@ static void recover_draw(struct wiz *w)
 		break;
 	case P_DONE:
 		if (drill)
-			ui_wiz_help(w, "Up/Down/PgDn: scroll   Enter/Esc: menu");
+			ui_wiz_help(w, dcall != NULL ? "Up/Down/PgDn: scroll   Enter/Esc: back"
+			                             : "Up/Down/PgDn: scroll   Enter/Esc: menu");
 		else
 			ui_wiz_help(
 			        w,
@@ -411,6 +420,23 @@ static void submit_part(struct wiz *w)
 	join = NULL;
 }
 
+/* For the flow that called the drill: whose keys were found good. */
+static void note_for_caller(int ret)
+{
+	size_t i;
+
+	dcall->drills++;
+	if (ret != CER_OK && ret != CER_EQUORUM)
+		return;
+	for (i = 0; i < cer_recovery_share_count(rec); i++) {
+		struct cer_recovery_share sh;
+
+		cer_recovery_share(rec, i, &sh);
+		if (sh.in && sh.number >= 1 && sh.number <= WIZ_CALL_MAX_KEYS)
+			dcall->passed[sh.number - 1] = true;
+	}
+}
+
 static void run_verify(struct wiz *w)
 {
 	struct cer_progress progress = {on_step, NULL, w};
@@ -441,6 +467,8 @@ static void run_verify(struct wiz *w)
 		ui_wiz_text_add(&result, "[FAIL] DR drill failed (%s)", cer_status_name(ret));
 	for (i = 0; i < cer_report_line_count(report); i++)
 		ui_wiz_text_add(&result, "%s", cer_report_line(report, i));
+	if (dcall != NULL && strcmp(cer_sd_sha256_hex(sd), dcall->sha256) == 0)
+		note_for_caller(ret);
 	ui_wiz_log(w, "drill: finished, exit status %d", ret);
 	ui_wiz_log_report(w, report);
 	cer_report_free(report);
@@ -542,7 +570,7 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 	switch (phase) {
 	case P_FILES:
 		if (ch == WIZ_KEY_ESC)
-			return WIZ_MENU;
+			return dcall != NULL ? dcall->back : WIZ_MENU;
 		if (ui_wiz_form_key(&files_form, ch) == WIZ_FORM_SUBMIT)
 			submit_files(w);
 		break;
@@ -590,7 +618,7 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 		if (!drill && (ch == 'q' || ch == 'Q'))
 			ui_wiz_show_qr(w, blob_path);
 		else if (ch == WIZ_KEY_ESC || ui_wiz_is_enter(ch) || ch == 'm')
-			return WIZ_MENU;
+			return dcall != NULL ? dcall->back : WIZ_MENU;
 		else
 			ui_wiz_text_key(&result, ch, ui_wiz_bottom(w) - ui_wiz_top(w));
 		break;
@@ -600,7 +628,8 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 
 static void recover_leave(struct wiz *w)
 {
-	(void)w;
+	w->drill_call = NULL;
+	dcall = NULL;
 	end_session();
 	ui_wiz_field_free(&f_sd);
 	ui_wiz_field_free(&f_exchange);

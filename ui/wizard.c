@@ -25,7 +25,7 @@ static const struct ui_wiz_screen *const screens[WIZ_NSTATES] = {
         [WIZ_START] = &ui_wiz_start_screen,   [WIZ_MENU] = &ui_wiz_menu_screen,
         [WIZ_KEYGEN] = &ui_wiz_keygen_screen, [WIZ_RECOVERY] = &ui_wiz_recovery_screen,
         [WIZ_DRILL] = &ui_wiz_drill_screen,   [WIZ_INSPECT] = &ui_wiz_inspect_screen,
-        [WIZ_QRSHOW] = &ui_wiz_qrshow_screen,
+        [WIZ_QRSHOW] = &ui_wiz_qrshow_screen, [WIZ_REKEY] = &ui_wiz_rekey_screen,
 };
 
 /* Consecutive getch() errors, each much quicker than the tick, after which
@@ -225,11 +225,12 @@ static int usage(FILE *f, int status)
 {
 	fprintf(f,
 	        "Usage: %s wizard [--transcript FILE]\n\n"
-	        "Guided key ceremony, recovery, DR drill, inspect and QR display on a\n"
-	        "terminal (at least %dx%d).  Every step is appended to a plain-text\n"
-	        "transcript, by default ./%s; it never holds a secret.\n\n"
+	        "Guided key ceremony, recovery, DR drill, rekey (new custodians or quorum),\n"
+	        "inspect and QR display on a terminal (at least %dx%d).  Every step is\n"
+	        "appended to a plain-text transcript, by default ./%s;\n"
+	        "it never holds a secret.\n\n"
 	        "The wizard needs a terminal on standard input and output.  For scripts use\n"
-	        "the batch commands: keygen, package, inspect, verify, restore-blob, qr.\n\n"
+	        "the batch commands: keygen, package, inspect, verify, restore-blob, rekey, qr.\n\n"
 	        "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits\n"
 	        "(while keys are generated, Ctrl-C cancels the generation).\n\n"
 	        "A session stopped by SIGINT, SIGTERM or SIGQUIT, or whose terminal goes away\n"
@@ -293,7 +294,7 @@ int ui_wizard_main(int argc, char **argv)
 		fprintf(stderr,
 		        "%s wizard: needs a terminal on standard input and output.\n"
 		        "For scripts use the batch commands (keygen, package, inspect, verify,\n"
-		        "restore-blob, qr); see '%s --help'.\n",
+		        "restore-blob, rekey, qr); see '%s --help'.\n",
 		        ui_progname, ui_progname);
 		return CER_EUSAGE;
 	}

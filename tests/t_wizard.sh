@@ -103,8 +103,10 @@ screen "custodian 1 is asked where the key goes" "Write your key to"
 keys Enter
 screen "an empty key path is explained, never defaulted to the output directory" \
 	"Keys never go in the"
+keys Enter
 field "$WORK/nosuchdir/a.key"
 screen "a key path in a missing directory is refused at once" "cannot use the directory"
+keys Enter
 field "$WORK/usb"
 screen "a directory as key path means cert_0.key in it" "Key file: $WORK/usb/cert_0.key"
 text "x"
@@ -128,6 +130,7 @@ screen "custodian 2 again" "Custodian 2 of 3: bob"
 keys Enter
 field "$WORK/usb/cert_0.key"
 screen "another custodian's key path is refused at once" "the same key path"
+keys Enter
 field "$WORK/usb/bob.key"
 field "$PASS_B"
 field "${PASS_B}x"
@@ -311,6 +314,7 @@ screen "drill hands over to a custodian" "Shares in: 0 of the 2 required"
 keys Enter
 keys Enter
 screen "Enter on an empty key path opens nothing, it says what to type" "Type the path of your key file"
+keys Enter
 field "usb/bob.key"
 screen "bob's share is named before his passphrase" "Custodian: bob"
 field "wrong passphrase!!"
@@ -325,6 +329,7 @@ screen "not abandoned" "Shares in: 1 of the 2 required"
 keys Enter
 field "usb/bob.key"
 screen "a key whose share is in is refused before its passphrase" "already in"
+keys Enter
 field "usb/cert_0.key"
 field "$PASS_A"
 screen "the drill runs by itself at the quorum, and passes despite the retries" "\[OK\] DR drill passed"

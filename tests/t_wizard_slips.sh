@@ -83,8 +83,10 @@ k Enter
 shot "alice: where the key goes" "Write your key to"
 k Enter                      # Enter on the empty field
 shot "... an empty path is explained" "Keys never go in the"
+k Enter
 field "$WORK/nosuch/x.key"
 shot "... a missing directory is refused" "cannot use the"
+k Enter
 field "$WORK/usb"
 shot "alice: passphrase prompt" "Type a passphrase of at least 12"
 halves "$PASS_A" k Escape    # Esc mid-passphrase; she types on
@@ -106,6 +108,7 @@ shot "bob's hand-over screen" "Custodian 2 of 3: bob"
 k Enter
 field "$WORK/usb/cert_0.key"
 shot "bob: alice's key path is refused" "the same key path"
+k Enter
 field "$WORK/usb/bob.key"
 field "$PASS_B"
 field "${PASS_B}="
@@ -147,10 +150,13 @@ k C-d
 k Enter
 k Enter                      # Enter on the empty key field
 shot "drill: Enter on an empty key field opens nothing" "Type the path of your key file"
+k Enter
 field "usb/cert_0.cer"
 shot "drill: a certificate given as the key" "FAIL"
+k Enter
 field "usb"
 shot "drill: a directory given as the key" "FAIL.*usb"
+k Enter
 field "usb/cert_0.key"
 shot "drill: alice's passphrase prompt names her" "Custodian: alice"
 field "$WRONG"
@@ -161,6 +167,7 @@ k Enter
 field "usb/cert_0.key"
 shot "drill: her key again is refused before any passphrase" "already in"
 k Escape
+shot "drill: after a refusal the key prompt takes only Enter (Esc ignored)" "Keys typed now are ignored"
 k Enter
 field "usb/bob.key"
 shot "drill: bob's prompt" "Custodian: bob"
@@ -190,7 +197,15 @@ k Enter
 shot "recovery: the exchange key's facts" "Do the SHA-256, CN and thumbprint match"
 k y
 shot "recovery: hand-over screen" "Shares in: 0 of the 2 required"
+# A hurried custodian types a wrong key path and, without waiting, the
+# passphrase: the refusal drops what was typed ahead, so nothing of the
+# passphrase lands in the visible key-file field.
 k Enter
+keys C-u; text "usb/carol.cer"; keys Enter; text "$PASS_C"; keys Enter
+shot "recovery: a key refused with a passphrase typed ahead" "FAIL"
+sleep 1
+snap
+if grep -qF -- "Keys typed now are ignored" "$TMP/snap"; then k Enter; fi
 field "usb/carol.key"
 field "$WRONG"
 shot "recovery: a wrong passphrase" "does not open"

@@ -28,7 +28,8 @@ static char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 static char key_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 static char *passes[CER_KEYGEN_MAX_KEYS];
 static char *pending; /* the first typing of the passphrase, until it is typed again */
-static bool guard; /* P_HANDOVER after Esc from a passphrase prompt: only Enter is taken */
+static bool guard; /* P_HANDOVER after Esc from a passphrase prompt, P_KEYPATH after a
+                   * refusal: only Enter is taken */
 static char note[512];
 static enum ui_wiz_color note_color;
 static char dir[CER_KG_PATH_MAX];
@@ -173,6 +174,14 @@ static void draw_handover(struct wiz *w, int y)
 
 static void draw_keypath(struct wiz *w, int y)
 {
+	if (guard) {
+		ui_wiz_help(w, "Enter: type the key path again");
+		y = draw_turn_title(w, y);
+		y = draw_note(w, y) + 1;
+		ui_wiz_wrap(w, y, 2, WC_WARN,
+		            "Keys typed now are ignored. Press Enter to type the key path again.");
+		return;
+	}
 	ui_wiz_help(w, "Enter: next   Tab: complete path   Ctrl-U: clear   Esc: back");
 	y = draw_turn_title(w, y);
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
@@ -337,6 +346,14 @@ static void set_key_paths(void)
 		params.custodians[i].key_path = key_paths[i];
 }
 
+/* A refused key path: what was typed ahead (a passphrase, before its prompt
+ * came) is dropped, and the prompt takes only Enter until the note is read. */
+static void path_guard(void)
+{
+	flushinp();
+	guard = true;
+}
+
 static void submit_keypath(void)
 {
 	const char *typed = ui_wiz_field_value(&f_keypath);
@@ -346,6 +363,7 @@ static void submit_keypath(void)
 	if (typed[0] == '\0') {
 		set_note(WC_NORMAL, "Type where your key goes (Tab completes). Keys never go in the "
 		         "output directory %s, which goes to the online side.", dir);
+		path_guard();
 		return;
 	}
 	set_key_paths();
@@ -353,6 +371,7 @@ static void submit_keypath(void)
 	ret = cer_keygen_key_path(&params, current, typed, out);
 	if (ret != CER_OK) {
 		set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
+		path_guard();
 		return;
 	}
 	snprintf(key_paths[current], sizeof key_paths[0], "%s", out);
@@ -622,7 +641,9 @@ static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 		break;
 	case P_HANDOVER: handover_key(ch); break;
 	case P_KEYPATH:
-		if (ch == WIZ_KEY_ESC)
+		if (guard)
+			guard = !ui_wiz_is_enter(ch);
+		else if (ch == WIZ_KEY_ESC)
 			back_to_handover();
 		else if (ui_wiz_form_key(&path_form, ch) == WIZ_FORM_SUBMIT)
 			submit_keypath();

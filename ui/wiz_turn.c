@@ -13,6 +13,10 @@
  * (the passphrase alone on its screen).  No dialog opens on TURN_KEY or
  * TURN_PASS, and Esc from TURN_PASS leads to a guarded hand-over screen that
  * takes nothing but Enter, so a passphrase typed on after a slip goes nowhere.
+ * A key file refused (or Enter on an empty one) likewise leaves the key
+ * prompt taking nothing but Enter until the custodian has read why: a
+ * passphrase typed ahead, before its prompt came, never lands in the visible
+ * key-file field.
  */
 enum { TURN_HANDOVER, TURN_KEY, TURN_PASS };
 
@@ -185,6 +189,15 @@ static void draw_handover(struct wiz *w, const struct ui_wiz_turn *t, int y)
 
 static void draw_key(struct wiz *w, const struct ui_wiz_turn *t, int y)
 {
+	if (t->guard) {
+		ui_wiz_help(w, "Enter: type the key file's path again");
+		y = draw_progress(w, t, y) + 1;
+		y = draw_note(w, t, y) + 1;
+		ui_wiz_wrap(w, y, 2, WC_WARN,
+		            "Keys typed now are ignored. Press Enter to type the key file's path "
+		            "again.");
+		return;
+	}
 	ui_wiz_help(w, "Enter: check the key   Tab: complete the path   Esc: back");
 	y = draw_progress(w, t, y) + 1;
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
@@ -236,6 +249,14 @@ static enum ui_wiz_turn_event share_in(struct wiz *w, struct ui_wiz_turn *t)
 	return WIZ_TURN_SHARE_IN;
 }
 
+/* A refusal at the key prompt: drop what was typed ahead and take only
+ * Enter until the custodian has read the note. */
+static void key_guard(struct ui_wiz_turn *t)
+{
+	flushinp();
+	t->guard = true;
+}
+
 static enum ui_wiz_turn_event failed(struct wiz *w, struct ui_wiz_turn *t,
                                      enum cer_share_outcome outcome)
 {
@@ -247,6 +268,8 @@ static enum ui_wiz_turn_event failed(struct wiz *w, struct ui_wiz_turn *t,
 	}
 	ui_wiz_log(w, "%s: [FAIL] %s: %s", t->flow, cer_share_outcome_name(outcome), cer_errmsg());
 	ui_wiz_turn_note(t, WC_FAIL, "[FAIL] %s", cer_errmsg());
+	if (t->step == TURN_KEY)
+		key_guard(t);
 	return WIZ_TURN_NONE;
 }
 
@@ -259,6 +282,7 @@ static enum ui_wiz_turn_event submit_key(struct wiz *w, struct ui_wiz_turn *t)
 
 	if (ui_wiz_field_value(&t->f_key)[0] == '\0') {
 		ui_wiz_turn_note(t, WC_NORMAL, "Type the path of your key file first (Tab completes).");
+		key_guard(t);
 		return WIZ_TURN_NONE;
 	}
 	snprintf(t->key, sizeof t->key, "%s", ui_wiz_field_value(&t->f_key));
@@ -327,7 +351,9 @@ enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int
 	switch (t->step) {
 	case TURN_HANDOVER: return handover_key(t, ch);
 	case TURN_KEY:
-		if (ch == WIZ_KEY_ESC) {
+		if (t->guard) {
+			t->guard = !ui_wiz_is_enter(ch);
+		} else if (ch == WIZ_KEY_ESC) {
 			t->note[0] = '\0';
 			t->step = TURN_HANDOVER;
 		} else if (ui_wiz_form_key(&t->key_form, ch) == WIZ_FORM_SUBMIT) {

@@ -234,6 +234,17 @@ void ui_wiz_menu_draw(struct wiz *w, const struct ui_wiz_menu *m, int y, int x);
 /* Returns the chosen index on Enter (or its digit key), -1 otherwise. */
 int ui_wiz_menu_key(struct ui_wiz_menu *m, int ch);
 
+/* A line or two under a form saying what just happened, in its colour. */
+struct ui_wiz_note {
+	char text[1024];
+	enum ui_wiz_color color;
+};
+void ui_wiz_note_set(struct ui_wiz_note *n, enum ui_wiz_color c, const char *fmt, ...)
+        CER_PRINTF(3, 4);
+void ui_wiz_note_clear(struct ui_wiz_note *n);
+/* Draws the note word-wrapped from row y (nothing when empty); returns the next row. */
+int ui_wiz_note_draw(struct wiz *w, const struct ui_wiz_note *n, int y);
+
 void ui_wiz_progress_draw(struct wiz *w, int y, const char *what, unsigned done, unsigned total);
 
 /* A scrollable list of text lines (reports, summaries). */
@@ -295,8 +306,7 @@ struct ui_wiz_turn {
 	bool guard;
 	char key[WIZ_FIELD_MAX];
 	long share;
-	char note[512];
-	enum ui_wiz_color note_color;
+	struct ui_wiz_note note;
 	struct ui_wiz_field f_key, f_pass;
 	struct ui_wiz_form key_form, pass_form;
 };
@@ -305,8 +315,6 @@ int ui_wiz_turn_init(struct ui_wiz_turn *t) CER_WUR; /* clears t; CER_EINTERNAL 
 void ui_wiz_turn_begin(struct ui_wiz_turn *t, struct cer_recovery *rec);
 void ui_wiz_turn_draw(struct wiz *w, const struct ui_wiz_turn *t, int y);
 enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int ch);
-void ui_wiz_turn_note(struct ui_wiz_turn *t, enum ui_wiz_color c, const char *fmt, ...)
-        CER_PRINTF(3, 4);
 /* Wipes what was typed and forgets the session (end of session). */
 void ui_wiz_turn_wipe(struct ui_wiz_turn *t);
 void ui_wiz_turn_free(struct ui_wiz_turn *t);

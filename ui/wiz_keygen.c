@@ -30,8 +30,7 @@ static char *passes[CER_KEYGEN_MAX_KEYS];
 static char *pending; /* the first typing of the passphrase, until it is typed again */
 static bool guard; /* P_HANDOVER after Esc from a passphrase prompt, P_KEYPATH after a
                    * refusal: only Enter is taken */
-static char note[512];
-static enum ui_wiz_color note_color;
+static struct ui_wiz_note note;
 static char dir[CER_KG_PATH_MAX];
 static unsigned current;
 static unsigned prog_done, prog_total;
@@ -53,16 +52,6 @@ static void wipe_passes(void)
 	pending = NULL;
 }
 
-static void set_note(enum ui_wiz_color c, const char *fmt, ...) CER_PRINTF(2, 3);
-static void set_note(enum ui_wiz_color c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(note, sizeof note, fmt, ap);
-	va_end(ap);
-	note_color = c;
-}
 
 static void keygen_init(struct wiz *w)
 {
@@ -71,7 +60,7 @@ static void keygen_init(struct wiz *w)
 	guard = false;
 	params_form = (struct ui_wiz_form){0};
 	path_form = pass1_form = pass2_form = (struct ui_wiz_form){0};
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	if (ui_wiz_field_init(&f_count, "Number of custodians (" CER_XSTR(CER_KEYGEN_MIN_KEYS) "-" CER_XSTR(
 	                                  CER_KEYGEN_MAX_KEYS) ")", WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_quorum, "Quorum (2-N)", WF_NUMBER) != CER_OK ||
@@ -142,10 +131,6 @@ static int draw_turn_title(struct wiz *w, int y)
 	       1;
 }
 
-static int draw_note(struct wiz *w, int y)
-{
-	return note[0] != '\0' ? ui_wiz_wrap(w, y, 2, note_color, note) : y;
-}
 
 static void draw_handover(struct wiz *w, int y)
 {
@@ -169,7 +154,7 @@ static void draw_handover(struct wiz *w, int y)
 		                "away from the screen and the keyboard.") +
 		    1;
 	}
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_keypath(struct wiz *w, int y)
@@ -177,7 +162,7 @@ static void draw_keypath(struct wiz *w, int y)
 	if (guard) {
 		ui_wiz_help(w, "Enter: type the key path again");
 		y = draw_turn_title(w, y);
-		y = draw_note(w, y) + 1;
+		y = ui_wiz_note_draw(w, &note, y) + 1;
 		ui_wiz_wrap(w, y, 2, WC_WARN,
 		            "Keys typed now are ignored. Press Enter to type the key path again.");
 		return;
@@ -190,7 +175,7 @@ static void draw_keypath(struct wiz *w, int y)
 	                "written beside it.") +
 	    1;
 	y = ui_wiz_form_draw(w, &path_form, y) + 1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_pass(struct wiz *w, int y, bool again)
@@ -204,7 +189,7 @@ static void draw_pass(struct wiz *w, int y, bool again)
 	                        "other custodians'. Nothing is shown while you type.") +
 	    1;
 	y = ui_wiz_form_draw(w, again ? &pass2_form : &pass1_form, y) + 1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_confirm(struct wiz *w, int y)
@@ -334,7 +319,7 @@ static void submit_params(struct wiz *w)
 	if (!parse_names(w))
 		return;
 	current = 0;
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	phase = P_HANDOVER;
 }
 
@@ -361,7 +346,7 @@ static void submit_keypath(void)
 	int ret;
 
 	if (typed[0] == '\0') {
-		set_note(WC_NORMAL, "Type where your key goes (Tab completes). Keys never go in the "
+		ui_wiz_note_set(&note, WC_NORMAL, "Type where your key goes (Tab completes). Keys never go in the "
 		         "output directory %s, which goes to the online side.", dir);
 		path_guard();
 		return;
@@ -370,12 +355,12 @@ static void submit_keypath(void)
 	params.custodians[current].key_path = "";
 	ret = cer_keygen_key_path(&params, current, typed, out);
 	if (ret != CER_OK) {
-		set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] %s", cer_errmsg());
 		path_guard();
 		return;
 	}
 	snprintf(key_paths[current], sizeof key_paths[0], "%s", out);
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	phase = P_PASS1;
 }
 
@@ -385,7 +370,7 @@ static void submit_pass1(void)
 	int ret;
 
 	if (pass[0] == '\0') {
-		set_note(WC_NORMAL, "Type your passphrase first.");
+		ui_wiz_note_set(&note, WC_NORMAL, "Type your passphrase first.");
 		return;
 	}
 	ret = cer_passphrase_check(current, pass, (const char *const *)passes, params.count);
@@ -397,16 +382,16 @@ static void submit_pass1(void)
 	ui_wiz_field_wipe(&f_pass);
 	flushinp();
 	if (ret != CER_OK) {
-		set_note(WC_FAIL, "[FAIL] %s. Type another one.", cer_errmsg());
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] %s. Type another one.", cer_errmsg());
 		return;
 	}
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	phase = P_PASS2;
 }
 
 static void next_custodian(void)
 {
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	if (current + 1 == params.count) {
 		phase = P_CONFIRM;
 		return;
@@ -424,7 +409,7 @@ static void submit_pass2(void)
 	if (!same) {
 		cer_secret_free(pending);
 		pending = NULL;
-		set_note(WC_FAIL, "[FAIL] The two passphrases differ. Type it again, twice.");
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] The two passphrases differ. Type it again, twice.");
 		phase = P_PASS1;
 		return;
 	}
@@ -443,7 +428,7 @@ static void back_to_handover(void)
 	ui_wiz_field_wipe(&f_again);
 	cer_secret_free(pending);
 	pending = NULL;
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	phase = P_HANDOVER;
 }
 
@@ -452,7 +437,7 @@ static void change_turn(void)
 	cer_secret_free(passes[current]);
 	passes[current] = NULL;
 	ui_wiz_field_set(&f_keypath, key_paths[current]);
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	phase = P_KEYPATH;
 }
 
@@ -463,7 +448,7 @@ static void handover_key(int ch)
 		return;
 	}
 	if (ch == WIZ_KEY_ESC) {
-		note[0] = '\0';
+		ui_wiz_note_clear(&note);
 		if (current == 0) {
 			params_form.focus = 0;
 			phase = P_PARAMS;

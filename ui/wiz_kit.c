@@ -447,6 +447,28 @@ int ui_wiz_menu_key(struct ui_wiz_menu *m, int ch)
 	return -1;
 }
 
+/* ---- notes ---- */
+
+void ui_wiz_note_set(struct ui_wiz_note *n, enum ui_wiz_color c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(n->text, sizeof n->text, fmt, ap);
+	va_end(ap);
+	n->color = c;
+}
+
+void ui_wiz_note_clear(struct ui_wiz_note *n)
+{
+	n->text[0] = '\0';
+}
+
+int ui_wiz_note_draw(struct wiz *w, const struct ui_wiz_note *n, int y)
+{
+	return n->text[0] != '\0' ? ui_wiz_wrap(w, y, 2, n->color, n->text) : y;
+}
+
 /* ---- progress bar ---- */
 
 void ui_wiz_progress_draw(struct wiz *w, int y, const char *what, unsigned done, unsigned total)

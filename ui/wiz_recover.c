@@ -43,8 +43,7 @@ static struct ui_wiz_text facts;
 static const char *const attest_choices[] = {"accept a key without one", "require it"};
 static struct cer_qr_join *join;
 static char certs_dir[WIZ_FIELD_MAX];
-static char note[512];
-static enum ui_wiz_color note_color;
+static struct ui_wiz_note note;
 static char prog_what[128];
 static unsigned prog_done, prog_total;
 static struct ui_wiz_text result;
@@ -69,22 +68,12 @@ static void end_session(void)
 	join = NULL;
 }
 
-static void set_note(enum ui_wiz_color c, const char *fmt, ...) CER_PRINTF(2, 3);
-static void set_note(enum ui_wiz_color c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(note, sizeof note, fmt, ap);
-	va_end(ap);
-	note_color = c;
-}
 
 static void common_init(struct wiz *w, bool is_drill)
 {
 	drill = is_drill;
 	phase = P_FILES;
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	files_form = part_form = blob_form = (struct ui_wiz_form){0};
 	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
@@ -134,12 +123,6 @@ static void drill_init(struct wiz *w)
 	common_init(w, true);
 }
 
-static int draw_note(struct wiz *w, int y)
-{
-	if (note[0] == '\0')
-		return y;
-	return ui_wiz_wrap(w, y, 2, note_color, note);
-}
 
 static void draw_files(struct wiz *w, int y)
 {
@@ -165,7 +148,7 @@ static void draw_files(struct wiz *w, int y)
 	                "Key certificates are found beside each key (.cer) or, when given, in the "
 	                "certificates directory.") +
 	    1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_qrjoin(struct wiz *w, int y)
@@ -180,7 +163,7 @@ static void draw_qrjoin(struct wiz *w, int y)
 	cer_qr_join_status(join, status, sizeof status);
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Parts: %s", status) + 1;
 	y = ui_wiz_form_draw(w, &part_form, y) + 1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_exchange(struct wiz *w, int y)
@@ -220,7 +203,7 @@ static void recover_draw(struct wiz *w)
 		                "restore blob is written encrypted to the exchange key.") +
 		    1;
 		y = ui_wiz_form_draw(w, &blob_form, y) + 1;
-		draw_note(w, y);
+		ui_wiz_note_draw(w, &note, y);
 		break;
 	case P_DONE:
 		if (drill)
@@ -300,7 +283,7 @@ static void confirm_exchange(struct wiz *w, bool match)
 		ui_wiz_log(w, "recovery: exchange key %s: [FAIL] the operator found it does not "
 		           "match what the online administrators read out", cer_exchange_name(exchange));
 		end_session();
-		set_note(WC_FAIL, "[FAIL] the exchange key was not confirmed: fetch it again on the "
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] the exchange key was not confirmed: fetch it again on the "
 		         "online side and compare before any key is unlocked.");
 		files_form.focus = 1;
 		phase = P_FILES;
@@ -309,7 +292,7 @@ static void confirm_exchange(struct wiz *w, bool match)
 	ui_wiz_log(w, "recovery: exchange key %s confirmed by the operator: sha256 %s matches "
 	           "what the online administrators read out", cer_exchange_name(exchange),
 	           cer_exchange_sha256_hex(exchange));
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	start_turn();
 }
 
@@ -319,7 +302,7 @@ static void submit_files(struct wiz *w)
 	int ret;
 
 	end_session();
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	if (path[0] == '\0') {
 		ui_wiz_error(w, "The file is missing", "Type the security-domain file's path.");
 		files_form.focus = 0;
@@ -401,18 +384,18 @@ static void submit_part(struct wiz *w)
 	ret = cer_qr_join_add(join, "pasted text", text, strlen(text));
 	ui_wiz_field_wipe(&f_part);
 	if (ret != CER_OK) {
-		set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
 		return;
 	}
-	set_note(WC_OK, "[OK] part accepted");
+	ui_wiz_note_set(&note, WC_OK, "[OK] part accepted");
 	if (!cer_qr_join_complete(join))
 		return;
 	ret = join_exchange(w);
 	if (ret != CER_OK) {
 		ui_wiz_error_status(w, ret);
 		end_session();
-		note[0] = '\0';
+		ui_wiz_note_clear(&note);
 		phase = P_FILES;
 		return;
 	}
@@ -481,7 +464,7 @@ static void exchange_was_custodians(struct wiz *w)
 {
 	ui_wiz_error(w, "The exchange key is a custodian's", cer_errmsg());
 	end_session();
-	set_note(WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
+	ui_wiz_note_set(&note, WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
 	         "ended. Fetch the new HSM's exchange key again.");
 	files_form.focus = 1;
 	phase = P_FILES;
@@ -556,7 +539,7 @@ static bool abandon(struct wiz *w)
 		return false;
 	ui_wiz_log(w, "%s: abandoned", flow());
 	end_session();
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	phase = P_FILES;
 	return true;
 }

@@ -55,8 +55,7 @@ static bool force; /* the operator agreed to replace the output file */
 static char sd_path[WIZ_FIELD_MAX], certs_dir[WIZ_FIELD_MAX], out_path[WIZ_FIELD_MAX];
 static char new_dir[WIZ_FIELD_MAX]; /* the new certificates' directory, or "" */
 static char cert_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
-static char note[1024];
-static enum ui_wiz_color note_color;
+static struct ui_wiz_note note;
 static char prog_what[128];
 static unsigned prog_done, prog_total;
 /* After the write: what the result screen shows, kept over the drills. */
@@ -72,16 +71,6 @@ static struct ui_wiz_keygen_call kcall;
 static struct ui_wiz_drill_call dcall;
 static enum { CALL_NONE, CALL_KEYGEN, CALL_DRILL } calling, returning;
 
-static void set_note(enum ui_wiz_color c, const char *fmt, ...) CER_PRINTF(2, 3);
-static void set_note(enum ui_wiz_color c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(note, sizeof note, fmt, ap);
-	va_end(ap);
-	note_color = c;
-}
 
 /* Wipes the shares collected and forgets the files loaded. */
 static void end_session(void)
@@ -116,7 +105,7 @@ static void fresh_init(struct wiz *w)
 {
 	free_all();
 	phase = P_FILES;
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	force = false;
 	files_form = new_form = (struct ui_wiz_form){0};
 	source_menu.sel = 0;
@@ -157,12 +146,12 @@ static void rekey_init(struct wiz *w)
 			snprintf(q, sizeof q, "%u", kcall.quorum);
 			ui_wiz_field_set(&f_quorum, q);
 			new_form.focus = 1;
-			set_note(WC_OK, "[OK] the key ceremony made %u keys; their certificates in %s "
+			ui_wiz_note_set(&note, WC_OK, "[OK] the key ceremony made %u keys; their certificates in %s "
 			         "receive the new shares. Check the quorum, then press Enter.",
 			         kcall.count, kcall.out_dir);
 			phase = P_NEWCERTS;
 		} else if (load_sd(w)) {
-			set_note(WC_NORMAL, "The key ceremony was left before keys were made.");
+			ui_wiz_note_set(&note, WC_NORMAL, "The key ceremony was left before keys were made.");
 			phase = P_SOURCE;
 		} else {
 			phase = P_FILES;
@@ -176,10 +165,6 @@ static void rekey_init(struct wiz *w)
 
 /* ---- drawing ---- */
 
-static int draw_note(struct wiz *w, int y)
-{
-	return note[0] != '\0' ? ui_wiz_wrap(w, y, 2, note_color, note) : y;
-}
 
 static void draw_files(struct wiz *w, int y)
 {
@@ -195,7 +180,7 @@ static void draw_files(struct wiz *w, int y)
 	                "The current custodians' certificates are found beside each key (.cer) "
 	                "or, when given, in the certificates directory.") +
 	    1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_source(struct wiz *w, int y)
@@ -215,7 +200,7 @@ static void draw_source(struct wiz *w, int y)
 	                "custodians may be among the new ones (their keys then open the new "
 	                "file too).") +
 	    1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_newcerts(struct wiz *w, int y)
@@ -227,7 +212,7 @@ static void draw_newcerts(struct wiz *w, int y)
 	                "more, each key different. Share x = 1..N goes to them in that order.") +
 	    1;
 	y = ui_wiz_form_draw(w, &new_form, y) + 1;
-	draw_note(w, y);
+	ui_wiz_note_draw(w, &note, y);
 }
 
 static void draw_confirm(struct wiz *w, int y)
@@ -334,7 +319,7 @@ static bool check_out(struct wiz *w)
 static void submit_files(struct wiz *w)
 {
 	end_session();
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	snprintf(sd_path, sizeof sd_path, "%s", ui_wiz_field_value(&f_sd));
 	snprintf(certs_dir, sizeof certs_dir, "%s", ui_wiz_field_value(&f_certs));
 	snprintf(out_path, sizeof out_path, "%s", ui_wiz_field_value(&f_out));
@@ -427,7 +412,7 @@ static void submit_newcerts(struct wiz *w)
 	long q = 0;
 	int ret;
 
-	note[0] = '\0';
+	ui_wiz_note_clear(&note);
 	ret = parse_new_certs(&count);
 	if (ret != CER_OK) {
 		ui_wiz_error_status(w, ret);
@@ -481,10 +466,10 @@ static bool abandon(struct wiz *w)
 	why = cer_rekey_check_session(rec, sd);
 	if (why != CER_OK) {
 		ui_wiz_log(w, "rekey: abandoned, nothing written: %s", cer_errmsg());
-		set_note(WC_FAIL, "[FAIL] Rekey abandoned, nothing written: %s.", cer_errmsg());
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] Rekey abandoned, nothing written: %s.", cer_errmsg());
 	} else {
 		ui_wiz_log(w, "rekey: abandoned at the quorum, nothing written");
-		set_note(WC_NORMAL, "Rekey abandoned, nothing written.");
+		ui_wiz_note_set(&note, WC_NORMAL, "Rekey abandoned, nothing written.");
 	}
 	end_session();
 	files_form.focus = 0;
@@ -650,13 +635,13 @@ static enum ui_wiz_state rekey_key(struct wiz *w, int ch)
 	case P_SOURCE:
 		if (ch == WIZ_KEY_ESC) {
 			end_session();
-			note[0] = '\0';
+			ui_wiz_note_clear(&note);
 			phase = P_FILES;
 			break;
 		}
 		i = ui_wiz_menu_key(&source_menu, ch);
 		if (i == 0) {
-			note[0] = '\0';
+			ui_wiz_note_clear(&note);
 			new_form.focus = 0;
 			phase = P_NEWCERTS;
 		} else if (i == 1) {
@@ -667,7 +652,7 @@ static enum ui_wiz_state rekey_key(struct wiz *w, int ch)
 		break;
 	case P_NEWCERTS:
 		if (ch == WIZ_KEY_ESC) {
-			note[0] = '\0';
+			ui_wiz_note_clear(&note);
 			phase = load_sd(w) ? P_SOURCE : P_FILES;
 		} else if (ui_wiz_form_key(&new_form, ch) == WIZ_FORM_SUBMIT) {
 			submit_newcerts(w);

@@ -20,15 +20,6 @@
  */
 enum { TURN_HANDOVER, TURN_KEY, TURN_PASS };
 
-void ui_wiz_turn_note(struct ui_wiz_turn *t, enum ui_wiz_color c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t->note, sizeof t->note, fmt, ap);
-	va_end(ap);
-	t->note_color = c;
-}
 
 int ui_wiz_turn_init(struct ui_wiz_turn *t)
 {
@@ -46,7 +37,7 @@ void ui_wiz_turn_begin(struct ui_wiz_turn *t, struct cer_recovery *rec)
 	t->rec = rec;
 	t->step = TURN_HANDOVER;
 	t->guard = false;
-	t->note[0] = '\0';
+	ui_wiz_note_clear(&t->note);
 	ui_wiz_field_wipe(&t->f_key);
 	ui_wiz_field_wipe(&t->f_pass);
 }
@@ -67,10 +58,6 @@ void ui_wiz_turn_free(struct ui_wiz_turn *t)
 
 /* ---- drawing ---- */
 
-static int draw_note(struct wiz *w, const struct ui_wiz_turn *t, int y)
-{
-	return t->note[0] != '\0' ? ui_wiz_wrap(w, y, 2, t->note_color, t->note) : y;
-}
 
 static int draw_keys(struct wiz *w, const struct ui_wiz_turn *t, int y, int last)
 {
@@ -174,7 +161,7 @@ static void draw_handover(struct wiz *w, const struct ui_wiz_turn *t, int y)
 	ui_wiz_help(w, help);
 	y = draw_progress(w, t, y) + 1;
 	y = draw_shares(w, t, y, last - 6) + 1;
-	y = draw_note(w, t, y);
+	y = ui_wiz_note_draw(w, &t->note, y);
 	if (go_on_ready(t))
 		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Press Enter: %s.", t->go_on);
 	else
@@ -192,7 +179,7 @@ static void draw_key(struct wiz *w, const struct ui_wiz_turn *t, int y)
 	if (t->guard) {
 		ui_wiz_help(w, "Enter: type the key file's path again");
 		y = draw_progress(w, t, y) + 1;
-		y = draw_note(w, t, y) + 1;
+		y = ui_wiz_note_draw(w, &t->note, y) + 1;
 		ui_wiz_wrap(w, y, 2, WC_WARN,
 		            "Keys typed now are ignored. Press Enter to type the key file's path "
 		            "again.");
@@ -205,7 +192,7 @@ static void draw_key(struct wiz *w, const struct ui_wiz_turn *t, int y)
 	                "the file's shares before any passphrase is asked.") +
 	    1;
 	y = ui_wiz_form_draw(w, &t->key_form, y) + 1;
-	draw_note(w, t, y);
+	ui_wiz_note_draw(w, &t->note, y);
 }
 
 static void draw_pass(struct wiz *w, const struct ui_wiz_turn *t, int y)
@@ -224,7 +211,7 @@ static void draw_pass(struct wiz *w, const struct ui_wiz_turn *t, int y)
 	                "Type your passphrase, then press Enter. Nothing is shown while you type.") +
 	    1;
 	y = ui_wiz_form_draw(w, &t->pass_form, y) + 1;
-	draw_note(w, t, y);
+	ui_wiz_note_draw(w, &t->note, y);
 }
 
 void ui_wiz_turn_draw(struct wiz *w, const struct ui_wiz_turn *t, int y)
@@ -242,7 +229,7 @@ static enum ui_wiz_turn_event share_in(struct wiz *w, struct ui_wiz_turn *t)
 {
 	ui_wiz_log(w, "%s: key %s: [OK] share good, %u of %u", t->flow, t->key,
 	           cer_recovery_good(t->rec), cer_recovery_required(t->rec));
-	ui_wiz_turn_note(t, WC_OK, "[OK] the share of %s is in: %u of the %u required.", t->key,
+	ui_wiz_note_set(&t->note, WC_OK, "[OK] the share of %s is in: %u of the %u required.", t->key,
 	                 cer_recovery_good(t->rec), cer_recovery_required(t->rec));
 	ui_wiz_field_wipe(&t->f_key);
 	t->step = TURN_HANDOVER;
@@ -267,7 +254,7 @@ static enum ui_wiz_turn_event failed(struct wiz *w, struct ui_wiz_turn *t,
 		return WIZ_TURN_EXCHANGE;
 	}
 	ui_wiz_log(w, "%s: [FAIL] %s: %s", t->flow, cer_share_outcome_name(outcome), cer_errmsg());
-	ui_wiz_turn_note(t, WC_FAIL, "[FAIL] %s", cer_errmsg());
+	ui_wiz_note_set(&t->note, WC_FAIL, "[FAIL] %s", cer_errmsg());
 	if (t->step == TURN_KEY)
 		key_guard(t);
 	return WIZ_TURN_NONE;
@@ -281,7 +268,7 @@ static enum ui_wiz_turn_event submit_key(struct wiz *w, struct ui_wiz_turn *t)
 	int ret;
 
 	if (ui_wiz_field_value(&t->f_key)[0] == '\0') {
-		ui_wiz_turn_note(t, WC_NORMAL, "Type the path of your key file first (Tab completes).");
+		ui_wiz_note_set(&t->note, WC_NORMAL, "Type the path of your key file first (Tab completes).");
 		key_guard(t);
 		return WIZ_TURN_NONE;
 	}
@@ -293,7 +280,7 @@ static enum ui_wiz_turn_event submit_key(struct wiz *w, struct ui_wiz_turn *t)
 		ret = cer_recovery_precheck(t->rec, t->key, &t->share, &outcome);
 	if (ret != CER_OK)
 		return failed(w, t, outcome);
-	t->note[0] = '\0';
+	ui_wiz_note_clear(&t->note);
 	ui_wiz_field_wipe(&t->f_pass);
 	t->step = TURN_PASS;
 	return WIZ_TURN_NONE;
@@ -308,7 +295,7 @@ static enum ui_wiz_turn_event submit_pass(struct wiz *w, struct ui_wiz_turn *t)
 	int ret;
 
 	if (ui_wiz_field_value(&t->f_pass)[0] == '\0') {
-		ui_wiz_turn_note(t, WC_NORMAL, "Type your passphrase first.");
+		ui_wiz_note_set(&t->note, WC_NORMAL, "Type your passphrase first.");
 		return WIZ_TURN_NONE;
 	}
 	ui_wiz_busy(w, "Unlocking the key and its share...");
@@ -320,7 +307,7 @@ static enum ui_wiz_turn_event submit_pass(struct wiz *w, struct ui_wiz_turn *t)
 		return share_in(w, t);
 	ev = failed(w, t, outcome);
 	if (outcome == CER_SHARE_WRONG_PASSWORD)
-		ui_wiz_turn_note(t, WC_FAIL, "[FAIL] That passphrase does not open %s. Type it "
+		ui_wiz_note_set(&t->note, WC_FAIL, "[FAIL] That passphrase does not open %s. Type it "
 		                 "again, or press Esc to choose another key.", t->key);
 	else
 		t->step = TURN_HANDOVER;
@@ -340,7 +327,7 @@ static enum ui_wiz_turn_event handover_key(struct ui_wiz_turn *t, int ch)
 	if (go_on_ready(t) && ui_wiz_is_enter(ch))
 		return WIZ_TURN_GO_ON;
 	if (ui_wiz_is_enter(ch) || (go_on_ready(t) && (ch == 'k' || ch == 'K'))) {
-		t->note[0] = '\0';
+		ui_wiz_note_clear(&t->note);
 		t->step = TURN_KEY;
 	}
 	return WIZ_TURN_NONE;
@@ -354,7 +341,7 @@ enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int
 		if (t->guard) {
 			t->guard = !ui_wiz_is_enter(ch);
 		} else if (ch == WIZ_KEY_ESC) {
-			t->note[0] = '\0';
+			ui_wiz_note_clear(&t->note);
 			t->step = TURN_HANDOVER;
 		} else if (ui_wiz_form_key(&t->key_form, ch) == WIZ_FORM_SUBMIT) {
 			return submit_key(w, t);
@@ -364,7 +351,7 @@ enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int
 		if (ch == WIZ_KEY_ESC) {
 			ui_wiz_field_wipe(&t->f_pass);
 			flushinp();
-			t->note[0] = '\0';
+			ui_wiz_note_clear(&t->note);
 			t->guard = true;
 			t->step = TURN_HANDOVER;
 		} else if (ui_wiz_is_enter(ch)) {

@@ -120,7 +120,7 @@ check "... and no characters" bash -c '! grep -qE "xy|z|\*" "$0"' "$TMP/pane2"
 field "$PASS_A"
 screen "the passphrase is asked again, alone" "Passphrase again"
 field "$PASS_A"
-if pane | grep -qF "$PASS_A"; then not_ok "passphrase never shown"; else ok "passphrase never shown"; fi
+if pane | grep -qF -- "$PASS_A"; then not_ok "passphrase never shown"; else ok "passphrase never shown"; fi
 screen "custodian 2" "Custodian 2 of 3: bob"
 keys Escape
 screen "Esc goes back to the previous custodian" "Custodian 1 of 3: alice"

@@ -239,32 +239,19 @@ static void keygen_draw(struct wiz *w)
 
 static bool parse_names(struct wiz *w)
 {
-	char buf[WIZ_FIELD_MAX];
-	char *save = NULL, *tok;
+	char msg[128];
 	unsigned n = 0, i;
 	int ret;
 
 	memset(names, 0, sizeof names);
-	snprintf(buf, sizeof buf, "%s", ui_wiz_field_value(&f_names));
-	if (strspn(buf, " ,") == strlen(buf))
-		return true;
-	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		size_t len;
-
-		while (*tok == ' ')
-			tok++;
-		len = strlen(tok);
-		while (len > 0 && tok[len - 1] == ' ')
-			tok[--len] = '\0';
-		if (n == params.count) {
-			n++;
-			break;
-		}
-		snprintf(names[n++], sizeof names[0], "%s", tok);
+	ret = cer_keygen_split_names(ui_wiz_field_value(&f_names), names, CER_KEYGEN_MAX_KEYS, &n);
+	if (ret != CER_OK) {
+		ui_wiz_error_status(w, ret);
+		return false;
 	}
+	if (n == 0)
+		return true;
 	if (n != params.count) {
-		char msg[128];
-
 		snprintf(msg, sizeof msg, "Give %u names (one per custodian), or none.",
 		         params.count);
 		ui_wiz_error(w, "The names do not fit", msg);

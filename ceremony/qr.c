@@ -956,6 +956,18 @@ int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned 
 	return add_line(join, text, len, where);
 }
 
+int cer_qr_join_add_code(struct cer_qr_join *join, const char *where, const char *text,
+                         size_t len)
+{
+	char prefix[300];
+
+	if (where != NULL)
+		snprintf(prefix, sizeof prefix, "%.280s: ", where);
+	else
+		prefix[0] = '\0';
+	return add_line(join, text, len, prefix);
+}
+
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path)
 {
 	uint8_t *buf = NULL;

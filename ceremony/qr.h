@@ -223,6 +223,13 @@ int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *te
  */
 int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned lineno,
                          const char *text, size_t len) CER_WUR;
+/*
+ * The text of one code as a scanner decoded it: messages start with
+ * "where: " (where may be NULL).  Otherwise as cer_qr_join_add_line (a code
+ * with a marker and a line break in it is refused as corrupted).
+ */
+int cer_qr_join_add_code(struct cer_qr_join *join, const char *where, const char *text,
+                         size_t len) CER_WUR;
 /* Reads path (up to CER_QR_MAX_FILE * 3 bytes) and adds its lines. */
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path) CER_WUR;
 

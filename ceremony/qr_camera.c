@@ -1,11 +1,15 @@
 #include "ceremony/qr_scan.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zbar.h>
 
 /*
@@ -23,12 +27,64 @@ struct camera {
 	char device[200];
 };
 
-bool cer_qr_camera_present(const char *device)
+/* A V4L2 device that captures video: asked, not started (libv4l would print
+ * its own complaints about anything else on stderr). */
+static int capture_device(const char *device)
 {
 	struct stat st;
+	struct v4l2_capability cap;
+	uint32_t caps;
+	int fd, ret = CER_OK;
 
-	return stat(device != NULL ? device : CER_QR_CAMERA_DEFAULT, &st) == 0 &&
-	       S_ISCHR(st.st_mode);
+	if (stat(device, &st) != 0)
+		return cer_fail(CER_EIO, "%s: no camera (%s)", device, strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		return cer_fail(CER_EIO, "%s: no camera (not a video device)", device);
+	fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return cer_fail(CER_EIO, "%s: cannot open the camera: %s", device, strerror(errno));
+	memset(&cap, 0, sizeof cap);
+	if (ioctl(fd, VIDIOC_QUERYCAP, &cap) != 0) {
+		ret = cer_fail(CER_EIO, "%s: no camera (not a video device)", device);
+	} else {
+		caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+		if (!(caps & V4L2_CAP_VIDEO_CAPTURE))
+			ret = cer_fail(CER_EIO, "%s: no camera (a video device that does not capture)",
+			               device);
+	}
+	close(fd);
+	return ret;
+}
+
+bool cer_qr_camera_present(const char *device)
+{
+	return capture_device(device != NULL ? device : CER_QR_CAMERA_DEFAULT) == CER_OK;
+}
+
+/* libzbar's error text on one line, without its "ERROR: ... in f():" head. */
+static void zbar_reason(const zbar_video_t *video, char *out, size_t size)
+{
+	const char *s = zbar_video_error_string(video, 0), *p;
+	size_t o = 0;
+	bool space = false;
+
+	if (s == NULL)
+		s = "unknown error";
+	if ((p = strstr(s, "system error: ")) != NULL)
+		s = p + strlen("system error: ");
+	else if ((p = strstr(s, "():")) != NULL)
+		s = p + 3;
+	for (; *s != '\0' && o + 1 < size; s++) {
+		if (*s == '\n' || *s == '\t' || *s == ' ') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < size)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = *s;
+	}
+	out[o] = '\0';
 }
 
 static void camera_close(void *ctx)
@@ -67,9 +123,12 @@ static int camera_next(void *ctx, struct cer_qr_frame *frame)
 			return CER_OK;
 	}
 	raw = zbar_video_next_image(c->video);
-	if (raw == NULL)
-		return cer_fail(CER_EIO, "%s: no frame from the camera: %s", c->device,
-		                zbar_video_error_string(c->video, 0));
+	if (raw == NULL) {
+		char why[256];
+
+		zbar_reason(c->video, why, sizeof why);
+		return cer_fail(CER_EIO, "%s: no frame from the camera: %s", c->device, why);
+	}
 	c->grey = zbar_image_convert(raw, zbar_fourcc('Y', '8', '0', '0'));
 	zbar_image_destroy(raw);
 	if (c->grey == NULL)
@@ -92,10 +151,9 @@ int cer_qr_camera_open(const char *device, struct cer_qr_frames *src)
 	if (c == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	snprintf(c->device, sizeof c->device, "%.190s", device);
-	if (!cer_qr_camera_present(device)) {
-		ret = cer_fail(CER_EIO, "%s: no camera (not a video device)", device);
+	ret = capture_device(device);
+	if (ret != CER_OK)
 		goto fail;
-	}
 	c->video = zbar_video_create();
 	if (c->video == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
@@ -103,8 +161,10 @@ int cer_qr_camera_open(const char *device, struct cer_qr_frames *src)
 	}
 	if (zbar_video_open(c->video, device) != 0 || zbar_negotiate_format(c->video, NULL) != 0 ||
 	    zbar_video_enable(c->video, 1) != 0) {
-		ret = cer_fail(CER_EIO, "%s: cannot start the camera: %s", device,
-		               zbar_video_error_string(c->video, 0));
+		char why[256];
+
+		zbar_reason(c->video, why, sizeof why);
+		ret = cer_fail(CER_EIO, "%s: cannot start the camera: %s", device, why);
 		goto fail;
 	}
 	src->next = camera_next;

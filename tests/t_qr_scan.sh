@@ -171,8 +171,11 @@ expect_exit "--images and --device together (2)" 2 \
 	"$SDC" qr scan --out "$TMP/u" --device /dev/video0 --images "${cams[0]}"
 expect_exit "a PNG without --images (2)" 2 "$SDC" qr scan --out "$TMP/u" "${cams[0]}"
 expect_err "says what is missing" "PNG files need --images"
-expect_exit "a device that is not a camera (5)" 5 "$SDC" qr scan --out "$TMP/u" --device "$TMP/nodev"
-expect_err "is named" "nodev: no camera"
+expect_exit "a device that does not exist (5)" 5 "$SDC" qr scan --out "$TMP/u" --device "$TMP/nodev"
+expect_err "is named" "nodev: no camera .No such file"
+expect_exit "a character device that is no camera (5)" 5 "$SDC" qr scan --out "$TMP/u" --device /dev/null
+expect_err "is named, and libv4l says nothing" "^sdceremony: /dev/null: no camera .not a video device.$"
+check "one line only" test "$(wc -l <"$TMP/.err")" -eq 1
 expect_exit "--device is for scan only (2)" 2 "$SDC" qr join --out "$TMP/u" --device /dev/video0
 check "qr --help documents scan" bash -c '"$0" qr --help | grep -qF -- "qr scan --out FILE [--force] [--device /dev/videoN]"' "$SDC"
 check "no stray output files" test ! -e "$TMP/u"

@@ -1,0 +1,288 @@
+#include "ui/qrscan.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ceremony/codec.h"
+#include "ceremony/crypto.h"
+#include "ui/ui.h"
+
+static ui_qrscan_open_fn *source_open;
+static void *source_ctx;
+static char source_label[128];
+
+struct images {
+	const char *const *paths;
+	unsigned count;
+};
+static struct images injected;
+
+void ui_qrscan_set_source(ui_qrscan_open_fn *open, void *ctx, const char *label)
+{
+	source_open = open;
+	source_ctx = ctx;
+	snprintf(source_label, sizeof source_label, "%s", label != NULL ? label : "frames");
+}
+
+static int open_images(void *ctx, struct cer_qr_frames *src)
+{
+	const struct images *im = ctx;
+
+	return cer_qr_png_frames_open(im->paths, im->count, src);
+}
+
+void ui_qrscan_set_images(const char *const *paths, unsigned count)
+{
+	injected.paths = paths;
+	injected.count = count;
+	ui_qrscan_set_source(open_images, &injected, "test frames (PNG files)");
+}
+
+const char *ui_qrscan_source_name(void)
+{
+	if (source_open != NULL)
+		return source_label;
+	return "camera " CER_QR_CAMERA_DEFAULT;
+}
+
+bool ui_qrscan_available(void)
+{
+	return source_open != NULL || cer_qr_camera_present(NULL);
+}
+
+static int open_source(struct cer_qr_frames *src)
+{
+	if (source_open != NULL)
+		return source_open(source_ctx, src);
+	return cer_qr_camera_open(NULL, src);
+}
+
+int ui_qrscan_run(struct cer_qr_join *join, cer_qr_scan_cb *cb, void *ctx)
+{
+	struct cer_qr_frames src = { 0 };
+	struct cer_qr_decoder *dec = NULL;
+	int ret = cer_qr_decoder_new(&dec);
+
+	if (ret == CER_OK)
+		ret = open_source(&src);
+	if (ret == CER_OK)
+		ret = cer_qr_scan(&src, dec, join, cb, ctx);
+	cer_qr_frames_close(&src);
+	cer_qr_decoder_free(dec);
+	return ret;
+}
+
+/* The full-screen view. */
+
+struct view {
+	WINDOW *win;
+	const char *what;
+	unsigned frames, codes, frames_base, codes_base;
+	char refusal[512];
+};
+
+static bool terminal_gone(void)
+{
+	struct termios t;
+
+	return tcgetattr(STDIN_FILENO, &t) != 0 && errno != EINTR;
+}
+
+static int wrap(WINDOW *win, int y, const char *text)
+{
+	int h, w, len = (int)strlen(text);
+
+	getmaxyx(win, h, w);
+	w -= 4;
+	if (w < 10)
+		w = 10;
+	while (len > 0 && y < h - 1) {
+		int n = len <= w ? len : w;
+
+		if (len > w)
+			while (n > w / 2 && text[n] != ' ')
+				n--;
+		mvwaddnstr(win, y++, 2, text, n);
+		text += n;
+		len -= n;
+		while (len > 0 && *text == ' ') {
+			text++;
+			len--;
+		}
+	}
+	return y;
+}
+
+static void draw(struct view *v, const struct cer_qr_join *join, const char *done)
+{
+	char line[600], status[400];
+	int h, w, y = 1;
+
+	getmaxyx(v->win, h, w);
+	werase(v->win);
+	snprintf(line, sizeof line, "Scanning %s from %s", v->what, ui_qrscan_source_name());
+	wattron(v->win, A_BOLD);
+	mvwaddnstr(v->win, y++, 2, line, w - 4);
+	wattroff(v->win, A_BOLD);
+	y++;
+	if (done == NULL)
+		y = wrap(v->win, y,
+		         "Show the codes to the camera one after another (index.html in a browser "
+		         "on the other machine, or its 'qr show'), 20 to 40 cm away; the scan ends "
+		         "by itself when every part is in.") + 1;
+	cer_qr_join_status(join, status, sizeof status);
+	snprintf(line, sizeof line, "Parts: %s", status);
+	y = wrap(v->win, y, line);
+	snprintf(line, sizeof line, "Frames read: %u, codes seen: %u", v->frames, v->codes);
+	mvwaddnstr(v->win, y++, 2, line, w - 4);
+	y++;
+	if (v->refusal[0] != '\0') {
+		snprintf(line, sizeof line, "[FAIL] %s (scanning goes on)", v->refusal);
+		y = wrap(v->win, y, line) + 1;
+	}
+	if (done != NULL)
+		y = wrap(v->win, y, done);
+	(void)y;
+	mvwaddnstr(v->win, h - 1, 2, done != NULL ? "any key: go on" : "Esc: stop scanning",
+	           w - 4);
+	wnoutrefresh(v->win);
+	doupdate();
+}
+
+static int view_step(void *ctx, const struct cer_qr_scan_state *st)
+{
+	struct view *v = ctx;
+	int ch;
+
+	v->frames = v->frames_base + st->frames;
+	v->codes = v->codes_base + st->codes;
+	draw(v, st->join, NULL);
+	ch = wgetch(v->win);
+	if (ch == ERR && terminal_gone())
+		return cer_fail(CER_EIO, "the terminal is gone");
+	if (ch == 27 || ch == 'q' || ch == 'Q')
+		return cer_fail(CER_EUSAGE, "scan cancelled");
+	if (ch == KEY_RESIZE) {
+		wresize(v->win, LINES, COLS);
+		clearok(v->win, TRUE);
+	}
+	return CER_OK;
+}
+
+static int scan_loop(struct view *v, struct cer_qr_join *join)
+{
+	struct cer_qr_frames src = { 0 };
+	struct cer_qr_decoder *dec = NULL;
+	int ret = cer_qr_decoder_new(&dec);
+
+	if (ret == CER_OK)
+		ret = open_source(&src);
+	while (ret == CER_OK && !cer_qr_join_complete(join)) {
+		ret = cer_qr_scan(&src, dec, join, view_step, v);
+		if (ret != CER_EINPUT)
+			break;
+		snprintf(v->refusal, sizeof v->refusal, "%s", cer_errmsg());
+		/* The refused frame was read, its step not called. */
+		v->frames_base = v->frames + 1;
+		v->codes_base = v->codes + 1;
+		ret = CER_OK;
+	}
+	cer_qr_frames_close(&src);
+	cer_qr_decoder_free(dec);
+	return ret;
+}
+
+static int show_done(struct view *v, struct cer_qr_join *join)
+{
+	uint8_t *data = NULL, md[CER_SHA256_LEN];
+	size_t len = 0;
+	char hex[2 * CER_SHA256_LEN + 1], msg[300];
+	int ret = cer_qr_join_finish(join, &data, &len), ch;
+
+	if (ret == CER_OK)
+		ret = cer_sha256(data, len, md);
+	free(data);
+	if (ret != CER_OK)
+		return ret;
+	cer_hex_encode(md, sizeof md, hex);
+	snprintf(msg, sizeof msg,
+	         "[OK] all %u parts read: %zu bytes, SHA-256 %s. Compare it with the SHA-256 "
+	         "shown on the other side.",
+	         cer_qr_join_total(join), len, hex);
+	v->refusal[0] = '\0';
+	wtimeout(v->win, -1);
+	for (;;) {
+		draw(v, join, msg);
+		ch = wgetch(v->win);
+		if (ch == KEY_RESIZE) {
+			wresize(v->win, LINES, COLS);
+			clearok(v->win, TRUE);
+			continue;
+		}
+		if (ch == ERR && terminal_gone())
+			return cer_fail(CER_EIO, "the terminal is gone");
+		if (ch != ERR)
+			return CER_OK;
+	}
+}
+
+int ui_qrscan_view(struct cer_qr_join *join, const char *what)
+{
+	struct view v = { .what = what };
+	bool started = false, resumed = false;
+	int ret, cursor = ERR;
+
+	if (stdscr == NULL) {
+		if (!ui_interactive())
+			return cer_fail(CER_EUSAGE, "the scan view needs a terminal (use 'qr scan')");
+		if (initscr() == NULL)
+			return cer_fail(CER_EINTERNAL, "cannot start the terminal screen");
+		started = true;
+		cbreak();
+		noecho();
+		nonl();
+		set_escdelay(50);
+	} else if (isendwin()) {
+		refresh();
+		resumed = true;
+	}
+	v.win = newwin(0, 0, 0, 0);
+	if (v.win == NULL) {
+		ret = cer_fail(CER_EINTERNAL, "cannot create a window for the scan");
+		goto out;
+	}
+	keypad(v.win, TRUE);
+	wtimeout(v.win, 0);
+	cursor = curs_set(0);
+	ret = scan_loop(&v, join);
+	if (ret == CER_OK && !cer_qr_join_complete(join)) {
+		uint8_t *data = NULL;
+		size_t len;
+
+		ret = cer_qr_join_finish(join, &data, &len);
+		free(data);
+		if (ret == CER_OK)
+			ret = cer_fail(CER_EINTERNAL, "scan ended without a complete set");
+		else
+			cer_fail_context(ret, "the frames ended");
+	} else if (ret == CER_OK) {
+		ret = show_done(&v, join);
+	}
+	if (cursor != ERR)
+		curs_set(cursor);
+out:
+	if (v.win != NULL)
+		delwin(v.win);
+	if (started || resumed) {
+		endwin();
+	} else {
+		touchwin(stdscr);
+		wnoutrefresh(stdscr);
+	}
+	return ret;
+}

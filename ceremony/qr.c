@@ -1157,7 +1157,8 @@ static int name_cmp(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
-int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set)
+int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set,
+                        uint8_t **data, size_t *len)
 {
 	struct cer_qr_join *join = NULL;
 	DIR *d = NULL;
@@ -1169,6 +1170,10 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
 	int ret;
 
 	memset(set, 0, sizeof *set);
+	if (data != NULL) {
+		*data = NULL;
+		*len = 0;
+	}
 	d = opendir(dir);
 	if (d == NULL)
 		return cer_fail(CER_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
@@ -1230,6 +1235,11 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
 	memcpy(set->id, join->id, sizeof set->id);
 	set->file_len = flen;
 	set->ec = ec;
+	if (data != NULL) {
+		*data = file;
+		*len = flen;
+		file = NULL;
+	}
 	ret = CER_OK;
 out:
 	for (i = 0; i < nnames; i++)

@@ -321,7 +321,12 @@ screen_part() {
 env_cmd="env LANG=C.UTF-8 LC_ALL=C.UTF-8 ASAN_OPTIONS=detect_leaks=0"
 T new-session -d -s qr1 -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
 nb=$(ls "$TMP"/blob/*.txt | wc -l)
-check "show DIR draws part 1 in the terminal" wait_for "part 1 of $nb"
+check "show DIR starts with an intro naming the file" wait_for "Show $TMP/blob as QR codes"
+check "with its SHA-256" wait_for "SHA-256 $(sha256sum "$BLOB" | cut -c1-64) \($(stat -c %s "$BLOB") bytes\)"
+check "and the number of parts: the split's own, which fit" wait_for "^  $nb parts at this window size \(200 x 60\)"
+check "no advice for fewer codes when there cannot be fewer" bash -c '! tmux -L "$0" capture-pane -p -t qr1 | grep -q "For fewer codes"' "$SOCK"
+T send-keys -t "$PANE" Enter
+check "Enter draws part 1 in the terminal" wait_for "^part 1 of $nb"
 check "with the file's SHA-256 on the screen" wait_for "sha256 $(sha256sum "$BLOB" | cut -c1-64)"
 T send-keys -t "$PANE" Space
 check "space pauses auto-advance" wait_for "part 1 of $nb - paused"
@@ -351,7 +356,9 @@ check "and show prints the SHA-256 on exit" wait_for "SHA-256 $(sha256sum "$BLOB
 # A second session (killing the first, the last one, would stop the server).
 PANE=qr2
 T new-session -d -s qr2 -x 160 -y 50 "$env_cmd $SDC qr show $BLOB; echo VIEWER-EXIT \$?; sleep 60"
-check "show FILE draws part 1" wait_for "part 1 of [0-9]+"
+check "show FILE's intro says how many parts" wait_for "Enter shows part 1 of [0-9]+"
+T send-keys -t "$PANE" Enter
+check "show FILE draws part 1" wait_for "^part 1 of [0-9]+"
 T send-keys -t "$PANE" Space
 wait_for "paused" >/dev/null
 total=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
@@ -370,7 +377,9 @@ check "Esc leaves the viewer" wait_for "VIEWER-EXIT 0"
 # the same file takes more parts than at M, and what is seen still joins.
 PANE=qr3
 T new-session -d -s qr3 -x 160 -y 50 "$env_cmd $SDC qr show --ec H $BLOB; echo VIEWER-EXIT \$?; sleep 60"
-check "show --ec H FILE draws part 1" wait_for "part 1 of [0-9]+"
+check "show --ec H FILE's intro" wait_for "Enter shows part 1 of [0-9]+"
+T send-keys -t "$PANE" Enter
+check "show --ec H FILE draws part 1" wait_for "^part 1 of [0-9]+"
 T send-keys -t "$PANE" Space
 wait_for "paused" >/dev/null
 total_h=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
@@ -386,6 +395,31 @@ expect_exit "level H parts read off the terminal join" 0 \
 check "and equal the original byte for byte" cmp "$BLOB" "$TMP/seen_h.out"
 T send-keys -t "$PANE" q
 check "q leaves the level H viewer" wait_for "VIEWER-EXIT 0"
+
+# show DIR at 80 x 24: the split's version-20 codes cannot be drawn, so the
+# file is split again for the window, which the intro says before it starts.
+PANE=qr4
+id=$(cut -d: -f3 "$TMP/goal/01.txt")
+T new-session -d -s qr4 -x 80 -y 24 "$env_cmd $SDC qr show $TMP/goal; echo VIEWER-EXIT \$?; sleep 60"
+check "80 x 24: the intro counts the parts for this window" wait_for "^  [0-9]+ parts at this window size \(80 x 24\)"
+n80=$(screen | sed -n 's/^  \([0-9]*\) parts at this window size.*/\1/p' | head -1)
+check "more than the split's $ng, at most 160 ($n80)" test "${n80:-0}" -gt "$ng" -a "${n80:-999}" -le 160
+check "it says the split's codes need a larger window" wait_for "The $ng codes of $TMP/goal need a window of 101 x 52"
+check "and how to get fewer" wait_for "For fewer codes: a larger window or a smaller font"
+check "naming index.html" bash -c 'tmux -L "$0" capture-pane -p -t qr4 | tr -s " \n" "  " | grep -qF -- "$1/index.html in a browser"' "$SOCK" "$TMP/goal"
+check "the full SHA-256 is on the intro" wait_for "SHA-256 $(sha256sum "$VEC/sd/q4_n5.json" | cut -c1-64)"
+T send-keys -t "$PANE" Enter
+check "Enter shows part 1, one status line with the SHA-256" wait_for "^part 1 of $n80 - sha256 $(sha256sum "$VEC/sd/q4_n5.json" | cut -c1-40)"
+T send-keys -t "$PANE" Space
+wait_for "^part 1 of $n80 - paused" >/dev/null
+p1=$(screen_part)
+check "the code drawn at 80 x 24 is part 1 of the new split of the same file" \
+	bash -c '[[ "$0" == SDC2:1/$1:$2:* ]]' "$p1" "$n80" "$id"
+T send-keys -t "$PANE" End
+wait_for "^part $n80 of $n80 - paused" >/dev/null
+check "and the last code is part $n80" bash -c '[[ "$(cat)" == SDC2:$0/$0:$1:* ]]' "$n80" "$id" < <(screen_part)
+T send-keys -t "$PANE" q
+check "q leaves the 80 x 24 viewer" wait_for "VIEWER-EXIT 0"
 T kill-server 2>/dev/null
 
 done_testing

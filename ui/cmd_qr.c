@@ -225,9 +225,9 @@ static int qr_show(int argc, char **argv)
 		return ui_usage_error("qr show", "needs a terminal; to carry %s without one, use "
 		                                 "'qr split' and open index.html", what);
 	if (is_dir(what)) {
-		ret = cer_qr_set_load_dir(what, o.ec, &set);
+		ret = cer_qr_set_load_dir(what, o.ec, &set, &data, &len);
 		if (ret == CER_OK)
-			ret = ui_qr_view(&set, what);
+			ret = ui_qr_view_split(&set, data, len, what);
 		if (ret == CER_OK)
 			printf("%s: %u parts shown, the file's SHA-256 %s\n", what, set.count,
 			       set.sha256_hex);

@@ -10,6 +10,7 @@
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
+#include "ui/qrview.h"
 #include "ui/ui.h"
 
 static ui_qrscan_open_fn *source_open;
@@ -93,31 +94,6 @@ static bool terminal_gone(void)
 	return tcgetattr(STDIN_FILENO, &t) != 0 && errno != EINTR;
 }
 
-static int wrap(WINDOW *win, int y, const char *text)
-{
-	int h, w, len = (int)strlen(text);
-
-	getmaxyx(win, h, w);
-	w -= 4;
-	if (w < 10)
-		w = 10;
-	while (len > 0 && y < h - 1) {
-		int n = len <= w ? len : w;
-
-		if (len > w)
-			while (n > w / 2 && text[n] != ' ')
-				n--;
-		mvwaddnstr(win, y++, 2, text, n);
-		text += n;
-		len -= n;
-		while (len > 0 && *text == ' ') {
-			text++;
-			len--;
-		}
-	}
-	return y;
-}
-
 static void draw(struct view *v, const struct cer_qr_join *join, const char *done)
 {
 	char line[600], status[400];
@@ -131,22 +107,22 @@ static void draw(struct view *v, const struct cer_qr_join *join, const char *don
 	wattroff(v->win, A_BOLD);
 	y++;
 	if (done == NULL)
-		y = wrap(v->win, y,
+		y = ui_qr_wrap(v->win, y, 2,
 		         "Show the codes to the camera one after another (index.html in a browser "
 		         "on the other machine, or its 'qr show'), 20 to 40 cm away; the scan ends "
 		         "by itself when every part is in.") + 1;
 	cer_qr_join_status(join, status, sizeof status);
 	snprintf(line, sizeof line, "Parts: %s", status);
-	y = wrap(v->win, y, line);
+	y = ui_qr_wrap(v->win, y, 2, line);
 	snprintf(line, sizeof line, "Frames read: %u, codes seen: %u", v->frames, v->codes);
 	mvwaddnstr(v->win, y++, 2, line, w - 4);
 	y++;
 	if (v->refusal[0] != '\0') {
 		snprintf(line, sizeof line, "[FAIL] %s (scanning goes on)", v->refusal);
-		y = wrap(v->win, y, line) + 1;
+		y = ui_qr_wrap(v->win, y, 2, line) + 1;
 	}
 	if (done != NULL)
-		y = wrap(v->win, y, done);
+		y = ui_qr_wrap(v->win, y, 2, done);
 	(void)y;
 	mvwaddnstr(v->win, h - 1, 2, done != NULL ? "any key: go on" : "Esc: stop scanning",
 	           w - 4);

@@ -425,23 +425,31 @@ static void setup_colour(struct view *v)
 	v->colour = true;
 }
 
-/* The fewest codes: the file split with the default part size. */
-static void fewest(struct view *v)
+/*
+ * The fewest codes: the file split with the default part size.  Fails as
+ * split does (a private key, a file too large), before any screen is drawn.
+ */
+static int fewest(struct view *v)
 {
 	struct cer_qr_set set;
+	int ret;
 
 	if (v->given != NULL) {
+		v->given_widest = widest_code(v->given);
 		v->fewest = v->given->count;
 		v->fewest_widest = v->given_widest;
 	}
-	if (v->data == NULL ||
-	    cer_qr_split(v->data, v->len, cer_qr_default_max_bytes(v->ec), v->ec, &set) != CER_OK)
-		return;
+	if (v->data == NULL)
+		return CER_OK;
+	ret = cer_qr_split(v->data, v->len, cer_qr_default_max_bytes(v->ec), v->ec, &set);
+	if (ret != CER_OK)
+		return ret;
 	if (v->given == NULL || set.count < v->fewest) {
 		v->fewest = set.count;
 		v->fewest_widest = widest_code(&set);
 	}
 	cer_qr_set_free(&set);
+	return CER_OK;
 }
 
 static int show(struct view *v)
@@ -449,10 +457,13 @@ static int show(struct view *v)
 	bool started = false, resumed = false;
 	int ret = CER_OK, cursor = ERR, rows, cols;
 
+	if (stdscr == NULL && !ui_interactive())
+		return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
+		                            "to write images instead)");
+	ret = fewest(v);
+	if (ret != CER_OK)
+		return ret;
 	if (stdscr == NULL) {
-		if (!ui_interactive())
-			return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
-			                            "to write images instead)");
 		setlocale(LC_ALL, "");
 		if (!utf8_locale() && setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 			return cer_fail(CER_EUSAGE, "showing QR codes needs a UTF-8 locale "
@@ -480,9 +491,6 @@ static int show(struct view *v)
 	}
 	keypad(v->win, TRUE);
 	cursor = curs_set(0);
-	if (v->given != NULL)
-		v->given_widest = widest_code(v->given);
-	fewest(v);
 	getmaxyx(v->win, rows, cols);
 	fit(v, rows, cols);
 	v->intro = true;

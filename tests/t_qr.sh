@@ -137,12 +137,13 @@ const fs = require('fs');
 const n = +process.argv[3];
 const figs = Array.from({ length: n }, () => ({ className: '' }));
 const bar = { textContent: '' };
-let handler = null, timer = null;
+let handler = null, timer = null, answer = '', alerts = [];
 global.document = {
 	title: 'blob', body: { className: '' }, documentElement: {},
 	getElementsByTagName: () => figs, getElementById: () => bar,
 	addEventListener: (t, fn) => { handler = fn; },
 };
+global.window = { prompt: () => answer, alert: (m) => alerts.push(m) };
 global.setTimeout = (fn) => { timer = fn; return 1; };
 global.clearTimeout = () => { timer = null; };
 const key = (k) => handler({ key: k, preventDefault() {} });
@@ -157,6 +158,20 @@ key('ArrowRight'); note();
 key('ArrowLeft'); key('ArrowLeft'); key('ArrowLeft'); note();
 key('Home'); note();
 key(' '); key('+'); note();
+key('c'); note();       // camera pace
+timer(); note();
+key('c'); note();       // back to the pace before
+key('c');
+answer = 'have 15 of 18 parts; missing 3, 7-8';
+key('m'); note();       // only the missing ones, as join names them
+timer(); note(); timer(); note(); timer(); note();
+key('ArrowLeft'); note();
+answer = '0, 99'; key('m'); note();   // refused: the set stays
+out.push('alerts ' + alerts.length);
+answer = '5'; key('m'); note();
+out.push('timer armed with one part: ' + (timer !== null));
+key('a'); note();       // all again
+key('End'); note();
 console.log(out.join('\n'));
 JS
 	node "$TMP/drive.js" "$TMP/page.js" "$nb_png" >"$TMP/page.out" 2>&1
@@ -168,9 +183,25 @@ JS
 $nb_png|blob — part $nb_png of $nb_png — paused
 1|blob — part 1 of $nb_png — paused
 1|blob — part 1 of $nb_png — next in 1.5 s
+1|blob — part 1 of $nb_png — next in 0.25 s
+2|blob — part 2 of $nb_png — next in 0.25 s
+2|blob — part 2 of $nb_png — next in 1.5 s
+3|blob — part 3 of $nb_png — only 3, 7-8 — next in 0.25 s
+7|blob — part 7 of $nb_png — only 3, 7-8 — next in 0.25 s
+8|blob — part 8 of $nb_png — only 3, 7-8 — next in 0.25 s
+3|blob — part 3 of $nb_png — only 3, 7-8 — next in 0.25 s
+8|blob — part 8 of $nb_png — only 3, 7-8 — next in 0.25 s
+8|blob — part 8 of $nb_png — only 3, 7-8 — next in 0.25 s
+alerts 1
+5|blob — part 5 of $nb_png — only 5 — next in 0.25 s
+timer armed with one part: false
+5|blob — part 5 of $nb_png — next in 0.25 s
+$nb_png|blob — part $nb_png of $nb_png — next in 0.25 s
 TXT
-	check "index.html: the shown part, auto-advance, space, arrows, Home and + work" \
+	check "index.html: auto-advance, space, arrows, Home, +, camera pace (c), only the missing parts (m), all (a)" \
 		diff "$TMP/page.want" "$TMP/page.out"
+	check "its help line names the camera pace and the missing parts" \
+		grep -qF -- "c: camera pace (4 a second) &middot; m: only the missing parts" "$TMP/blob/index.html"
 else
 	skip "index.html script run in node" "node is not installed"
 fi

@@ -2,8 +2,8 @@
 # qr scan: the camera's decode path (libzbar on grey frames) fed with PNG
 # frames instead of a device (--images).  Frames are made from split's PNGs
 # with ImageMagick the way a camera sees a screen: smaller, tilted, soft, on a
-# grey surround; some blurred or covered past reading, some empty, some with
-# two codes, shuffled and repeated.  The file must come back byte for byte;
+# grey surround, one at an angle, one noisy; some blurred or covered past
+# reading, some empty, one with two codes; shuffled and repeated.  The file must come back byte for byte;
 # mixed, corrupted and incomplete sets are refused as `qr join` refuses them,
 # old SDC1 parts still scan, and Ctrl-C leaves nothing.  Only opening a real
 # camera is left to the by-hand check in docs/qr.md.
@@ -45,6 +45,10 @@ im "$TMP/qr/03.png" -fill gray40 -draw "rectangle 10,10 260,260" "$F/covered-03.
 im "$TMP/qr/04.png" -fill gray40 -draw "rectangle 0,300 630,420" "$F/covered-04.png"
 im "$TMP/qr/05.png" -fill gray40 -draw "rectangle 300,300 336,336" "$F/spot-05.png"
 im "$TMP/qr/06.png" "$TMP/qr/07.png" +append "$F/two-06-07.png"
+im "$TMP/qr/08.png" -virtual-pixel white \
+	-distort Perspective '0,0 20,12  629,0 615,0  0,629 5,629  629,629 629,610' \
+	-background gray72 -gravity center -extent 760x700 "$F/oblique-08.png"
+im "$TMP/qr/09.png" -seed 5 -attenuate 0.6 +noise Gaussian -colorspace gray "$F/noisy-09.png"
 im -size 640x480 xc:gray60 "$F/empty-1.png"
 im -size 640x480 gradient:white-gray20 "$F/empty-2.png"
 
@@ -57,6 +61,9 @@ expect_err "as part 5" "missing parts 1-4, 6-$total of $total"
 expect_exit "a frame with two codes gives both" 3 \
 	"$SDC" qr scan --out "$TMP/none.out" --images "$F/two-06-07.png"
 expect_err "parts 6 and 7" "missing parts 1-5, 8-$total of $total"
+expect_exit "a code seen at an angle and a noisy code read" 3 \
+	"$SDC" qr scan --out "$TMP/none.out" --images "$F/oblique-08.png" "$F/noisy-09.png"
+expect_err "as parts 8 and 9" "missing parts 1-7, 10-$total of $total"
 check "nothing written for those" test ! -e "$TMP/none.out"
 
 ls "$F"/*.png | mix >"$TMP/order"

@@ -1,6 +1,7 @@
 #include "ui/qrscan.h"
 
 #include <curses.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,56 @@ void ui_qrscan_set_images(const char *const *paths, unsigned count)
 	injected.paths = paths;
 	injected.count = count;
 	ui_qrscan_set_source(open_images, &injected, "test frames (PNG files)");
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ui_qrscan_set_image_dir(const char *dir)
+{
+	static char **paths;
+	static unsigned count;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned i;
+	int ret = CER_OK;
+
+	if (d == NULL)
+		return cer_fail(CER_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
+	for (i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
+	paths = NULL;
+	count = 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		char **grown;
+
+		if (n < 5 || strcmp(e->d_name + n - 4, ".png") != 0)
+			continue;
+		grown = realloc(paths, (count + 1) * sizeof *paths);
+		if (grown == NULL) {
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+			break;
+		}
+		paths = grown;
+		if (asprintf(&paths[count], "%s/%s", dir, e->d_name) < 0) {
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+			break;
+		}
+		count++;
+	}
+	closedir(d);
+	if (ret == CER_OK && count == 0)
+		ret = cer_fail(CER_EINPUT, "%s: no PNG file in it", dir);
+	if (ret != CER_OK)
+		return ret;
+	qsort(paths, count, sizeof *paths, name_cmp);
+	ui_qrscan_set_images((const char *const *)paths, count);
+	snprintf(source_label, sizeof source_label, "test frames (%.100s)", dir);
+	return CER_OK;
 }
 
 const char *ui_qrscan_source_name(void)

@@ -27,6 +27,12 @@ typedef int ui_qrscan_open_fn(void *ctx, struct cer_qr_frames *src);
 void ui_qrscan_set_source(ui_qrscan_open_fn *open, void *ctx, const char *label);
 /* Replaces the camera by PNG files (paths must outlive every scan), in this order. */
 void ui_qrscan_set_images(const char *const *paths, unsigned count);
+/*
+ * As ui_qrscan_set_images with every *.png file of dir, in name order (the
+ * wizard's hidden --scan-images DIR).  CER_EIO if dir cannot be read,
+ * CER_EINPUT if it holds no PNG file.
+ */
+int ui_qrscan_set_image_dir(const char *dir) CER_WUR;
 /* What is scanned from: "camera /dev/video0", or the label of the source set. */
 const char *ui_qrscan_source_name(void);
 

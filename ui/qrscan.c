@@ -18,11 +18,38 @@ static ui_qrscan_open_fn *source_open;
 static void *source_ctx;
 static char source_label[128];
 
+/*
+ * Injected PNG frames behave as a camera's stream: a scan goes on from the
+ * frame after the last one an earlier scan read.
+ */
 struct images {
 	const char *const *paths;
-	unsigned count;
+	unsigned count, pos;
 };
 static struct images injected;
+
+struct image_stream {
+	struct cer_qr_frames files;
+	struct images *im;
+};
+
+static int stream_next(void *ctx, struct cer_qr_frame *frame)
+{
+	struct image_stream *st = ctx;
+	int ret = st->files.next(st->files.ctx, frame);
+
+	if (ret != CER_OK || !frame->end)
+		st->im->pos++;
+	return ret;
+}
+
+static void stream_close(void *ctx)
+{
+	struct image_stream *st = ctx;
+
+	cer_qr_frames_close(&st->files);
+	free(st);
+}
 
 void ui_qrscan_set_source(ui_qrscan_open_fn *open, void *ctx, const char *label)
 {
@@ -33,15 +60,30 @@ void ui_qrscan_set_source(ui_qrscan_open_fn *open, void *ctx, const char *label)
 
 static int open_images(void *ctx, struct cer_qr_frames *src)
 {
-	const struct images *im = ctx;
+	struct images *im = ctx;
+	struct image_stream *st = calloc(1, sizeof *st);
+	int ret;
 
-	return cer_qr_png_frames_open(im->paths, im->count, src);
+	memset(src, 0, sizeof *src);
+	if (st == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	st->im = im;
+	ret = cer_qr_png_frames_open(im->paths + im->pos, im->count - im->pos, &st->files);
+	if (ret != CER_OK) {
+		free(st);
+		return ret;
+	}
+	src->next = stream_next;
+	src->close = stream_close;
+	src->ctx = st;
+	return CER_OK;
 }
 
 void ui_qrscan_set_images(const char *const *paths, unsigned count)
 {
 	injected.paths = paths;
 	injected.count = count;
+	injected.pos = 0;
 	ui_qrscan_set_source(open_images, &injected, "test frames (PNG files)");
 }
 

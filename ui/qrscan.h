@@ -25,7 +25,10 @@ typedef int ui_qrscan_open_fn(void *ctx, struct cer_qr_frames *src);
 
 /* Replaces the camera by open(ctx); label names it on screen ("test frames"). */
 void ui_qrscan_set_source(ui_qrscan_open_fn *open, void *ctx, const char *label);
-/* Replaces the camera by PNG files (paths must outlive every scan), in this order. */
+/*
+ * Replaces the camera by PNG files (paths must outlive every scan), in this
+ * order, as one stream: each scan goes on where the last one stopped reading.
+ */
 void ui_qrscan_set_images(const char *const *paths, unsigned count);
 /*
  * As ui_qrscan_set_images with every *.png file of dir, in name order (the

@@ -34,6 +34,8 @@ struct view {
 	bool resplit, intro;
 	unsigned given_widest, widest;
 	unsigned fewest, fewest_widest;
+	char sha256_hex[65];
+	size_t file_len;
 	char fit_error[256];
 	const char *title;
 	WINDOW *win;
@@ -67,11 +69,14 @@ int ui_qr_wrap(WINDOW *win, int y, int x, const char *text)
 	if (w < 10)
 		w = 10;
 	while (len > 0 && y < h - 1) {
-		int n = len <= w ? len : w;
+		int n = len <= w ? len : w, b = n;
 
-		if (len > w)
-			while (n > w / 2 && text[n] != ' ')
-				n--;
+		if (len > w) {
+			while (b > w / 2 && text[b] != ' ')
+				b--;
+			if (text[b] == ' ')
+				n = b;
+		}
 		mvwaddnstr(win, y++, x, text, n);
 		text += n;
 		len -= n;
@@ -163,7 +168,7 @@ static void draw_intro(struct view *v)
 	y = ui_qr_wrap(v->win, y, 2, msg) + 1;
 	wattroff(v->win, A_BOLD);
 	snprintf(msg, sizeof msg, "SHA-256 %s (%zu bytes): compare it with the receiver's.",
-	         v->set != NULL ? v->set->sha256_hex : "?", v->set != NULL ? v->set->file_len : 0);
+	         v->sha256_hex, v->file_len);
 	y = ui_qr_wrap(v->win, y, 2, msg) + 1;
 	if (v->fit_error[0] != '\0' || v->set == NULL) {
 		snprintf(msg, sizeof msg, "This window (%d x %d) is too small for any code: %s.",
@@ -438,12 +443,16 @@ static int fewest(struct view *v)
 		v->given_widest = widest_code(v->given);
 		v->fewest = v->given->count;
 		v->fewest_widest = v->given_widest;
+		memcpy(v->sha256_hex, v->given->sha256_hex, sizeof v->sha256_hex);
+		v->file_len = v->given->file_len;
 	}
 	if (v->data == NULL)
 		return CER_OK;
 	ret = cer_qr_split(v->data, v->len, cer_qr_default_max_bytes(v->ec), v->ec, &set);
 	if (ret != CER_OK)
 		return ret;
+	memcpy(v->sha256_hex, set.sha256_hex, sizeof v->sha256_hex);
+	v->file_len = set.file_len;
 	if (v->given == NULL || set.count < v->fewest) {
 		v->fewest = set.count;
 		v->fewest_widest = widest_code(&set);

@@ -211,7 +211,10 @@ static void draw(struct view *v, const struct cer_qr_join *join, const char *don
 	mvwaddnstr(v->win, y++, 2, line, w - 4);
 	y++;
 	if (v->refusal[0] != '\0') {
-		snprintf(line, sizeof line, "[FAIL] %s (scanning goes on)", v->refusal);
+		if (done != NULL)
+			snprintf(line, sizeof line, "Refused on the way, not used: [FAIL] %s", v->refusal);
+		else
+			snprintf(line, sizeof line, "[FAIL] %s (scanning goes on)", v->refusal);
 		y = ui_qr_wrap(v->win, y, 2, line) + 1;
 	}
 	if (done != NULL)
@@ -283,7 +286,6 @@ static int show_done(struct view *v, struct cer_qr_join *join)
 	         "[OK] all %u parts read: %zu bytes, SHA-256 %s. Compare it with the SHA-256 "
 	         "shown on the other side.",
 	         cer_qr_join_total(join), len, hex);
-	v->refusal[0] = '\0';
 	wtimeout(v->win, -1);
 	for (;;) {
 		draw(v, join, msg);

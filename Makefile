@@ -125,6 +125,20 @@ $(BIN): $(UI_OBJ) $(LIBCER) $(LIBSSS)
 	$(qecho) LD $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(UI_OBJ) $(LIBCER) $(LIBSSS) $(PKG_LIBS)
 
+# A test-only build of the tool whose OpenSSL blocks are neither wiped nor
+# kept in locked memory (ceremony/secmem.c with CER_TEST_UNWIPED), for
+# tests/t_coredump.sh to show that its scan finds what that file prevents.
+UNWIPED_BIN := $(BUILD)/tests/unwiped/sdceremony
+$(BUILD)/tests/unwiped/secmem.o: ceremony/secmem.c
+	@mkdir -p $(dir $@)
+	$(qecho) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -DCER_TEST_UNWIPED $(ALL_CFLAGS) -c -o $@ $<
+
+$(UNWIPED_BIN): $(UI_OBJ) $(BUILD)/tests/unwiped/secmem.o $(LIBCER) $(LIBSSS)
+	$(qecho) LD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(UI_OBJ) $(BUILD)/tests/unwiped/secmem.o \
+		$(filter-out $(BUILD)/ceremony/secmem.o,$(CER_OBJ)) $(LIBSSS) $(PKG_LIBS)
+
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -141,11 +155,11 @@ $(BUILD)/bench/%: bench/%.c $(LIBCER) $(LIBSSS)
 
 # `make check` runs every test: the unit and end-to-end tests on the normal build,
 # then the unit tests again on an ASan + UBSan build.
-check: all $(TESTS) $(TOOLS)
+check: all $(TESTS) $(TOOLS) $(UNWIPED_BIN)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 	$(Q)$(MAKE) --no-print-directory check-asan
 
-check-unit: all $(TESTS) $(TOOLS)
+check-unit: all $(TESTS) $(TOOLS) $(UNWIPED_BIN)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 check-asan:
@@ -249,7 +263,7 @@ DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev
              libncurses-dev libjansson-dev libpng-dev zlib1g-dev libzbar-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
              groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev gdb \
-             imagemagick qrencode nodejs
+             dosfstools fusefat imagemagick qrencode nodejs
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)
@@ -258,4 +272,4 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 .SECONDARY:
--include $(SSS_OBJ:.o=.d) $(CER_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(wildcard $(FUZZ_BUILD)/obj/*/*.d) $(wildcard $(BUILD)/tests/*.d $(BUILD)/tests/tools/*.d $(BUILD)/bench/*.d)
+-include $(SSS_OBJ:.o=.d) $(CER_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(wildcard $(FUZZ_BUILD)/obj/*/*.d) $(wildcard $(BUILD)/tests/*.d $(BUILD)/tests/unwiped/*.d $(BUILD)/tests/tools/*.d $(BUILD)/bench/*.d)

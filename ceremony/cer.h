@@ -13,6 +13,7 @@
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,22 @@ int cer_fail_context(int status, const char *prefix);
 /* The last message set by this thread ("" if none). */
 const char *cer_errmsg(void);
 void cer_clear_error(void);
+
+/*
+ * Why the last failure happened, for a face to word in its own terms (a
+ * command-line flag, a dialog) where ceremony/ must not name either.  Set
+ * with the message: cer_fail and cer_vfail set CER_REASON_NONE,
+ * cer_fail_context keeps the reason, cer_clear_error clears it.
+ */
+enum cer_reason {
+	CER_REASON_NONE = 0,
+	CER_REASON_EXISTS, /* an output exists and was not replaced; the caller may ask to */
+};
+enum cer_reason cer_errreason(void);
+/* As cer_fail, with a reason (e.g. to restore a saved message and its reason). */
+int cer_fail_reason(int status, enum cer_reason reason, const char *fmt, ...) CER_PRINTF(3, 4);
+/* CER_EIO, "PATH: already exists", reason CER_REASON_EXISTS. */
+int cer_fail_exists(const char *path);
 
 /*
  * Replaces, in place, each control character of s (bytes 0x01-0x1f, 0x7f,
@@ -99,6 +116,20 @@ int cer_secrets_permitted(void) CER_WUR;
 /* Parts of cer_init, exported for it and for tests. */
 int cer_secmem_install_allocator(void) CER_WUR;
 void cer_secmem_lock_process(void);
+/*
+ * Switches on OpenSSL's secure heap and, from then on, takes every block
+ * OpenSSL allocates from locked memory left out of core dumps (the secure
+ * heap; a libsodium guarded mapping for large blocks), so that the copies of
+ * key numbers OpenSSL makes in its own blocks (cached Montgomery contexts,
+ * prime-search temporaries, encoders' buffers) never sit in the ordinary
+ * heap.  Not under a sanitizer or valgrind, which must see the blocks.
+ */
+int cer_secmem_heap_init(void) CER_WUR;
+/* Whether OpenSSL's blocks come from locked memory (cer_secmem_heap_init). */
+bool cer_secmem_routed(void);
+/* Bytes of the secure heap routed blocks take now; guarded mappings now. */
+size_t cer_secmem_routed_bytes(void);
+unsigned long cer_secmem_sodium_blocks(void);
 
 /*
  * Progress and notes, implemented by each front end; any member may be NULL.
@@ -123,5 +154,9 @@ void *cer_secret_alloc(size_t len) CER_WUR;
 void cer_secret_free(void *p);
 /* A NUL-terminated copy of s in secret memory, or NULL. */
 char *cer_secret_strdup(const char *s) CER_WUR;
+
+/* A numeric constant as a string literal: CER_XSTR(CER_KEYGEN_MAX_KEYS) is "10". */
+#define CER_STR(x)  #x
+#define CER_XSTR(x) CER_STR(x)
 
 #endif

@@ -540,7 +540,7 @@ static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const 
 	}
 	if (cb.asked) {
 		*why = CER_KEY_BAD_PASSWORD;
-		return cer_fail(CER_EAUTH, "key %s: wrong password", path);
+		return cer_fail(CER_EAUTH, "key %s: wrong passphrase", path);
 	}
 	*why = CER_KEY_NOT_A_KEY;
 	return cer_fail(CER_EINPUT, "key %s: not a PEM private key", path);
@@ -566,7 +566,7 @@ static int load_p12(PKCS12 *p12, const char *path, const char *pass, struct cer_
 			}
 		} else if (PKCS12_verify_mac(p12, pass, -1) != 1) {
 			*why = CER_KEY_BAD_PASSWORD;
-			return cer_fail(CER_EAUTH, "key %s: wrong password", path);
+			return cer_fail(CER_EAUTH, "key %s: wrong passphrase", path);
 		}
 	}
 	if (PKCS12_parse(p12, use, &k->pkey, &cert, NULL) != 1 || k->pkey == NULL) {
@@ -829,6 +829,25 @@ out:
 	return ret;
 }
 
+int cer_rsa_number(const EVP_PKEY *key, const char *name, BIGNUM **out)
+{
+	OSSL_PARAM *all = NULL;
+	const OSSL_PARAM *p;
+	int ret = -1;
+
+	/* EVP_PKEY_todata builds the private numbers in the secure heap. */
+	*out = BN_secure_new();
+	if (*out != NULL && EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &all) == 1 &&
+	    (p = OSSL_PARAM_locate_const(all, name)) != NULL && OSSL_PARAM_get_BN(p, out) == 1)
+		ret = 0;
+	OSSL_PARAM_free(all);
+	if (ret != 0) {
+		BN_clear_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 /*
  * n = pq, ed = 1 mod p - 1 and mod q - 1, dP = d mod p - 1, dQ = d mod q - 1,
  * q qInv = 1 mod p.  Unlike EVP_PKEY_pairwise_check this does not test p and
@@ -852,7 +871,7 @@ static int rsa_values_check(EVP_PKEY *key)
 	if (bn == NULL)
 		goto out;
 	for (i = 0; i < 8; i++)
-		if (EVP_PKEY_get_bn_param(key, names[i], &v[i]) != 1)
+		if (cer_rsa_number(key, names[i], &v[i]) != 0)
 			goto out;
 	BN_CTX_start(bn);
 	t = BN_CTX_get(bn);

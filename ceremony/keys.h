@@ -156,4 +156,14 @@ int cer_certs_dir_find_pubkey(const char *certs_dir, const struct cer_cert *cert
  */
 int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name) CER_WUR;
 
+/*
+ * The number NAME (an OSSL_PKEY_PARAM_RSA_* name, private ones included) of
+ * an RSA key, as a new BIGNUM in OpenSSL's secure heap (free it with
+ * BN_clear_free).  Unlike EVP_PKEY_get_bn_param, whose stack buffer keeps
+ * the number after it returns, no copy is left outside the secure heap.
+ * 0 on success, -1 if the key has no such number.
+ */
+struct bignum_st;
+int cer_rsa_number(const struct evp_pkey_st *key, const char *name, struct bignum_st **out);
+
 #endif

@@ -11,6 +11,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "ceremony/keys.h"
+
 int cer_pkcs8_encrypt_pem(struct evp_pkey_st *key, const char *pass, const char *what,
                           struct bio_st **out)
 {
@@ -60,10 +62,10 @@ out:
 /* The RSA private exponent as fixed-size big-endian bytes in secret memory. */
 static int private_bytes(EVP_PKEY *key, uint8_t *buf, size_t len)
 {
-	BIGNUM *d = BN_secure_new();
+	BIGNUM *d = NULL;
 	int ok;
 
-	ok = d != NULL && EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_D, &d) == 1 &&
+	ok = cer_rsa_number(key, OSSL_PKEY_PARAM_RSA_D, &d) == 0 &&
 	     BN_bn2binpad(d, buf, (int)len) == (int)len;
 	BN_clear_free(d);
 	return ok ? 0 : -1;

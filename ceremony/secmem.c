@@ -1,6 +1,8 @@
 #include "ceremony/cer.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -21,47 +23,169 @@
 #define SANITIZED 0
 #endif
 
-/* The block's size sits in a header before it; 16 keeps malloc's alignment. */
+/*
+ * Every block OpenSSL allocates through us starts with a 16-byte header (16
+ * keeps malloc's alignment): its size, where it came from, and a check word.
+ *
+ * Once cer_secmem_heap_init has run, blocks come from locked memory that is
+ * left out of core dumps: OpenSSL's secure heap for ordinary sizes, a
+ * libsodium guarded mapping for large ones (scrypt's arrays) or when the
+ * share of the secure heap kept for this is used up.  OpenSSL makes copies
+ * of private-key numbers in blocks it takes from the ordinary allocator: the
+ * Montgomery contexts an RSA key caches for p and q at its first private
+ * operation, the BN_CTX temporaries of prime generation, the DER of a key it
+ * encodes.  Taking every block from locked, undumped memory keeps those
+ * copies where the secrets rules want them without chasing each one.
+ * Before that (OpenSSL's own start-up), and in builds under a sanitizer or
+ * valgrind, which must see the blocks to check them, blocks come from
+ * malloc.  Every block is wiped when freed, wherever it came from.
+ */
+/*
+ * tests/t_coredump.sh builds a second binary with CER_TEST_UNWIPED, whose
+ * OpenSSL blocks are neither wiped nor kept out of the ordinary heap, to show
+ * that its scan finds the copies this file exists to remove.  Never in the
+ * tool itself.
+ */
+#ifdef CER_TEST_UNWIPED
+#define UNWIPED 1
+#else
+#define UNWIPED 0
+#endif
+
 #define HDR 16
+#define BLK_HEAP 0x68656170u   /* "heap" */
+#define BLK_SECURE 0x73656375u /* "secu" */
+#define BLK_SODIUM 0x736f6469u /* "sodi" */
 
 static enum cer_memlock lock_state = CER_MEMLOCK_UNLOCKED;
 static bool unlocked_accepted;
 static char lock_problem[256] = "cer_init has not run";
 
+struct blk {
+	size_t n;
+	uint32_t kind;
+	uint32_t check;
+};
+
+_Static_assert(sizeof(struct blk) <= HDR, "block header too large");
+
+/* OpenSSL's secure heap: its size, its buddy allocator's smallest block. */
+#define SECURE_HEAP ((size_t)16 << 20)
+#define SECURE_MIN 32
+/* Blocks above this go to a guarded mapping of their own. */
+#define SECURE_BLOCK_MAX ((size_t)64 << 10)
+/* What the routed blocks may take of the heap; the rest is OpenSSL's own. */
+#define SECURE_ROUTED_MAX (SECURE_HEAP / 4 * 3)
+
+static atomic_bool route;
+static atomic_size_t routed;
+static atomic_ulong sodium_blocks;
+
+static uint32_t check_of(const struct blk *b, const void *q)
+{
+	uint64_t v = (uint64_t)b->n ^ ((uint64_t)b->kind << 32) ^ (uint64_t)(uintptr_t)q;
+
+	v ^= v >> 29;
+	v *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(v >> 32);
+}
+
+/* The size the secure heap's buddy allocator really takes for n bytes. */
+static size_t buddy_size(size_t n)
+{
+	size_t s = SECURE_MIN;
+
+	while (s < n)
+		s <<= 1;
+	return s;
+}
+
+static void *take(size_t total, uint32_t *kind)
+{
+	void *p = NULL;
+
+	if (atomic_load(&route)) {
+		if (total <= SECURE_BLOCK_MAX) {
+			size_t b = buddy_size(total);
+
+			if (atomic_fetch_add(&routed, b) + b <= SECURE_ROUTED_MAX) {
+				/* No file/line: a failure must not raise an OpenSSL error
+				 * (whose state this allocator may be allocating). */
+				p = CRYPTO_secure_malloc(total, NULL, 0);
+				if (p != NULL) {
+					*kind = BLK_SECURE;
+					return p;
+				}
+			}
+			atomic_fetch_sub(&routed, b);
+		}
+		/* Rounded up to 16 so that the block after our header is aligned. */
+		p = sodium_malloc((total + 15) & ~(size_t)15);
+		if (p != NULL) {
+			atomic_fetch_add(&sodium_blocks, 1);
+			*kind = BLK_SODIUM;
+		}
+		return p; /* never the ordinary heap once routing is on */
+	}
+	p = malloc(total);
+	*kind = BLK_HEAP;
+	return p;
+}
+
 static void *wipe_malloc(size_t n, const char *file, int line)
 {
 	unsigned char *p;
+	struct blk b;
 
 	(void)file;
 	(void)line;
-	if (n > SIZE_MAX - HDR)
+	if (n > SIZE_MAX - HDR - 16)
 		return NULL;
-	p = malloc(n + HDR);
+	p = take(n + HDR, &b.kind);
 	if (p == NULL)
 		return NULL;
-	memcpy(p, &n, sizeof n);
+	b.n = n;
+	b.check = check_of(&b, p + HDR);
+	memcpy(p, &b, sizeof b);
 	return p + HDR;
 }
 
-static size_t block_size(const void *q)
+static struct blk header_of(const void *q)
 {
-	size_t n;
+	struct blk b;
 
-	memcpy(&n, (const unsigned char *)q - HDR, sizeof n);
-	return n;
+	memcpy(&b, (const unsigned char *)q - HDR, sizeof b);
+	if (b.check != check_of(&b, q) ||
+	    (b.kind != BLK_HEAP && b.kind != BLK_SECURE && b.kind != BLK_SODIUM))
+		abort(); /* not our block, or overwritten: nothing safe to free */
+	return b;
 }
 
 static void wipe_free(void *q, const char *file, int line)
 {
 	unsigned char *p;
+	struct blk b;
 
 	(void)file;
 	(void)line;
 	if (q == NULL)
 		return;
+	b = header_of(q);
 	p = (unsigned char *)q - HDR;
-	sodium_memzero(p, block_size(q) + HDR);
-	free(p);
+	if (!UNWIPED)
+		sodium_memzero(p, b.n + HDR);
+	switch (b.kind) {
+	case BLK_SECURE:
+		CRYPTO_secure_free(p, NULL, 0);
+		atomic_fetch_sub(&routed, buddy_size(b.n + HDR));
+		break;
+	case BLK_SODIUM:
+		sodium_free(p);
+		atomic_fetch_sub(&sodium_blocks, 1);
+		break;
+	default:
+		free(p);
+	}
 }
 
 /* Never realloc in place: the old block is wiped, whatever its new size. */
@@ -76,10 +200,10 @@ static void *wipe_realloc(void *q, size_t n, const char *file, int line)
 		wipe_free(q, file, line);
 		return NULL;
 	}
+	old = header_of(q).n;
 	r = wipe_malloc(n, file, line);
 	if (r == NULL)
 		return NULL;
-	old = block_size(q);
 	memcpy(r, q, old < n ? old : n);
 	wipe_free(q, file, line);
 	return r;
@@ -96,6 +220,49 @@ int cer_secmem_install_allocator(void)
 		                               "(cannot make it wipe its blocks)");
 	installed = true;
 	return CER_OK;
+}
+
+/* valgrind's tools preload a library of their own into the program. */
+static bool under_valgrind(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		found = strstr(line, "/vgpreload_") != NULL;
+	fclose(f);
+	return found;
+}
+
+int cer_secmem_heap_init(void)
+{
+	CRYPTO_malloc_fn m;
+
+	if (CRYPTO_secure_malloc_initialized() == 0 &&
+	    CRYPTO_secure_malloc_init(SECURE_HEAP, SECURE_MIN) == 0)
+		return cer_fail(CER_EINTERNAL, "cannot set up OpenSSL's secure heap");
+	CRYPTO_get_mem_functions(&m, NULL, NULL);
+	if (m == wipe_malloc && !SANITIZED && !UNWIPED && !under_valgrind())
+		atomic_store(&route, true);
+	return CER_OK;
+}
+
+bool cer_secmem_routed(void)
+{
+	return atomic_load(&route);
+}
+
+size_t cer_secmem_routed_bytes(void)
+{
+	return atomic_load(&routed);
+}
+
+unsigned long cer_secmem_sodium_blocks(void)
+{
+	return atomic_load(&sodium_blocks);
 }
 
 static bool has_ipc_lock(void)

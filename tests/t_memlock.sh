@@ -60,6 +60,15 @@ expect_exit "8 MiB limit: restore-blob refuses" 7 as_user "$TMP/sdc" restore-blo
 	--password-files "$U/keys/cert_2.pass" \
 	--sd-file-restore-blob "$TMP/out/blob.json"
 check "8 MiB limit: no blob" test ! -e "$TMP/out/blob.json"
+expect_exit "8 MiB limit: rekey refuses" 7 as_user "$TMP/sdc" rekey --sd-file "$U/q2_n3.json" \
+	--sd-wrapping-keys "$U/keys/cert_2.key" "$U/keys/cert_1.key" \
+	--password-files "$U/keys/cert_2.pass" --new-certs "$U/keys/cert_5.cer" \
+	"$U/keys/cert_6.cer" "$U/keys/cert_7.cer" --new-quorum 2 --out "$TMP/out/new.json"
+check "8 MiB limit: no new file" test ! -e "$TMP/out/new.json"
+expect_exit "8 MiB limit: passwd refuses" 7 as_user "$TMP/sdc" passwd "$U/keys/cert_2.key" \
+	--passphrase-file "$U/keys/cert_2.pass" --new-passphrase-file "$U/keys/cert_3.pass" \
+	--out "$TMP/out/k2.key"
+check "8 MiB limit: no new key" test ! -e "$TMP/out/k2.key"
 
 expect_exit "8 MiB limit: --allow-unlocked-memory verify succeeds" 0 as_user "$TMP/sdc" \
 	--allow-unlocked-memory verify --sd-file "$U/q2_n3.json" \

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -31,11 +32,14 @@ static char work[256];
 
 /*
  * FAT-formatted media have no hard links: with no_hard_links set, link()
- * fails as it does there, and keygen must fall back to a rename that does
- * not replace.  (Defined here, it stands in for libc's for this program.)
+ * fails as it does there.  Keygen places a key with a rename that does not
+ * replace (renameat2 RENAME_NOREPLACE), so that it never has two names; a
+ * file system without renameat2's flags is had with no_rename_flags, which
+ * refuses them under fat/ as such a kernel does, and keygen must fall back
+ * to link().  (Defined here, these stand in for libc's for this program.)
  */
-static bool no_hard_links;
-static unsigned links_refused;
+static bool no_hard_links, no_rename_flags;
+static unsigned links_made, links_refused, renames_noreplace;
 
 int link(const char *from, const char *to)
 {
@@ -44,7 +48,19 @@ int link(const char *from, const char *to)
 		errno = EPERM;
 		return -1;
 	}
+	links_made++;
 	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
+int renameat2(int olddir, const char *from, int newdir, const char *to, unsigned flags)
+{
+	if (flags != 0 && no_rename_flags && strstr(to, "/fat/") != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (flags & RENAME_NOREPLACE && strstr(to, "/fat/") != NULL)
+		renames_noreplace++;
+	return (int)syscall(SYS_renameat2, olddir, from, newdir, to, flags);
 }
 
 static void path(char *out, size_t n, const char *rel)
@@ -415,10 +431,11 @@ static void test_media_without_hard_links(void **state)
 		p.custodians[i].key_path = k[i];
 	}
 	no_hard_links = true;
-	links_refused = 0;
+	links_refused = renames_noreplace = 0;
 	/* Rollback first: c.key appears while the keys are made. */
 	assert_int_equal(cer_keygen(&p, &prog, &r), CER_EIO);
-	assert_true(links_refused > 0);
+	assert_true(renames_noreplace > 0);
+	assert_int_equal(links_refused, 0);
 	assert_false(exists("fat/a.key") || exists("fat/a.cer") || exists("fat/b.key"));
 	assert_false(exists("set"));
 	assert_int_equal(temps_in("fat") + temps_in("."), 0);
@@ -429,6 +446,40 @@ static void test_media_without_hard_links(void **state)
 	assert_true(exists("fat/a.key") && exists("fat/b.cer") && exists("fat/c.key"));
 	assert_int_equal(stat(k[1], &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(temps_in("fat") + temps_in("."), 0);
+	cer_keygen_result_free(r);
+	pass_free(&ps);
+}
+
+/* Where renameat2's flags are unknown, link() places each key, one name left. */
+static void test_media_without_rename_flags(void **state)
+{
+	struct cer_keygen_params p;
+	struct cer_keygen_result *r = NULL;
+	struct pass_set ps;
+	char dir[512], k[3][512], m[512];
+	struct stat st;
+	unsigned i;
+
+	(void)state;
+	path(m, sizeof m, "fat");
+	assert_int_equal(mkdir(m, 0700), 0);
+	params3(&p, &ps, dir);
+	for (i = 0; i < 3; i++) {
+		snprintf(k[i], sizeof k[i], "%s/fat/%c.key", work, 'a' + i);
+		p.custodians[i].key_path = k[i];
+	}
+	no_rename_flags = true;
+	links_made = renames_noreplace = 0;
+	assert_int_equal(cer_keygen(&p, NULL, &r), CER_OK);
+	no_rename_flags = false;
+	assert_int_equal(links_made, 6); /* three keys and their certificates */
+	assert_int_equal(renames_noreplace, 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(stat(k[i], &st), 0);
+		assert_int_equal(st.st_nlink, 1);
+	}
+	assert_true(exists("fat/a.cer") && exists("fat/c.cer"));
 	assert_int_equal(temps_in("fat") + temps_in("."), 0);
 	cer_keygen_result_free(r);
 	pass_free(&ps);
@@ -522,6 +573,45 @@ static void test_rsa_pairwise_check(void **state)
 	cer_privkey_free(k);
 }
 
+/*
+ * cer_rsa_number: each number of the key, in the secure heap, and nothing
+ * of it left there once freed (valgrind does not see the secure heap).
+ */
+static void test_rsa_number(void **state)
+{
+	static const char *const names[] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	struct cer_privkey *k = NULL;
+	enum cer_key_load why;
+	BIGNUM *v = NULL, *n = NULL;
+	size_t used, i;
+
+	(void)state;
+	assert_int_equal(cer_privkey_load("tests/vectors/sd/keys/cert_0.key", NULL, &k, &why),
+	                 CER_OK);
+	assert_int_equal(EVP_PKEY_get_bn_param(cer_privkey_pkey(k), OSSL_PKEY_PARAM_RSA_N, &n), 1);
+	used = CRYPTO_secure_used();
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_int_equal(cer_rsa_number(cer_privkey_pkey(k), names[i], &v), 0);
+		assert_non_null(v);
+		assert_int_equal(BN_get_flags(v, BN_FLG_SECURE), BN_FLG_SECURE);
+		if (i == 0)
+			assert_int_equal(BN_cmp(v, n), 0);
+		else
+			assert_true(BN_num_bits(v) > 1000);
+		BN_clear_free(v);
+		v = NULL;
+	}
+	assert_int_equal(CRYPTO_secure_used(), used);
+	assert_int_equal(cer_rsa_number(cer_privkey_pkey(k), "no-such-number", &v), -1);
+	assert_null(v);
+	assert_int_equal(CRYPTO_secure_used(), used);
+	BN_free(n);
+	cer_privkey_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,11 +620,13 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_key_cert_path),
 		cmocka_unit_test(test_rsa_pairwise_check),
+		cmocka_unit_test(test_rsa_number),
 		cmocka_unit_test_setup_teardown(test_outside_key_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_before_generating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_media_without_hard_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_media_without_rename_flags, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

@@ -217,8 +217,14 @@ static void draw(struct view *v, const struct cer_qr_join *join, const char *don
 			snprintf(line, sizeof line, "[FAIL] %s (scanning goes on)", v->refusal);
 		y = ui_qr_wrap(v->win, y, 2, line) + 1;
 	}
-	if (done != NULL)
-		y = ui_qr_wrap(v->win, y, 2, done);
+	while (done != NULL && *done != '\0') {
+		const char *nl = strchr(done, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - done) : strlen(done);
+
+		snprintf(line, sizeof line, "%.*s", (int)n, done);
+		y = ui_qr_wrap(v->win, y, 2, line);
+		done = nl != NULL ? nl + 1 : done + n;
+	}
 	(void)y;
 	mvwaddnstr(v->win, h - 1, 2, done != NULL ? "any key: go on" : "Esc: stop scanning",
 	           w - 4);
@@ -283,8 +289,8 @@ static int show_done(struct view *v, struct cer_qr_join *join)
 		return ret;
 	cer_hex_encode(md, sizeof md, hex);
 	snprintf(msg, sizeof msg,
-	         "[OK] all %u parts read: %zu bytes, SHA-256 %s. Compare it with the SHA-256 "
-	         "shown on the other side.",
+	         "[OK] all %u parts read: %zu bytes.\nSHA-256 %s\nCompare it with the "
+	         "SHA-256 shown on the other side.",
 	         cer_qr_join_total(join), len, hex);
 	wtimeout(v->win, -1);
 	for (;;) {

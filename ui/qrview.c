@@ -72,9 +72,9 @@ int ui_qr_wrap(WINDOW *win, int y, int x, const char *text)
 		int n = len <= w ? len : w, b = n;
 
 		if (len > w) {
-			while (b > w / 2 && text[b] != ' ')
+			while (b > 0 && text[b] != ' ')
 				b--;
-			if (text[b] == ' ')
+			if (b > 0)
 				n = b;
 		}
 		mvwaddnstr(win, y++, x, text, n);

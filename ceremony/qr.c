@@ -547,22 +547,46 @@ static const char html_script[] =
 	"<script>\n"
 	"(function(){\n"
 	"var f=document.getElementsByTagName('figure'),n=f.length,i=0,paused=false,\n"
-	"pace=2000,timer=null,bar=document.getElementById('bar');\n"
+	"pace=2000,slow=2000,timer=null,only=null,bar=document.getElementById('bar');\n"
 	"document.body.className='js';\n"
+	"function ranges(l){var o=[],k=0;while(k<l.length){var a=l[k];\n"
+	"while(k+1<l.length&&l[k+1]==l[k]+1)k++;o.push(a==l[k]?''+(a+1):(a+1)+'-'+(l[k]+1));k++;}\n"
+	"return o.join(', ');}\n"
+	"function cycle(){if(only)return only;var a=[];for(var k=0;k<n;k++)a.push(k);return a;}\n"
 	"function show(){for(var k=0;k<n;k++)f[k].className=(k==i?'on':'');\n"
-	"bar.textContent=document.title+' \\u2014 part '+(i+1)+' of '+n+' \\u2014 '+\n"
+	"bar.textContent=document.title+' \\u2014 part '+(i+1)+' of '+n+\n"
+	"(only?' \\u2014 only '+ranges(only):'')+' \\u2014 '+\n"
 	"(paused?'paused':'next in '+(pace/1000)+' s');}\n"
+	"function next(d){var c=cycle(),p=c.indexOf(i);\n"
+	"if(p<0){p=0;while(p<c.length&&c[p]<i)p++;if(d<0)p--;else d=0;}\n"
+	"i=c[((p+d)%c.length+c.length)%c.length];}\n"
 	"function arm(){if(timer)clearTimeout(timer);timer=null;\n"
-	"if(!paused&&n>1)timer=setTimeout(function(){i=(i+1)%n;show();arm();},pace);}\n"
-	"function go(d){i=(i+d+n)%n;show();arm();}\n"
+	"if(!paused&&cycle().length>1)timer=setTimeout(function(){next(1);show();arm();},pace);}\n"
+	"function go(d){next(d);show();arm();}\n"
+	/* "have 17 of 20 parts; missing 3, 7-9" (what join prints) or "3 7-9". */
+	"function parse(t){var m=t.lastIndexOf('missing');if(m>=0)t=t.slice(m+7);\n"
+	"var s={},l=[],w=t.split(/[\\s,;]+/);\n"
+	"for(var k=0;k<w.length;k++){if(w[k]=='')continue;\n"
+	"var r=/^(\\d+)(?:-(\\d+))?$/.exec(w[k]);if(!r)return null;\n"
+	"var a=+r[1],b=r[2]?+r[2]:a;if(a<1||b>n||a>b)return null;\n"
+	"for(var x=a;x<=b;x++)s[x-1]=1;}\n"
+	"for(var k=0;k<n;k++)if(s[k])l.push(k);return l;}\n"
+	"function ask(){var t=window.prompt('Show only these parts (e.g. \"3, 7-9\", or the "
+	"receiver\\'s \"missing ...\" line); empty for all:','');\n"
+	"if(t===null)return;var l=parse(t);\n"
+	"if(l===null){window.alert('Not part numbers from 1 to '+n+': '+t);return;}\n"
+	"only=l.length&&l.length<n?l:null;if(only)i=only[0];show();arm();}\n"
 	"document.addEventListener('keydown',function(e){var k=e.key;\n"
 	"if(k==' '||k=='Spacebar'||k=='p'){paused=!paused;show();arm();}\n"
 	"else if(k=='ArrowRight'||k=='ArrowDown'||k=='PageDown'||k=='n')go(1);\n"
 	"else if(k=='ArrowLeft'||k=='ArrowUp'||k=='PageUp'||k=='b')go(-1);\n"
-	"else if(k=='Home'){i=0;show();arm();}\n"
-	"else if(k=='End'){i=n-1;show();arm();}\n"
-	"else if(k=='+'||k=='='){pace=Math.max(500,pace-500);show();arm();}\n"
-	"else if(k=='-'||k=='_'){pace=Math.min(10000,pace+500);show();arm();}\n"
+	"else if(k=='Home'){i=cycle()[0];show();arm();}\n"
+	"else if(k=='End'){var c=cycle();i=c[c.length-1];show();arm();}\n"
+	"else if(k=='+'||k=='='){pace=pace>500?pace-500:Math.max(200,pace-50);show();arm();}\n"
+	"else if(k=='-'||k=='_'){pace=pace<500?pace+50:Math.min(10000,pace+500);show();arm();}\n"
+	"else if(k=='c'){if(pace>250){slow=pace;pace=250;}else pace=slow;paused=false;show();arm();}\n"
+	"else if(k=='m')ask();\n"
+	"else if(k=='a'){only=null;show();arm();}\n"
 	"else if(k=='f'){if(document.fullscreenElement)document.exitFullscreen();\n"
 	"else if(document.documentElement.requestFullscreen)"
 	"document.documentElement.requestFullscreen();}\n"
@@ -575,7 +599,7 @@ int cer_qr_html(const struct cer_qr_set *set, const char *title, uint8_t *const 
                 const size_t *png_lens, char **html, size_t *html_len)
 {
 	struct membuf b = { 0 };
-	char line[320];
+	char line[512];
 	unsigned i;
 	int ret;
 
@@ -591,8 +615,9 @@ int cer_qr_html(const struct cer_qr_set *set, const char *title, uint8_t *const 
 	membuf_puts(&b, line);
 	snprintf(line, sizeof line,
 	         "<div id=\"help\">space: pause/resume &middot; arrows: step &middot; "
-	         "+/&minus;: faster/slower &middot; f: full screen<br>SHA-256 %s"
-	         "</div>\n",
+	         "+/&minus;: faster/slower &middot; c: camera pace (4 a second) &middot; "
+	         "m: only the missing parts &middot; a: all &middot; f: full screen"
+	         "<br>SHA-256 %s</div>\n",
 	         set->sha256_hex);
 	membuf_puts(&b, line);
 	for (i = 0; i < set->count; i++) {
@@ -956,6 +981,18 @@ int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned 
 	return add_line(join, text, len, where);
 }
 
+int cer_qr_join_add_code(struct cer_qr_join *join, const char *where, const char *text,
+                         size_t len)
+{
+	char prefix[300];
+
+	if (where != NULL)
+		snprintf(prefix, sizeof prefix, "%.280s: ", where);
+	else
+		prefix[0] = '\0';
+	return add_line(join, text, len, prefix);
+}
+
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path)
 {
 	uint8_t *buf = NULL;
@@ -1167,7 +1204,8 @@ static int name_cmp(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
-int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set)
+int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set,
+                        uint8_t **data, size_t *len)
 {
 	struct cer_qr_join *join = NULL;
 	DIR *d = NULL;
@@ -1179,6 +1217,10 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
 	int ret;
 
 	memset(set, 0, sizeof *set);
+	if (data != NULL) {
+		*data = NULL;
+		*len = 0;
+	}
 	d = opendir(dir);
 	if (d == NULL)
 		return cer_fail(CER_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
@@ -1240,6 +1282,11 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
 	memcpy(set->id, join->id, sizeof set->id);
 	set->file_len = flen;
 	set->ec = ec;
+	if (data != NULL) {
+		*data = file;
+		*len = flen;
+		file = NULL;
+	}
 	ret = CER_OK;
 out:
 	for (i = 0; i < nnames; i++)

@@ -121,8 +121,11 @@ int cer_qr_split_fit(const uint8_t *data, size_t len, enum cer_qr_ec ec, unsigne
  * Loads DIR/NN.txt (as written by cer_qr_split_dir) into set: every part of
  * one file must be present and consistent (the join checks, including the
  * SHA-256), else CER_EINPUT naming the problem; CER_EIO if DIR cannot be read.
+ * When data is not NULL, *data gets the joined file (malloc'ed, a NUL byte
+ * after it) and *len its length, so that it can be split again.
  */
-int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set) CER_WUR;
+int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set,
+                        uint8_t **data, size_t *len) CER_WUR;
 
 /*
  * Splits the file at path and writes, into directory dir, for each part n of
@@ -223,6 +226,13 @@ int cer_qr_join_add(struct cer_qr_join *join, const char *source, const char *te
  */
 int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned lineno,
                          const char *text, size_t len) CER_WUR;
+/*
+ * The text of one code as a scanner decoded it: messages start with
+ * "where: " (where may be NULL).  Otherwise as cer_qr_join_add_line (a code
+ * with a marker and a line break in it is refused as corrupted).
+ */
+int cer_qr_join_add_code(struct cer_qr_join *join, const char *where, const char *text,
+                         size_t len) CER_WUR;
 /* Reads path (up to CER_QR_MAX_FILE * 3 bytes) and adds its lines. */
 int cer_qr_join_add_file(struct cer_qr_join *join, const char *path) CER_WUR;
 

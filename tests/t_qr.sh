@@ -137,12 +137,13 @@ const fs = require('fs');
 const n = +process.argv[3];
 const figs = Array.from({ length: n }, () => ({ className: '' }));
 const bar = { textContent: '' };
-let handler = null, timer = null;
+let handler = null, timer = null, answer = '', alerts = [];
 global.document = {
 	title: 'blob', body: { className: '' }, documentElement: {},
 	getElementsByTagName: () => figs, getElementById: () => bar,
 	addEventListener: (t, fn) => { handler = fn; },
 };
+global.window = { prompt: () => answer, alert: (m) => alerts.push(m) };
 global.setTimeout = (fn) => { timer = fn; return 1; };
 global.clearTimeout = () => { timer = null; };
 const key = (k) => handler({ key: k, preventDefault() {} });
@@ -157,6 +158,20 @@ key('ArrowRight'); note();
 key('ArrowLeft'); key('ArrowLeft'); key('ArrowLeft'); note();
 key('Home'); note();
 key(' '); key('+'); note();
+key('c'); note();       // camera pace
+timer(); note();
+key('c'); note();       // back to the pace before
+key('c');
+answer = 'have 15 of 18 parts; missing 3, 7-8';
+key('m'); note();       // only the missing ones, as join names them
+timer(); note(); timer(); note(); timer(); note();
+key('ArrowLeft'); note();
+answer = '0, 99'; key('m'); note();   // refused: the set stays
+out.push('alerts ' + alerts.length);
+answer = '5'; key('m'); note();
+out.push('timer armed with one part: ' + (timer !== null));
+key('a'); note();       // all again
+key('End'); note();
 console.log(out.join('\n'));
 JS
 	node "$TMP/drive.js" "$TMP/page.js" "$nb_png" >"$TMP/page.out" 2>&1
@@ -168,9 +183,25 @@ JS
 $nb_png|blob — part $nb_png of $nb_png — paused
 1|blob — part 1 of $nb_png — paused
 1|blob — part 1 of $nb_png — next in 1.5 s
+1|blob — part 1 of $nb_png — next in 0.25 s
+2|blob — part 2 of $nb_png — next in 0.25 s
+2|blob — part 2 of $nb_png — next in 1.5 s
+3|blob — part 3 of $nb_png — only 3, 7-8 — next in 0.25 s
+7|blob — part 7 of $nb_png — only 3, 7-8 — next in 0.25 s
+8|blob — part 8 of $nb_png — only 3, 7-8 — next in 0.25 s
+3|blob — part 3 of $nb_png — only 3, 7-8 — next in 0.25 s
+8|blob — part 8 of $nb_png — only 3, 7-8 — next in 0.25 s
+8|blob — part 8 of $nb_png — only 3, 7-8 — next in 0.25 s
+alerts 1
+5|blob — part 5 of $nb_png — only 5 — next in 0.25 s
+timer armed with one part: false
+5|blob — part 5 of $nb_png — next in 0.25 s
+$nb_png|blob — part $nb_png of $nb_png — next in 0.25 s
 TXT
-	check "index.html: the shown part, auto-advance, space, arrows, Home and + work" \
+	check "index.html: auto-advance, space, arrows, Home, +, camera pace (c), only the missing parts (m), all (a)" \
 		diff "$TMP/page.want" "$TMP/page.out"
+	check "its help line names the camera pace and the missing parts" \
+		grep -qF -- "c: camera pace (4 a second) &middot; m: only the missing parts" "$TMP/blob/index.html"
 else
 	skip "index.html script run in node" "node is not installed"
 fi
@@ -321,7 +352,12 @@ screen_part() {
 env_cmd="env LANG=C.UTF-8 LC_ALL=C.UTF-8 ASAN_OPTIONS=detect_leaks=0"
 T new-session -d -s qr1 -x 200 -y 60 "$env_cmd $SDC qr show $TMP/blob; echo VIEWER-EXIT \$?; sleep 60"
 nb=$(ls "$TMP"/blob/*.txt | wc -l)
-check "show DIR draws part 1 in the terminal" wait_for "part 1 of $nb"
+check "show DIR starts with an intro naming the file" wait_for "Show $TMP/blob as QR codes"
+check "with its SHA-256" wait_for "SHA-256 $(sha256sum "$BLOB" | cut -c1-64) \($(stat -c %s "$BLOB") bytes\)"
+check "and the number of parts: the split's own, which fit" wait_for "^  $nb parts at this window size \(200 x 60\)"
+check "no advice for fewer codes when there cannot be fewer" bash -c '! tmux -L "$0" capture-pane -p -t qr1 | grep -q "For fewer codes"' "$SOCK"
+T send-keys -t "$PANE" Enter
+check "Enter draws part 1 in the terminal" wait_for "^part 1 of $nb"
 check "with the file's SHA-256 on the screen" wait_for "sha256 $(sha256sum "$BLOB" | cut -c1-64)"
 T send-keys -t "$PANE" Space
 check "space pauses auto-advance" wait_for "part 1 of $nb - paused"
@@ -351,7 +387,9 @@ check "and show prints the SHA-256 on exit" wait_for "SHA-256 $(sha256sum "$BLOB
 # A second session (killing the first, the last one, would stop the server).
 PANE=qr2
 T new-session -d -s qr2 -x 160 -y 50 "$env_cmd $SDC qr show $BLOB; echo VIEWER-EXIT \$?; sleep 60"
-check "show FILE draws part 1" wait_for "part 1 of [0-9]+"
+check "show FILE's intro says how many parts" wait_for "Enter shows part 1 of [0-9]+"
+T send-keys -t "$PANE" Enter
+check "show FILE draws part 1" wait_for "^part 1 of [0-9]+"
 T send-keys -t "$PANE" Space
 wait_for "paused" >/dev/null
 total=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
@@ -370,7 +408,9 @@ check "Esc leaves the viewer" wait_for "VIEWER-EXIT 0"
 # the same file takes more parts than at M, and what is seen still joins.
 PANE=qr3
 T new-session -d -s qr3 -x 160 -y 50 "$env_cmd $SDC qr show --ec H $BLOB; echo VIEWER-EXIT \$?; sleep 60"
-check "show --ec H FILE draws part 1" wait_for "part 1 of [0-9]+"
+check "show --ec H FILE's intro" wait_for "Enter shows part 1 of [0-9]+"
+T send-keys -t "$PANE" Enter
+check "show --ec H FILE draws part 1" wait_for "^part 1 of [0-9]+"
 T send-keys -t "$PANE" Space
 wait_for "paused" >/dev/null
 total_h=$(screen | sed -n 's/.*part 1 of \([0-9]*\).*/\1/p' | head -1)
@@ -386,6 +426,31 @@ expect_exit "level H parts read off the terminal join" 0 \
 check "and equal the original byte for byte" cmp "$BLOB" "$TMP/seen_h.out"
 T send-keys -t "$PANE" q
 check "q leaves the level H viewer" wait_for "VIEWER-EXIT 0"
+
+# show DIR at 80 x 24: the split's version-20 codes cannot be drawn, so the
+# file is split again for the window, which the intro says before it starts.
+PANE=qr4
+id=$(cut -d: -f3 "$TMP/goal/01.txt")
+T new-session -d -s qr4 -x 80 -y 24 "$env_cmd $SDC qr show $TMP/goal; echo VIEWER-EXIT \$?; sleep 60"
+check "80 x 24: the intro counts the parts for this window" wait_for "^  [0-9]+ parts at this window size \(80 x 24\)"
+n80=$(screen | sed -n 's/^  \([0-9]*\) parts at this window size.*/\1/p' | head -1)
+check "more than the split's $ng, at most 160 ($n80)" test "${n80:-0}" -gt "$ng" -a "${n80:-999}" -le 160
+check "it says the split's codes need a larger window" wait_for "The $ng codes of $TMP/goal need a window of 101 x 52"
+check "and how to get fewer" wait_for "For fewer codes: a larger window or a smaller font"
+check "naming index.html" bash -c 'tmux -L "$0" capture-pane -p -t qr4 | tr -s " \n" "  " | grep -qF -- "$1/index.html in a browser"' "$SOCK" "$TMP/goal"
+check "the full SHA-256 is on the intro" wait_for "SHA-256 $(sha256sum "$VEC/sd/q4_n5.json" | cut -c1-64)"
+T send-keys -t "$PANE" Enter
+check "Enter shows part 1, one status line with the SHA-256" wait_for "^part 1 of $n80 - sha256 $(sha256sum "$VEC/sd/q4_n5.json" | cut -c1-40)"
+T send-keys -t "$PANE" Space
+wait_for "^part 1 of $n80 - paused" >/dev/null
+p1=$(screen_part)
+check "the code drawn at 80 x 24 is part 1 of the new split of the same file" \
+	bash -c '[[ "$0" == SDC2:1/$1:$2:* ]]' "$p1" "$n80" "$id"
+T send-keys -t "$PANE" End
+wait_for "^part $n80 of $n80 - paused" >/dev/null
+check "and the last code is part $n80" bash -c '[[ "$(cat)" == SDC2:$0/$0:$1:* ]]' "$n80" "$id" < <(screen_part)
+T send-keys -t "$PANE" q
+check "q leaves the 80 x 24 viewer" wait_for "VIEWER-EXIT 0"
 T kill-server 2>/dev/null
 
 done_testing

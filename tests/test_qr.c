@@ -803,7 +803,8 @@ static void test_split_fit(void **state)
 static void test_split_dir(void **state)
 {
 	char tmpl[] = "/tmp/test_qr.XXXXXX", in[300], out[300], path[400];
-	uint8_t *data = random_bytes(4000, 20);
+	uint8_t *data = random_bytes(4000, 20), *file = NULL;
+	size_t flen = 0;
 	struct cer_qr_set set;
 	FILE *f;
 
@@ -813,9 +814,12 @@ static void test_split_dir(void **state)
 	snprintf(out, sizeof out, "%s/out", tmpl);
 	assert_int_equal(cer_file_write_atomic(in, data, 4000, 0), CER_OK);
 	assert_int_equal(cer_qr_split_dir(in, out, 500, CER_QR_EC_L, false, NULL), CER_OK);
-	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_L, &set), CER_OK);
+	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_L, &set, &file, &flen), CER_OK);
 	assert_int_equal(set.count, 9);
 	assert_int_equal(set.file_len, 4000);
+	assert_int_equal(flen, 4000);
+	assert_memory_equal(file, data, 4000);
+	free(file);
 	cer_qr_set_free(&set);
 	/* a second split into the same directory needs replace */
 	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, false, NULL), CER_EIO);
@@ -823,7 +827,7 @@ static void test_split_dir(void **state)
 	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL), CER_OK);
 	snprintf(path, sizeof path, "%s/09.txt", out);
 	assert_false(cer_path_exists(path));
-	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_M, &set), CER_OK);
+	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_M, &set, NULL, NULL), CER_OK);
 	assert_int_equal(set.count, 5);
 	cer_qr_set_free(&set);
 	/* a foreign file is never replaced */
@@ -838,8 +842,10 @@ static void test_split_dir(void **state)
 	unlink(path);
 	snprintf(path, sizeof path, "%s/03.txt", out);
 	unlink(path);
-	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_M, &set), CER_EINPUT);
+	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_M, &set, &file, &flen), CER_EINPUT);
 	assert_non_null(strstr(cer_errmsg(), "missing part 3 of 5"));
+	assert_null(file);
+	assert_int_equal(flen, 0);
 	snprintf(path, sizeof path, "rm -rf '%s'", tmpl);
 	assert_int_equal(system(path), 0);
 	free(data);

@@ -11,6 +11,7 @@
 
 #include "ceremony/io.h"
 #include "ceremony/qr.h"
+#include "ceremony/qr_scan.h"
 #include "ui/qrview.h"
 #include "ui/ui.h"
 
@@ -21,6 +22,8 @@ static void help(FILE *f)
 	        "                          [--force]\n"
 	        "       %s qr show [--ec L|M|Q|H] FILE | DIR\n"
 	        "       %s qr join --out FILE [--force] [PARTFILE...]\n"
+	        "       %s qr scan --out FILE [--force] [--device /dev/videoN]\n"
+	        "       %s qr scan --out FILE [--force] --images PNG...\n"
 	        "\n"
 	        "Carries a file across the air gap as QR codes.  Each part is one line of text,\n"
 	        "  SDC2:<n>/<total>:<file id>:<data>:<check>\n"
@@ -33,9 +36,11 @@ static void help(FILE *f)
 	        "  Writes DIR/NN.png (one code per part, %u pixels a module, %u-module quiet\n"
 	        "  zone), DIR/NN.txt (the text inside that code) and DIR/index.html (a page,\n"
 	        "  no network needed, that shows the codes full-screen one after another:\n"
-	        "  space pauses, arrows step, +/- change the pace, f full screen).  DIR is\n"
-	        "  created atomically; an existing non-empty DIR is refused.  A private key\n"
-	        "  (PEM, DER or PKCS#12) is refused: keys never cross the air gap.\n"
+	        "  space pauses, arrows step, +/- change the pace, c camera pace (4 codes\n"
+	        "  a second), m only the parts a receiver names as missing, a all again,\n"
+	        "  f full screen).  DIR is created atomically; an existing non-empty DIR\n"
+	        "  is refused.  A private key (PEM, DER or PKCS#12) is refused: keys never\n"
+	        "  cross the air gap.\n"
 	        "  --max-bytes N  stream bytes per part, %u..%u (default 800 at level L,\n"
 	        "                 600 at M, 440 at Q, 320 at H: QR version 20 or below,\n"
 	        "                 which phones read off a screen)\n"
@@ -46,7 +51,9 @@ static void help(FILE *f)
 	        "show FILE | DIR\n"
 	        "  Shows the codes in the terminal with Unicode half blocks, one per screen:\n"
 	        "  a FILE is split in memory into parts that fit the window; a DIR written by\n"
-	        "  split is shown part by part.  Keys: Right/Left step, Home/End, space pauses\n"
+	        "  split is shown part by part, or split again when its codes do not fit.\n"
+	        "  An intro gives the file's SHA-256, the number of codes and how to get\n"
+	        "  fewer; Enter starts.  Keys: Right/Left step, Home/End, space pauses\n"
 	        "  auto-advance, + and - change its pace, i inverts, q quits.  Needs a\n"
 	        "  terminal with a UTF-8 locale.\n"
 	        "  --ec L|M|Q|H   error correction level of the codes drawn (default L)\n"
@@ -70,30 +77,44 @@ static void help(FILE *f)
 	        "  --out FILE     the joined file; an existing FILE is refused\n"
 	        "  --force        replace an existing FILE\n"
 	        "\n"
-	        "Exit status: 0 success, 2 usage error, no terminal for show or join\n"
-	        "interrupted, 3 bad or missing parts or a file too large (limit %zu bytes),\n"
-	        "5 I/O error or output exists, 1 internal error.\n",
-	        ui_progname, ui_progname, ui_progname, CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
+	        "scan --out FILE\n"
+	        "  Reads the codes with a camera (libzbar), as join reads lines: the same\n"
+	        "  checks, the same live line on a terminal, the same SHA-256 at the end;\n"
+	        "  it stops by itself once every part is in.  Ctrl-C writes nothing.\n"
+	        "  --device DEV   the camera, a V4L2 device (default %s)\n"
+	        "  --images       decode the PNG files given instead of camera frames\n"
+	        "                 (photos or screenshots of the codes, split's NN.png; the\n"
+	        "                 tests feed frames this way), one frame a file\n"
+	        "\n"
+	        "Exit status: 0 success, 2 usage error, no terminal for show, join or scan\n"
+	        "interrupted, 3 bad or missing parts, a file too large (limit %zu bytes)\n"
+	        "or an image that is not a PNG, 5 I/O error, output exists or no camera,\n"
+	        "1 internal error.\n",
+	        ui_progname, ui_progname, ui_progname, ui_progname, ui_progname,
+	        CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
 	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, ui_progname,
-	        ui_progname, CER_QR_MAX_FILE);
+	        ui_progname, CER_QR_CAMERA_DEFAULT, CER_QR_MAX_FILE);
 }
 
-enum { OPT_OUT = 'o', OPT_EC = 'e', OPT_MAX = 'm', OPT_FORCE = 'f', OPT_HELP = 'h' };
+enum { OPT_OUT = 'o', OPT_EC = 'e', OPT_MAX = 'm', OPT_FORCE = 'f', OPT_HELP = 'h',
+       OPT_DEVICE = 'd', OPT_IMAGES = 'i' };
 
 static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "ec", required_argument, NULL, OPT_EC },
 	{ "max-bytes", required_argument, NULL, OPT_MAX },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "images", no_argument, NULL, OPT_IMAGES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct qr_opts {
-	const char *out;
+	const char *out, *device;
 	enum cer_qr_ec ec;
 	size_t max_bytes;
-	bool force, help;
+	bool force, help, images;
 };
 
 static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
@@ -129,6 +150,12 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 		case OPT_FORCE:
 			o->force = true;
 			break;
+		case OPT_DEVICE:
+			o->device = optarg;
+			break;
+		case OPT_IMAGES:
+			o->images = true;
+			break;
 		case OPT_HELP:
 			o->help = true;
 			break;
@@ -157,6 +184,8 @@ static int qr_split(int argc, char **argv)
 	ret = parse("qr split", argc, argv, &o);
 	if (ret != CER_OK)
 		return ret;
+	if (!o.help && (o.device != NULL || o.images))
+		return ui_usage_error("qr split", "--device and --images are for scan");
 	if (o.help) {
 		help(stdout);
 		return CER_OK;
@@ -193,16 +222,16 @@ static int qr_show(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return ui_usage_error("qr show", "give one FILE or DIR to show");
-	if (o.out != NULL || o.force || o.max_bytes != 0)
+	if (o.out != NULL || o.force || o.max_bytes != 0 || o.device != NULL || o.images)
 		return ui_usage_error("qr show", "show takes only --ec");
 	what = argv[optind];
 	if (!ui_interactive())
 		return ui_usage_error("qr show", "needs a terminal; to carry %s without one, use "
 		                                 "'qr split' and open index.html", what);
 	if (is_dir(what)) {
-		ret = cer_qr_set_load_dir(what, o.ec, &set);
+		ret = cer_qr_set_load_dir(what, o.ec, &set, &data, &len);
 		if (ret == CER_OK)
-			ret = ui_qr_view(&set, what);
+			ret = ui_qr_view_split(&set, data, len, what);
 		if (ret == CER_OK)
 			printf("%s: %u parts shown, the file's SHA-256 %s\n", what, set.count,
 			       set.sha256_hex);
@@ -350,6 +379,18 @@ static int join_stream(struct cer_qr_join *join, struct live *live)
 	return ret;
 }
 
+/* The written file's SHA-256, as join prints it. */
+static void print_joined(const struct cer_qr_join *join, const char *out)
+{
+	char hex[65];
+
+	/* The second line reads as sha256sum's, to compare with the other side's. */
+	if (cer_file_sha256_hex(out, hex) == CER_OK)
+		printf("%s: joined from %u parts, SHA-256 %s\nsha256sum: %s  %s\n", out,
+		       cer_qr_join_total(join), hex, hex, out);
+	fflush(stdout);
+}
+
 static int qr_join(int argc, char **argv)
 {
 	struct qr_opts o;
@@ -370,6 +411,8 @@ static int qr_join(int argc, char **argv)
 		return ui_usage_error("qr join", "--out FILE is required");
 	if (o.max_bytes != 0)
 		return ui_usage_error("qr join", "--max-bytes is for split");
+	if (o.device != NULL || o.images)
+		return ui_usage_error("qr join", "--device and --images are for scan");
 	if (!o.force && cer_path_exists(o.out))
 		return ui_report(cer_fail_exists(o.out));
 	ret = cer_qr_join_new(&join);
@@ -393,18 +436,97 @@ static int qr_join(int argc, char **argv)
 		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
 	if (ret == CER_OK)
 		ret = cer_qr_join_write(join, o.out, o.force);
-	if (ret == CER_OK) {
-		char hex[65];
-
-		/* The second line reads as sha256sum's, to compare with the other side's. */
-		if (cer_file_sha256_hex(o.out, hex) == CER_OK)
-			printf("%s: joined from %u parts, SHA-256 %s\nsha256sum: %s  %s\n", o.out,
-			       cer_qr_join_total(join), hex, hex, o.out);
-		fflush(stdout);
-	}
+	if (ret == CER_OK)
+		print_joined(join, o.out);
 	cer_qr_join_free(join);
 	block_signals(false, &saved);
 	catch_signals(false);
+	return ret == CER_OK ? CER_OK : ui_report(ret);
+}
+
+struct scan_ctx {
+	struct live *live;
+};
+
+static int scan_step(void *ctx, const struct cer_qr_scan_state *st)
+{
+	struct scan_ctx *sc = ctx;
+
+	if (atomic_load(&interrupted))
+		return cer_fail(CER_EUSAGE, "interrupted: nothing written");
+	live_update(sc->live, st->join, false);
+	return CER_OK;
+}
+
+static int qr_scan(int argc, char **argv)
+{
+	struct qr_opts o;
+	struct cer_qr_join *join = NULL;
+	struct cer_qr_decoder *dec = NULL;
+	struct cer_qr_frames src = { 0 };
+	struct live live = { 0 };
+	struct scan_ctx sc = { .live = &live };
+	const char *first;
+	unsigned skipped;
+	sigset_t saved;
+	int ret = parse("qr scan", argc, argv, &o);
+
+	if (ret != CER_OK)
+		return ret;
+	if (o.help) {
+		help(stdout);
+		return CER_OK;
+	}
+	if (o.out == NULL)
+		return ui_usage_error("qr scan", "--out FILE is required");
+	if (o.max_bytes != 0)
+		return ui_usage_error("qr scan", "--max-bytes is for split");
+	if (o.images && o.device != NULL)
+		return ui_usage_error("qr scan", "--images or --device, not both");
+	if (o.images && optind == argc)
+		return ui_usage_error("qr scan", "--images needs the PNG files to decode");
+	if (!o.images && optind < argc)
+		return ui_usage_error("qr scan", "unexpected '%s' (PNG files need --images)",
+		                      argv[optind]);
+	if (!o.force && cer_path_exists(o.out))
+		return ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
+		                          o.out));
+	ret = cer_qr_join_new(&join);
+	if (ret == CER_OK)
+		ret = cer_qr_decoder_new(&dec);
+	if (ret == CER_OK)
+		ret = o.images ? cer_qr_png_frames_open((const char *const *)argv + optind,
+		                                        (unsigned)(argc - optind), &src)
+		               : cer_qr_camera_open(o.device, &src);
+	if (ret != CER_OK)
+		goto out;
+	cer_qr_join_set_lenient(join, true);
+	catch_signals(true);
+	live.on = isatty(STDERR_FILENO) == 1;
+	live_update(&live, join, true);
+	ret = cer_qr_scan(&src, dec, join, scan_step, &sc);
+	/* A signal can also fail the frame being read (an interrupted open or read). */
+	if (atomic_load(&interrupted))
+		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
+	live_end(&live);
+	cer_qr_frames_close(&src);
+	skipped = cer_qr_join_skipped(join, &first);
+	if (skipped > 0)
+		fprintf(stderr, "%s: note: ignored %u code%s with no QR part (first: %s)\n",
+		        ui_progname, skipped, skipped > 1 ? "s" : "", first);
+	block_signals(true, &saved);
+	if (ret == CER_OK && atomic_load(&interrupted))
+		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
+	if (ret == CER_OK)
+		ret = cer_qr_join_write(join, o.out, o.force);
+	if (ret == CER_OK)
+		print_joined(join, o.out);
+	block_signals(false, &saved);
+	catch_signals(false);
+out:
+	cer_qr_frames_close(&src);
+	cer_qr_decoder_free(dec);
+	cer_qr_join_free(join);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 
@@ -412,7 +534,7 @@ int ui_qr_main(int argc, char **argv)
 {
 	ui_exists_hint = "use --force to replace it";
 	if (argc < 2)
-		return ui_usage_error("qr", "which subcommand: split, show or join?");
+		return ui_usage_error("qr", "which subcommand: split, show, join or scan?");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		help(stdout);
@@ -424,5 +546,7 @@ int ui_qr_main(int argc, char **argv)
 		return qr_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "join") == 0)
 		return qr_join(argc - 1, argv + 1);
-	return ui_usage_error("qr", "unknown subcommand '%s' (split, show or join)", argv[1]);
+	if (strcmp(argv[1], "scan") == 0)
+		return qr_scan(argc - 1, argv + 1);
+	return ui_usage_error("qr", "unknown subcommand '%s' (split, show, join or scan)", argv[1]);
 }

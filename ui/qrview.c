@@ -2,6 +2,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <limits.h>
 #include <termios.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ui/ui.h"
@@ -17,13 +17,26 @@
 #define VIEW_QUIET 2u
 /* Status and SHA-256 lines above the code, the key help below. */
 #define VIEW_TEXT_LINES 3
+/* A window too small for that keeps one line: part number and SHA-256. */
+#define VIEW_MIN_TEXT_LINES 1
 #define PACE_MIN 500
 #define PACE_MAX 10000
 #define PACE_STEP 500
 #define PACE_START 2000
 
 struct view {
-	const struct cer_qr_set *set;
+	const struct cer_qr_set *set; /* what is shown: given, or own */
+	const struct cer_qr_set *given;
+	struct cer_qr_set own;        /* the file split for this window */
+	const uint8_t *data;          /* the file, or NULL: given is shown as it is */
+	size_t len;
+	enum cer_qr_ec ec;
+	bool resplit, intro;
+	unsigned given_widest, widest;
+	unsigned fewest, fewest_widest;
+	char sha256_hex[65];
+	size_t file_len;
+	char fit_error[256];
 	const char *title;
 	WINDOW *win;
 	unsigned idx;
@@ -40,6 +53,165 @@ static bool utf8_locale(void)
 	const char *cs = nl_langinfo(CODESET);
 
 	return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+static unsigned version_of(unsigned width)
+{
+	return width >= 21 ? (width - 17) / 4 : 0;
+}
+
+int ui_qr_wrap(WINDOW *win, int y, int x, const char *text)
+{
+	int h, w, len = (int)strlen(text);
+
+	getmaxyx(win, h, w);
+	w -= 2 * x;
+	if (w < 10)
+		w = 10;
+	while (len > 0 && y < h - 1) {
+		int n = len <= w ? len : w, b = n;
+
+		if (len > w) {
+			while (b > 0 && text[b] != ' ')
+				b--;
+			if (b > 0)
+				n = b;
+		}
+		mvwaddnstr(win, y++, x, text, n);
+		text += n;
+		len -= n;
+		while (len > 0 && *text == ' ') {
+			text++;
+			len--;
+		}
+	}
+	return y;
+}
+
+/* The widest code of a set, in modules (UINT_MAX if one cannot be encoded). */
+static unsigned widest_code(const struct cer_qr_set *set)
+{
+	unsigned i, widest = 0;
+
+	for (i = 0; i < set->count; i++) {
+		struct cer_qr_code code;
+
+		if (cer_qr_encode(set->parts[i], set->ec, &code) != CER_OK)
+			return UINT_MAX;
+		if (code.width > widest)
+			widest = code.width;
+		cer_qr_code_free(&code);
+	}
+	return widest;
+}
+
+/* Widest code that a window of rows x cols draws, with one text line. */
+static unsigned room_for(int rows, int cols)
+{
+	int by_rows = 2 * (rows - VIEW_MIN_TEXT_LINES) - 2 * (int)VIEW_QUIET;
+	int by_cols = cols - 2 * (int)VIEW_QUIET;
+	int fit = by_rows < by_cols ? by_rows : by_cols;
+
+	return fit > 0 ? (unsigned)fit : 0;
+}
+
+/* Window columns and lines a code of width modules needs (one text line). */
+static void needs(unsigned width, unsigned *cols, unsigned *lines)
+{
+	*cols = width + 2 * VIEW_QUIET;
+	*lines = (width + 2 * VIEW_QUIET + 1) / 2 + VIEW_MIN_TEXT_LINES;
+}
+
+/*
+ * Chooses what to show in a window of rows x cols: the given parts when
+ * their codes fit, else the file split again to fit.
+ */
+static void fit(struct view *v, int rows, int cols)
+{
+	unsigned room = room_for(rows, cols);
+
+	cer_qr_lines_free(v->lines, v->nlines);
+	v->lines = NULL;
+	v->nlines = 0;
+	v->have_lines = false;
+	v->fit_error[0] = '\0';
+	if (v->set == &v->own)
+		v->set = NULL;
+	cer_qr_set_free(&v->own);
+	v->resplit = false;
+	if (v->given != NULL && (v->given_widest <= room || v->data == NULL)) {
+		v->set = v->given;
+		v->widest = v->given_widest;
+	} else if (cer_qr_split_fit(v->data, v->len, v->ec, room, &v->own) == CER_OK) {
+		v->set = &v->own;
+		v->widest = widest_code(&v->own);
+		v->resplit = v->given != NULL;
+	} else {
+		snprintf(v->fit_error, sizeof v->fit_error, "%s", cer_errmsg());
+		v->set = v->given;
+		v->widest = v->given_widest;
+	}
+	if (v->set != NULL && v->idx >= v->set->count)
+		v->idx = 0;
+}
+
+static void draw_intro(struct view *v)
+{
+	char msg[900];
+	int h, w, y = 1;
+	unsigned c, l;
+
+	getmaxyx(v->win, h, w);
+	werase(v->win);
+	snprintf(msg, sizeof msg, "Show %s as QR codes", v->title);
+	wattron(v->win, A_BOLD);
+	y = ui_qr_wrap(v->win, y, 2, msg) + 1;
+	wattroff(v->win, A_BOLD);
+	snprintf(msg, sizeof msg, "SHA-256 %s (%zu bytes): compare it with the receiver's.",
+	         v->sha256_hex, v->file_len);
+	y = ui_qr_wrap(v->win, y, 2, msg) + 1;
+	if (v->fit_error[0] != '\0' || v->set == NULL) {
+		snprintf(msg, sizeof msg, "This window (%d x %d) is too small for any code: %s.",
+		         w, h, v->fit_error);
+		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
+	} else {
+		snprintf(msg, sizeof msg,
+		         "%u part%s at this window size (%d x %d), one QR code each, up to version %u.",
+		         v->set->count, v->set->count > 1 ? "s" : "", w, h, version_of(v->widest));
+		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
+	}
+	if (v->resplit) {
+		needs(v->given_widest, &c, &l);
+		snprintf(msg, sizeof msg,
+		         "The %u codes of %s need a window of %u x %u: this window shows the file "
+		         "split again, into %u. A receiver must not mix them with %s's images.",
+		         v->given->count, v->title, c, l, v->set->count, v->title);
+		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
+	}
+	if (v->fewest > 0 && (v->set == NULL || v->set->count > v->fewest)) {
+		needs(v->fewest_widest, &c, &l);
+		if (v->given != NULL)
+			snprintf(msg, sizeof msg,
+			         "For fewer codes: a larger window or a smaller font (%u x %u shows "
+			         "the fewest, %u), or %s/index.html in a browser (the same %u codes, "
+			         "a fast mode for cameras).",
+			         c, l, v->fewest, v->title, v->fewest);
+		else
+			snprintf(msg, sizeof msg,
+			         "For fewer codes: a larger window or a smaller font (%u x %u shows "
+			         "the fewest, %u), or 'sdceremony qr split FILE --out DIR' and "
+			         "DIR/index.html in a browser (%u codes, a fast mode for cameras).",
+			         c, l, v->fewest, v->fewest);
+		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
+	}
+	if (v->set != NULL && v->fit_error[0] == '\0') {
+		snprintf(msg, sizeof msg, "Enter shows part 1 of %u.", v->set->count);
+		ui_qr_wrap(v->win, y, 2, msg);
+	}
+	mvwaddnstr(v->win, h - 1, 0,
+	           "Enter start  Left/Right step  Space pause  +/- pace  i invert  q quit", w);
+	wnoutrefresh(v->win);
+	doupdate();
 }
 
 static int render(struct view *v)
@@ -68,43 +240,63 @@ static int render(struct view *v)
 
 static void draw(struct view *v)
 {
-	int h, w, top, left;
+	int h, w, top, left, text_lines;
 	unsigned i;
 	char status[256];
 	attr_t qr_attr = v->colour ? COLOR_PAIR(UI_QRVIEW_PAIR) : A_NORMAL;
 
+	if (v->intro || v->set == NULL) {
+		draw_intro(v);
+		return;
+	}
 	getmaxyx(v->win, h, w);
 	werase(v->win);
-	if (v->set->count < 2)
-		snprintf(status, sizeof status, "part 1 of 1 - %s", v->title);
-	else if (v->paused)
-		snprintf(status, sizeof status, "part %u of %u - paused - %s", v->idx + 1,
-		         v->set->count, v->title);
-	else
-		snprintf(status, sizeof status, "part %u of %u - next in %d.%d s - %s", v->idx + 1,
-		         v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100, v->title);
-	mvwaddnstr(v->win, 0, 0, status, w);
-	snprintf(status, sizeof status, "sha256 %s  (%zu bytes)", v->set->sha256_hex,
-	         v->set->file_len);
-	mvwaddnstr(v->win, 1, 0, status, w);
-	mvwaddnstr(v->win, h - 1, 0,
-	           "Left/Right step  Space pause  +/- pace  Home/End  i invert  q quit", w);
 	v->drawable = false;
 	if (render(v) != CER_OK) {
-		mvwaddnstr(v->win, 3, 0, cer_errmsg(), w);
-	} else if ((int)v->nlines > h - VIEW_TEXT_LINES || (int)v->cols > w) {
+		mvwaddnstr(v->win, 0, 0, cer_errmsg(), w);
+		wnoutrefresh(v->win);
+		doupdate();
+		return;
+	}
+	text_lines = (int)v->nlines + VIEW_TEXT_LINES <= h ? VIEW_TEXT_LINES : VIEW_MIN_TEXT_LINES;
+	if (text_lines == VIEW_TEXT_LINES) {
+		if (v->set->count < 2)
+			snprintf(status, sizeof status, "part 1 of 1 - %s", v->title);
+		else if (v->paused)
+			snprintf(status, sizeof status, "part %u of %u - paused - %s", v->idx + 1,
+			         v->set->count, v->title);
+		else
+			snprintf(status, sizeof status, "part %u of %u - next in %d.%d s - %s",
+			         v->idx + 1, v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100,
+			         v->title);
+		mvwaddnstr(v->win, 0, 0, status, w);
+		snprintf(status, sizeof status, "sha256 %s  (%zu bytes)", v->set->sha256_hex,
+		         v->set->file_len);
+		mvwaddnstr(v->win, 1, 0, status, w);
+		mvwaddnstr(v->win, h - 1, 0,
+		           "Left/Right step  Space pause  +/- pace  Home/End  i invert  q quit", w);
+	} else {
+		/* Tight: one line, the SHA-256 as far as it goes (in full on the intro). */
+		snprintf(status, sizeof status, "part %u of %u%s - sha256 %s", v->idx + 1,
+		         v->set->count, v->paused ? " - paused" : "", v->set->sha256_hex);
+		mvwaddnstr(v->win, 0, 0, status, w);
+	}
+	if ((int)v->nlines + text_lines > h || (int)v->cols > w) {
 		char msg[200];
 
-		mvwaddnstr(v->win, 3, 0, "The window is too small for this code:", w);
+		mvwaddnstr(v->win, 2, 0, "The window is too small for this code:", w);
 		snprintf(msg, sizeof msg, "it needs %u columns and %u lines, it has %d x %d.",
-		         v->cols, v->nlines + VIEW_TEXT_LINES, w, h);
-		mvwaddnstr(v->win, 4, 0, msg, w);
-		mvwaddnstr(v->win, 5, 0, "Enlarge it or use a smaller font; 'qr show FILE'", w);
-		mvwaddnstr(v->win, 6, 0, "splits the file to fit the window.", w);
-		mvwaddnstr(v->win, 7, 0, "Auto-advance waits until the code fits.", w);
+		         v->cols, v->nlines + VIEW_MIN_TEXT_LINES, w, h);
+		mvwaddnstr(v->win, 3, 0, msg, w);
+		mvwaddnstr(v->win, 4, 0, "Enlarge it or use a smaller font, or leave (q)", w);
+		mvwaddnstr(v->win, 5, 0, "and show again to split the file for this window.", w);
+		mvwaddnstr(v->win, 6, 0, "Auto-advance waits until the code fits.", w);
 	} else {
 		v->drawable = true;
-		top = 2 + (h - VIEW_TEXT_LINES - (int)v->nlines) / 2;
+		if (text_lines == VIEW_TEXT_LINES)
+			top = 2 + (h - VIEW_TEXT_LINES - (int)v->nlines) / 2;
+		else
+			top = 1 + (h - VIEW_MIN_TEXT_LINES - (int)v->nlines) / 2;
 		left = (w - (int)v->cols) / 2;
 		if (v->inverted)
 			qr_attr |= A_REVERSE;
@@ -131,12 +323,48 @@ static bool terminal_gone(void)
 	return tcgetattr(STDIN_FILENO, &t) != 0 && errno != EINTR;
 }
 
+static int intro_key(struct view *v, int ch)
+{
+	int rows, cols;
+
+	switch (ch) {
+	case ERR:
+		if (terminal_gone())
+			return cer_fail(CER_EIO, "the terminal is gone");
+		return -1;
+	case KEY_RESIZE:
+		wresize(v->win, LINES, COLS);
+		clearok(v->win, TRUE);
+		getmaxyx(v->win, rows, cols);
+		if (v->data != NULL)
+			fit(v, rows, cols);
+		return -1;
+	case 'q': case 'Q': case 27:
+		return CER_OK;
+	case '\n': case '\r': case KEY_ENTER:
+		if (v->set != NULL && v->fit_error[0] == '\0')
+			v->intro = false;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
 static int loop(struct view *v)
 {
 	for (;;) {
 		int ch;
 
 		draw(v);
+		if (v->intro || v->set == NULL) {
+			int ret;
+
+			wtimeout(v->win, 1000);
+			ret = intro_key(v, wgetch(v->win));
+			if (ret >= 0)
+				return ret;
+			continue;
+		}
 		if (v->paused || v->set->count < 2)
 			wtimeout(v->win, -1);
 		else
@@ -202,18 +430,49 @@ static void setup_colour(struct view *v)
 	v->colour = true;
 }
 
-int ui_qr_view(const struct cer_qr_set *parts, const char *title)
+/*
+ * The fewest codes: the file split with the default part size.  Fails as
+ * split does (a private key, a file too large), before any screen is drawn.
+ */
+static int fewest(struct view *v)
 {
-	struct view v = { .set = parts, .title = title, .pace_ms = PACE_START };
-	bool started = false, resumed = false;
-	int ret = CER_OK, cursor = ERR;
+	struct cer_qr_set set;
+	int ret;
 
-	if (parts == NULL || parts->count == 0)
-		return cer_fail(CER_EUSAGE, "no QR parts to show");
+	if (v->given != NULL) {
+		v->given_widest = widest_code(v->given);
+		v->fewest = v->given->count;
+		v->fewest_widest = v->given_widest;
+		memcpy(v->sha256_hex, v->given->sha256_hex, sizeof v->sha256_hex);
+		v->file_len = v->given->file_len;
+	}
+	if (v->data == NULL)
+		return CER_OK;
+	ret = cer_qr_split(v->data, v->len, cer_qr_default_max_bytes(v->ec), v->ec, &set);
+	if (ret != CER_OK)
+		return ret;
+	memcpy(v->sha256_hex, set.sha256_hex, sizeof v->sha256_hex);
+	v->file_len = set.file_len;
+	if (v->given == NULL || set.count < v->fewest) {
+		v->fewest = set.count;
+		v->fewest_widest = widest_code(&set);
+	}
+	cer_qr_set_free(&set);
+	return CER_OK;
+}
+
+static int show(struct view *v)
+{
+	bool started = false, resumed = false;
+	int ret = CER_OK, cursor = ERR, rows, cols;
+
+	if (stdscr == NULL && !ui_interactive())
+		return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
+		                            "to write images instead)");
+	ret = fewest(v);
+	if (ret != CER_OK)
+		return ret;
 	if (stdscr == NULL) {
-		if (!ui_interactive())
-			return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
-			                            "to write images instead)");
 		setlocale(LC_ALL, "");
 		if (!utf8_locale() && setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 			return cer_fail(CER_EUSAGE, "showing QR codes needs a UTF-8 locale "
@@ -233,19 +492,23 @@ int ui_qr_view(const struct cer_qr_set *parts, const char *title)
 		ret = cer_fail(CER_EUSAGE, "showing QR codes needs a UTF-8 locale (e.g. LANG=C.UTF-8)");
 		goto out;
 	}
-	setup_colour(&v);
-	v.win = newwin(0, 0, 0, 0);
-	if (v.win == NULL) {
+	setup_colour(v);
+	v->win = newwin(0, 0, 0, 0);
+	if (v->win == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "cannot create a window for the QR codes");
 		goto out;
 	}
-	keypad(v.win, TRUE);
+	keypad(v->win, TRUE);
 	cursor = curs_set(0);
-	ret = loop(&v);
+	getmaxyx(v->win, rows, cols);
+	fit(v, rows, cols);
+	v->intro = true;
+	ret = loop(v);
 out:
-	cer_qr_lines_free(v.lines, v.nlines);
-	if (v.win != NULL)
-		delwin(v.win);
+	cer_qr_lines_free(v->lines, v->nlines);
+	cer_qr_set_free(&v->own);
+	if (v->win != NULL)
+		delwin(v->win);
 	if (cursor != ERR)
 		curs_set(cursor);
 	if (started || resumed) {
@@ -257,40 +520,22 @@ out:
 	return ret;
 }
 
-static void terminal_size(int *rows, int *cols)
+int ui_qr_view_split(const struct cer_qr_set *parts, const uint8_t *data, size_t len,
+                     const char *title)
 {
-	struct winsize ws;
+	struct view v = { .given = parts, .data = data, .len = len, .title = title,
+	                  .pace_ms = PACE_START };
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-		*rows = ws.ws_row;
-		*cols = ws.ws_col;
-	} else {
-		*rows = 24;
-		*cols = 80;
-	}
+	if (parts == NULL || parts->count == 0)
+		return cer_fail(CER_EUSAGE, "no QR parts to show");
+	v.ec = parts->ec;
+	return show(&v);
 }
 
 int ui_qr_view_data(const uint8_t *data, size_t len, enum cer_qr_ec ec, const char *title)
 {
-	struct cer_qr_set set = { 0 };
-	int rows, cols, ret;
-	unsigned fit;
-	bool own = stdscr == NULL;
+	struct view v = { .data = data, .len = len, .ec = ec, .title = title,
+	                  .pace_ms = PACE_START };
 
-	if (own) {
-		if (!ui_interactive())
-			return cer_fail(CER_EUSAGE, "showing QR codes needs a terminal (use 'qr split' "
-			                            "to write images instead)");
-		terminal_size(&rows, &cols);
-	} else {
-		getmaxyx(stdscr, rows, cols);
-	}
-	fit = (unsigned)(2 * (rows - VIEW_TEXT_LINES) - 1 < cols ? 2 * (rows - VIEW_TEXT_LINES) - 1
-	                                                         : cols);
-	fit = rows > VIEW_TEXT_LINES + 1 && fit > 2 * VIEW_QUIET ? fit - 2 * VIEW_QUIET : 0;
-	ret = cer_qr_split_fit(data, len, ec, fit, &set);
-	if (ret == CER_OK)
-		ret = ui_qr_view(&set, title);
-	cer_qr_set_free(&set);
-	return ret;
+	return show(&v);
 }

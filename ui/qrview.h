@@ -29,6 +29,7 @@
  * CER_EINTERNAL on failure.
  */
 
+#include <curses.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,8 +37,24 @@
 
 #define UI_QRVIEW_PAIR 63
 
-/* Shows the given parts (e.g. a directory's NN.txt, or a cer_qr_split). */
-int ui_qr_view(const struct cer_qr_set *parts, const char *title);
+/*
+ * Before the first code an intro screen names the file and shows its
+ * SHA-256 and length, the number of parts at this window size and, when
+ * there could be fewer, how (a larger window or smaller font, with the size
+ * that shows the fewest; index.html of 'qr split'); Enter starts, and a
+ * resize there splits again for the new size.  In a window too small for
+ * the three text lines, one line is kept: the part number and as much of the
+ * SHA-256 as fits.
+ */
+
+/*
+ * Shows a split's parts (a directory's NN.txt) as they are when their codes
+ * fit the window, else the file (data, len: what the parts join to) split
+ * again to fit, which the intro says.  data may be NULL: parts shown as
+ * they are.
+ */
+int ui_qr_view_split(const struct cer_qr_set *parts, const uint8_t *data, size_t len,
+                     const char *title);
 
 /*
  * Splits data in memory into parts that fit the current window (at most the
@@ -45,5 +62,8 @@ int ui_qr_view(const struct cer_qr_set *parts, const char *title);
  * names the file.
  */
 int ui_qr_view_data(const uint8_t *data, size_t len, enum cer_qr_ec ec, const char *title);
+
+/* Word-wrapped text from (y, x) with a margin of x on the right; the next free line. */
+int ui_qr_wrap(WINDOW *win, int y, int x, const char *text);
 
 #endif

@@ -14,6 +14,7 @@
 #include "ceremony/recovery.h"
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
+#include "ui/qrscan.h"
 #include "ui/wiz.h"
 
 /*
@@ -75,8 +76,14 @@ static void common_init(struct wiz *w, bool is_drill)
 	phase = P_FILES;
 	ui_wiz_note_clear(&note);
 	files_form = part_form = blob_form = (struct ui_wiz_form){0};
-	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
-	    ui_wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
+	bool camera = ui_qrscan_available();
+
+	if (ui_wiz_field_init(&f_sd, camera ? "Security-domain file (empty: camera)"
+	                                    : "Security-domain file",
+	                      WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_exchange, camera ? "Exchange key (empty: camera or QR parts)"
+	                                          : "Exchange key (empty: QR parts)",
+	                      WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_hsm, "New HSM's name (optional)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_attest, "SGX attestation", WF_CHOICE) != CER_OK ||
 	    ui_wiz_field_init(&f_mrsigner, "Expected MRSIGNER (optional)", WF_TEXT) != CER_OK ||
@@ -155,11 +162,19 @@ static void draw_qrjoin(struct wiz *w, int y)
 {
 	char status[256];
 
-	ui_wiz_help(w, "Enter: add the part   Ctrl-U: clear   Esc: back");
+	bool camera = ui_qrscan_available();
+
+	ui_wiz_help(w, camera ? "Enter: add the part   F2: scan with the camera   Ctrl-U: clear   "
+	                        "Esc: back"
+	                      : "Enter: add the part   Ctrl-U: clear   Esc: back");
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
 	                "Scan or paste the exchange key's QR parts (SDC2:... or SDC1:...), one "
 	                "per line, in any order; duplicates are fine.") +
 	    1;
+	if (camera)
+		y = ui_wiz_wrap(w, y, 2, WC_DIM,
+		                "F2 reads them with the camera; the parts already in are kept.") +
+		    1;
 	cer_qr_join_status(join, status, sizeof status);
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Parts: %s", status) + 1;
 	y = ui_wiz_form_draw(w, &part_form, y) + 1;
@@ -296,6 +311,43 @@ static void confirm_exchange(struct wiz *w, bool match)
 	start_turn();
 }
 
+/* After a scan view: the wizard's own screen settings back. */
+static void after_scan(void)
+{
+	keypad(stdscr, TRUE);
+	timeout(WIZ_TICK_MS);
+	clearok(stdscr, TRUE);
+}
+
+/* The security-domain file by camera, parsed from memory into sd. */
+static int scan_sd(struct wiz *w)
+{
+	struct cer_qr_join *j = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int ret = cer_qr_join_new(&j);
+
+	if (ret == CER_OK) {
+		cer_qr_join_set_lenient(j, true);
+		ret = ui_qrscan_view(j, "the security-domain file");
+		after_scan();
+	}
+	if (ret == CER_OK)
+		ret = cer_qr_join_finish(j, &data, &len);
+	if (ret == CER_OK) {
+		ui_wiz_log(w, "%s: security-domain file scanned from %s: %u QR parts, %zu bytes",
+		           flow(), ui_qrscan_source_name(), cer_qr_join_total(j), len);
+		ret = cer_sd_parse(data, len, "(scanned security-domain file)", &sd);
+	} else if (ret != CER_EUSAGE) {
+		ui_wiz_log(w, "%s: security-domain file by camera: [FAIL] %s", flow(), cer_errmsg());
+	}
+	free(data);
+	cer_qr_join_free(j);
+	return ret;
+}
+
+static void scan_exchange(struct wiz *w);
+
 static void submit_files(struct wiz *w)
 {
 	const char *path = ui_wiz_field_value(&f_sd);
@@ -303,13 +355,24 @@ static void submit_files(struct wiz *w)
 
 	end_session();
 	ui_wiz_note_clear(&note);
-	if (path[0] == '\0') {
+	if (path[0] == '\0' && !ui_qrscan_available()) {
 		ui_wiz_error(w, "The file is missing", "Type the security-domain file's path.");
 		files_form.focus = 0;
 		return;
 	}
 	snprintf(certs_dir, sizeof certs_dir, "%s", ui_wiz_field_value(&f_certs));
-	ret = cer_sd_load(path, &sd);
+	if (path[0] == '\0') {
+		path = "(scanned security-domain file)";
+		ret = scan_sd(w);
+		if (ret == CER_EUSAGE) {
+			ui_wiz_note_set(&note, WC_WARN, "Scan stopped: type the security-domain file's path, or leave "
+			                  "it empty to scan again.");
+			files_form.focus = 0;
+			return;
+		}
+	} else {
+		ret = cer_sd_load(path, &sd);
+	}
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &rec);
 	if (ret == CER_OK && certs_dir[0] != '\0')
@@ -343,8 +406,11 @@ static void submit_files(struct wiz *w)
 			end_session();
 			return;
 		}
+		cer_qr_join_set_lenient(join, true);
 		ui_wiz_field_wipe(&f_part);
 		phase = P_QRJOIN;
+		if (ui_qrscan_available())
+			scan_exchange(w);
 		return;
 	}
 	if (!drill) {
@@ -374,6 +440,8 @@ static int join_exchange(struct wiz *w)
 	return ret;
 }
 
+static void exchange_parts_in(struct wiz *w);
+
 static void submit_part(struct wiz *w)
 {
 	const char *text = ui_wiz_field_value(&f_part);
@@ -389,6 +457,14 @@ static void submit_part(struct wiz *w)
 		return;
 	}
 	ui_wiz_note_set(&note, WC_OK, "[OK] part accepted");
+	exchange_parts_in(w);
+}
+
+/* Once every part of the exchange key is in (pasted, scanned or both). */
+static void exchange_parts_in(struct wiz *w)
+{
+	int ret;
+
 	if (!cer_qr_join_complete(join))
 		return;
 	ret = join_exchange(w);
@@ -417,6 +493,24 @@ static void note_for_caller(int ret)
 		cer_recovery_share(rec, i, &sh);
 		if (sh.in && sh.number >= 1 && sh.number <= WIZ_CALL_MAX_KEYS)
 			dcall->passed[sh.number - 1] = true;
+	}
+}
+
+/* The exchange key's parts by camera, into the same join as pasted parts. */
+static void scan_exchange(struct wiz *w)
+{
+	int ret = ui_qrscan_view(join, "the exchange key");
+
+	after_scan();
+	if (ret == CER_OK) {
+		ui_wiz_note_clear(&note);
+		exchange_parts_in(w);
+	} else if (ret == CER_EUSAGE) {
+		ui_wiz_note_set(&note, WC_WARN, "Scan stopped with %u parts in: paste the rest, or F2 to scan again.",
+		         cer_qr_join_count(join));
+	} else {
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] %s", cer_errmsg());
+		ui_wiz_error_status(w, ret);
 	}
 }
 
@@ -561,6 +655,8 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 		if (ch == WIZ_KEY_ESC) {
 			end_session();
 			phase = P_FILES;
+		} else if (ch == KEY_F(2) && ui_qrscan_available()) {
+			scan_exchange(w);
 		} else if (ui_wiz_is_enter(ch)) {
 			submit_part(w);
 		} else {

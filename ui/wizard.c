@@ -14,6 +14,7 @@
 
 #include "ceremony/io.h"
 #include "ceremony/transcript.h"
+#include "ui/qrscan.h"
 #include "ui/ui.h"
 #include "ui/wiz.h"
 
@@ -285,9 +286,15 @@ int ui_wizard_main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage(stdout, CER_OK);
-		if (strcmp(argv[i], "--transcript") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--transcript") == 0 && i + 1 < argc) {
 			w.transcript_path = argv[++i];
-		else
+		} else if (strcmp(argv[i], "--scan-images") == 0 && i + 1 < argc) {
+			/* Not in --help: tests stand PNG frames in for the camera. */
+			ret = ui_qrscan_set_image_dir(argv[++i]);
+			if (ret != CER_OK)
+				return ui_report(ret);
+		} else
+
 			return ui_usage_error("wizard", "unexpected argument '%s'", argv[i]);
 	}
 	if (!ui_interactive()) {

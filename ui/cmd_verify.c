@@ -72,6 +72,8 @@ static const struct option longopts[] = {
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
+	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
+	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
 	{ "help", no_argument, NULL, 'h' },

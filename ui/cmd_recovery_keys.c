@@ -29,6 +29,20 @@ static int take_passwords(struct ui_recovery_keys *k, int from, int to)
 	return ret;
 }
 
+/*
+ * getopt_long takes any unambiguous prefix, so "--pin 1234" would be read as
+ * --pin-file: the option must be spelt out (its value, perhaps a PIN, is
+ * wiped otherwise).
+ */
+static bool spelled_pin_file(char **argv, int next)
+{
+	const char *opt = argv[next - 1];
+
+	if (strncmp(opt, "--", 2) != 0 || strchr(opt, '=') == NULL)
+		opt = next >= 2 ? argv[next - 2] : "";
+	return strcmp(opt, "--pin-file") == 0 || strncmp(opt, "--pin-file=", 11) == 0;
+}
+
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
                             char **argv)
 {
@@ -49,6 +63,12 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 		count = &k->npassword_files;
 		break;
 	case UI_RK_OPT_PIN_FILES:
+		if (!spelled_pin_file(argv, optind)) {
+			sodium_memzero(optarg, strlen(optarg));
+			return ui_usage_error(cmd, "there is no --pin option: a PIN on the command line "
+			                      "is visible to other processes; give --pin-file FILE or "
+			                      "type it at the prompt");
+		}
 		list = &k->pin_files;
 		count = &k->npin_files;
 		break;
@@ -258,13 +278,13 @@ static int add_token(struct cer_recovery *r, struct ui_recovery_keys *k, int i,
 		pin_warning(&info);
 	for (tries = 0; *outcome == CER_SHARE_NEEDS_PASSWORD || (tries > 0 &&
 	     *outcome == CER_SHARE_WRONG_PASSWORD && !info.pin_locked); tries++) {
+		snprintf(why, sizeof why, "%s", cer_errmsg());
 		if (tries == 3) {
-			ret = cer_fail(CER_EAUTH, "%s (three tries)", cer_errmsg());
+			ret = cer_fail(CER_EAUTH, "%s (three tries)", why);
 			break;
 		}
 		if (!isatty(STDIN_FILENO)) {
-			ret = cer_fail(CER_EUSAGE, "%s: give --pin-file (no terminal to ask on)",
-			               cer_errmsg());
+			ret = cer_fail(CER_EUSAGE, "%s: give --pin-file (no terminal to ask on)", why);
 			break;
 		}
 		if (tries > 0)

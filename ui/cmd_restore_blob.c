@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s restore-blob --sd-file SD --sd-exchange-key X\n"
 	        "           --sd-wrapping-keys KEY... [--passwords P... | --password-files F...]\n"
+	        "           [--pin-file F...] [--pkcs11-module PATH]\n"
 	        "           [--certs DIR] [--hsm-name NAME] [--require-attestation]\n"
 	        "           [--expect-mrsigner HEX] --sd-file-restore-blob OUT [--force]\n"
 	        "\n"
@@ -48,6 +49,12 @@ static void usage(FILE *f)
 	        "  --password-files F...      files whose first line is the password of the key\n"
 	        "                             in the same position\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "                             files whose first line is the token's user PIN;\n"
+	        "                             without one the PIN is asked for on the terminal,\n"
+	        "                             without echo (there is no option taking a PIN)\n"
+	        "  --pkcs11-module PATH       the PKCS#11 module of the tokens (default: every\n"
+	        "                             module registered with p11-kit)\n"
 	        "  --hsm-name NAME            the new HSM (as az): the exchange certificate's\n"
 	        "                             subject CN must be NAME.managedhsm.azure.net, or\n"
 	        "                             NAME when it is a full host name\n"
@@ -58,7 +65,13 @@ static void usage(FILE *f)
 	        "  --force                    replace OUT if it exists\n"
 	        "  -h, --help                 this help\n"
 	        "\n"
-	        "A key that needs a password and has none is asked for on the terminal, without\n"
+	        "A key may be a PKCS#11 URI (RFC 7512), e.g. pkcs11:token=alice;object=sd-wrap:\n"
+	        "the custodian's key on a token (smart card, YubiKey PIV, HSM).  Its share is\n"
+	        "unwrapped on the token; the key's certificate is the one on the token with\n"
+	        "the key's CKA_ID, or one in --certs DIR with its public key.  --passwords and\n"
+	        "--password-files pair with the key files in their order, --pin-file with the\n"
+	        "URIs in theirs.\n"
+	        "\n"	        "A key that needs a password and has none is asked for on the terminal, without\n"
 	        "echo; with no terminal the command fails naming the key.  Keys are used in the\n"
 	        "order given until the quorum is reached.\n"
 	        "\n"
@@ -81,7 +94,11 @@ static void usage(FILE *f)
 	        "inconsistent shares; an exchange key whose attestation does not verify, or\n"
 	        "that --hsm-name, --require-attestation or --expect-mrsigner refuses), 5 I/O\n"
 	        "error (unreadable input, OUT exists, cannot write OUT), 6 fewer keys than\n"
-	        "required.\n",
+	        "required.  Token keys: 2 a URI that is malformed, carries a PIN or matches\n"
+	        "several tokens or keys, or a PIN needed and no terminal; 3 no RSA key on the\n"
+	        "token matches, or no certificate for it; 4 wrong or locked PIN, no share for\n"
+	        "its certificate; 5 no token present matches (token absent) or the module\n"
+	        "cannot be loaded.\n",
 	        ui_progname);
 }
 

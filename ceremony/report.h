@@ -18,7 +18,7 @@
  *    "data": [{"index": i, "tag": str|null, "size": ciphertext bytes,
  *              "enc": str|null, "problem": str|null}],
  *    "problems": n, "ok": bool}
- * JSON of rekey: see rekey.h.
+ * JSON of rekey: see rekey.h; of token list: token_list.h.
  * JSON of verify:
  *   {"report": "verify", "sd_file": path, "sha256": hex, "version": n,
  *    "key_algorithm": str, "required": n, "kdf": str,

@@ -226,6 +226,56 @@ expect_exit "verify with an absent token: the drill fails (4)" 4 \
 out_has "verify with an absent token: the report names it" \
 	"Key 1: pkcs11:token=dave  [FAIL] not a usable private key"
 
+# --- token list ----------------------------------------------------------------
+
+expect_exit "token list without login" 0 "$SDC" token list --sd-file "$SD" </dev/null
+out_has "token list: alice is listed with its serial" "Token 'alice' (serial "
+out_has "token list without login: the certificate is listed, the private key hidden" \
+	"Key 'sd-wrap' (id 01): RSA 2048, private key not seen (not logged in?)"
+"$SDC" token list --json >"$TMP/order.json" </dev/null
+# The PIN files in the order the tokens are listed (the module's slot order).
+mapfile -t ORDER < <(python3 -c 'import json,sys; [print(t["label"]) for t in json.load(open(sys.argv[1]))["tokens"]]' "$TMP/order.json")
+PINS=() WRONG=()
+for t in "${ORDER[@]}"; do
+	PINS+=("$TMP/pins/$t")
+	if [ "$t" = alice ]; then WRONG+=("$TMP/pins/wrong"); else WRONG+=("$TMP/pins/$t"); fi
+done
+check "token list --json lists the seven tokens" test "${#ORDER[@]}" = 7
+expect_exit "token list --login with PIN files (tokens in the order listed)" 0 \
+	"$SDC" token list --sd-file "$SD" --json --login --pin-file "${PINS[@]}" </dev/null
+cp "$TMP/.out" "$TMP/list.json"
+check "token list --json: alice's key is sensitive, not extractable, and opens its share" \
+	python3 - "$TMP/list.json" "$K/cert_0.cer" "$SD" <<'EOF'
+import base64, hashlib, json, ssl, sys
+j = json.load(open(sys.argv[1]))
+der = ssl.PEM_cert_to_DER_cert(open(sys.argv[2]).read())
+x5t = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
+sd = json.load(open(sys.argv[3]))
+want = 1 + [s["x5t_256"] for s in sd["SharedKeys"]["enc_shares"]].index(x5t)
+t = {t["label"]: t for t in j["tokens"]}
+assert j["report"] == "token_list", j
+a = t["alice"]
+assert a["logged_in"] is True and len(a["keys"]) == 1, a
+k = a["keys"][0]
+assert k["private_key"] and k["sensitive"] is True and k["extractable"] is False, k
+assert k["decrypt"] is True and k["bits"] == 2048 and k["id"] == "01", k
+assert k["certificate"]["x5t_256"] == x5t and k["share"] == want, k
+assert k["uri"].startswith("pkcs11:token=alice;serial=") and ";id=%01" in k["uri"], k
+assert t["extra"]["keys"][0]["share"] is None, t["extra"]
+assert t["lockme"]["pin_locked"] is True and t["lockme"]["logged_in"] is False, t["lockme"]
+assert len(t["multi"]["keys"]) == 2, t["multi"]
+EOF
+uri=$(python3 -c 'import json,sys; print([t for t in json.load(open(sys.argv[1]))["tokens"] if t["label"] == "alice"][0]["keys"][0]["uri"])' "$TMP/list.json")
+expect_exit "the URI token list prints opens alice's share" 6 \
+	"$SDC" verify --sd-file "$SD" --sd-wrapping-keys "$uri" --pin-file "$TMP/pins/alice" </dev/null
+out_has "the listed URI gives a good share" "[OK] share authenticated"
+expect_exit "token list --login: a wrong PIN is exit 4, the tokens still listed" 4 \
+	"$SDC" token list --login --pin-file "${WRONG[@]}" </dev/null
+err_has "token list: the wrong PIN is named with the token" "token 'alice' (serial "
+err_has "token list: the wrong PIN is said" "): wrong PIN"
+out_has "token list after a wrong PIN: the others are listed" "Token 'bob' (serial "
+out_has "token list: a locked token is listed with a warning" "warning: the user PIN is locked"
+
 # --- the PIN at the terminal: not in argv, environment or transcript ---------
 
 if ! command -v script >/dev/null || ! command -v pgrep >/dev/null; then

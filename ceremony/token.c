@@ -423,6 +423,18 @@ const char *cer_token_key_uri(const struct cer_token_key *k)
 	return k->uri_text;
 }
 
+void cer_token_key_uri_label(const struct cer_token_key *k, char *out, size_t cap)
+{
+	CK_ATTRIBUTE *a = p11_kit_uri_get_attribute(k->uri, CKA_LABEL);
+	size_t n = a != NULL ? (size_t)a->ulValueLen : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(out, a->pValue, n);
+	out[n] = '\0';
+}
+
 const struct cer_token_info *cer_token_key_info(const struct cer_token_key *k)
 {
 	return &k->info;
@@ -666,8 +678,7 @@ int cer_token_key_select(struct cer_token_key *k)
 	CK_OBJECT_HANDLE found[MAX_MATCH];
 	CK_ULONG nt = 2, n = 0, i;
 	char names[700], one[160];
-	uint8_t *label = NULL;
-	size_t ll = 0, used = 0;
+	size_t used = 0;
 	CK_RV rv;
 
 	if (want_class != NULL && (want_class->ulValueLen != sizeof cls ||
@@ -696,7 +707,18 @@ int cer_token_key_select(struct cer_token_key *k)
 		return cer_fail(CER_EUSAGE, "%s: %s matches %lu RSA private keys (%s): add object= "
 		                "or id= to the URI", k->name, k->uri_text, (unsigned long)n, names);
 	}
-	k->key = found[0];
+	return cer_token_key_adopt(k, found[0]);
+}
+
+int cer_token_key_adopt(struct cer_token_key *k, CK_OBJECT_HANDLE o)
+{
+	CK_FUNCTION_LIST_PTR f = k->slot->f;
+	uint8_t *label = NULL;
+	size_t ll = 0;
+
+	k->key = o;
+	EVP_PKEY_free(k->pub);
+	k->pub = NULL;
 	free(k->id);
 	k->id = NULL;
 	cer_token_attr(f, k->session, k->key, CKA_ID, &k->id, &k->id_len);

@@ -101,6 +101,8 @@ int cer_token_key_open_index(struct cer_tokens *t, size_t i, struct cer_token_ke
 void cer_token_key_close(struct cer_token_key *k);
 
 const char *cer_token_key_uri(const struct cer_token_key *k);
+/* The URI's object= value (CKA_LABEL) into out, "" when it has none. */
+void cer_token_key_uri_label(const struct cer_token_key *k, char *out, size_t cap);
 /* The token's information, its PIN flags as of the last open, login or refresh. */
 const struct cer_token_info *cer_token_key_info(const struct cer_token_key *k);
 /* Re-reads the token's flags (after a failed login, before asking again). */

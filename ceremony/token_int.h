@@ -19,6 +19,8 @@ CK_RV cer_token_find(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_ATTRIBUTE *
 /* A public RSA key from its modulus and exponent (big-endian). */
 int cer_token_rsa_pub(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
                       struct evp_pkey_st **out) CER_WUR;
+/* Makes o k's selected key (as cer_token_key_select does once it has found it). */
+int cer_token_key_adopt(struct cer_token_key *k, CK_OBJECT_HANDLE o) CER_WUR;
 /* The unwrap mode of the modules k was opened from. */
 enum cer_token_unwrap cer_token_key_unwrap_mode(const struct cer_token_key *k);
 /* hex of bytes into out (2 * len + 1). */

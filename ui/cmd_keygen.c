@@ -384,8 +384,9 @@ int ui_keygen_main(int argc, char **argv)
 		goto out;
 	}
 	if (npfiles > 0 && (unsigned)npfiles != p.count - (unsigned)nuris) {
-		ret = ui_usage_error("keygen", "%d passphrase files for %u key files (give one per "
-		                     "key file, in order)", npfiles, p.count - (unsigned)nuris);
+		ret = ui_usage_error("keygen", "%d passphrase files for %u keys%s (give one per "
+		                     "key%s, in order)", npfiles, p.count - (unsigned)nuris,
+		                     nuris ? " with files" : "", nuris ? " file" : "");
 		goto out;
 	}
 	for (i = 0; i < (unsigned)nuris; i++)

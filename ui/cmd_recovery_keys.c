@@ -127,11 +127,13 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 		return ui_usage_error(cmd, "give --passwords or --password-files, not both");
 	int nuris = count_uris(k), nfiles = k->nkeys - nuris;
 
+	const char *kind = nuris > 0 ? "key files" : "keys";
+
 	if (k->npasswords > nfiles)
-		return ui_usage_error(cmd, "%d passwords for %d key files", k->npasswords, nfiles);
+		return ui_usage_error(cmd, "%d passwords for %d %s", k->npasswords, nfiles, kind);
 	if (k->npassword_files > nfiles)
-		return ui_usage_error(cmd, "%d password files for %d key files", k->npassword_files,
-		                      nfiles);
+		return ui_usage_error(cmd, "%d password files for %d %s", k->npassword_files, nfiles,
+		                      kind);
 	if (k->npin_files > nuris)
 		return ui_usage_error(cmd, "%d PIN files for %d PKCS#11 URIs", k->npin_files, nuris);
 	if (k->pkcs11_module != NULL && nuris == 0)

@@ -80,7 +80,7 @@ static size_t padded_block(EVP_PKEY *key, enum pad pad, const uint8_t *msg, size
 
 static void oaep_case(enum pad pad)
 {
-	uint8_t msg[CER_CEK_LEN], em[512], out[CER_CEK_LEN], zero[CER_CEK_LEN] = { 0 };
+	uint8_t msg[CER_CEK_LEN + 1], em[512], out[CER_CEK_LEN], zero[CER_CEK_LEN] = { 0 };
 	size_t k, i;
 	int key;
 

@@ -316,10 +316,11 @@ static int open_slot(struct cer_tokens *t, struct slot *s, P11KitUri *uri, const
 	cer_token_name(&k->info, k->name);
 	rv = s->f->C_OpenSession(s->id, flags, NULL, NULL, &k->session);
 	if (rv != CKR_OK) {
+		int ret = cer_fail(rv == CKR_TOKEN_WRITE_PROTECTED ? CER_EUSAGE : CER_EIO,
+		                   "%s: cannot open a session: %s", k->name, cer_token_rv_name(rv));
+
 		cer_token_key_close(k);
-		return cer_fail(rv == CKR_TOKEN_WRITE_PROTECTED ? CER_EUSAGE : CER_EIO,
-		                "%s: cannot open a session: %s", s->info.label,
-		                cer_token_rv_name(rv));
+		return ret;
 	}
 	k->open = true;
 	if (cer_token_key_refresh(k) != CER_OK) {

@@ -151,6 +151,12 @@ expect_exit "keygen naming an absent token: exit 5" 5 \
 	"$SDC" keygen --count 3 --quorum 2 --bits 2048 --out "$TMP/again" --no-passphrase \
 	--token 'pkcs11:token=nowhere' --pin-file "$TMP/pins/t4" </dev/null
 check "absent token: no directory" test ! -e "$TMP/again"
+expect_exit "keygen naming an absent token, no PIN file: exit 5 before any PIN is asked" 5 \
+	"$SDC" keygen --count 3 --quorum 2 --bits 2048 --out "$TMP/again" --no-passphrase \
+	--token 'pkcs11:token=t4' 'pkcs11:token=nowhere' </dev/null
+err_ok=0; grep -qF -- "keygen --token: pkcs11:token=nowhere: no token present matches" "$TMP/.err" &&
+	err_ok=1
+check "absent token: the line names the URI" test "$err_ok" = 1
 expect_exit "keygen: a PIN needed and no terminal: exit 2" 2 \
 	"$SDC" keygen --count 3 --quorum 2 --bits 2048 --out "$TMP/again" --no-passphrase \
 	--token 'pkcs11:token=t4' </dev/null

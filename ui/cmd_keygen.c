@@ -158,6 +158,22 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 	return CER_OK;
 }
 
+/* Each --token names one token present (opened and closed again, no login). */
+static int tokens_present(const struct cer_keygen_params *p, unsigned n)
+{
+	struct cer_token_key *k;
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = cer_token_key_open(p->tokens, p->custodians[i].token_uri, &k);
+		cer_token_key_close(k);
+		if (ret != CER_OK)
+			return cer_fail_context(ret, "keygen --token");
+	}
+	return CER_OK;
+}
+
 /* Each token custodian's PIN: from its --pin-file, or asked on the terminal without echo. */
 static int token_pins(struct cer_keygen_params *p, unsigned n, const char **files, int nfiles,
                       char **pins)
@@ -242,7 +258,7 @@ int ui_keygen_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cer_keygen_params p;
+	struct cer_keygen_params p, pre;
 	struct cer_keygen_result *r = NULL;
 	const char **pfiles = NULL, **uris = NULL, **pinfiles = NULL, *module = NULL;
 	struct cer_tokens *tokens = NULL;
@@ -406,7 +422,14 @@ int ui_keygen_main(int argc, char **argv)
 			goto out;
 		}
 		p.tokens = tokens;
-		ret = token_pins(&p, (unsigned)nuris, pinfiles, npins, pins);
+		/* The tokens present and everything else right before anyone types a PIN. */
+		pre = p;
+		pre.no_passphrase = true;
+		ret = tokens_present(&p, (unsigned)nuris);
+		if (ret == CER_OK)
+			ret = cer_keygen_check_params(&pre);
+		if (ret == CER_OK)
+			ret = token_pins(&p, (unsigned)nuris, pinfiles, npins, pins);
 		if (ret != CER_OK) {
 			ret = ui_report(ret);
 			goto out;
@@ -414,8 +437,7 @@ int ui_keygen_main(int argc, char **argv)
 	}
 	/* Everything but the passphrases first, so nobody types them in vain. */
 	if (npfiles == 0 && !p.no_passphrase && (unsigned)nuris < p.count) {
-		struct cer_keygen_params pre = p;
-
+		pre = p;
 		pre.no_passphrase = true;
 		ret = cer_keygen_check_params(&pre);
 		if (ret != CER_OK) {

@@ -249,7 +249,7 @@ DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev
              libncurses-dev libjansson-dev libpng-dev zlib1g-dev libp11-kit-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
              groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev gdb \
-             softhsm2 opensc
+             softhsm2 opensc dosfstools fusefat
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)

@@ -124,4 +124,8 @@ void cer_secret_free(void *p);
 /* A NUL-terminated copy of s in secret memory, or NULL. */
 char *cer_secret_strdup(const char *s) CER_WUR;
 
+/* A numeric constant as a string literal: CER_XSTR(CER_KEYGEN_MAX_KEYS) is "10". */
+#define CER_STR(x)  #x
+#define CER_XSTR(x) CER_STR(x)
+
 #endif

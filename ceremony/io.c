@@ -122,6 +122,11 @@ bool cer_path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+bool cer_fd_set_mode(int fd, mode_t mode)
+{
+	return fchmod(fd, mode) == 0 || errno == EPERM || errno == ENOSYS;
+}
+
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
@@ -204,21 +209,35 @@ int cer_stale_temps_check(const char *path, bool hidden)
 	return ret;
 }
 
-static int place_named_temp(const char *tmp, const char *path, unsigned flags)
+int cer_file_place(const char *tmp, const char *path)
 {
 	int err;
 
-	if (flags & CER_WRITE_REPLACE)
-		return rename(tmp, path) == 0 ? 0 : errno;
 	/* link() never replaces an existing name, unlike rename(); FAT has no links. */
 	if (link(tmp, path) == 0) {
 		unlink(tmp);
 		return 0;
 	}
 	err = errno;
-	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK)
-		err = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0 ? 0 : errno;
-	return err;
+	if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != EMLINK)
+		return err;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	err = errno;
+	/* Some FUSE file systems (fusefat) take no rename flags: look, then
+	 * rename.  The window is this process's alone on a custodian's stick. */
+	if (err != EINVAL && err != ENOSYS)
+		return err;
+	if (cer_path_exists(path))
+		return EEXIST;
+	return rename(tmp, path) == 0 ? 0 : errno;
+}
+
+static int place_named_temp(const char *tmp, const char *path, unsigned flags)
+{
+	if (flags & CER_WRITE_REPLACE)
+		return rename(tmp, path) == 0 ? 0 : errno;
+	return cer_file_place(tmp, path);
 }
 
 /* The fallback where the file system has no O_TMPFILE: a named temporary. */
@@ -237,7 +256,7 @@ static int write_named_temp(const char *path, const char *dir, const char *base,
 		free(tmp);
 		return ret;
 	}
-	if ((fchmod(fd, mode) != 0 && errno != EPERM) || write_all(fd, data, len) != 0 ||
+	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		close(fd);
@@ -276,7 +295,7 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1
 		       : cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
 		                  strerror(errno));
-	if ((fchmod(fd, mode) != 0 && errno != EPERM) || write_all(fd, data, len) != 0 ||
+	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		goto out;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ceremony/cer.h"
 
@@ -61,5 +62,20 @@ bool cer_path_exists(const char *path);
 
 /* SHA-256 of a file's contents as 64 lowercase hex digits plus NUL. */
 int cer_file_sha256_hex(const char *path, char hex[static 65]) CER_WUR;
+
+/*
+ * Sets a new file's mode; false only on a real failure.  File systems
+ * without modes (FAT: EPERM from the kernel's driver, ENOSYS from FUSE
+ * ones) keep what their mount options give.
+ */
+bool cer_fd_set_mode(int fd, mode_t mode);
+
+/*
+ * Gives the finished temporary file tmp its final name path, never replacing
+ * a file: link() where the file system has hard links (then tmp is removed),
+ * else a rename that does not replace (FAT media have no links).  Returns 0
+ * or an errno value (EEXIST when path exists); tmp is gone on success.
+ */
+int cer_file_place(const char *tmp, const char *path);
 
 #endif

@@ -37,6 +37,7 @@ struct cer_recovery {
 	size_t *owner;     /* per SD share entry: index in keys */
 	size_t *good;      /* SD share indices, in the order they came in (version 2) */
 	unsigned ngood;    /* good keys */
+	char **share_name; /* per SD share entry: its certificate's CN once known */
 	uint8_t *master;   /* secret, CER_MASTER_LEN, valid when have_master */
 	bool have_master;
 	unsigned long subsets_checked;
@@ -55,6 +56,23 @@ const char *cer_share_outcome_name(enum cer_share_outcome o)
 	case CER_SHARE_AUTH_FAILED: return "auth_failed";
 	case CER_SHARE_MALFORMED: return "malformed";
 	case CER_SHARE_EXCHANGE_KEY: return "exchange_key";
+	}
+	return "unknown";
+}
+
+const char *cer_share_outcome_text(enum cer_share_outcome o)
+{
+	switch (o) {
+	case CER_SHARE_GOOD: return "share good";
+	case CER_SHARE_NEEDS_PASSWORD: return "needs its passphrase";
+	case CER_SHARE_WRONG_PASSWORD: return "wrong passphrase";
+	case CER_SHARE_NOT_A_KEY: return "not a private key";
+	case CER_SHARE_NO_CERT: return "its certificate was not found";
+	case CER_SHARE_NO_MATCH: return "no share in this file";
+	case CER_SHARE_DUPLICATE: return "its share is already in";
+	case CER_SHARE_AUTH_FAILED: return "its share does not decrypt";
+	case CER_SHARE_MALFORMED: return "its share in the file is malformed";
+	case CER_SHARE_EXCHANGE_KEY: return "it is the exchange key";
 	}
 	return "unknown";
 }
@@ -78,8 +96,9 @@ int cer_recovery_new(const struct cer_sd *sd, struct cer_recovery **out)
 	r->have = calloc(n, sizeof *r->have);
 	r->owner = calloc(n, sizeof *r->owner);
 	r->good = calloc(n, sizeof *r->good);
+	r->share_name = calloc(n, sizeof *r->share_name);
 	if (r->plain == NULL || r->master == NULL || r->have == NULL || r->owner == NULL ||
-	    r->good == NULL) {
+	    r->good == NULL || r->share_name == NULL) {
 		cer_recovery_free(r);
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	}
@@ -104,6 +123,10 @@ void cer_recovery_free(struct cer_recovery *r)
 	free(r->have);
 	free(r->owner);
 	free(r->good);
+	if (r->share_name != NULL)
+		for (i = 0; i < cer_sd_share_count(r->sd); i++)
+			free(r->share_name[i]);
+	free(r->share_name);
 	free(r);
 }
 
@@ -258,6 +281,33 @@ out:
 	return ret;
 }
 
+static int fail_no_share(const struct cer_recovery *r, const char *key_path,
+                         const struct cer_cert *cert)
+{
+	return cer_fail(CER_EAUTH, "key %s: no share in %s for its certificate %s (x5t_256 %s)",
+	                key_path, cer_sd_name(r->sd), cer_cert_source(cert),
+	                cer_cert_thumb_b64(cert));
+}
+
+static int fail_duplicate(const struct cer_recovery *r, const char *key_path, size_t dup_of)
+{
+	return cer_fail(CER_EAUTH, "key %s: its share is already in (same certificate as key %s)",
+	                key_path, r->keys[dup_of].key_path);
+}
+
+/* Remembers cert's CN for every share entry that is for it. */
+static void name_shares_of(struct cer_recovery *r, const struct cer_cert *cert)
+{
+	long idx;
+
+	for (idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert), 0); idx >= 0;
+	     idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert), (size_t)idx + 1)) {
+		if (r->share_name[idx] != NULL || cer_cert_common_name(cert)[0] == '\0')
+			continue;
+		r->share_name[idx] = strdup(cer_cert_common_name(cert));
+	}
+}
+
 static int add_loaded(struct cer_recovery *r, const struct unwrapper *key,
                       const char *key_path, const struct cer_cert *cert,
                       enum cer_share_outcome *outcome)
@@ -270,9 +320,7 @@ static int add_loaded(struct cer_recovery *r, const struct unwrapper *key,
 
 	if (idx < 0) {
 		*outcome = CER_SHARE_NO_MATCH;
-		return cer_fail(CER_EAUTH, "key %s: no share in %s for its certificate %s "
-		                "(x5t_256 %s)", key_path, cer_sd_name(sd), cer_cert_source(cert),
-		                cer_cert_thumb_b64(cert));
+		return fail_no_share(r, key_path, cert);
 	}
 	/* Version 1 files hold one certificate in several pairs: open them all. */
 	for (; idx >= 0; idx = cer_sd_find_share(sd, cer_cert_thumb(cert), (size_t)idx + 1)) {
@@ -303,9 +351,9 @@ static int add_loaded(struct cer_recovery *r, const struct unwrapper *key,
 	}
 	if (opened == 0 && dup) {
 		*outcome = CER_SHARE_DUPLICATE;
-		return cer_fail(CER_EAUTH, "key %s: its share is already in (same certificate as "
-		                "key %s)", key_path, r->keys[dup_of].key_path);
+		return fail_duplicate(r, key_path, dup_of);
 	}
+	name_shares_of(r, cert);
 	r->ngood++;
 	r->have_master = false;
 	*outcome = CER_SHARE_GOOD;
@@ -412,6 +460,79 @@ int cer_recovery_add_token(struct cer_recovery *r, struct cer_tokens *tokens, co
 out:
 	cer_token_key_close(k);
 	ret = record(r, uri, cert, *outcome, ret);
+	cer_cert_free(cert);
+	return ret;
+}
+
+size_t cer_recovery_share_count(const struct cer_recovery *r)
+{
+	return cer_sd_share_count(r->sd);
+}
+
+void cer_recovery_share(const struct cer_recovery *r, size_t i, struct cer_recovery_share *out)
+{
+	const struct cer_sd_share *sh = cer_sd_share(r->sd, i);
+
+	out->number = (unsigned)i + 1;
+	out->x5t_256 = sh->x5t_256 != NULL ? sh->x5t_256 : "";
+	out->name = r->share_name[i] != NULL ? r->share_name[i] : "";
+	out->in = r->have[i];
+}
+
+int cer_recovery_name_shares(struct cer_recovery *r, const char *certs_dir)
+{
+	size_t i;
+	int ret = CER_OK;
+
+	for (i = 0; i < cer_sd_share_count(r->sd) && ret == CER_OK; i++) {
+		const struct cer_sd_share *sh = cer_sd_share(r->sd, i);
+		struct cer_cert *cert = NULL;
+		char *path = NULL;
+
+		if (!sh->thumb_ok || r->share_name[i] != NULL)
+			continue;
+		ret = cer_certs_dir_find(certs_dir, sh->thumb, &path);
+		if (ret == CER_OK && path != NULL && cer_cert_load(path, &cert) == CER_OK)
+			name_shares_of(r, cert);
+		cer_cert_free(cert);
+		free(path);
+	}
+	return ret;
+}
+
+int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *share,
+                          enum cer_share_outcome *outcome)
+{
+	struct cer_cert *cert = NULL;
+	char path[4096];
+	size_t dup_of = 0;
+	long idx, first;
+	int ret = CER_OK;
+
+	*share = -1;
+	*outcome = CER_SHARE_GOOD;
+	if (cer_key_cert_path(key_path, path, sizeof path) != CER_OK ||
+	    strcmp(path, key_path) == 0 || !cer_path_exists(path) ||
+	    cer_cert_load(path, &cert) != CER_OK)
+		return CER_OK; /* unknown until the key is unlocked */
+	first = cer_sd_find_share(r->sd, cer_cert_thumb(cert), 0);
+	if (first < 0) {
+		*outcome = CER_SHARE_NO_MATCH;
+		ret = record(r, key_path, cert, *outcome, fail_no_share(r, key_path, cert));
+		goto out;
+	}
+	name_shares_of(r, cert);
+	for (idx = first; idx >= 0; idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert),
+	                                                     (size_t)idx + 1)) {
+		if (!r->have[idx]) {
+			*share = idx;
+			goto out;
+		}
+		dup_of = r->owner[idx];
+	}
+	*outcome = CER_SHARE_DUPLICATE;
+	ret = record(r, key_path, cert, *outcome, fail_duplicate(r, key_path, dup_of));
+out:
 	cer_cert_free(cert);
 	return ret;
 }

@@ -44,6 +44,9 @@ enum cer_share_outcome {
  * "not_a_key", "no_certificate", "no_share", "duplicate", "auth_failed",
  * "malformed", "exchange_key". */
 const char *cer_share_outcome_name(enum cer_share_outcome o);
+/* The same in plain words for people: "wrong passphrase", "no share in this
+ * file", ... */
+const char *cer_share_outcome_text(enum cer_share_outcome o);
 
 struct cer_recovery;
 
@@ -95,6 +98,32 @@ int cer_recovery_add_token(struct cer_recovery *r, struct cer_tokens *tokens, co
                            const char *pin, const char *certs_dir,
                            const struct cer_progress *progress, struct cer_token_info *info,
                            enum cer_share_outcome *outcome) CER_WUR;
+
+/*
+ * Before a custodian types a passphrase: the certificate beside key_path
+ * (named as cer_privkey_cert looks for it) says which share the key is for.
+ * *share is that share's index (cer_recovery_share), or -1 when no
+ * certificate is beside the key (then only unlocking it tells).  A
+ * certificate there with no share in the file, or whose share is already
+ * in, fails as add_key would (NO_MATCH or DUPLICATE, CER_EAUTH) and is
+ * recorded in the session the same way, so that the report lists it.
+ */
+int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *share,
+                          enum cer_share_outcome *outcome) CER_WUR;
+
+/* The file's shares, for a person choosing who comes next. */
+struct cer_recovery_share {
+	unsigned number;     /* 1-based, in file order */
+	const char *x5t_256; /* as written in the file, "" if missing */
+	const char *name;    /* its certificate's CN once known, else "" */
+	bool in;             /* a good share from it is in the session */
+};
+size_t cer_recovery_share_count(const struct cer_recovery *r);
+void cer_recovery_share(const struct cer_recovery *r, size_t i, struct cer_recovery_share *out);
+/* Learns the shares' names from the certificates in certs_dir (keys.h's
+ * cer_certs_dir_find); shares without one there stay unnamed.  Presented
+ * keys name their shares as they come. */
+int cer_recovery_name_shares(struct cer_recovery *r, const char *certs_dir) CER_WUR;
 
 unsigned cer_recovery_good(const struct cer_recovery *r);     /* good shares so far */
 unsigned cer_recovery_required(const struct cer_recovery *r); /* shares needed */

@@ -124,6 +124,29 @@ check "the HSM opens the mixed-quorum blob to the very items" \
 	--exchange-key-private "$X/exchange.key" --exchange-cert "$X/exchange.der" \
 	--expect "$TMP/items.json"
 
+# --key-out pairs with the custodians that have key files.
+mkdir -p "$TMP/media/b" "$TMP/media/c"
+expect_exit "keygen: one token custodian, --key-out for the two with key files" 0 \
+	"$SDC" keygen --count 3 --quorum 2 --bits 2048 --out "$TMP/ko" --no-passphrase \
+	--token 'pkcs11:token=t5;object=ko' --pin-file "$TMP/pins/t5" \
+	--key-out "$TMP/media/b" "$TMP/media/c" </dev/null
+check "--key-out: custodians 2 and 3's keys are on their media" \
+	test -f "$TMP/media/b/cert_1.key" -a -f "$TMP/media/c/cert_2.key" -a ! -e "$TMP/ko/cert_0.key"
+out_ok=1; grep -qF -- "private key is in" "$TMP/.out" && out_ok=0
+check "--key-out: no key is said to be left in DIR (the token key is not a file)" test "$out_ok" = 1
+p11tool --token-label t5 --login --pin "$(cat "$TMP/pins/t5")" -O 2>/dev/null |
+	grep -F -- "label:" | sort -u >"$TMP/t5-labels"
+check "--key-out: the token custodian's key is on t5 as 'ko'" grep -qF -- "ko" "$TMP/t5-labels"
+p11tool --token-label t5 --login --pin "$(cat "$TMP/pins/t5")" -O 2>/dev/null |
+	grep -F -- "ID:" | sort -u | while read -r _ id; do
+		p11tool --token-label t5 --login --pin "$(cat "$TMP/pins/t5")" --delete-object \
+			--type privkey --id "$id" >/dev/null 2>&1
+		p11tool --token-label t5 --login --pin "$(cat "$TMP/pins/t5")" --delete-object \
+			--type pubkey --id "$id" >/dev/null 2>&1
+		p11tool --token-label t5 --login --pin "$(cat "$TMP/pins/t5")" --delete-object \
+			--type cert --id "$id" >/dev/null 2>&1
+	done
+
 # --- failures leave nothing, in DIR or on the tokens ---------------------------
 
 objects() { p11tool --token-label "$1" --login --pin "$(cat "$TMP/pins/$1")" -O 2>/dev/null |

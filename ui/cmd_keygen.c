@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	        "Usage: %s keygen --count N --quorum Q --out DIR [--bits 2048|3072|4096] [--days D]\n"
 	        "           [--names A,B,...] [--passphrase-file F]... | [--no-passphrase]\n"
 	        "           [--token PKCS11-URI]... [--pin-file F]... [--pkcs11-module PATH]\n"
+	        "           [--key-out PATH]...\n"
 	        "           [--force] [--json]\n"
 	        "\n"
 	        "Generates the custodians' RSA wrapping keys for a Managed HSM security domain.\n"
@@ -64,6 +65,10 @@ static void usage(FILE *f)
 	        "      --passphrase-file F  a file whose first line is a passphrase; give one per\n"
 	        "                           key, in order (repeat the option, or list the files)\n"
 	        "      --no-passphrase      write the private keys unencrypted (not recommended)\n"
+	        "      --key-out PATH       where each private key goes instead of DIR, e.g. the\n"
+	        "                           custodian's own medium: one per key file, in order; a\n"
+	        "                           directory means PATH/cert_i.key; a copy of the\n"
+	        "                           certificate is written beside each key\n"
 	        "      --token URI...       the first custodians' keys are made on these PKCS#11\n"
 	        "                           tokens (one URI each, in order; the others get key\n"
 	        "                           files): the pair is generated there (sensitive, not\n"
@@ -113,15 +118,11 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 	unsigned i, tries;
 
 	for (i = 0; i < p->count; i++) {
-		const char *name = p->custodians[i].name;
-		char label[CER_NAME_MAX + 32];
+		char label[CER_NAME_MAX + 1];
 
 		if (p->custodians[i].token_uri != NULL)
 			continue;
-		if (name != NULL && name[0] != '\0')
-			snprintf(label, sizeof label, "%s", name);
-		else
-			snprintf(label, sizeof label, "custodian-%u", i + 1);
+		cer_keygen_name(p->custodians[i].name, i, label);
 		for (tries = 0;; tries++) {
 			char *again;
 			int st;
@@ -207,7 +208,7 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 {
 	bool keys = r->count > 0 &&
 	            (r->keys[0].key_path[0] != '\0' || r->keys[0].token_uri[0] != '\0');
-	unsigned i;
+	unsigned i, in_dir = 0;
 
 	if (json) {
 		fputs(r->json, stdout);
@@ -219,11 +220,13 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 	for (i = 0; i < r->count; i++) {
 		const struct cer_keygen_key *k = &r->keys[i];
 
-		printf("  %u  %-20s %s\n", i, k->name, k->cert_path);
+		printf("  %u  %-20s %s\n", i + 1, k->name, k->cert_path);
 		if (k->token_uri[0] != '\0')
 			printf("     key on the token %s\n", k->token_uri);
 		else if (keys)
 			printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
+		if (keys && k->token_uri[0] == '\0' && k->key_cert_path[0] == '\0')
+			in_dir++;
 		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
 		if (keys) {
 			printf("                        %s\n", k->thumb_hex);
@@ -234,8 +237,14 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 	printf("Manifest: %s\n", r->manifest_path);
 	if (r->old_dir[0] != '\0')
 		printf("The previous contents of %s are in %s\n", r->out_dir, r->old_dir);
+	if (in_dir > 0)
+		printf("\n%u private key%s %s in %s: before that directory goes to the online side, "
+		       "move each cert_<i>.key to its custodian's own medium. Only the certificates, "
+		       "download-request.json and ceremony.json may leave this machine "
+		       "(--key-out writes keys elsewhere from the start).\n",
+		       in_dir, in_dir == 1 ? "" : "s", in_dir == 1 ? "is" : "are", r->out_dir);
 	printf("\nNext step, on the admin host%s:\n%s\n",
-	       keys ? " with the certificates (not the keys)" : "", r->az_command);
+	       keys ? " with the certificates (never the keys)" : "", r->az_command);
 }
 
 int ui_keygen_main(int argc, char **argv)
@@ -248,11 +257,12 @@ int ui_keygen_main(int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "names", required_argument, NULL, 'N' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-out", required_argument, NULL, 'K' },
 		{ "no-passphrase", no_argument, NULL, 'U' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "threads", required_argument, NULL, 'T' },
-		{ "token", required_argument, NULL, 'K' },
+		{ "token", required_argument, NULL, 'Y' },
 		{ "pin-file", required_argument, NULL, 'I' },
 		{ "pkcs11-module", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
@@ -260,10 +270,12 @@ int ui_keygen_main(int argc, char **argv)
 	};
 	struct cer_keygen_params p, pre;
 	struct cer_keygen_result *r = NULL;
-	const char **pfiles = NULL, **uris = NULL, **pinfiles = NULL, *module = NULL;
+	const char **pfiles = NULL, **kouts = NULL, **uris = NULL, **pinfiles = NULL;
+	const char *module = NULL;
 	struct cer_tokens *tokens = NULL;
 	char *pins[CER_KEYGEN_MAX_KEYS] = { NULL };
-	int nuris = 0, npins = 0;
+	char kpaths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
+	int nkouts = 0, nuris = 0, npins = 0;
 	const char *names[CER_KEYGEN_MAX_KEYS + 1];
 	char *names_buf = NULL;
 	char *pass[CER_KEYGEN_MAX_KEYS] = { NULL };
@@ -323,10 +335,17 @@ int ui_keygen_main(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'K':
+			nkouts = ui_collect_values(optarg, argc, argv, &optind, &kouts, nkouts);
+			if (nkouts < 0) {
+				ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+				goto out;
+			}
+			break;
 		case 'U':
 			p.no_passphrase = true;
 			break;
-		case 'K':
+		case 'Y':
 		case 'I':
 			if (c == 'I' && strcmp(argv[optind - 2], "--pin-file") != 0 &&
 			    strncmp(argv[optind - 1], "--pin-file=", 11) != 0) {
@@ -335,7 +354,7 @@ int ui_keygen_main(int argc, char **argv)
 				                     "--pin-file FILE or type it at the prompt");
 				goto out;
 			}
-			if (c == 'K')
+			if (c == 'Y')
 				nuris = ui_collect_values(optarg, argc, argv, &optind, &uris, nuris);
 			else
 				npins = ui_collect_values(optarg, argc, argv, &optind, &pinfiles, npins);
@@ -407,6 +426,24 @@ int ui_keygen_main(int argc, char **argv)
 	}
 	for (i = 0; i < (unsigned)nuris; i++)
 		p.custodians[i].token_uri = uris[i];
+	if (nkouts > 0 && (unsigned)nkouts != p.count - (unsigned)nuris) {
+		ret = ui_usage_error("keygen", "%d --key-out paths for %u keys%s (give one per "
+		                     "key%s, in order)", nkouts, p.count - (unsigned)nuris,
+		                     nuris ? " with files" : "", nuris ? " file" : "");
+		goto out;
+	}
+	for (i = 0; i < (unsigned)nkouts; i++) {
+		unsigned ci = (unsigned)nuris + i;
+
+		ret = cer_keygen_key_path(&p, ci, kouts[i], kpaths[ci]);
+		if (ret == CER_OK && kpaths[ci][0] == '\0')
+			ret = cer_fail(CER_EUSAGE, "custodian %u: --key-out '' is empty", ci + 1);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+		p.custodians[ci].key_path = kpaths[ci];
+	}
 	for (i = 0; i < (unsigned)npfiles; i++) {
 		ret = cer_passphrase_file_read(pfiles[i], &pass[i]);
 		if (ret != CER_OK) {
@@ -470,6 +507,7 @@ out:
 	free(uris);
 	free(pinfiles);
 	free(pfiles);
+	free(kouts);
 	free(names_buf);
 	return ret;
 }

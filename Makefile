@@ -30,7 +30,7 @@ SDC_COMMIT := $(if $(GIT_COMMIT),$(GIT_COMMIT)$(if $(GIT_DIRTY),+dirty),unknown 
 SDC_DATE   := $(shell LC_ALL=C date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
 SDC_CC     := $(shell LC_ALL=C $(CC) --version 2>/dev/null | head -n1)
 
-PKGS      := libcrypto libsodium libqrencode ncursesw jansson libpng zlib zbar
+PKGS      := libcrypto libsodium libqrencode ncursesw jansson libpng zlib zbar p11-kit-1
 TEST_PKGS := cmocka
 
 # Debian package that provides each pkg-config module, for the error message.
@@ -42,6 +42,7 @@ deb_jansson     := libjansson-dev
 deb_libpng      := libpng-dev
 deb_zlib        := zlib1g-dev
 deb_zbar        := libzbar-dev
+deb_p11-kit-1   := libp11-kit-dev
 deb_cmocka      := libcmocka-dev
 
 need_pkg = $(if $(shell $(PKG_CONFIG) --exists $(1) && echo y),,$(error missing dependency: pkg-config cannot find '$(1)'; install the Debian package $(deb_$(1)) (or run 'make deps' as root)))
@@ -260,10 +261,10 @@ offline-bundle:
 
 # Build and test dependencies, from Debian 12 (run as root).
 DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev \
-             libncurses-dev libjansson-dev libpng-dev zlib1g-dev libzbar-dev
+             libncurses-dev libjansson-dev libpng-dev zlib1g-dev libzbar-dev libp11-kit-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
              groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev gdb \
-             dosfstools fusefat imagemagick qrencode nodejs
+             dosfstools fusefat imagemagick qrencode nodejs softhsm2 opensc
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)

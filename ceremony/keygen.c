@@ -31,6 +31,8 @@
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/pkcs8.h"
+#include "ceremony/token.h"
+#include "ceremony/token_keygen.h"
 
 #ifndef SDC_VERSION
 #define SDC_VERSION "0.0.0"
@@ -180,6 +182,11 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
 }
 
 /* ---- paths ---- */
+
+static bool is_token(const struct cer_keygen_params *p, unsigned i)
+{
+	return p->custodians[i].token_uri != NULL && p->custodians[i].token_uri[0] != '\0';
+}
 
 static int path_join(char out[static CER_KG_PATH_MAX], const char *dir, const char *name)
 {
@@ -465,10 +472,31 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 				return cer_fail(CER_EUSAGE, "custodians %u and %u have the same name '%s'",
 				                j + 1, i + 1, names[i]);
 	}
+	for (i = 0; i < p->count; i++) {
+		if (!is_token(p, i))
+			continue;
+		if (!cer_token_is_uri(p->custodians[i].token_uri))
+			return cer_fail(CER_EUSAGE, "custodian %u: %s is not a PKCS#11 URI", i + 1,
+			                p->custodians[i].token_uri);
+		if (p->custodians[i].key_path != NULL && p->custodians[i].key_path[0] != '\0')
+			return cer_fail(CER_EUSAGE, "custodian %u: a key on a token has no key file",
+			                i + 1);
+		if (p->tokens == NULL)
+			return cer_fail(CER_EUSAGE, "custodian %u: a token key needs the PKCS#11 "
+			                "modules loaded", i + 1);
+		for (j = 0; j < i; j++)
+			if (is_token(p, j) &&
+			    strcmp(p->custodians[i].token_uri, p->custodians[j].token_uri) == 0)
+				return cer_fail(CER_EUSAGE, "custodians %u and %u have the same token URI "
+				                "%s: give each its own token (or object=)", j + 1, i + 1,
+				                p->custodians[i].token_uri);
+	}
 	if (!p->no_passphrase) {
 		for (i = 0; i < p->count; i++)
-			pass[i] = p->custodians[i].passphrase;
+			pass[i] = is_token(p, i) ? NULL : p->custodians[i].passphrase;
 		for (i = 0; i < p->count; i++) {
+			if (is_token(p, i))
+				continue;
 			ret = cer_passphrase_check(i, pass[i], pass, i);
 			if (ret != CER_OK)
 				return ret;
@@ -485,6 +513,8 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 	if (ret != CER_OK)
 		return ret;
 	for (i = 0; i < p->count; i++) {
+		if (is_token(p, i))
+			continue;
 		ret = check_key_path(p, i, dir_real);
 		if (ret != CER_OK)
 			return ret;
@@ -611,7 +641,8 @@ static int add_ext(X509 *x, int nid, const char *value)
 	return ok == 1 ? 0 : -1;
 }
 
-static int make_cert(EVP_PKEY *key, const char *name, unsigned days, X509 **out)
+/* Every field and extension of a custodian's certificate; not yet signed. */
+static int cert_fields(EVP_PKEY *pub, const char *name, unsigned days, X509 **out)
 {
 	unsigned char serial[16];
 	BIGNUM *sbn = NULL;
@@ -637,17 +668,12 @@ static int make_cert(EVP_PKEY *key, const char *name, unsigned days, X509 **out)
 	    X509_set_issuer_name(x, subj) != 1 ||
 	    X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL ||
-	    X509_set_pubkey(x, key) != 1 ||
+	    X509_set_pubkey(x, pub) != 1 ||
 	    add_ext(x, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
 	    add_ext(x, NID_key_usage, "critical,keyEncipherment") != 0 ||
 	    add_ext(x, NID_subject_key_identifier, "hash") != 0 ||
-	    add_ext(x, NID_authority_key_identifier, "keyid:always") != 0 ||
-	    X509_sign(x, key, EVP_sha256()) <= 0) {
+	    add_ext(x, NID_authority_key_identifier, "keyid:always") != 0) {
 		ret = cer_fail(CER_EINTERNAL, "%s: cannot build the certificate", name);
-		goto out;
-	}
-	if (X509_verify(x, key) != 1) {
-		ret = cer_fail(CER_EINTERNAL, "%s: the new key failed its self-test", name);
 		goto out;
 	}
 	*out = x;
@@ -658,6 +684,25 @@ out:
 	ASN1_INTEGER_free(sint);
 	BN_free(sbn);
 	return ret;
+}
+
+static int make_cert(EVP_PKEY *key, const char *name, unsigned days, X509 **out)
+{
+	X509 *x = NULL;
+	int ret = cert_fields(key, name, days, &x);
+
+	if (ret != CER_OK)
+		return ret;
+	if (X509_sign(x, key, EVP_sha256()) <= 0) {
+		X509_free(x);
+		return cer_fail(CER_EINTERNAL, "%s: cannot build the certificate", name);
+	}
+	if (X509_verify(x, key) != 1) {
+		X509_free(x);
+		return cer_fail(CER_EINTERNAL, "%s: the new key failed its self-test", name);
+	}
+	*out = x;
+	return CER_OK;
 }
 
 /* ---- parallel generation ---- */
@@ -672,6 +717,8 @@ struct slot {
 	char *cert_pem;
 	size_t cert_pem_len;
 	char name[CER_NAME_MAX + 1];
+	struct cer_token_key *tok;   /* a custodian on a token: its session, until the end */
+	struct cer_token_generated gen;
 };
 
 struct job {
@@ -921,11 +968,14 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void job_clear(struct job *j)
+static void job_clear(struct job *j, bool undo_tokens)
 {
 	unsigned i;
 
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
+		if (j->slots[i].tok != NULL && undo_tokens)
+			cer_token_generated_destroy(j->slots[i].tok, &j->slots[i].gen);
+		cer_token_key_close(j->slots[i].tok);
 		EVP_PKEY_free(j->slots[i].key);
 		cer_cert_free(j->slots[i].cert);
 		BIO_free(j->slots[i].key_pem);
@@ -936,9 +986,60 @@ static void job_clear(struct job *j)
 static unsigned thread_count(const struct cer_keygen_params *p)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = p->threads != 0 ? p->threads : cpus > 0 ? (unsigned)cpus : 1;
+	unsigned n = p->threads != 0 ? p->threads : cpus > 0 ? (unsigned)cpus : 1, files = 0, i;
 
-	return n > p->count ? p->count : n;
+	for (i = 0; i < p->count; i++)
+		files += !is_token(p, i);
+	return n > files ? files : n;
+}
+
+/*
+ * Custodian i on a token, in the calling thread: log in, generate the pair
+ * there, sign its certificate there, store the certificate beside it, and
+ * send a value through it as a recovery will.  The slot is then done.
+ */
+static int token_slot(struct job *j, unsigned i, const struct cer_progress *progress)
+{
+	const struct cer_keygen_custodian *c = &j->p->custodians[i];
+	struct slot *s = &j->slots[i];
+	char label[64], what[CER_NAME_MAX + 40];
+	unsigned char *der = NULL;
+	X509 *x = NULL;
+	int len, ret;
+
+	snprintf(what, sizeof what, "custodian %u (%s)", i + 1, s->name);
+	ret = cer_token_key_open_rw(j->p->tokens, c->token_uri, &s->tok);
+	if (ret == CER_OK)
+		ret = cer_token_key_login(s->tok, c->pin);
+	if (ret == CER_OK) {
+		cer_token_key_uri_label(s->tok, label, sizeof label);
+		ret = cer_token_generate(s->tok, j->p->bits, label[0] ? label : "sd-wrap", &s->gen);
+	}
+	if (ret == CER_OK)
+		ret = cert_fields(cer_token_key_pubkey(s->tok), s->name, j->p->days, &x);
+	if (ret == CER_OK)
+		ret = cer_token_sign_cert(s->tok, x);
+	if (ret == CER_OK && (len = i2d_X509(x, &der)) <= 0)
+		ret = cer_fail(CER_EINTERNAL, "%s: cannot encode the certificate", s->name);
+	if (ret == CER_OK)
+		ret = cer_token_store_cert(s->tok, der, (size_t)len, &s->gen);
+	if (ret == CER_OK)
+		ret = cer_token_roundtrip(s->tok, what);
+	if (ret == CER_OK)
+		ret = pem_cert(x, &s->cert_pem, &s->cert_pem_len);
+	if (ret == CER_OK)
+		ret = cert_of(x, s->name, &s->cert);
+	OPENSSL_free(der);
+	X509_free(x);
+	if (ret != CER_OK)
+		return cer_fail_context(ret, what);
+	s->started = true;
+	atomic_store(&s->won, true);
+	j->finished++;
+	cer_progress_note(progress, "%s: RSA-%u key generated on %s (sensitive, not "
+	                  "extractable), its certificate signed there and stored with it",
+	                  what, j->p->bits, cer_token_key_name(s->tok));
+	return CER_OK;
 }
 
 static int run_job(struct job *j, const struct cer_progress *progress)
@@ -955,7 +1056,7 @@ static int run_job(struct job *j, const struct cer_progress *progress)
 		started++;
 	}
 	pthread_mutex_lock(&j->lock);
-	if (started == 0) {
+	if (started == 0 && n > 0) {
 		cer_fail(CER_EINTERNAL, "cannot start a key generation thread");
 		job_fail(j, CER_EINTERNAL);
 	}
@@ -1180,7 +1281,7 @@ static char *dump(json_t *j)
 /* Request and manifest texts.  File names in the manifest are as in `files`. */
 static int build_json(struct cer_keygen_result *r, struct cert_info *info,
                       const char *const *cert_files, const char *const *key_files,
-                      unsigned bits, unsigned days, char **request, char **manifest)
+                      json_t *const *tokens, unsigned bits, unsigned days, char **request, char **manifest)
 {
 	json_t *certs = json_array(), *req = NULL, *man = NULL, *cust = json_array();
 	char created[21];
@@ -1208,6 +1309,8 @@ static int build_json(struct cer_keygen_result *r, struct cert_info *info,
 			json_object_del(c, "key");
 			json_object_del(c, "key_encrypted");
 		}
+		if (tokens != NULL && tokens[i] != NULL && json_object_set(c, "token", tokens[i]) != 0)
+			goto out;
 	}
 	req = json_pack("{s:O, s:i}", "certificates", certs, "required", (json_int_t)r->quorum);
 	man = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:O}",
@@ -1379,6 +1482,7 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 	const char *key_names[CER_KEYGEN_MAX_KEYS] = { NULL };
 	struct cert_info info[CER_KEYGEN_MAX_KEYS];
 	struct outside outside[2 * CER_KEYGEN_MAX_KEYS];
+	json_t *token_json[CER_KEYGEN_MAX_KEYS] = { NULL };
 	size_t n_out = 0;
 	char *request = NULL, *manifest = NULL;
 	bool tmp_made = false;
@@ -1417,6 +1521,22 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 		    (ret = write_new(path, s->cert_pem, s->cert_pem_len, 0644)) != CER_OK ||
 		    (ret = path_join(k->cert_path, clean, cert_files[i])) != CER_OK)
 			goto out;
+		if (s->tok != NULL) {
+			token_json[i] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "label",
+			                          cer_token_key_info(s->tok)->label, "serial",
+			                          cer_token_key_info(s->tok)->serial, "object",
+			                          s->gen.label, "id", s->gen.id_hex, "uri", s->gen.uri,
+			                          "module", cer_token_key_info(s->tok)->module);
+			if (token_json[i] == NULL) {
+				ret = cer_fail(CER_EINTERNAL, "out of memory");
+				goto out;
+			}
+			snprintf(k->name, sizeof k->name, "%s", s->name);
+			snprintf(k->token_uri, sizeof k->token_uri, "%s", s->gen.uri);
+			key_describe(k, &info[i]);
+			k->encrypted = false;
+			continue;
+		}
 		pem_len = BIO_get_mem_data(s->key_pem, &pem);
 		if (pem_len <= 0) {
 			ret = cer_fail(CER_EINTERNAL, "custodian %u: empty key", i + 1);
@@ -1452,7 +1572,8 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 		key_describe(k, &info[i]);
 		k->encrypted = !p->no_passphrase;
 	}
-	ret = build_json(r, info, cert_names, key_names, p->bits, p->days, &request, &manifest);
+	ret = build_json(r, info, cert_names, key_names, token_json, p->bits, p->days, &request,
+	                 &manifest);
 	if (ret != CER_OK)
 		goto out;
 	if ((ret = path_join(path, tmpdir, request_name)) != CER_OK ||
@@ -1503,8 +1624,10 @@ out:
 		outside_undo(outside, n_out);
 	if (tmp_made)
 		remove_tree_flat(tmpdir);
-	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++)
+	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
 		json_decref(info[i].jwk);
+		json_decref(token_json[i]);
+	}
 	free(request);
 	free(manifest);
 	return ret;
@@ -1538,7 +1661,11 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
 	if (p->no_passphrase)
 		cer_progress_note(progress, "WARNING: the private keys are written WITHOUT a "
 		                  "passphrase; anyone who copies them can open the security domain");
-	ret = run_job(j, progress);
+	for (i = 0; i < p->count && ret == CER_OK; i++)
+		if (is_token(p, i))
+			ret = token_slot(j, i, progress);
+	if (ret == CER_OK)
+		ret = run_job(j, progress);
 	if (ret == CER_OK)
 		ret = write_set(p, j, r, progress);
 	if (ret != CER_OK)
@@ -1547,7 +1674,7 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
 	r = NULL;
 out:
 	if (j != NULL) {
-		job_clear(j);
+		job_clear(j, ret != CER_OK);
 		pthread_mutex_destroy(&j->lock);
 		pthread_cond_destroy(&j->cond);
 		free(j);
@@ -1600,7 +1727,7 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 		snprintf(r->keys[i].cert_path, sizeof r->keys[i].cert_path, "%s", p->cert_paths[i]);
 		key_describe(&r->keys[i], &info[i]);
 	}
-	ret = build_json(r, info, p->cert_paths, key_names, 0, 0, &request, &manifest);
+	ret = build_json(r, info, p->cert_paths, key_names, NULL, 0, 0, &request, &manifest);
 	if (ret != CER_OK)
 		goto out;
 	snprintf(r->out_dir, sizeof r->out_dir, "%s", p->out_dir);

@@ -25,7 +25,9 @@
  *                    pairwise round trip before use.
  *   DIR/download-request.json  {"certificates": [JWK, ...], "required": Q}
  *   DIR/ceremony.json          the manifest (tool version, time, N, Q, bits,
- *                              per custodian name, files, thumbprints, validity).
+ *                              per custodian name, files, thumbprints, validity;
+ *                              for a key on a token "token": {label, serial,
+ *                              object, id, uri, module} instead of "key").
  *
  * DIR is created mode 0700.  All or nothing: the set is built in a temporary
  * directory beside DIR and renamed into place at the end; keys written
@@ -49,6 +51,8 @@
 #include <stddef.h>
 
 #include "ceremony/cer.h"
+
+struct cer_tokens;
 
 #define CER_KEYGEN_MIN_KEYS     3    /* the service's limits on N */
 #define CER_KEYGEN_MAX_KEYS     10
@@ -74,6 +78,18 @@ struct cer_keygen_custodian {
 	 * also written beside it (extension replaced by .cer, as az looks for
 	 * it), so that file must not exist either. */
 	const char *key_path;
+	/*
+	 * A PKCS#11 URI: this custodian's key pair is made on that token
+	 * (token_keygen.h) instead of a key file: key_path and passphrase are
+	 * not used.  The URI names one token present; its object= attribute, if
+	 * any, is the new key's label (default "sd-wrap"), which must not be on
+	 * the token yet.  The certificate is signed on the token, stored there
+	 * with the key's CKA_ID, and written as DIR/cert_i.cer.  On failure the
+	 * objects made on the token are destroyed.
+	 */
+	const char *token_uri;
+	/* Borrowed, secret: the token's user PIN (NULL on a PIN-pad token). */
+	const char *pin;
 };
 
 struct cer_keygen_params {
@@ -86,6 +102,8 @@ struct cer_keygen_params {
 	bool force;           /* move a non-empty DIR aside instead of refusing */
 	unsigned threads;     /* worker threads; 0 -> number of online CPUs */
 	struct cer_keygen_custodian custodians[CER_KEYGEN_MAX_KEYS];
+	/* The PKCS#11 modules, when any custodian has a token_uri (the caller's). */
+	struct cer_tokens *tokens;
 	/* Optional: set to non-zero (e.g. from a SIGINT handler) to stop; the
 	 * ceremony then fails with CER_EUSAGE "cancelled" and leaves nothing,
 	 * unless the set was already being moved into place. */
@@ -160,6 +178,7 @@ struct cer_keygen_key {
 	char cert_path[CER_KG_PATH_MAX];
 	char key_path[CER_KG_PATH_MAX];       /* "" for package (no key) */
 	char key_cert_path[CER_KG_PATH_MAX];  /* certificate copy beside an outside key, or "" */
+	char token_uri[640];                  /* the key on a token: its URI; else "" (key_path "") */
 	char thumb_b64url[44];                /* SHA-256 of the certificate DER, base64url */
 	char thumb_hex[65];                   /* the same in lowercase hex */
 	char not_before[21];                  /* "YYYY-MM-DDTHH:MM:SSZ" */

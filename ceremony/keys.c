@@ -770,6 +770,12 @@ int cer_certs_dir_find_pubkey(const char *certs_dir, const struct cer_cert *cert
 	return find_path(certs_dir, match_pubkey, cert->pub, path);
 }
 
+int cer_certs_dir_load_pubkey(const char *certs_dir, struct evp_pkey_st *pub,
+                              struct cer_cert **out)
+{
+	return scan_certs_dir(certs_dir, match_pubkey, pub, out);
+}
+
 int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
                      const char *certs_dir, struct cer_cert **out)
 {

@@ -142,6 +142,14 @@ int cer_certs_dir_find(const char *certs_dir, const uint8_t thumb[static CER_THU
 int cer_certs_dir_find_pubkey(const char *certs_dir, const struct cer_cert *cert,
                               char **path) CER_WUR;
 
+/*
+ * Loads, from certs_dir, the first certificate file that carries the public
+ * key pub (a token key's, token.h).  *out is NULL when there is none (not an
+ * error); CER_EIO when the directory cannot be read.
+ */
+int cer_certs_dir_load_pubkey(const char *certs_dir, struct evp_pkey_st *pub,
+                              struct cer_cert **out) CER_WUR;
+
 /* Bytes of the random value cer_rsa_pairwise_check sends through the key. */
 #define CER_PAIRWISE_LEN 64
 

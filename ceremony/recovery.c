@@ -11,6 +11,7 @@
 #include "ceremony/exchange.h"
 #include "ceremony/filekind.h"
 #include "ceremony/io.h"
+#include "ceremony/token_unwrap.h"
 #include "sss/sss.h"
 
 #define SHARE_LEN (2 * CER_MASTER_LEN) /* version 2 share plaintext */
@@ -278,8 +279,29 @@ static enum cer_share_outcome outcome_of_load(enum cer_key_load why)
 	}
 }
 
+/* The private half that unwraps a share: a loaded file key, or a key on a token. */
+struct unwrapper {
+	const struct cer_privkey *file;
+	struct cer_token_key *token;
+	const struct cer_progress *progress;
+};
+
+static int unwrap_cek(const struct unwrapper *u, const struct cer_jwe *jwe, const char *what,
+                      uint8_t cek[static CER_CEK_LEN])
+{
+	const char *how = "";
+	int ret;
+
+	if (u->file != NULL)
+		return cer_jwe_unwrap_cek(jwe, cer_privkey_pkey(u->file), what, cek);
+	ret = cer_token_unwrap_cek(u->token, jwe, what, cek, &how);
+	if (how[0] != '\0')
+		cer_progress_note(u->progress, "%s: %s unwrap by %s", what, jwe->alg, how);
+	return ret;
+}
+
 /* Decrypts share entry idx with key into r->plain; outcome on failure. */
-static int open_share(struct cer_recovery *r, size_t idx, const struct cer_privkey *key,
+static int open_share(struct cer_recovery *r, size_t idx, const struct unwrapper *key,
                       const char *key_path, enum cer_share_outcome *outcome)
 {
 	const struct cer_sd_share *sh = cer_sd_share(r->sd, idx);
@@ -298,7 +320,7 @@ static int open_share(struct cer_recovery *r, size_t idx, const struct cer_privk
 	cek = cer_secret_alloc(CER_CEK_LEN);
 	if (cek == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
-	ret = cer_jwe_unwrap_cek(sh->jwe, cer_privkey_pkey(key), what, cek);
+	ret = unwrap_cek(key, sh->jwe, what, cek);
 	if (ret == CER_OK)
 		ret = cer_jwe_decrypt(sh->jwe, cek, what, &pt, &pt_len);
 	if (ret != CER_OK) {
@@ -346,7 +368,7 @@ static void name_shares_of(struct cer_recovery *r, const struct cer_cert *cert)
 	}
 }
 
-static int add_loaded(struct cer_recovery *r, const struct cer_privkey *key,
+static int add_loaded(struct cer_recovery *r, const struct unwrapper *key,
                       const char *key_path, const struct cer_cert *cert,
                       enum cer_share_outcome *outcome)
 {
@@ -483,10 +505,76 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 			goto out;
 		}
 	}
-	ret = add_loaded(r, key, key_path, cert, outcome);
+	ret = add_loaded(r, &(struct unwrapper){ .file = key }, key_path, cert, outcome);
 out:
 	cer_privkey_free(key);
 	ret = record(r, key_path, cert, true, *outcome, ret);
+	cer_cert_free(cert);
+	return ret;
+}
+
+static enum cer_share_outcome outcome_of_token(int status)
+{
+	switch (status) {
+	case CER_EAUTH: return CER_SHARE_WRONG_PASSWORD;
+	case CER_EUSAGE: return CER_SHARE_NEEDS_PASSWORD;
+	default: return CER_SHARE_NOT_A_KEY;
+	}
+}
+
+int cer_recovery_add_token(struct cer_recovery *r, struct cer_tokens *tokens, const char *uri,
+                           const char *pin, const char *certs_dir,
+                           const struct cer_progress *progress, struct cer_token_info *info,
+                           enum cer_share_outcome *outcome)
+{
+	struct cer_token_key *k = NULL;
+	struct cer_cert *cert = NULL;
+	int ret;
+
+	*outcome = CER_SHARE_NOT_A_KEY;
+	if (info != NULL)
+		memset(info, 0, sizeof *info);
+	ret = cer_token_key_open(tokens, uri, &k);
+	if (ret != CER_OK)
+		return record(r, uri, NULL, false, *outcome, ret);
+	if (info != NULL)
+		*info = *cer_token_key_info(k);
+	if (pin == NULL && cer_token_key_info(k)->login_required &&
+	    !cer_token_key_info(k)->pin_pad && !cer_token_key_info(k)->pin_locked) {
+		*outcome = CER_SHARE_NEEDS_PASSWORD;
+		ret = cer_fail(CER_EUSAGE, "%s: needs its user PIN", cer_token_key_name(k));
+		cer_token_key_close(k);
+		return ret;
+	}
+	ret = cer_token_key_login(k, pin);
+	if (info != NULL)
+		*info = *cer_token_key_info(k);
+	if (ret != CER_OK) {
+		*outcome = outcome_of_token(ret);
+		goto out;
+	}
+	ret = cer_token_key_select(k);
+	if (ret == CER_OK) {
+		ret = cer_token_key_cert(k, certs_dir, &cert);
+		if (ret != CER_OK)
+			*outcome = CER_SHARE_NO_CERT;
+	}
+	if (ret != CER_OK)
+		goto out;
+	if (r->exchange != NULL) {
+		ret = cer_exchange_check_key(r->exchange, cer_cert_spki_sha256(cert),
+		                             cer_cert_source(cert));
+		if (ret != CER_OK) {
+			*outcome = CER_SHARE_EXCHANGE_KEY;
+			r->exchange = NULL;
+			goto out;
+		}
+	}
+	ret = add_loaded(r, &(struct unwrapper){ .token = k, .progress = progress }, uri, cert,
+	                 outcome);
+out:
+	cer_token_key_close(k);
+	ret = record(r, uri, cert, cert != NULL, *outcome, ret);
 	cer_cert_free(cert);
 	return ret;
 }

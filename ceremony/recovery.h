@@ -24,6 +24,7 @@
 #include "ceremony/keys.h"
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
+#include "ceremony/token.h"
 
 /* What happened to one key presented to the session. */
 enum cer_share_outcome {
@@ -83,6 +84,31 @@ void cer_recovery_free(struct cer_recovery *r);
  */
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
                          const char *certs_dir, enum cer_share_outcome *outcome) CER_WUR;
+
+/*
+ * Presents one custodian's key on a PKCS#11 token (token.h), named by uri:
+ * finds the one token present that uri names, logs in with pin (secret
+ * memory; NULL asks for nothing on a PIN-pad token), picks the one RSA
+ * private key the URI names, finds its certificate (on the token with the
+ * key's CKA_ID and public key, else in certs_dir), finds the share by that
+ * certificate's thumbprint and unwraps it on the token (token_unwrap.h),
+ * then logs out and closes the session, on every path.  progress (may be
+ * NULL) gets a note saying how each share was unwrapped.  info (may be
+ * NULL) gets the token's label, serial and PIN flags whenever the token was
+ * found, also on failure, so that a front end can name it in its prompt and
+ * warn (CKF_USER_PIN_COUNT_LOW, _FINAL_TRY, _LOCKED) before the next try.
+ * The key is recorded under uri.  Returns as cer_recovery_add_key, and:
+ *   NEEDS_PASSWORD -> CER_EUSAGE  (pin NULL on a token that needs a PIN; not recorded)
+ *   WRONG_PASSWORD -> CER_EAUTH   (wrong or locked PIN; message names the token)
+ *   NOT_A_KEY -> CER_EIO (no token present matches), CER_EUSAGE (the URI is
+ *     malformed, carries a PIN, or matches several tokens or keys),
+ *     CER_EINPUT (no RSA key matches on the token)
+ *   NO_CERT -> CER_EINPUT; NO_MATCH -> CER_EAUTH (no share for its certificate)
+ */
+int cer_recovery_add_token(struct cer_recovery *r, struct cer_tokens *tokens, const char *uri,
+                           const char *pin, const char *certs_dir,
+                           const struct cer_progress *progress, struct cer_token_info *info,
+                           enum cer_share_outcome *outcome) CER_WUR;
 
 /*
  * Before a custodian types a passphrase: the certificate beside key_path

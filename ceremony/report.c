@@ -320,6 +320,66 @@ static void render_rekey(struct cer_report *r)
 		cer_text_sanitize(r->summary);
 }
 
+static const char *tri(json_t *v, const char *yes, const char *no, const char *unknown)
+{
+	return json_is_true(v) ? yes : json_is_false(v) ? no : unknown;
+}
+
+static void render_token_list(struct cer_report *r)
+{
+	json_t *j = r->json, *t, *k, *c;
+	size_t i, n, nkeys = 0;
+
+	if (json_array_size(json_object_get(j, "tokens")) == 0)
+		add_line(r, "No token present.");
+	json_array_foreach(json_object_get(j, "tokens"), i, t) {
+		add_line(r, "Token '%s' (serial %s): %s %s, module %s, slot %lld", str(t, "label"),
+		         str(t, "serial"), str(t, "manufacturer"), str(t, "model"), str(t, "module"),
+		         num(t, "slot"));
+		if (json_is_true(json_object_get(t, "pin_locked")))
+			add_line(r, "  warning: the user PIN is locked");
+		else if (json_is_true(json_object_get(t, "pin_final_try")))
+			add_line(r, "  warning: final PIN try: one more wrong PIN locks the token");
+		else if (json_is_true(json_object_get(t, "pin_count_low")))
+			add_line(r, "  warning: a wrong PIN was entered since the last good one");
+		if (json_array_size(json_object_get(t, "keys")) == 0)
+			add_line(r, "  no RSA key seen%s",
+			         json_is_true(json_object_get(t, "logged_in")) ||
+			         !json_is_true(json_object_get(t, "login_required"))
+			                 ? "" : " (not logged in: private keys are hidden; --login)");
+		json_array_foreach(json_object_get(t, "keys"), n, k) {
+			nkeys++;
+			c = json_object_get(k, "certificate");
+			add_line(r, "  Key '%s' (id %s): RSA %lld, %s", str(k, "label"),
+			         str(k, "id")[0] ? str(k, "id") : "none", num(k, "bits"),
+			         !json_is_true(json_object_get(k, "private_key"))
+			                 ? "private key not seen (not logged in?)"
+			                 : json_is_true(json_object_get(k, "sensitive")) &&
+			                           json_is_false(json_object_get(k, "extractable"))
+			                           ? "private key sensitive, not extractable"
+			                           : "private key EXPORTABLE or not sensitive");
+			if (json_is_true(json_object_get(k, "private_key")))
+				add_line(r, "    sensitive %s, extractable %s, decrypt %s",
+				         tri(json_object_get(k, "sensitive"), "yes", "no", "?"),
+				         tri(json_object_get(k, "extractable"), "yes", "no", "?"),
+				         tri(json_object_get(k, "decrypt"), "yes", "no", "?"));
+			add_line(r, "    URI %s", str(k, "uri"));
+			if (json_is_object(c))
+				add_line(r, "    certificate CN %s, x5t_256 %s, valid until %.10s",
+				         str(c, "subject_cn"), str(c, "x5t_256"), str(c, "not_after"));
+			else
+				add_line(r, "    no certificate on the token with this id");
+			if (str(k, "opens")[0])
+				add_line(r, "    opens: %s", str(k, "opens"));
+		}
+	}
+	if (asprintf(&r->summary, "token list: %zu token%s, %zu key%s",
+	             json_array_size(json_object_get(j, "tokens")),
+	             json_array_size(json_object_get(j, "tokens")) == 1 ? "" : "s", nkeys,
+	             nkeys == 1 ? "" : "s") < 0)
+		r->summary = NULL;
+}
+
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 {
 	struct cer_report *r;
@@ -339,6 +399,8 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 		render_exchange(r);
 	else if (strcmp(kind, "rekey") == 0)
 		render_rekey(r);
+	else if (strcmp(kind, "token_list") == 0)
+		render_token_list(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ceremony/io.h"
 #include "ceremony/keygen.h"
+#include "ceremony/token.h"
 #include "ui/ui.h"
 
 static atomic_int stop;
@@ -41,6 +43,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s keygen --count N --quorum Q --out DIR [--bits 2048|3072|4096] [--days D]\n"
 	        "           [--names A,B,...] [--passphrase-file F]... | [--no-passphrase]\n"
+	        "           [--token PKCS11-URI]... [--pin-file F]... [--pkcs11-module PATH]\n"
 	        "           [--key-out PATH]...\n"
 	        "           [--force] [--json]\n"
 	        "\n"
@@ -63,9 +66,19 @@ static void usage(FILE *f)
 	        "                           key, in order (repeat the option, or list the files)\n"
 	        "      --no-passphrase      write the private keys unencrypted (not recommended)\n"
 	        "      --key-out PATH       where each private key goes instead of DIR, e.g. the\n"
-	        "                           custodian's own medium: one per key, in order; a\n"
+	        "                           custodian's own medium: one per key file, in order; a\n"
 	        "                           directory means PATH/cert_i.key; a copy of the\n"
 	        "                           certificate is written beside each key\n"
+	        "      --token URI...       the first custodians' keys are made on these PKCS#11\n"
+	        "                           tokens (one URI each, in order; the others get key\n"
+	        "                           files): the pair is generated there (sensitive, not\n"
+	        "                           extractable), the certificate signed there and\n"
+	        "                           stored with the key's CKA_ID; the URI's object= is\n"
+	        "                           the key's label (default sd-wrap) and must be new\n"
+	        "      --pin-file F...      the tokens' user PINs, one file per --token, in\n"
+	        "                           order; without, each PIN is asked on the terminal\n"
+	        "      --pkcs11-module PATH the tokens' PKCS#11 module (default: the modules\n"
+	        "                           registered with p11-kit)\n"
 	        "  -f, --force              if DIR is not empty, move it aside to\n"
 	        "                           DIR.old-<UTC time> first (nothing is deleted or\n"
 	        "                           overwritten)\n"
@@ -74,11 +87,15 @@ static void usage(FILE *f)
 	        "  -h, --help               this help\n"
 	        "\n"
 	        "Without --passphrase-file, each passphrase is asked twice on the terminal, without\n"
-	        "echo.  A passphrase has at least %d characters and differs from the others.\n"
+	        "echo (a token custodian has a PIN instead, and --passphrase-file pairs with the\n"
+	        "custodians that have key files).  A passphrase has at least %d characters and differs from the others.\n"
 	        "Keys are generated in parallel on all processors.\n"
 	        "\n"
 	        "Exit status: 0 done, 1 internal error, 2 usage error (bad counts, passphrase\n"
-	        "rules), 5 I/O error (DIR not empty, cannot write).\n",
+	        "rules; a token URI that names no single token, a label already on it), 3 a\n"
+	        "token that cannot make or keep the key as required, 4 a wrong or locked PIN,\n"
+	        "5 I/O error (DIR not empty, cannot write, token absent).  On failure nothing\n"
+	        "is left in DIR nor on the tokens.\n",
 	        ui_progname, CER_PASSPHRASE_MIN);
 }
 
@@ -90,6 +107,8 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 	for (i = 0; i < p->count; i++) {
 		char label[CER_NAME_MAX + 1];
 
+		if (p->custodians[i].token_uri != NULL)
+			continue;
 		cer_keygen_name(p->custodians[i].name, i, label);
 		for (tries = 0;; tries++) {
 			char *again;
@@ -127,9 +146,55 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 	return CER_OK;
 }
 
+/* Each --token names one token present (opened and closed again, no login). */
+static int tokens_present(const struct cer_keygen_params *p, unsigned n)
+{
+	struct cer_token_key *k;
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = cer_token_key_open(p->tokens, p->custodians[i].token_uri, &k);
+		cer_token_key_close(k);
+		if (ret != CER_OK)
+			return cer_fail_context(ret, "keygen --token");
+	}
+	return CER_OK;
+}
+
+/* Each token custodian's PIN: from its --pin-file, or asked on the terminal without echo. */
+static int token_pins(struct cer_keygen_params *p, unsigned n, const char **files, int nfiles,
+                      char **pins)
+{
+	char prompt[600];
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if ((int)i < nfiles) {
+			ret = cer_passphrase_file_read(files[i], &pins[i]);
+			if (ret != CER_OK)
+				return ret;
+		} else {
+			if (!isatty(STDIN_FILENO))
+				return cer_fail(CER_EUSAGE, "custodian %u: the PIN of %s is needed: give "
+				                "--pin-file (no terminal to ask on)", i + 1,
+				                p->custodians[i].token_uri);
+			snprintf(prompt, sizeof prompt, "User PIN for custodian %u's token %s: ", i + 1,
+			         p->custodians[i].token_uri);
+			pins[i] = ui_read_passphrase(prompt);
+			if (pins[i] == NULL)
+				return CER_EUSAGE;
+		}
+		p->custodians[i].pin = pins[i];
+	}
+	return CER_OK;
+}
+
 void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 {
-	bool keys = r->count > 0 && r->keys[0].key_path[0] != '\0';
+	bool keys = r->count > 0 &&
+	            (r->keys[0].key_path[0] != '\0' || r->keys[0].token_uri[0] != '\0');
 	unsigned i, in_dir = 0;
 
 	if (json) {
@@ -143,9 +208,11 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 		const struct cer_keygen_key *k = &r->keys[i];
 
 		printf("  %u  %-20s %s\n", i + 1, k->name, k->cert_path);
-		if (keys)
+		if (k->token_uri[0] != '\0')
+			printf("     key on the token %s\n", k->token_uri);
+		else if (keys)
 			printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
-		if (keys && k->key_cert_path[0] == '\0')
+		if (keys && k->token_uri[0] == '\0' && k->key_cert_path[0] == '\0')
 			in_dir++;
 		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
 		if (keys) {
@@ -182,14 +249,20 @@ int ui_keygen_main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "token", required_argument, NULL, 'Y' },
+		{ "pin-file", required_argument, NULL, 'I' },
+		{ "pkcs11-module", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cer_keygen_params p;
+	struct cer_keygen_params p, pre;
 	struct cer_keygen_result *r = NULL;
-	const char **pfiles = NULL, **kouts = NULL;
+	const char **pfiles = NULL, **kouts = NULL, **uris = NULL, **pinfiles = NULL;
+	const char *module = NULL;
+	struct cer_tokens *tokens = NULL;
+	char *pins[CER_KEYGEN_MAX_KEYS] = { NULL };
 	char kpaths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
-	int nkouts = 0;
+	int nkouts = 0, nuris = 0, npins = 0;
 	char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 	char *pass[CER_KEYGEN_MAX_KEYS] = { NULL };
 	int npfiles = 0, nnames = -1, c, ret;
@@ -255,6 +328,27 @@ int ui_keygen_main(int argc, char **argv)
 		case 'U':
 			p.no_passphrase = true;
 			break;
+		case 'Y':
+		case 'I':
+			if (c == 'I' && strcmp(argv[optind - 2], "--pin-file") != 0 &&
+			    strncmp(argv[optind - 1], "--pin-file=", 11) != 0) {
+				ret = ui_usage_error("keygen", "there is no --pin option: a PIN on the "
+				                     "command line is visible to other processes; give "
+				                     "--pin-file FILE or type it at the prompt");
+				goto out;
+			}
+			if (c == 'Y')
+				nuris = ui_collect_values(optarg, argc, argv, &optind, &uris, nuris);
+			else
+				npins = ui_collect_values(optarg, argc, argv, &optind, &pinfiles, npins);
+			if (nuris < 0 || npins < 0) {
+				ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
+				goto out;
+			}
+			break;
+		case 'M':
+			module = optarg;
+			break;
 		case 'f':
 			p.force = true;
 			break;
@@ -303,25 +397,40 @@ int ui_keygen_main(int argc, char **argv)
 		ret = ui_usage_error("keygen", "--no-passphrase and --passphrase-file exclude each other");
 		goto out;
 	}
-	if (npfiles > 0 && (unsigned)npfiles != p.count) {
-		ret = ui_usage_error("keygen", "%d passphrase files for %u keys (give one per key, "
-		                     "in order)", npfiles, p.count);
+	if ((unsigned)nuris > p.count) {
+		ret = ui_usage_error("keygen", "%d token URIs for %u keys", nuris, p.count);
 		goto out;
 	}
-	if (nkouts > 0 && (unsigned)nkouts != p.count) {
-		ret = ui_usage_error("keygen", "%d --key-out paths for %u keys (give one per key, "
-		                     "in order)", nkouts, p.count);
+	if (npins > nuris || (module != NULL && nuris == 0)) {
+		ret = ui_usage_error("keygen", "%s", npins > nuris ? "more --pin-file than --token"
+		                     : "--pkcs11-module without --token");
+		goto out;
+	}
+	if (npfiles > 0 && (unsigned)npfiles != p.count - (unsigned)nuris) {
+		ret = ui_usage_error("keygen", "%d passphrase files for %u keys%s (give one per "
+		                     "key%s, in order)", npfiles, p.count - (unsigned)nuris,
+		                     nuris ? " with files" : "", nuris ? " file" : "");
+		goto out;
+	}
+	for (i = 0; i < (unsigned)nuris; i++)
+		p.custodians[i].token_uri = uris[i];
+	if (nkouts > 0 && (unsigned)nkouts != p.count - (unsigned)nuris) {
+		ret = ui_usage_error("keygen", "%d --key-out paths for %u keys%s (give one per "
+		                     "key%s, in order)", nkouts, p.count - (unsigned)nuris,
+		                     nuris ? " with files" : "", nuris ? " file" : "");
 		goto out;
 	}
 	for (i = 0; i < (unsigned)nkouts; i++) {
-		ret = cer_keygen_key_path(&p, i, kouts[i], kpaths[i]);
-		if (ret == CER_OK && kpaths[i][0] == '\0')
-			ret = cer_fail(CER_EUSAGE, "custodian %u: --key-out '' is empty", i + 1);
+		unsigned ci = (unsigned)nuris + i;
+
+		ret = cer_keygen_key_path(&p, ci, kouts[i], kpaths[ci]);
+		if (ret == CER_OK && kpaths[ci][0] == '\0')
+			ret = cer_fail(CER_EUSAGE, "custodian %u: --key-out '' is empty", ci + 1);
 		if (ret != CER_OK) {
 			ret = ui_report(ret);
 			goto out;
 		}
-		p.custodians[i].key_path = kpaths[i];
+		p.custodians[ci].key_path = kpaths[ci];
 	}
 	for (i = 0; i < (unsigned)npfiles; i++) {
 		ret = cer_passphrase_file_read(pfiles[i], &pass[i]);
@@ -329,12 +438,31 @@ int ui_keygen_main(int argc, char **argv)
 			ret = ui_report(ret);
 			goto out;
 		}
-		p.custodians[i].passphrase = pass[i];
+		p.custodians[(unsigned)nuris + i].passphrase = pass[i];
+	}
+	if (nuris > 0) {
+		ret = cer_tokens_open(module, &tokens);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+		p.tokens = tokens;
+		/* The tokens present and everything else right before anyone types a PIN. */
+		pre = p;
+		pre.no_passphrase = true;
+		ret = tokens_present(&p, (unsigned)nuris);
+		if (ret == CER_OK)
+			ret = cer_keygen_check_params(&pre);
+		if (ret == CER_OK)
+			ret = token_pins(&p, (unsigned)nuris, pinfiles, npins, pins);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
 	}
 	/* Everything but the passphrases first, so nobody types them in vain. */
-	if (npfiles == 0 && !p.no_passphrase) {
-		struct cer_keygen_params pre = p;
-
+	if (npfiles == 0 && !p.no_passphrase && (unsigned)nuris < p.count) {
+		pre = p;
 		pre.no_passphrase = true;
 		ret = cer_keygen_check_params(&pre);
 		if (ret != CER_OK) {
@@ -358,9 +486,14 @@ int ui_keygen_main(int argc, char **argv)
 	ui_keygen_result_print(r, json);
 	ret = CER_OK;
 out:
-	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++)
+	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
 		cer_secret_free(pass[i]);
+		cer_secret_free(pins[i]);
+	}
 	cer_keygen_result_free(r);
+	cer_tokens_close(tokens);
+	free(uris);
+	free(pinfiles);
 	free(pfiles);
 	free(kouts);
 	return ret;

@@ -30,6 +30,20 @@ static int take_passwords(struct ui_recovery_keys *k, int from, int to)
 	return ret;
 }
 
+/*
+ * getopt_long takes any unambiguous prefix, so "--pin 1234" would be read as
+ * --pin-file: the option must be spelt out (its value, perhaps a PIN, is
+ * wiped otherwise).
+ */
+static bool spelled_pin_file(char **argv, int next)
+{
+	const char *opt = argv[next - 1];
+
+	if (strncmp(opt, "--", 2) != 0 || strchr(opt, '=') == NULL)
+		opt = next >= 2 ? argv[next - 2] : "";
+	return strcmp(opt, "--pin-file") == 0 || strncmp(opt, "--pin-file=", 11) == 0;
+}
+
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
                             char **argv, const struct option *opts)
 {
@@ -49,8 +63,21 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 		list = &k->password_files;
 		count = &k->npassword_files;
 		break;
+	case UI_RK_OPT_PIN_FILES:
+		if (!spelled_pin_file(argv, optind)) {
+			sodium_memzero(optarg, strlen(optarg));
+			return ui_usage_error(cmd, "there is no --pin option: a PIN on the command line "
+			                      "is visible to other processes; give --pin-file FILE or "
+			                      "type it at the prompt");
+		}
+		list = &k->pin_files;
+		count = &k->npin_files;
+		break;
 	case UI_RK_OPT_CERTS:
 		k->certs_dir = optarg;
+		return CER_OK;
+	case UI_RK_OPT_PKCS11_MODULE:
+		k->pkcs11_module = optarg;
 		return CER_OK;
 	default:
 		return ui_bad_option(cmd, argv, opts);
@@ -77,8 +104,20 @@ void ui_recovery_keys_free(struct ui_recovery_keys *k)
 	free(k->keys);
 	free(k->passwords);
 	free(k->password_files);
-	k->keys = k->passwords = k->password_files = NULL;
-	k->nkeys = k->npasswords = k->npassword_files = 0;
+	free(k->pin_files);
+	cer_tokens_close(k->tokens);
+	k->tokens = NULL;
+	k->keys = k->passwords = k->password_files = k->pin_files = NULL;
+	k->nkeys = k->npasswords = k->npassword_files = k->npin_files = 0;
+}
+
+static int count_uris(const struct ui_recovery_keys *k)
+{
+	int i, n = 0;
+
+	for (i = 0; i < k->nkeys; i++)
+		n += cer_token_is_uri(k->keys[i]);
+	return n;
 }
 
 /* A --passwords value that is the name of a file: --password-files was meant. */
@@ -107,11 +146,19 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 		                      "--password-files", i + 1);
 	if (k->npasswords > 0 && k->npassword_files > 0)
 		return ui_usage_error(cmd, "give --passwords or --password-files, not both");
-	if (k->npasswords > k->nkeys)
-		return ui_usage_error(cmd, "%d passwords for %d keys", k->npasswords, k->nkeys);
-	if (k->npassword_files > k->nkeys)
-		return ui_usage_error(cmd, "%d password files for %d keys", k->npassword_files,
-		                      k->nkeys);
+	int nuris = count_uris(k), nfiles = k->nkeys - nuris;
+
+	const char *kind = nuris > 0 ? "key files" : "keys";
+
+	if (k->npasswords > nfiles)
+		return ui_usage_error(cmd, "%d passwords for %d %s", k->npasswords, nfiles, kind);
+	if (k->npassword_files > nfiles)
+		return ui_usage_error(cmd, "%d password files for %d %s", k->npassword_files, nfiles,
+		                      kind);
+	if (k->npin_files > nuris)
+		return ui_usage_error(cmd, "%d PIN files for %d PKCS#11 URIs", k->npin_files, nuris);
+	if (k->pkcs11_module != NULL && nuris == 0)
+		return ui_usage_error(cmd, "--pkcs11-module without a PKCS#11 URI among the keys");
 	return CER_OK;
 }
 
@@ -141,6 +188,16 @@ const char *ui_recovery_keys_hint(const struct ui_recovery_keys *k)
 	return hint;
 }
 
+/* Position of key i among the keys of its kind (files, or PKCS#11 URIs). */
+static int position_among_kind(const struct ui_recovery_keys *k, int i)
+{
+	int j, n = 0;
+
+	for (j = 0; j < i; j++)
+		n += cer_token_is_uri(k->keys[j]) == cer_token_is_uri(k->keys[i]);
+	return n;
+}
+
 static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 {
 	*pass = NULL;
@@ -148,6 +205,7 @@ static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 		*pass = cer_secret_strdup(k->cache[i]);
 		return *pass != NULL ? CER_OK : CER_EINTERNAL;
 	}
+	i = position_among_kind(k, i);
 	if (i < k->npasswords) {
 		const char *given = k->passwords[i];
 
@@ -203,6 +261,103 @@ static int ask_and_add(struct cer_recovery *r, const char *path, const char *cer
 	return ret;
 }
 
+static int pin_for(struct ui_recovery_keys *k, int i, char **pin)
+{
+	int j = position_among_kind(k, i);
+
+	*pin = NULL;
+	if (k->cache != NULL && k->cache[i] != NULL) {
+		*pin = cer_secret_strdup(k->cache[i]);
+		return *pin != NULL ? CER_OK : CER_EINTERNAL;
+	}
+	if (j < k->npin_files)
+		return cer_passphrase_file_read(k->pin_files[j], pin);
+	return CER_OK;
+}
+
+/* Said before a PIN is asked for again, as the token reports it. */
+static void pin_warning(const struct cer_token_info *info)
+{
+	char name[CER_TOKEN_NAME_LEN];
+
+	cer_token_name(info, name);
+	if (info->pin_locked)
+		fprintf(stderr, "%s: warning: %s: the user PIN is locked\n", ui_progname, name);
+	else if (info->pin_final_try)
+		fprintf(stderr, "%s: warning: %s: final try: one more wrong PIN locks the token\n",
+		        ui_progname, name);
+	else if (info->pin_count_low)
+		fprintf(stderr, "%s: warning: %s: a wrong PIN was entered since the last good one; "
+		        "few tries are left\n", ui_progname, name);
+}
+
+static int tokens_open(struct ui_recovery_keys *k)
+{
+	const char *raw = getenv(UI_RK_RAW_ENV);
+	int ret;
+
+	if (k->tokens != NULL)
+		return CER_OK;
+	ret = cer_tokens_open(k->pkcs11_module, &k->tokens);
+	if (ret == CER_OK && raw != NULL && strcmp(raw, "1") == 0)
+		cer_tokens_set_unwrap(k->tokens, CER_TOKEN_UNWRAP_RAW);
+	return ret;
+}
+
+/* A token key: PIN from the cache, a --pin-file, or up to three tries on the terminal. */
+static int add_token(struct cer_recovery *r, struct ui_recovery_keys *k, int i,
+                     enum cer_share_outcome *outcome)
+{
+	const char *uri = k->keys[i];
+	struct cer_token_info info;
+	char prompt[256], name[CER_TOKEN_NAME_LEN], why[256];
+	char *pin = NULL;
+	int ret, tries;
+
+	*outcome = CER_SHARE_NOT_A_KEY;
+	ret = tokens_open(k);
+	if (ret != CER_OK)
+		return ret;
+	ret = pin_for(k, i, &pin);
+	if (ret != CER_OK)
+		return ret;
+	ret = cer_recovery_add_token(r, k->tokens, uri, pin, k->certs_dir, &ui_stderr_progress,
+	                             &info, outcome);
+	if (*outcome == CER_SHARE_WRONG_PASSWORD && pin != NULL)
+		pin_warning(&info);
+	for (tries = 0; *outcome == CER_SHARE_NEEDS_PASSWORD || (tries > 0 &&
+	     *outcome == CER_SHARE_WRONG_PASSWORD && !info.pin_locked); tries++) {
+		snprintf(why, sizeof why, "%s", cer_errmsg());
+		if (tries == 3) {
+			ret = cer_fail(CER_EAUTH, "%s (three tries)", why);
+			break;
+		}
+		if (!isatty(STDIN_FILENO)) {
+			ret = cer_fail(CER_EUSAGE, "%s: give --pin-file (no terminal to ask on)", why);
+			break;
+		}
+		if (tries > 0)
+			fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
+		pin_warning(&info);
+		cer_token_name(&info, name);
+		snprintf(prompt, sizeof prompt, "User PIN of %s for %s: ", name, uri);
+		cer_secret_free(pin);
+		pin = ui_read_passphrase(prompt);
+		if (pin == NULL) {
+			snprintf(why, sizeof why, "%s", cer_errmsg());
+			ret = cer_fail(CER_EUSAGE, "%s: no PIN given (%s)", uri, why);
+			break;
+		}
+		ret = cer_recovery_add_token(r, k->tokens, uri, pin, k->certs_dir,
+		                             &ui_stderr_progress, &info, outcome);
+	}
+	if (*outcome != CER_SHARE_WRONG_PASSWORD && *outcome != CER_SHARE_NEEDS_PASSWORD &&
+	    *outcome != CER_SHARE_NOT_A_KEY)
+		remember(k, i, pin);
+	cer_secret_free(pin);
+	return ret;
+}
+
 int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
                          bool stop_on_failure, bool stop_when_ready)
 {
@@ -215,6 +370,16 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 
 		if (stop_when_ready && cer_recovery_ready(r))
 			break;
+		if (cer_token_is_uri(path)) {
+			ret = add_token(r, k, i, &outcome);
+			if (ret == CER_OK)
+				continue;
+			if (ret == CER_EINTERNAL || stop_on_failure ||
+			    outcome == CER_SHARE_NEEDS_PASSWORD)
+				return ret;
+			ret = CER_OK;
+			continue;
+		}
 		ret = password_for(k, i, &pass);
 		if (ret != CER_OK) {
 			cer_secret_free(pass);

@@ -2,9 +2,12 @@
 #define UI_CMD_RECOVERY_KEYS_H
 
 /*
- * The key options shared by restore-blob and verify: --sd-wrapping-keys,
- * --passwords / --password-files, --certs; and presenting those keys to a
- * recovery session, asking on the terminal for a missing password.
+ * The key options shared by restore-blob, verify and rekey:
+ * --sd-wrapping-keys (key files or PKCS#11 URIs), --passwords /
+ * --password-files (for the key files, in their order), --pin-file (for the
+ * URIs, in their order), --pkcs11-module, --certs; and presenting those keys
+ * to a recovery session, asking on the terminal for a missing password or
+ * PIN.
  */
 
 #include <stdbool.h>
@@ -19,6 +22,10 @@ struct ui_recovery_keys {
 	const char **password_files;
 	int npassword_files;
 	const char *certs_dir;
+	const char **pin_files;  /* one per PKCS#11 URI among keys, in their order */
+	int npin_files;
+	const char *pkcs11_module; /* NULL: the modules registered with p11-kit */
+	struct cer_tokens *tokens; /* opened at the first URI */
 	/* Secret: the password that opened key i, kept so that a key is asked
 	 * for once when it is presented to several sessions (verify with several
 	 * files); NULL until then.  Wiped by ui_recovery_keys_free. */
@@ -34,6 +41,8 @@ enum {
 	UI_RK_OPT_PASSWORDS,   /* --passwords P... */
 	UI_RK_OPT_PASSWORD_FILES, /* --password-files F... */
 	UI_RK_OPT_CERTS,       /* --certs DIR */
+	UI_RK_OPT_PIN_FILES,   /* --pin-file F... */
+	UI_RK_OPT_PKCS11_MODULE, /* --pkcs11-module PATH */
 	UI_RK_OPT_END,
 };
 
@@ -54,7 +63,14 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
  * /proc/PID/cmdline shows none of them for longer than the option loop.
  */
 
-/* Frees the lists, wipes the password copies and the cache (the other strings are argv's). */
+/*
+ * The environment switch of the tests of the raw unwrap path: with
+ * SDCEREMONY_TEST_PKCS11_RAW=1 every token share is unwrapped with
+ * CKM_RSA_X_509 and decoded on the host, even where the token does OAEP.
+ */
+#define UI_RK_RAW_ENV "SDCEREMONY_TEST_PKCS11_RAW"
+
+/* Frees the lists, wipes the password copies and the cache, closes the tokens (the other strings are argv's). */
 void ui_recovery_keys_free(struct ui_recovery_keys *k);
 
 /*

@@ -16,6 +16,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s rekey --sd-file SD --sd-wrapping-keys KEY...\n"
 	        "           [--passwords P... | --password-files F...] [--certs DIR]\n"
+	        "           [--pin-file F...] [--pkcs11-module PATH]\n"
 	        "           --new-certs CERT... --new-quorum Q --out NEW-SD [--force] [--json]\n"
 	        "           [--transcript FILE]\n"
 	        "\n"
@@ -31,7 +32,13 @@ static void usage(FILE *f)
 	        "checked in memory: every subset of Q new shares rebuilds the new master key\n"
 	        "and every item authenticates under it.  NEW-SD is written atomically.\n"
 	        "\n"
-	        "The OLD FILE STAYS VALID: its shares still open it, a departed custodian's\n"
+	        "A key may be a PKCS#11 URI (RFC 7512), e.g. pkcs11:token=alice;object=sd-wrap:\n"
+	        "the custodian's key on a token (smart card, YubiKey PIV, HSM).  Its share is\n"
+	        "unwrapped on the token; the key's certificate is the one on the token with\n"
+	        "the key's CKA_ID, or one in --certs DIR with its public key.  --passwords and\n"
+	        "--password-files pair with the key files in their order, --pin-file with the\n"
+	        "URIs in theirs.\n"
+	        "\n"	        "The OLD FILE STAYS VALID: its shares still open it, a departed custodian's\n"
 	        "too.  Once each new custodian has passed a drill on NEW-SD, destroy every\n"
 	        "copy of the old file.\n"
 	        "\n"
@@ -45,6 +52,12 @@ static void usage(FILE *f)
 	        "                             in the same position (--passphrase-file F..., as\n"
 	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "                             files whose first line is the token's user PIN;\n"
+	        "                             without one the PIN is asked for on the terminal,\n"
+	        "                             without echo (there is no option taking a PIN)\n"
+	        "  --pkcs11-module PATH       the PKCS#11 module of the tokens (default: every\n"
+	        "                             module registered with p11-kit)\n"
 	        "  --new-certs CERT...        the new custodians' certificates (PEM or DER), 3 to\n"
 	        "                             10, RSA of 2048 bits or more, each key different;\n"
 	        "                             current custodians may be among them.  One\n"
@@ -70,7 +83,8 @@ static void usage(FILE *f)
 	        "certificate that is not RSA >= 2048 or repeats a key), 4 authentication failed\n"
 	        "(wrong passphrase, no share for a key, same key twice, tampered share or item,\n"
 	        "disagreeing shares), 5 I/O error (unreadable input, NEW-SD exists, cannot\n"
-	        "write), 6 fewer keys than the file requires.  Nothing is written on failure.\n",
+	        "write), 6 fewer keys than the file requires.  Token keys exit as for\n"
+	        "restore-blob.  Nothing is written on failure.\n",
 	        ui_progname);
 }
 
@@ -84,6 +98,8 @@ static const struct option longopts[] = {
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
+	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
+	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
 	{ "new-certs", required_argument, NULL, OPT_NEW_CERTS },
 	{ "new-quorum", required_argument, NULL, OPT_QUORUM },
 	{ "out", required_argument, NULL, OPT_OUT },

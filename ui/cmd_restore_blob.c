@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s restore-blob --sd-file SD --sd-exchange-key X\n"
 	        "           --sd-wrapping-keys KEY... [--passwords P... | --password-files F...]\n"
+	        "           [--pin-file F...] [--pkcs11-module PATH]\n"
 	        "           [--certs DIR] [--hsm-name NAME] [--require-attestation]\n"
 	        "           [--expect-mrsigner HEX] --sd-file-restore-blob OUT [--force]\n"
 	        "\n"
@@ -50,6 +51,12 @@ static void usage(FILE *f)
 	        "                             in the same position (--passphrase-file F..., as\n"
 	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "                             files whose first line is the token's user PIN;\n"
+	        "                             without one the PIN is asked for on the terminal,\n"
+	        "                             without echo (there is no option taking a PIN)\n"
+	        "  --pkcs11-module PATH       the PKCS#11 module of the tokens (default: every\n"
+	        "                             module registered with p11-kit)\n"
 	        "  --hsm-name NAME            the new HSM (as az): the exchange certificate's\n"
 	        "                             subject CN must be NAME.managedhsm.azure.net, or\n"
 	        "                             NAME when it is a full host name\n"
@@ -59,6 +66,13 @@ static void usage(FILE *f)
 	        "  --sd-file-restore-blob OUT the restore blob to write (written atomically)\n"
 	        "  --force                    replace OUT if it exists\n"
 	        "  -h, --help                 this help\n"
+	        "\n"
+	        "A key may be a PKCS#11 URI (RFC 7512), e.g. pkcs11:token=alice;object=sd-wrap:\n"
+	        "the custodian's key on a token (smart card, YubiKey PIV, HSM).  Its share is\n"
+	        "unwrapped on the token; the key's certificate is the one on the token with\n"
+	        "the key's CKA_ID, or one in --certs DIR with its public key.  --passwords and\n"
+	        "--password-files pair with the key files in their order, --pin-file with the\n"
+	        "URIs in theirs.\n"
 	        "\n"
 	        "A key that needs a password and has none is asked for on the terminal, without\n"
 	        "echo; with no terminal the command fails naming the key.  Every key given is\n"
@@ -87,7 +101,11 @@ static void usage(FILE *f)
 	        "whose attestation does not verify, or that --hsm-name, --require-attestation\n"
 	        "or --expect-mrsigner refuses), 5 I/O error (unreadable input, OUT exists,\n"
 	        "cannot write OUT), 6 fewer good shares than required (the same key twice\n"
-	        "counts once).\n",
+	        "counts once).  Token keys: 2 a URI that is malformed, carries a PIN or\n"
+	        "matches several tokens or keys, or a PIN needed and no terminal; 3 no RSA key\n"
+	        "on the token matches, or no certificate for it; 4 wrong or locked PIN, no\n"
+	        "share for its certificate; 5 no token present matches (token absent) or the\n"
+	        "module cannot be loaded.\n",
 	        ui_progname);
 }
 
@@ -114,6 +132,8 @@ static const struct option longopts[] = {
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
+	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
+	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
 	{ "sd-file-restore-blob", required_argument, NULL, OPT_OUT },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "hsm-name", required_argument, NULL, OPT_HSM },

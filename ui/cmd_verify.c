@@ -15,7 +15,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s verify --sd-file SD [--sd-file SD]... --sd-wrapping-keys KEY...\n"
 	        "           [--passwords P... | --password-files F...] [--certs DIR] [--json]\n"
-	        "           [--transcript FILE]\n"
+	        "           [--pin-file F...] [--pkcs11-module PATH] [--transcript FILE]\n"
 	        "\n"
 	        "The DR drill: proves that these keys and passwords recover the security domain,\n"
 	        "without writing anything that could restore it.  Each key's share is found,\n"
@@ -31,6 +31,13 @@ static void usage(FILE *f)
 	        "share of the same key file or the same certificate supersedes.  A failed\n"
 	        "attempt that nothing supersedes fails the drill.\n"
 	        "\n"
+	        "A key may be a PKCS#11 URI (RFC 7512), e.g. pkcs11:token=alice;object=sd-wrap:\n"
+	        "the custodian's key on a token (smart card, YubiKey PIV, HSM).  Its share is\n"
+	        "unwrapped on the token; the key's certificate is the one on the token with\n"
+	        "the key's CKA_ID, or one in --certs DIR with its public key.  --passwords and\n"
+	        "--password-files pair with the key files in their order, --pin-file with the\n"
+	        "URIs in theirs.\n"
+	        "\n"
 	        "With several files (organisations with several HSMs often have the same\n"
 	        "custodians for each), each key is asked for once and tried against every\n"
 	        "file, and there is one report per file.\n"
@@ -44,6 +51,12 @@ static void usage(FILE *f)
 	        "                             in the same position (--passphrase-file F..., as\n"
 	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "                             files whose first line is the token's user PIN;\n"
+	        "                             without one the PIN is asked for on the terminal,\n"
+	        "                             without echo (there is no option taking a PIN)\n"
+	        "  --pkcs11-module PATH       the PKCS#11 module of the tokens (default: every\n"
+	        "                             module registered with p11-kit)\n"
 	        "  --json                     print the report as one JSON object\n"
 	        "  --transcript FILE          append a record of the drill to FILE (time, the SD\n"
 	        "                             file's SHA-256, keys and certificate thumbprints,\n"
@@ -70,7 +83,9 @@ static void usage(FILE *f)
 	        "found), 4 a key or share failed (wrong passphrase, no share, failed\n"
 	        "authentication, disagreeing shares, tampered item), 5 I/O error (a key file\n"
 	        "that cannot be read), 6 every key given is good but fewer than required (the\n"
-	        "same key twice counts once).  Only attempts that are not superseded count.\n"
+	        "same key twice counts once).  Only attempts that are not superseded count.  A\n"
+	        "token key that cannot be used fails the drill as it fails restore-blob: 5\n"
+	        "token absent, 4 wrong or locked PIN.\n"
 	        "With several files: 0 when every file is verified, else the status of the\n"
 	        "first file that was not.\n",
 	        ui_progname);
@@ -85,6 +100,8 @@ static const struct option longopts[] = {
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
+	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
+	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
 	{ "help", no_argument, NULL, 'h' },

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "restore-blob", ui_restore_blob_main, "recover the master key and write the restore blob" , true },
 	{ "rekey", ui_rekey_main, "re-share the domain to new custodians or a new quorum", true },
 	{ "passwd", ui_passwd_main, "re-encrypt a custodian's private key under a new passphrase", true },
+	{ "token", ui_token_main, "list PKCS#11 tokens and their keys (custodian keys in hardware)", true },
 	{ "qr", ui_qr_main, "split a file into QR codes, show them, join scanned parts" },
 	{ "version", ui_version_main, "print the version" },
 };

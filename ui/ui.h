@@ -21,6 +21,7 @@ int ui_restore_blob_main(int argc, char **argv);
 int ui_rekey_main(int argc, char **argv);
 int ui_passwd_main(int argc, char **argv);
 int ui_qr_main(int argc, char **argv);
+int ui_token_main(int argc, char **argv);
 int ui_version_main(int argc, char **argv);
 
 extern const char *ui_progname;

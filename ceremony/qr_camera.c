@@ -47,9 +47,11 @@ static int capture_device(const char *device)
 	if (ioctl(fd, VIDIOC_QUERYCAP, &cap) != 0) {
 		ret = cer_fail(CER_EIO, "%s: no camera (not a video device)", device);
 	} else {
-		caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+		caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps
+		                                                 : cap.capabilities;
 		if (!(caps & V4L2_CAP_VIDEO_CAPTURE))
-			ret = cer_fail(CER_EIO, "%s: no camera (a video device that does not capture)",
+			ret = cer_fail(CER_EIO,
+			               "%s: no camera (a video device that does not capture)",
 			               device);
 	}
 	close(fd);
@@ -113,7 +115,7 @@ static int camera_next(void *ctx, struct cer_qr_frame *frame)
 		c->grey = NULL;
 	}
 	if (fd >= 0) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int n = poll(&p, 1, CAMERA_WAIT_MS);
 
 		if (n < 0 && errno != EINTR)
@@ -132,7 +134,8 @@ static int camera_next(void *ctx, struct cer_qr_frame *frame)
 	c->grey = zbar_image_convert(raw, zbar_fourcc('Y', '8', '0', '0'));
 	zbar_image_destroy(raw);
 	if (c->grey == NULL)
-		return cer_fail(CER_EIO, "%s: cannot convert the camera's frame to grey", c->device);
+		return cer_fail(CER_EIO, "%s: cannot convert the camera's frame to grey",
+		                c->device);
 	frame->grey = zbar_image_get_data(c->grey);
 	frame->width = zbar_image_get_width(c->grey);
 	frame->height = zbar_image_get_height(c->grey);

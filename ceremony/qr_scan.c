@@ -92,10 +92,10 @@ void cer_qr_frames_close(struct cer_qr_frames *src)
 	memset(src, 0, sizeof *src);
 }
 
-int cer_qr_scan(struct cer_qr_frames *src, struct cer_qr_decoder *dec,
-                struct cer_qr_join *join, cer_qr_scan_cb *cb, void *ctx)
+int cer_qr_scan(struct cer_qr_frames *src, struct cer_qr_decoder *dec, struct cer_qr_join *join,
+                cer_qr_scan_cb *cb, void *ctx)
 {
-	struct cer_qr_scan_state st = { .join = join };
+	struct cer_qr_scan_state st = {.join = join};
 	struct cer_qr_frame frame;
 	int ret = CER_OK;
 
@@ -136,7 +136,7 @@ static int png_next(void *ctx, struct cer_qr_frame *frame)
 	struct png_frames *pf = ctx;
 	png_image img;
 	const char *path;
-	png_color white = { 255, 255, 255 };
+	png_color white = {255, 255, 255};
 	size_t size;
 
 	free(pf->pixels);
@@ -153,7 +153,8 @@ static int png_next(void *ctx, struct cer_qr_frame *frame)
 	if (!png_image_begin_read_from_file(&img, path)) {
 		int ret = errno == ENOENT || errno == EACCES || errno == EISDIR || errno == EINTR
 		                  ? cer_fail(CER_EIO, "%s: cannot read: %s", path, strerror(errno))
-		                  : cer_fail(CER_EINPUT, "%s: not a PNG image (%s)", path, img.message);
+		                  : cer_fail(CER_EINPUT, "%s: not a PNG image (%s)", path,
+		                             img.message);
 
 		png_image_free(&img);
 		return ret;
@@ -161,8 +162,8 @@ static int png_next(void *ctx, struct cer_qr_frame *frame)
 	if (img.width == 0 || img.height == 0 || img.width > CER_QR_FRAME_MAX_SIDE ||
 	    img.height > CER_QR_FRAME_MAX_SIDE) {
 		png_image_free(&img);
-		return cer_fail(CER_EINPUT, "%s: an image of %u x %u pixels (limit %u a side)", path,
-		                img.width, img.height, CER_QR_FRAME_MAX_SIDE);
+		return cer_fail(CER_EINPUT, "%s: an image of %u x %u pixels (limit %u a side)",
+		                path, img.width, img.height, CER_QR_FRAME_MAX_SIDE);
 	}
 	img.format = PNG_FORMAT_GRAY;
 	size = PNG_IMAGE_SIZE(img);

@@ -89,10 +89,10 @@ int cer_qr_decode_frame(struct cer_qr_decoder *dec, const struct cer_qr_frame *f
 
 /* What the scan has done so far, for the per-frame callback. */
 struct cer_qr_scan_state {
-	unsigned frames;       /* frames decoded */
-	unsigned codes;        /* QR codes read in them, repeats included */
-	unsigned added;        /* parts first seen in the last frame */
-	bool waiting;          /* the last call brought no frame (camera wait) */
+	unsigned frames; /* frames decoded */
+	unsigned codes;  /* QR codes read in them, repeats included */
+	unsigned added;  /* parts first seen in the last frame */
+	bool waiting;    /* the last call brought no frame (camera wait) */
 	const char *frame_name;
 	const struct cer_qr_join *join;
 };
@@ -111,7 +111,7 @@ typedef int cer_qr_scan_cb(void *ctx, const struct cer_qr_scan_state *state);
  * fails, or cb stops it.  join should be lenient (cer_qr_join_set_lenient):
  * a camera sees other codes too.
  */
-int cer_qr_scan(struct cer_qr_frames *src, struct cer_qr_decoder *dec,
-                struct cer_qr_join *join, cer_qr_scan_cb *cb, void *ctx) CER_WUR;
+int cer_qr_scan(struct cer_qr_frames *src, struct cer_qr_decoder *dec, struct cer_qr_join *join,
+                cer_qr_scan_cb *cb, void *ctx) CER_WUR;
 
 #endif

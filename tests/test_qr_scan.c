@@ -111,7 +111,7 @@ static int on_frame(void *ctx, const struct cer_qr_scan_state *st)
 static struct cer_qr_set split_of(size_t len, uint32_t seed, size_t max_bytes)
 {
 	struct cer_qr_set set;
-	uint8_t *data = malloc(len), s[randombytes_SEEDBYTES] = { 0 };
+	uint8_t *data = malloc(len), s[randombytes_SEEDBYTES] = {0};
 
 	assert_non_null(data);
 	memcpy(s, &seed, sizeof seed);
@@ -131,7 +131,7 @@ static void free_frames(struct canvas *f, unsigned n)
 
 static int run(struct script *sc, struct cer_qr_join *join, struct seen *seen)
 {
-	struct cer_qr_frames src = { script_next, script_close, sc };
+	struct cer_qr_frames src = {script_next, script_close, sc};
 	struct cer_qr_decoder *dec;
 	int ret;
 
@@ -148,8 +148,8 @@ static void test_scan_complete(void **state)
 {
 	struct cer_qr_set set = split_of(500, 1, 200);
 	struct canvas f[6];
-	struct script sc = { f, 6, 0, 0, -1 };
-	struct seen seen = { 0 };
+	struct script sc = {f, 6, 0, 0, -1};
+	struct seen seen = {0};
 	struct cer_qr_join *join;
 	uint8_t *out;
 	size_t len;
@@ -192,8 +192,8 @@ static void test_scan_source_ends(void **state)
 {
 	struct cer_qr_set set = split_of(500, 2, 200);
 	struct canvas f[1];
-	struct script sc = { f, 1, 0, 0, -1 };
-	struct seen seen = { 0 };
+	struct script sc = {f, 1, 0, 0, -1};
+	struct seen seen = {0};
 	struct cer_qr_join *join;
 	uint8_t *out;
 	size_t len;
@@ -216,8 +216,8 @@ static void test_scan_refusals(void **state)
 {
 	struct cer_qr_set a = split_of(500, 3, 200), b = split_of(600, 4, 200);
 	struct canvas f[3];
-	struct script sc = { f, 3, 0, 0, -1 };
-	struct seen seen = { 0 };
+	struct script sc = {f, 3, 0, 0, -1};
+	struct seen seen = {0};
 	struct cer_qr_join *join;
 
 	(void)state;
@@ -236,16 +236,16 @@ static void test_scan_refusals(void **state)
 	assert_int_equal(seen.calls, 1);
 	cer_qr_join_free(join);
 
-	sc = (struct script){ f, 3, 0, 0, 1 };
-	seen = (struct seen){ 0 };
+	sc = (struct script){f, 3, 0, 0, 1};
+	seen = (struct seen){0};
 	assert_int_equal(cer_qr_join_new(&join), CER_OK);
 	assert_int_equal(run(&sc, join, &seen), CER_EIO);
 	assert_string_equal(cer_errmsg(), "scripted device gone at frame 2");
 	assert_int_equal(cer_qr_join_count(join), 1);
 	cer_qr_join_free(join);
 
-	sc = (struct script){ f, 3, 0, 0, -1 };
-	seen = (struct seen){ .stop_after = 1 };
+	sc = (struct script){f, 3, 0, 0, -1};
+	seen = (struct seen){.stop_after = 1};
 	assert_int_equal(cer_qr_join_new(&join), CER_OK);
 	assert_int_equal(run(&sc, join, &seen), CER_EUSAGE);
 	assert_string_equal(cer_errmsg(), "stopped by the test");
@@ -262,7 +262,7 @@ static void test_decode_limits(void **state)
 {
 	struct cer_qr_decoder *dec;
 	struct cer_qr_join *join;
-	struct cer_qr_frame f = { .width = CER_QR_FRAME_MAX_SIDE + 1, .height = 1 };
+	struct cer_qr_frame f = {.width = CER_QR_FRAME_MAX_SIDE + 1, .height = 1};
 	static const uint8_t px[1];
 	unsigned codes, added;
 
@@ -283,10 +283,10 @@ static void test_decode_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scan_complete),
-		cmocka_unit_test(test_scan_source_ends),
-		cmocka_unit_test(test_scan_refusals),
-		cmocka_unit_test(test_decode_limits),
+	        cmocka_unit_test(test_scan_complete),
+	        cmocka_unit_test(test_scan_source_ends),
+	        cmocka_unit_test(test_scan_refusals),
+	        cmocka_unit_test(test_decode_limits),
 	};
 
 	if (cer_init() != CER_OK)

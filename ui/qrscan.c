@@ -158,7 +158,7 @@ static int open_source(struct cer_qr_frames *src)
 
 int ui_qrscan_run(struct cer_qr_join *join, cer_qr_scan_cb *cb, void *ctx)
 {
-	struct cer_qr_frames src = { 0 };
+	struct cer_qr_frames src = {0};
 	struct cer_qr_decoder *dec = NULL;
 	int ret = cer_qr_decoder_new(&dec);
 
@@ -201,9 +201,12 @@ static void draw(struct view *v, const struct cer_qr_join *join, const char *don
 	y++;
 	if (done == NULL)
 		y = ui_qr_wrap(v->win, y, 2,
-		         "Show the codes to the camera one after another (index.html in a browser "
-		         "on the other machine, or its 'qr show'), 20 to 40 cm away; the scan ends "
-		         "by itself when every part is in.") + 1;
+		               "Show the codes to the camera one after another (index.html in a "
+		               "browser "
+		               "on the other machine, or its 'qr show'), 20 to 40 cm away; the "
+		               "scan ends "
+		               "by itself when every part is in.") +
+		    1;
 	cer_qr_join_status(join, status, sizeof status);
 	snprintf(line, sizeof line, "Parts: %s", status);
 	y = ui_qr_wrap(v->win, y, 2, line);
@@ -212,7 +215,8 @@ static void draw(struct view *v, const struct cer_qr_join *join, const char *don
 	y++;
 	if (v->refusal[0] != '\0') {
 		if (done != NULL)
-			snprintf(line, sizeof line, "Refused on the way, not used: [FAIL] %s", v->refusal);
+			snprintf(line, sizeof line, "Refused on the way, not used: [FAIL] %s",
+			         v->refusal);
 		else
 			snprintf(line, sizeof line, "[FAIL] %s (scanning goes on)", v->refusal);
 		y = ui_qr_wrap(v->win, y, 2, line) + 1;
@@ -226,8 +230,7 @@ static void draw(struct view *v, const struct cer_qr_join *join, const char *don
 		done = nl != NULL ? nl + 1 : done + n;
 	}
 	(void)y;
-	mvwaddnstr(v->win, h - 1, 2, done != NULL ? "any key: go on" : "Esc: stop scanning",
-	           w - 4);
+	mvwaddnstr(v->win, h - 1, 2, done != NULL ? "any key: go on" : "Esc: stop scanning", w - 4);
 	wnoutrefresh(v->win);
 	doupdate();
 }
@@ -254,7 +257,7 @@ static int view_step(void *ctx, const struct cer_qr_scan_state *st)
 
 static int scan_loop(struct view *v, struct cer_qr_join *join)
 {
-	struct cer_qr_frames src = { 0 };
+	struct cer_qr_frames src = {0};
 	struct cer_qr_decoder *dec = NULL;
 	int ret = cer_qr_decoder_new(&dec);
 
@@ -310,13 +313,14 @@ static int show_done(struct view *v, struct cer_qr_join *join)
 
 int ui_qrscan_view(struct cer_qr_join *join, const char *what)
 {
-	struct view v = { .what = what };
+	struct view v = {.what = what};
 	bool started = false, resumed = false;
 	int ret, cursor = ERR;
 
 	if (stdscr == NULL) {
 		if (!ui_interactive())
-			return cer_fail(CER_EUSAGE, "the scan view needs a terminal (use 'qr scan')");
+			return cer_fail(CER_EUSAGE,
+			                "the scan view needs a terminal (use 'qr scan')");
 		if (initscr() == NULL)
 			return cer_fail(CER_EINTERNAL, "cannot start the terminal screen");
 		started = true;

@@ -60,10 +60,10 @@ int ui_qrscan_run(struct cer_qr_join *join, cer_qr_scan_cb *cb, void *ctx) CER_W
  * and scanning goes on (a camera keeps seeing the code until it is moved
  * away), as the wizard goes on after a bad pasted part.  When the set is
  * complete it joins it and shows the file's length and SHA-256 until a key
- * is pressed (with the last refusal, if any), then returns CER_OK; the caller finishes the join again to
- * get the data.  Esc or q returns CER_EUSAGE ("scan cancelled"), the parts
- * kept in join; frames that end first return CER_EINPUT naming the missing
- * parts.  The caller redraws its own screen after.
+ * is pressed (with the last refusal, if any), then returns CER_OK; the caller finishes the join
+ * again to get the data.  Esc or q returns CER_EUSAGE ("scan cancelled"), the parts kept in join;
+ * frames that end first return CER_EINPUT naming the missing parts.  The caller redraws its own
+ * screen after.
  */
 int ui_qrscan_view(struct cer_qr_join *join, const char *what) CER_WUR;
 

@@ -28,8 +28,8 @@ static double now(void)
 }
 
 /* Seconds per call: best batch of `batches`, each at least `min_s` long. */
-static double time_call(combine_call *fn, uint8_t *out, size_t len,
-                        const uint8_t *const shares[], unsigned k, double min_s, int batches)
+static double time_call(combine_call *fn, uint8_t *out, size_t len, const uint8_t *const shares[],
+                        unsigned k, double min_s, int batches)
 {
 	double best = 1e30, dt;
 	long reps = 1;
@@ -84,11 +84,11 @@ static unsigned find_kernels(struct kernel ks[3])
 {
 	unsigned n = 0;
 
-	ks[n++] = (struct kernel){ "generic", combine_generic, 1 };
+	ks[n++] = (struct kernel){"generic", combine_generic, 1};
 #ifdef SSS_X86_DISPATCH
 	__builtin_cpu_init();
-	ks[n++] = (struct kernel){ "avx2", combine_avx2, __builtin_cpu_supports("avx2") };
-	ks[n++] = (struct kernel){ "avx512", combine_avx512, __builtin_cpu_supports("avx512bw") };
+	ks[n++] = (struct kernel){"avx2", combine_avx2, __builtin_cpu_supports("avx2")};
+	ks[n++] = (struct kernel){"avx512", combine_avx512, __builtin_cpu_supports("avx512bw")};
 #endif
 	return n;
 }
@@ -108,7 +108,7 @@ static const char *kernel_name(void)
 /* sss_combine through each kernel, k = 5 and k = 10. */
 static int kernel_table(void)
 {
-	static const size_t lens[] = { 32, (size_t)1 << 20 };
+	static const size_t lens[] = {32, (size_t)1 << 20};
 	struct kernel ks[3];
 	unsigned nk = find_kernels(ks), ki, li, i, k;
 	uint8_t *secret, *out, *sh[10];
@@ -159,8 +159,8 @@ static int kernel_table(void)
 
 int main(void)
 {
-	static const unsigned ks[] = { 2, 3, 5, 10 };
-	static const size_t lens[] = { 32, (size_t)1 << 20 };
+	static const unsigned ks[] = {2, 3, 5, 10};
+	static const size_t lens[] = {32, (size_t)1 << 20};
 	uint8_t *secret, *out, *sh[10];
 	const uint8_t *pick[10];
 	unsigned ki, li, i;
@@ -193,7 +193,8 @@ int main(void)
 			t_sss = time_call(sss_combine, out, len, pick, k, 0.003, 60);
 			if (memcmp(out, secret, len) != 0)
 				return 1;
-			t_ref = time_call(ref_combine, out, len, pick, k, 0.003, len > 1000 ? 3 : 30);
+			t_ref = time_call(ref_combine, out, len, pick, k, 0.003,
+			                  len > 1000 ? 3 : 30);
 			if (memcmp(out, secret, len) != 0)
 				return 1;
 			fmt_time(a, sizeof(a), t_sss);

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <x86intrin.h>
 
-#define LEN 64        /* elements: a share of a 64-byte secret, as a v2 share plaintext */
+#define LEN 64 /* elements: a share of a 64-byte secret, as a v2 share plaintext */
 #define K 3
-#define N 200000      /* measurements per kernel */
-#define BATCH 5000    /* N is a multiple */
+#define N 200000   /* measurements per kernel */
+#define BATCH 5000 /* N is a multiple */
 
 struct welch {
 	double n[2], mean[2], m2[2];
@@ -68,7 +68,7 @@ static double run(const char *name, combine_fn *fn)
 	static uint8_t fixed[K][2 * LEN], batch[BATCH][K][2 * LEN], *all[5];
 	static uint64_t t[N], sorted[N];
 	static uint8_t cls[N];
-	static const double crop[] = { 1.0, 0.99, 0.95, 0.90, 0.75, 0.5 };
+	static const double crop[] = {1.0, 0.99, 0.95, 0.90, 0.75, 0.5};
 	uint8_t secret[LEN], out[LEN], *sh[5];
 	const uint8_t *pick[K];
 	uint16_t lag[K], xhi[K];
@@ -122,7 +122,7 @@ static double run(const char *name, combine_fn *fn)
 	qsort(sorted, N, sizeof sorted[0], cmp_u64);
 	for (c = 0; c < sizeof crop / sizeof crop[0]; c++) {
 		uint64_t cut = sorted[(size_t)(crop[c] * (N - 1))];
-		struct welch w = { { 0 } };
+		struct welch w = {{0}};
 		double tv;
 
 		for (i = 0; i < N; i++)
@@ -131,11 +131,11 @@ static double run(const char *name, combine_fn *fn)
 		tv = welch_t(&w);
 		if (absd(tv) > absd(worst))
 			worst = tv;
-		printf("  %-7s crop %4.0f%%: fixed %.1f cycles, random %.1f cycles, t = %+.2f\n", name,
-		       crop[c] * 100, w.mean[0], w.mean[1], tv);
+		printf("  %-7s crop %4.0f%%: fixed %.1f cycles, random %.1f cycles, t = %+.2f\n",
+		       name, crop[c] * 100, w.mean[0], w.mean[1], tv);
 	}
 	printf("%-7s max |t| = %.2f over %d measurements (%s)\n", name, absd(worst), N,
-	       absd(worst) < 4.5 ? "no evidence of a timing difference"
+	       absd(worst) < 4.5  ? "no evidence of a timing difference"
 	       : absd(worst) < 10 ? "inconclusive: run again on a quiet machine"
 	                          : "TIMING DIFFERENCE");
 	for (j = 0; j < 5; j++)

@@ -38,15 +38,15 @@
 #define SGX_FLAG_DEBUG 0x02
 
 static const uint8_t intel_qe_vendor[16] = {
-	0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
-	0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
+        0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+        0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
 };
 
 /* Intel's quoting enclave: its signer (Intel's QE identity) and product id 1. */
 static const uint8_t intel_qe_mrsigner[CER_SGX_MEASUREMENT_LEN] = {
-	0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e, 0x96, 0x13, 0x7f,
-	0x77, 0xc6, 0x8a, 0x82, 0x9a, 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70,
-	0x14, 0x0b, 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff,
+        0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e, 0x96, 0x13, 0x7f,
+        0x77, 0xc6, 0x8a, 0x82, 0x9a, 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70,
+        0x14, 0x0b, 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff,
 };
 #define INTEL_QE_PRODID 1
 
@@ -200,7 +200,8 @@ static int parse_chain(const char *pem, size_t len, X509 *certs[MAX_CHAIN_CERTS]
 		BIO *bio;
 
 		if (b == NULL || !only_space(pem + pos, (size_t)(b - (pem + pos))))
-			return malformed("PCK certificate chain is not a sequence of PEM certificates");
+			return malformed(
+			        "PCK certificate chain is not a sequence of PEM certificates");
 		e = memmem(b, len - (size_t)(b - pem), end, sizeof end - 1);
 		if (e == NULL)
 			return malformed("PCK certificate chain has an unterminated PEM block");
@@ -240,8 +241,10 @@ static int verify_chain(X509 *certs[], int n, const char *anchor_pem, const char
 		goto out;
 	}
 	if (!same_cert(certs[n - 1], root)) {
-		ret = cer_fail(CER_EAUTH, "%s: PCK certificate chain does not end in the Intel SGX "
-		               "Root CA (SHA-256 %s)", what, cer_sgx_root_sha256_hex);
+		ret = cer_fail(CER_EAUTH,
+		               "%s: PCK certificate chain does not end in the Intel SGX "
+		               "Root CA (SHA-256 %s)",
+		               what, cer_sgx_root_sha256_hex);
 		goto out;
 	}
 	for (i = 1; i < n - 1; i++)
@@ -256,9 +259,10 @@ static int verify_chain(X509 *certs[], int n, const char *anchor_pem, const char
 	}
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_X509_STRICT);
 	if (X509_verify_cert(ctx) != 1) {
-		ret = cer_fail(CER_EAUTH, "%s: PCK certificate chain does not verify up to the "
-		               "Intel SGX Root CA: %s", what,
-		               X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		ret = cer_fail(CER_EAUTH,
+		               "%s: PCK certificate chain does not verify up to the "
+		               "Intel SGX Root CA: %s",
+		               what, X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
 	ret = CER_OK;
@@ -275,7 +279,8 @@ out:
 static bool ecdsa_ok(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t rs[SIG_LEN])
 {
 	ECDSA_SIG *sig = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(rs, SIG_LEN / 2, NULL), *s = BN_bin2bn(rs + SIG_LEN / 2, SIG_LEN / 2, NULL);
+	BIGNUM *r = BN_bin2bn(rs, SIG_LEN / 2, NULL),
+	       *s = BN_bin2bn(rs + SIG_LEN / 2, SIG_LEN / 2, NULL);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char *der = NULL;
 	int der_len = -1;
@@ -368,10 +373,13 @@ static int check_qe(const struct cer_sgx_evidence *ev, X509 *pck, const char *wh
 	int ret;
 
 	if (!is_p256(pck_key))
-		return cer_fail(CER_EAUTH, "%s: the PCK certificate's key is not ECDSA P-256", what);
+		return cer_fail(CER_EAUTH, "%s: the PCK certificate's key is not ECDSA P-256",
+		                what);
 	if (!ecdsa_ok(pck_key, ev->qe_body, REPORT_BODY_LEN, ev->qe_sig))
-		return cer_fail(CER_EAUTH, "%s: the quoting enclave's report is not signed by the "
-		                "PCK certificate's key", what);
+		return cer_fail(CER_EAUTH,
+		                "%s: the quoting enclave's report is not signed by the "
+		                "PCK certificate's key",
+		                what);
 	bound = malloc(POINT_LEN + ev->qe_auth_len);
 	if (bound == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
@@ -382,8 +390,10 @@ static int check_qe(const struct cer_sgx_evidence *ev, X509 *pck, const char *wh
 	if (ret != CER_OK)
 		return ret;
 	if (!binds(ev->qe_body, md))
-		return cer_fail(CER_EAUTH, "%s: the quoting enclave's report data does not bind the "
-		                "attestation key", what);
+		return cer_fail(CER_EAUTH,
+		                "%s: the quoting enclave's report data does not bind the "
+		                "attestation key",
+		                what);
 	if (memcmp(ev->qe_body + BODY_MRSIGNER, intel_qe_mrsigner, sizeof intel_qe_mrsigner) != 0 ||
 	    le16(ev->qe_body + BODY_ISVPRODID) != INTEL_QE_PRODID)
 		return cer_fail(CER_EAUTH, "%s: the quoting enclave is not Intel's", what);
@@ -392,8 +402,8 @@ static int check_qe(const struct cer_sgx_evidence *ev, X509 *pck, const char *wh
 	return CER_OK;
 }
 
-int cer_sgx_verify(const uint8_t *buf, size_t len, const uint8_t spki_sha256[static 32],
-                   time_t at, const char *what, struct cer_attestation *out)
+int cer_sgx_verify(const uint8_t *buf, size_t len, const uint8_t spki_sha256[static 32], time_t at,
+                   const char *what, struct cer_attestation *out)
 {
 	return cer_sgx_verify_anchor(buf, len, spki_sha256, at, NULL, what, out);
 }
@@ -403,7 +413,7 @@ int cer_sgx_verify_anchor(const uint8_t *buf, size_t len, const uint8_t spki_sha
                           struct cer_attestation *out)
 {
 	struct cer_sgx_evidence ev;
-	X509 *certs[MAX_CHAIN_CERTS] = { 0 };
+	X509 *certs[MAX_CHAIN_CERTS] = {0};
 	EVP_PKEY *ak = NULL;
 	int i, n = 0, ret;
 
@@ -423,17 +433,22 @@ int cer_sgx_verify_anchor(const uint8_t *buf, size_t len, const uint8_t spki_sha
 		goto out;
 	ak = p256_point(ev.att_key);
 	if (ak == NULL || !ecdsa_ok(ak, ev.quote, QUOTE_SIGNED_LEN, ev.sig)) {
-		ret = cer_fail(CER_EAUTH, "%s: the quote is not signed by its attestation key", what);
+		ret = cer_fail(CER_EAUTH, "%s: the quote is not signed by its attestation key",
+		               what);
 		goto out;
 	}
 	if (ev.body[BODY_ATTRIBUTES] & SGX_FLAG_DEBUG) {
-		ret = cer_fail(CER_EAUTH, "%s: the quote comes from a debug enclave, whose memory "
-		               "its host can read", what);
+		ret = cer_fail(CER_EAUTH,
+		               "%s: the quote comes from a debug enclave, whose memory "
+		               "its host can read",
+		               what);
 		goto out;
 	}
 	if (!binds(ev.body, spki_sha256)) {
-		ret = cer_fail(CER_EAUTH, "%s: the quote's report data does not bind this "
-		               "certificate's public key (a copied attestation?)", what);
+		ret = cer_fail(CER_EAUTH,
+		               "%s: the quote's report data does not bind this "
+		               "certificate's public key (a copied attestation?)",
+		               what);
 		goto out;
 	}
 	out->state = CER_ATTEST_VERIFIED;
@@ -469,7 +484,9 @@ int cer_attest_cert(const struct cer_cert *cert, time_t at, struct cer_attestati
 		return CER_OK;
 	snprintf(what, sizeof what, "exchange key %s: attestation", cer_cert_source(cert));
 	if (critical)
-		return cer_fail(CER_EAUTH, "%s: the extension is marked critical, unlike the "
-		                "service's", what);
+		return cer_fail(CER_EAUTH,
+		                "%s: the extension is marked critical, unlike the "
+		                "service's",
+		                what);
 	return cer_sgx_verify(data, len, cer_cert_spki_sha256(cert), at, what, out);
 }

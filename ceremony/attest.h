@@ -38,15 +38,15 @@
 
 /* The parsed evidence: pointers into the caller's buffer, which must outlive it. */
 struct cer_sgx_evidence {
-	const uint8_t *quote;    /* quote header (48) || ISV report body (384): signed */
-	const uint8_t *body;     /* the ISV enclave's report body, 384 bytes */
-	const uint8_t *sig;      /* quote signature r || s, 64 bytes */
-	const uint8_t *att_key;  /* attestation public key x || y, 64 bytes */
-	const uint8_t *qe_body;  /* quoting enclave's report body, 384 bytes */
-	const uint8_t *qe_sig;   /* its signature r || s by the PCK leaf key, 64 bytes */
-	const uint8_t *qe_auth;  /* QE authentication data */
+	const uint8_t *quote;   /* quote header (48) || ISV report body (384): signed */
+	const uint8_t *body;    /* the ISV enclave's report body, 384 bytes */
+	const uint8_t *sig;     /* quote signature r || s, 64 bytes */
+	const uint8_t *att_key; /* attestation public key x || y, 64 bytes */
+	const uint8_t *qe_body; /* quoting enclave's report body, 384 bytes */
+	const uint8_t *qe_sig;  /* its signature r || s by the PCK leaf key, 64 bytes */
+	const uint8_t *qe_auth; /* QE authentication data */
 	size_t qe_auth_len;
-	const char *pck_chain;   /* PEM chain: PCK leaf, intermediate CA, root CA */
+	const char *pck_chain; /* PEM chain: PCK leaf, intermediate CA, root CA */
 	size_t pck_chain_len;
 };
 
@@ -83,8 +83,8 @@ struct cer_attestation {
  * debug enclave, report data (does not bind this key).  `what` names the
  * source in messages.
  */
-int cer_sgx_verify(const uint8_t *buf, size_t len, const uint8_t spki_sha256[static 32],
-                   time_t at, const char *what, struct cer_attestation *out) CER_WUR;
+int cer_sgx_verify(const uint8_t *buf, size_t len, const uint8_t spki_sha256[static 32], time_t at,
+                   const char *what, struct cer_attestation *out) CER_WUR;
 
 /*
  * For tests only: the same with anchor_pem (a PEM certificate) trusted in

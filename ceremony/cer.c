@@ -105,7 +105,7 @@ const char *cer_status_name(int status)
 
 int cer_init(void)
 {
-	struct rlimit nocore = { 0, 0 };
+	struct rlimit nocore = {0, 0};
 
 	if (cer_secmem_install_allocator() != CER_OK)
 		return CER_EINTERNAL;

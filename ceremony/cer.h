@@ -156,7 +156,7 @@ void cer_secret_free(void *p);
 char *cer_secret_strdup(const char *s) CER_WUR;
 
 /* A numeric constant as a string literal: CER_XSTR(CER_KEYGEN_MAX_KEYS) is "10". */
-#define CER_STR(x)  #x
+#define CER_STR(x) #x
 #define CER_XSTR(x) CER_STR(x)
 
 #endif

@@ -3,10 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64_std[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static char *encode(const uint8_t *in, size_t len, const char *alpha, bool pad)
 {
@@ -100,8 +98,7 @@ static uint8_t *decode(const char *in, size_t len, bool url, size_t *out_len)
 		if (pads != 0)
 			goto bad;
 		break;
-	case 1:
-		goto bad;
+	case 1: goto bad;
 	case 2:
 		if ((pads != 0 && pads != 2) || (acc & 0xf) != 0)
 			goto bad;

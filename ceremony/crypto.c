@@ -27,7 +27,6 @@ int cer_sha256(const void *data, size_t len, uint8_t out[static CER_SHA256_LEN])
 	return CER_OK;
 }
 
-
 static void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
@@ -47,8 +46,8 @@ struct mac_part {
 	size_t len;
 };
 
-static int hmac512_parts(const uint8_t *key, size_t key_len, const struct mac_part *parts,
-                         size_t n, uint8_t out[static 64])
+static int hmac512_parts(const uint8_t *key, size_t key_len, const struct mac_part *parts, size_t n,
+                         uint8_t out[static 64])
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
@@ -79,7 +78,7 @@ out:
 int cer_hmac_sha512(const uint8_t *key, size_t key_len, const void *data, size_t len,
                     uint8_t out[static 64])
 {
-	struct mac_part part = { data, len };
+	struct mac_part part = {data, len};
 
 	return hmac512_parts(key, key_len, &part, 1, out);
 }
@@ -89,7 +88,7 @@ int cer_kdf_sp108(const uint8_t *ki, size_t ki_len, const void *label, size_t la
 {
 	uint8_t block[64], ctr[4], bits[4], zero = 0;
 	struct mac_part parts[5] = {
-		{ ctr, 4 }, { label, label_len }, { &zero, 1 }, { context, context_len }, { bits, 4 },
+	        {ctr, 4}, {label, label_len}, {&zero, 1}, {context, context_len}, {bits, 4},
 	};
 	uint32_t i;
 	size_t done = 0, n;
@@ -165,7 +164,7 @@ static int copy_header_field(json_t *hdr, const char *name, char *dst, size_t ds
 }
 
 static const char *const part_names[5] = {
-	"header", "encrypted key", "initialization vector", "ciphertext", "authentication tag",
+        "header", "encrypted key", "initialization vector", "ciphertext", "authentication tag",
 };
 
 int cer_jwe_parse(const char *compact, size_t len, const char *what, struct cer_jwe **out)
@@ -210,7 +209,8 @@ int cer_jwe_parse(const char *compact, size_t len, const char *what, struct cer_
 		case 0:
 			hdr = json_loadb((const char *)dec, dlen, JSON_REJECT_DUPLICATES, &jerr);
 			if (hdr == NULL || !json_is_object(hdr)) {
-				ret = cer_fail(CER_EINPUT, "%s: JWE header is not a JSON object", what);
+				ret = cer_fail(CER_EINPUT, "%s: JWE header is not a JSON object",
+				               what);
 				goto out;
 			}
 			jwe->header_b64 = strndup(part[0], plen[0]);
@@ -227,16 +227,20 @@ int cer_jwe_parse(const char *compact, size_t len, const char *what, struct cer_
 			break;
 		case 2:
 			if (dlen != CER_JWE_IV_LEN) {
-				ret = cer_fail(CER_EINPUT, "%s: JWE initialization vector is %zu bytes, "
-				               "expected 16", what, dlen);
+				ret = cer_fail(CER_EINPUT,
+				               "%s: JWE initialization vector is %zu bytes, "
+				               "expected 16",
+				               what, dlen);
 				goto out;
 			}
 			memcpy(jwe->iv, dec, CER_JWE_IV_LEN);
 			break;
 		case 3:
 			if (dlen == 0 || dlen % 16 != 0) {
-				ret = cer_fail(CER_EINPUT, "%s: JWE ciphertext is %zu bytes, not a "
-				               "multiple of 16", what, dlen);
+				ret = cer_fail(CER_EINPUT,
+				               "%s: JWE ciphertext is %zu bytes, not a "
+				               "multiple of 16",
+				               what, dlen);
 				goto out;
 			}
 			jwe->ct = dec;
@@ -245,8 +249,10 @@ int cer_jwe_parse(const char *compact, size_t len, const char *what, struct cer_
 			break;
 		case 4:
 			if (dlen != CER_JWE_TAG_LEN) {
-				ret = cer_fail(CER_EINPUT, "%s: JWE authentication tag is %zu bytes, "
-				               "expected 32", what, dlen);
+				ret = cer_fail(CER_EINPUT,
+				               "%s: JWE authentication tag is %zu bytes, "
+				               "expected 32",
+				               what, dlen);
 				goto out;
 			}
 			memcpy(jwe->tag, dec, CER_JWE_TAG_LEN);
@@ -272,13 +278,15 @@ out:
 	return ret;
 }
 
-static int jwe_mac(const char *header_b64, size_t header_len, const uint8_t *iv,
-                   const uint8_t *ct, size_t ct_len, const uint8_t cek[static CER_CEK_LEN],
-                   uint8_t mac[static 64])
+static int jwe_mac(const char *header_b64, size_t header_len, const uint8_t *iv, const uint8_t *ct,
+                   size_t ct_len, const uint8_t cek[static CER_CEK_LEN], uint8_t mac[static 64])
 {
 	uint8_t al[8];
 	struct mac_part parts[4] = {
-		{ header_b64, header_len }, { iv, CER_JWE_IV_LEN }, { ct, ct_len }, { al, 8 },
+	        {header_b64, header_len},
+	        {iv, CER_JWE_IV_LEN},
+	        {ct, ct_len},
+	        {al, 8},
 	};
 
 	put_be64(al, (uint64_t)header_len * 8);
@@ -292,10 +300,11 @@ int cer_jwe_check_tag(const struct cer_jwe *jwe, const uint8_t cek[static CER_CE
 	int ret;
 
 	if (!jwe->enc_ok)
-		return cer_fail(CER_EINPUT, "%s: unsupported JWE enc \"%s\" (expected A256CBC-HS512)",
-		                what, jwe->enc);
-	ret = jwe_mac(jwe->header_b64, jwe->header_b64_len, jwe->iv, jwe->ct, jwe->ct_len,
-	              cek, mac);
+		return cer_fail(CER_EINPUT,
+		                "%s: unsupported JWE enc \"%s\" (expected A256CBC-HS512)", what,
+		                jwe->enc);
+	ret = jwe_mac(jwe->header_b64, jwe->header_b64_len, jwe->iv, jwe->ct, jwe->ct_len, cek,
+	              mac);
 	if (ret == CER_OK && CRYPTO_memcmp(mac, jwe->tag, CER_JWE_TAG_LEN) != 0)
 		ret = cer_fail(CER_EAUTH, "%s: authentication failed (tampered, or the wrong key)",
 		               what);
@@ -431,10 +440,8 @@ static int set_padding(EVP_PKEY_CTX *ctx, enum cer_jwe_alg alg)
 		return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) > 0 &&
 		       EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) > 0 &&
 		       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) > 0;
-	case CER_JWE_ALG_RSA1_5:
-		return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0;
-	default:
-		return 0;
+	case CER_JWE_ALG_RSA1_5: return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0;
+	default: return 0;
 	}
 }
 
@@ -452,11 +459,14 @@ int cer_jwe_unwrap_cek(const struct cer_jwe *jwe, struct evp_pkey_st *priv, cons
 		return cer_fail(CER_EINPUT, "%s: unsupported JWE alg \"%s\"", what, jwe->alg);
 	size = EVP_PKEY_get_size(priv);
 	if (size < CER_CEK_LEN)
-		return cer_fail(CER_EINPUT, "%s: not an RSA key that can unwrap a content key", what);
+		return cer_fail(CER_EINPUT, "%s: not an RSA key that can unwrap a content key",
+		                what);
 	cap = (size_t)size;
 	if (jwe->ek_len == 0 || jwe->ek_len > cap)
-		return cer_fail(CER_EAUTH, "%s: encrypted key does not fit this key "
-		                "(%zu bytes for a %zu-byte key)", what, jwe->ek_len, cap);
+		return cer_fail(CER_EAUTH,
+		                "%s: encrypted key does not fit this key "
+		                "(%zu bytes for a %zu-byte key)",
+		                what, jwe->ek_len, cap);
 	buf = cer_secret_alloc(cap);
 	rnd = cer_secret_alloc(CER_CEK_LEN);
 	ctx = EVP_PKEY_CTX_new(priv, NULL);
@@ -469,8 +479,10 @@ int cer_jwe_unwrap_cek(const struct cer_jwe *jwe, struct evp_pkey_st *priv, cons
 	if (jwe->alg_id != CER_JWE_ALG_RSA1_5) {
 		if (EVP_PKEY_decrypt(ctx, buf, &len, jwe->ek, jwe->ek_len) <= 0 ||
 		    len != CER_CEK_LEN) {
-			ret = cer_fail(CER_EAUTH, "%s: the key does not decrypt this share's content "
-			               "key", what);
+			ret = cer_fail(CER_EAUTH,
+			               "%s: the key does not decrypt this share's content "
+			               "key",
+			               what);
 			goto out;
 		}
 		memcpy(cek, buf, CER_CEK_LEN);
@@ -496,8 +508,8 @@ out:
 	return ret;
 }
 
-int cer_rsa_oaep256_wrap(struct evp_pkey_st *pub, const uint8_t *in, size_t in_len,
-                         uint8_t **out, size_t *out_len)
+int cer_rsa_oaep256_wrap(struct evp_pkey_st *pub, const uint8_t *in, size_t in_len, uint8_t **out,
+                         size_t *out_len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
 	uint8_t *buf = NULL;

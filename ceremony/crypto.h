@@ -23,10 +23,10 @@ struct evp_pkey_st;
 
 #define CER_SHA1_LEN 20
 #define CER_SHA256_LEN 32
-#define CER_CEK_LEN 64       /* A256CBC-HS512: MAC key || AES key */
+#define CER_CEK_LEN 64 /* A256CBC-HS512: MAC key || AES key */
 #define CER_JWE_IV_LEN 16
 #define CER_JWE_TAG_LEN 32
-#define CER_MASTER_LEN 32    /* security-domain master key */
+#define CER_MASTER_LEN 32 /* security-domain master key */
 
 int cer_sha1(const void *data, size_t len, uint8_t out[static CER_SHA1_LEN]) CER_WUR;
 int cer_sha256(const void *data, size_t len, uint8_t out[static CER_SHA256_LEN]) CER_WUR;
@@ -67,7 +67,7 @@ struct cer_jwe {
 	char kid[128];
 	enum cer_jwe_alg alg_id;
 	bool enc_ok;
-	uint8_t *ek;       /* encrypted key (empty for "dir") */
+	uint8_t *ek; /* encrypted key (empty for "dir") */
 	size_t ek_len;
 	uint8_t iv[CER_JWE_IV_LEN];
 	uint8_t *ct;
@@ -100,8 +100,7 @@ int cer_jwe_decrypt(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_
  * jwe->ct_len + 1 bytes): plaintext plus a NUL.  buf is wiped on failure.
  */
 int cer_jwe_decrypt_into(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
-                         const char *what, uint8_t *buf, size_t cap,
-                         size_t *plain_len) CER_WUR;
+                         const char *what, uint8_t *buf, size_t cap, size_t *plain_len) CER_WUR;
 
 /* Only checks the tag: CER_OK or CER_EAUTH.  Cheap way to test a candidate key. */
 int cer_jwe_check_tag(const struct cer_jwe *jwe, const uint8_t cek[static CER_CEK_LEN],
@@ -129,7 +128,7 @@ int cer_jwe_unwrap_cek(const struct cer_jwe *jwe, struct evp_pkey_st *priv, cons
                        uint8_t cek[static CER_CEK_LEN]) CER_WUR;
 
 /* RSA-OAEP-256 (SHA-256, MGF1-SHA-256) encryption to a public key; *out malloc'ed. */
-int cer_rsa_oaep256_wrap(struct evp_pkey_st *pub, const uint8_t *in, size_t in_len,
-                         uint8_t **out, size_t *out_len) CER_WUR;
+int cer_rsa_oaep256_wrap(struct evp_pkey_st *pub, const uint8_t *in, size_t in_len, uint8_t **out,
+                         size_t *out_len) CER_WUR;
 
 #endif

@@ -35,8 +35,10 @@ int cer_exchange_policy_hsm_name(struct cer_exchange_policy *p, const char *name
 	for (i = 0; i < n && host_char(name[i]); i++)
 		;
 	if (i < n || n > 253 || (n > 0 && (name[0] == '.' || name[n - 1] == '.')))
-		return cer_fail(CER_EUSAGE, "--hsm-name '%s': not an HSM name (letters, digits and "
-		                "'-') nor a host name", name);
+		return cer_fail(CER_EUSAGE,
+		                "--hsm-name '%s': not an HSM name (letters, digits and "
+		                "'-') nor a host name",
+		                name);
 	snprintf(p->hsm_name, sizeof p->hsm_name, "%s", name);
 	return CER_OK;
 }
@@ -49,8 +51,10 @@ int cer_exchange_policy_mrsigner(struct cer_exchange_policy *p, const char *hex)
 	if (hex[0] == '\0')
 		return CER_OK;
 	if (strlen(hex) != 2 * CER_SGX_MEASUREMENT_LEN)
-		return cer_fail(CER_EUSAGE, "--expect-mrsigner: %zu characters, not the 64 hex "
-		                "digits of a MRSIGNER", strlen(hex));
+		return cer_fail(CER_EUSAGE,
+		                "--expect-mrsigner: %zu characters, not the 64 hex "
+		                "digits of a MRSIGNER",
+		                strlen(hex));
 	if (OPENSSL_hexstr2buf_ex(p->mrsigner, sizeof p->mrsigner, &n, hex, '\0') != 1 ||
 	    n != sizeof p->mrsigner) {
 		ERR_clear_error();
@@ -70,13 +74,16 @@ static int bind_name(const struct cer_exchange *x, const char *hsm)
 	else
 		snprintf(want, sizeof want, "%s%s", hsm, CER_HSM_DOMAIN);
 	if (strchr(cn, '.') == NULL)
-		return cer_fail(CER_EAUTH, "exchange key %s: its subject CN '%s' names no HSM, so "
+		return cer_fail(CER_EAUTH,
+		                "exchange key %s: its subject CN '%s' names no HSM, so "
 		                "the HSM name %s cannot be checked (older HSMs hand out such keys: "
 		                "leave the name out and compare the SHA-256 instead)",
 		                x->name, cn, hsm);
 	if (strcasecmp(cn, want) != 0)
-		return cer_fail(CER_EAUTH, "exchange key %s: its subject CN is '%s', not '%s': it is "
-		                "not HSM %s's key", x->name, cn, want, hsm);
+		return cer_fail(CER_EAUTH,
+		                "exchange key %s: its subject CN is '%s', not '%s': it is "
+		                "not HSM %s's key",
+		                x->name, cn, want, hsm);
 	return CER_OK;
 }
 
@@ -85,15 +92,20 @@ static int apply_policy(const struct cer_exchange *x, const struct cer_exchange_
 	char hex[2 * CER_SGX_MEASUREMENT_LEN + 1];
 
 	if (x->att.state != CER_ATTEST_VERIFIED && p->require_attestation)
-		return cer_fail(CER_EAUTH, "exchange key %s: not attested (no SGX quote in the "
-		                "certificate), and an attestation is required", x->name);
+		return cer_fail(CER_EAUTH,
+		                "exchange key %s: not attested (no SGX quote in the "
+		                "certificate), and an attestation is required",
+		                x->name);
 	if (p->pin_mrsigner) {
 		if (x->att.state != CER_ATTEST_VERIFIED)
-			return cer_fail(CER_EAUTH, "exchange key %s: not attested, so its MRSIGNER "
-			                "cannot be compared with the expected one", x->name);
+			return cer_fail(CER_EAUTH,
+			                "exchange key %s: not attested, so its MRSIGNER "
+			                "cannot be compared with the expected one",
+			                x->name);
 		if (memcmp(x->att.mrsigner, p->mrsigner, sizeof p->mrsigner) != 0) {
 			cer_hex_encode(x->att.mrsigner, sizeof x->att.mrsigner, hex);
-			return cer_fail(CER_EAUTH, "exchange key %s: attested by an enclave with "
+			return cer_fail(CER_EAUTH,
+			                "exchange key %s: attested by an enclave with "
 			                "MRSIGNER %s, not the expected one",
 			                x->name, hex);
 		}
@@ -111,14 +123,15 @@ static json_t *hex_json(const uint8_t *b, size_t n)
 	return json_string(hex);
 }
 
-static json_t *attestation_json(const struct cer_attestation *a, const struct cer_exchange_policy *p)
+static json_t *attestation_json(const struct cer_attestation *a,
+                                const struct cer_exchange_policy *p)
 {
 	json_t *j = json_object();
 
 	if (j == NULL)
 		return NULL;
-	json_object_set_new(j, "status", json_string(a->state == CER_ATTEST_VERIFIED ? "verified"
-	                                                                             : "absent"));
+	json_object_set_new(j, "status",
+	                    json_string(a->state == CER_ATTEST_VERIFIED ? "verified" : "absent"));
 	if (a->state != CER_ATTEST_VERIFIED)
 		return j;
 	json_object_set_new(j, "mrsigner", hex_json(a->mrsigner, sizeof a->mrsigner));
@@ -249,11 +262,13 @@ int cer_exchange_check_sd(const struct cer_exchange *x, const struct cer_sd *sd)
 	for (i = 0; i < cer_sd_share_count(sd); i++) {
 		const struct cer_sd_share *sh = cer_sd_share(sd, i);
 
-		if (sh->thumb_ok &&
-		    memcmp(sh->thumb, cer_cert_thumb(x->cert), CER_THUMB_LEN) == 0)
-			return cer_fail(CER_EINPUT, "exchange key %s is a custodian's certificate: its "
-			                "thumbprint is the x5t_256 of share #%zu in %s (its key alone "
-			                "would open the restore blob)", x->name, i + 1, cer_sd_name(sd));
+		if (sh->thumb_ok && memcmp(sh->thumb, cer_cert_thumb(x->cert), CER_THUMB_LEN) == 0)
+			return cer_fail(
+			        CER_EINPUT,
+			        "exchange key %s is a custodian's certificate: its "
+			        "thumbprint is the x5t_256 of share #%zu in %s (its key alone "
+			        "would open the restore blob)",
+			        x->name, i + 1, cer_sd_name(sd));
 	}
 	return CER_OK;
 }
@@ -263,9 +278,11 @@ int cer_exchange_check_key(const struct cer_exchange *x, const uint8_t spki[stat
 {
 	if (memcmp(spki, cer_cert_spki_sha256(x->cert), CER_THUMB_LEN) != 0)
 		return CER_OK;
-	return cer_fail(CER_EINPUT, "exchange key %s has the public key of the custodian's "
+	return cer_fail(CER_EINPUT,
+	                "exchange key %s has the public key of the custodian's "
 	                "certificate %s (that custodian's key alone would open the restore "
-	                "blob)", x->name, cert_path);
+	                "blob)",
+	                x->name, cert_path);
 }
 
 int cer_exchange_check_dir(const struct cer_exchange *x, const char *certs_dir)

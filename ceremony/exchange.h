@@ -38,11 +38,11 @@
 
 /* What the operator requires of the exchange key; zero means nothing extra. */
 struct cer_exchange_policy {
-	char hsm_name[256];       /* "" : not bound */
+	char hsm_name[256]; /* "" : not bound */
 	bool require_attestation;
 	bool pin_mrsigner;
 	uint8_t mrsigner[CER_SGX_MEASUREMENT_LEN];
-	time_t now;               /* compared with the PCK certificate's dates only */
+	time_t now; /* compared with the PCK certificate's dates only */
 };
 
 /*

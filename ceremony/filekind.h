@@ -11,8 +11,8 @@
 #include "ceremony/cer.h"
 
 enum cer_file_kind {
-	CER_FILE_UNKNOWN = 0,     /* none of these, or unreadable */
-	CER_FILE_MISSING,         /* no such file */
+	CER_FILE_UNKNOWN = 0, /* none of these, or unreadable */
+	CER_FILE_MISSING,     /* no such file */
 	CER_FILE_DIRECTORY,
 	CER_FILE_CERTIFICATE,     /* an X.509 certificate, PEM or DER */
 	CER_FILE_PRIVATE_KEY,     /* a private key the tool reads (PEM, PKCS#12, DER) */

@@ -197,7 +197,8 @@ int cer_stale_temps_check(const char *path, bool hidden)
 	if (d != NULL)
 		closedir(d);
 	if (nfound > 0)
-		ret = cer_fail(CER_EIO, "%s: an interrupted run left a temporary beside it: %s%s "
+		ret = cer_fail(CER_EIO,
+		               "%s: an interrupted run left a temporary beside it: %s%s "
 		               "(it may hold key material: check it, then remove it with "
 		               "rm -rf -- '%s', and run again)",
 		               path, found != NULL ? found : prefix,
@@ -242,8 +243,8 @@ static int place_named_temp(const char *tmp, const char *path, unsigned flags)
 }
 
 /* The fallback where the file system has no O_TMPFILE: a named temporary. */
-static int write_named_temp(const char *path, const char *dir, const char *base,
-                            const void *data, size_t len, unsigned flags, mode_t mode)
+static int write_named_temp(const char *path, const char *dir, const char *base, const void *data,
+                            size_t len, unsigned flags, mode_t mode)
 {
 	char *tmp = NULL;
 	int fd, err, ret;
@@ -257,8 +258,7 @@ static int write_named_temp(const char *path, const char *dir, const char *base,
 		free(tmp);
 		return ret;
 	}
-	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 ||
-	    fsync(fd) != 0) {
+	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		close(fd);
 		goto out;
@@ -270,8 +270,8 @@ static int write_named_temp(const char *path, const char *dir, const char *base,
 	err = place_named_temp(tmp, path, flags);
 	if (err != 0) {
 		ret = err == EEXIST
-		      ? cer_fail_exists(path)
-		      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
+		              ? cer_fail_exists(path)
+		              : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
 		goto out;
 	}
 	ret = CER_OK;
@@ -285,19 +285,19 @@ out:
  * Returns 1 when the file system has no O_TMPFILE (or no links for it) and
  * the named fallback must be used, else a status.
  */
-static int write_unnamed(const char *path, const char *dir, const char *base,
-                         const void *data, size_t len, unsigned flags, mode_t mode)
+static int write_unnamed(const char *path, const char *dir, const char *base, const void *data,
+                         size_t len, unsigned flags, mode_t mode)
 {
 	char fdpath[64], *tmp = NULL;
 	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
 	int ret, err;
 
 	if (fd < 0)
-		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1
-		       : cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
-		                  strerror(errno));
-	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 ||
-	    fsync(fd) != 0) {
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL
+		               ? 1
+		               : cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
+		                          strerror(errno));
+	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		goto out;
 	}
@@ -309,10 +309,10 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 			goto out;
 		}
 		err = errno;
-		ret = err == EEXIST
-		      ? cer_fail_exists(path)
+		ret = err == EEXIST ? cer_fail_exists(path)
 		      : err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOENT
-		      ? 1 : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
+		              ? 1
+		              : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
 		goto out;
 	}
 	/* Replacing needs a name to rename from: linked last, for the shortest while. */
@@ -324,7 +324,8 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 	ret = 1;
 	for (int tries = 0; tries < 100 && ret == 1; tries++) {
 		uint8_t r[6];
-		static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+		static const char al[] =
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 		size_t tl = strlen(tmp);
 
 		randombytes_buf(r, sizeof r);
@@ -333,8 +334,10 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 		if (linkat(AT_FDCWD, fdpath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
 			ret = CER_OK;
 		else if (errno != EEXIST)
-			ret = errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP ? 2
-			      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(errno));
+			ret = errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP
+			              ? 2
+			              : cer_fail(CER_EIO, "%s: cannot write: %s", path,
+			                         strerror(errno));
 	}
 	if (ret == 2) {
 		ret = 1;

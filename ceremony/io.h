@@ -47,8 +47,7 @@ enum {
  * path is refused (cer_fail_exists: CER_EIO, reason CER_REASON_EXISTS) and is
  * never replaced, even if it appears while writing.
  */
-int cer_file_write_atomic(const char *path, const void *data, size_t len,
-                          unsigned flags) CER_WUR;
+int cer_file_write_atomic(const char *path, const void *data, size_t len, unsigned flags) CER_WUR;
 
 /*
  * CER_EIO, naming it and how to remove it, when the directory of path holds

@@ -60,11 +60,13 @@ void cer_keygen_result_free(struct cer_keygen_result *r)
 int cer_keygen_check_counts(unsigned count, unsigned quorum)
 {
 	if (count < CER_KEYGEN_MIN_KEYS || count > CER_KEYGEN_MAX_KEYS)
-		return cer_fail(CER_EUSAGE, "number of keys %u is out of range (the service takes %d to %d)",
+		return cer_fail(CER_EUSAGE,
+		                "number of keys %u is out of range (the service takes %d to %d)",
 		                count, CER_KEYGEN_MIN_KEYS, CER_KEYGEN_MAX_KEYS);
 	if (quorum < CER_KEYGEN_MIN_QUORUM || quorum > count)
-		return cer_fail(CER_EUSAGE, "quorum %u is out of range (must be %d to %u for %u keys)",
-		                quorum, CER_KEYGEN_MIN_QUORUM, count, count);
+		return cer_fail(CER_EUSAGE,
+		                "quorum %u is out of range (must be %d to %u for %u keys)", quorum,
+		                CER_KEYGEN_MIN_QUORUM, count, count);
 	return CER_OK;
 }
 
@@ -107,8 +109,8 @@ int cer_keygen_check_name(unsigned index, const char *name)
 		return cer_fail(CER_EUSAGE, "custodian %u: name is longer than %d bytes", index + 1,
 		                CER_NAME_MAX);
 	if (utf8_chars(name, false) < 0)
-		return cer_fail(CER_EUSAGE,
-		                "custodian %u: name is not printable UTF-8 text", index + 1);
+		return cer_fail(CER_EUSAGE, "custodian %u: name is not printable UTF-8 text",
+		                index + 1);
 	if (name[0] == ' ' || name[strlen(name) - 1] == ' ')
 		return cer_fail(CER_EUSAGE, "custodian %u: name starts or ends with a space",
 		                index + 1);
@@ -170,13 +172,15 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
 		chars = (long)len;
 	if (chars < CER_PASSPHRASE_MIN)
 		return cer_fail(CER_EUSAGE,
-		                "custodian %u: passphrase is shorter than %d characters",
-		                index + 1, CER_PASSPHRASE_MIN);
+		                "custodian %u: passphrase is shorter than %d characters", index + 1,
+		                CER_PASSPHRASE_MIN);
 	for (i = 0; i < n_others; i++) {
 		if (others[i] != NULL && cer_passphrase_equal(pass, others[i]))
-			return cer_fail(CER_EUSAGE,
-			                "custodian %u: passphrase is the same as another custodian's; "
-			                "each custodian needs their own", index + 1);
+			return cer_fail(
+			        CER_EUSAGE,
+			        "custodian %u: passphrase is the same as another custodian's; "
+			        "each custodian needs their own",
+			        index + 1);
 	}
 	return CER_OK;
 }
@@ -223,8 +227,10 @@ static int split_dir(const char *dir, char clean[static CER_KG_PATH_MAX],
 	}
 	if (strlen(slash + 1) > NAME_MAX || slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
 	    strcmp(slash + 1, "..") == 0)
-		return cer_fail(CER_EUSAGE, "%s: not usable as the output directory (name a new "
-		                "directory)", dir);
+		return cer_fail(CER_EUSAGE,
+		                "%s: not usable as the output directory (name a new "
+		                "directory)",
+		                dir);
 	strcpy(base, slash + 1);
 	return CER_OK;
 }
@@ -263,7 +269,8 @@ static int check_out_dir(const char *dir, bool force)
 	if (!S_ISDIR(st.st_mode))
 		return cer_fail(CER_EIO, "%s: %s is not a directory", dir, parent);
 	if (access(parent, W_OK | X_OK) != 0)
-		return cer_fail(CER_EIO, "%s: cannot write in %s: %s", dir, parent, strerror(errno));
+		return cer_fail(CER_EIO, "%s: cannot write in %s: %s", dir, parent,
+		                strerror(errno));
 	if (lstat(clean, &st) != 0) {
 		if (errno == ENOENT)
 			return CER_OK;
@@ -272,15 +279,15 @@ static int check_out_dir(const char *dir, bool force)
 	if (!S_ISDIR(st.st_mode))
 		return cer_fail(CER_EIO, "%s: exists and is not a directory", dir);
 	switch (dir_nonempty(clean)) {
-	case -1:
-		return CER_EIO;
+	case -1: return CER_EIO;
 	case 1:
 		if (!force)
-			return cer_fail(CER_EIO, "%s: exists and is not empty (use --force to move it "
-			                "aside to %s.old-<time>; nothing is deleted)", dir, clean);
+			return cer_fail(CER_EIO,
+			                "%s: exists and is not empty (use --force to move it "
+			                "aside to %s.old-<time>; nothing is deleted)",
+			                dir, clean);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return CER_OK;
 }
@@ -334,11 +341,15 @@ static int check_key_path(const struct cer_keygen_params *p, unsigned i, const c
 	if (ret != CER_OK)
 		return ret;
 	if (cer_path_exists(kp))
-		return cer_fail(CER_EIO, "custodian %u: %s already exists; a key file is never "
-		                "replaced", i + 1, kp);
+		return cer_fail(CER_EIO,
+		                "custodian %u: %s already exists; a key file is never "
+		                "replaced",
+		                i + 1, kp);
 	if (cer_path_exists(cer))
-		return cer_fail(CER_EIO, "custodian %u: %s already exists (the certificate is "
-		                "written beside the key)", i + 1, cer);
+		return cer_fail(CER_EIO,
+		                "custodian %u: %s already exists (the certificate is "
+		                "written beside the key)",
+		                i + 1, cer);
 	ret = parent_realpath(kp, real);
 	if (ret != CER_OK)
 		return cer_fail_context(ret, "custodian key");
@@ -346,13 +357,16 @@ static int check_key_path(const struct cer_keygen_params *p, unsigned i, const c
 		return cer_fail(CER_EIO, "custodian %u: cannot write in %s: %s", i + 1, real,
 		                strerror(errno));
 	if (strcmp(real, dir_real) == 0)
-		return cer_fail(CER_EUSAGE, "custodian %u: key path %s is inside the output "
-		                "directory; leave it empty for the default", i + 1, kp);
+		return cer_fail(CER_EUSAGE,
+		                "custodian %u: key path %s is inside the output "
+		                "directory; leave it empty for the default",
+		                i + 1, kp);
 	for (j = 0; j < p->count; j++) {
 		const char *other = p->custodians[j].key_path;
 		const char *b1, *b2;
 
-		if (j == i || is_default_key_path(other) || parent_realpath(other, real_j) != CER_OK)
+		if (j == i || is_default_key_path(other) ||
+		    parent_realpath(other, real_j) != CER_OK)
 			continue;
 		b1 = strrchr(kp, '/') ? strrchr(kp, '/') + 1 : kp;
 		b2 = strrchr(other, '/') ? strrchr(other, '/') + 1 : other;
@@ -396,7 +410,8 @@ int cer_keygen_key_path(const struct cer_keygen_params *p, unsigned i, const cha
 	if (stat(typed, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (snprintf(out, CER_KG_PATH_MAX, "%s%scert_%u.key", typed,
 		             typed[len - 1] == '/' ? "" : "/", i) >= CER_KG_PATH_MAX)
-			return cer_fail(CER_EUSAGE, "custodian %u: the key path is too long", i + 1);
+			return cer_fail(CER_EUSAGE, "custodian %u: the key path is too long",
+			                i + 1);
 	} else if (snprintf(out, CER_KG_PATH_MAX, "%s", typed) >= CER_KG_PATH_MAX) {
 		return cer_fail(CER_EUSAGE, "custodian %u: the key path is too long", i + 1);
 	}
@@ -469,7 +484,8 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 		effective_name(p, i, names[i]);
 		for (j = 0; j < i; j++)
 			if (strcmp(names[i], names[j]) == 0)
-				return cer_fail(CER_EUSAGE, "custodians %u and %u have the same name '%s'",
+				return cer_fail(CER_EUSAGE,
+				                "custodians %u and %u have the same name '%s'",
 				                j + 1, i + 1, names[i]);
 	}
 	for (i = 0; i < p->count; i++) {
@@ -479,17 +495,20 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 			return cer_fail(CER_EUSAGE, "custodian %u: %s is not a PKCS#11 URI", i + 1,
 			                p->custodians[i].token_uri);
 		if (p->custodians[i].key_path != NULL && p->custodians[i].key_path[0] != '\0')
-			return cer_fail(CER_EUSAGE, "custodian %u: a key on a token has no key file",
-			                i + 1);
+			return cer_fail(CER_EUSAGE,
+			                "custodian %u: a key on a token has no key file", i + 1);
 		if (p->tokens == NULL)
-			return cer_fail(CER_EUSAGE, "custodian %u: a token key needs the PKCS#11 "
-			                "modules loaded", i + 1);
+			return cer_fail(CER_EUSAGE,
+			                "custodian %u: a token key needs the PKCS#11 "
+			                "modules loaded",
+			                i + 1);
 		for (j = 0; j < i; j++)
 			if (is_token(p, j) &&
 			    strcmp(p->custodians[i].token_uri, p->custodians[j].token_uri) == 0)
-				return cer_fail(CER_EUSAGE, "custodians %u and %u have the same token URI "
-				                "%s: give each its own token (or object=)", j + 1, i + 1,
-				                p->custodians[i].token_uri);
+				return cer_fail(CER_EUSAGE,
+				                "custodians %u and %u have the same token URI "
+				                "%s: give each its own token (or object=)",
+				                j + 1, i + 1, p->custodians[i].token_uri);
 	}
 	if (!p->no_passphrase) {
 		for (i = 0; i < p->count; i++)
@@ -565,7 +584,8 @@ static int cert_describe(const struct cer_cert *c, const char *label, struct cer
 
 	memset(info, 0, sizeof *info);
 	if (cer_cert_rsa_bits(c) == 0)
-		return cer_fail(CER_EINPUT, "%s: not an RSA key (the service takes RSA only)", label);
+		return cer_fail(CER_EINPUT, "%s: not an RSA key (the service takes RSA only)",
+		                label);
 	info->bits = cer_cert_rsa_bits(c);
 	if (info->bits < CER_MIN_RSA_BITS)
 		return cer_fail(CER_EINPUT, "%s: RSA key of %u bits is too short (2048 at least)",
@@ -596,10 +616,10 @@ static int cert_describe(const struct cer_cert *c, const char *label, struct cer
 	snprintf(info->not_after, sizeof info->not_after, "%s", cer_cert_not_after(c));
 	snprintf(info->serial_hex, sizeof info->serial_hex, "%s", cer_cert_serial_hex(c));
 	snprintf(info->name, sizeof info->name, "%s", cer_cert_common_name(c));
-	info->jwk = json_pack("{s:s, s:[s,s,s], s:s, s:s, s:s, s:[s], s:s, s:s}",
-	                      "kty", "RSA", "key_ops", "verify", "encrypt", "wrapKey",
-	                      "alg", "RSA-OAEP-256", "n", n64, "e", e64, "x5c", b64,
-	                      "x5t", x5t, "x5t#S256", cer_cert_thumb_b64(c));
+	info->jwk =
+	        json_pack("{s:s, s:[s,s,s], s:s, s:s, s:s, s:[s], s:s, s:s}", "kty", "RSA",
+	                  "key_ops", "verify", "encrypt", "wrapKey", "alg", "RSA-OAEP-256", "n",
+	                  n64, "e", e64, "x5c", b64, "x5t", x5t, "x5t#S256", cer_cert_thumb_b64(c));
 	if (info->jwk == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
 		goto out;
@@ -713,11 +733,11 @@ struct slot {
 	unsigned racers;
 	EVP_PKEY *key;
 	struct cer_cert *cert;
-	BIO *key_pem;           /* secure-heap memory BIO: the encoded private key */
+	BIO *key_pem; /* secure-heap memory BIO: the encoded private key */
 	char *cert_pem;
 	size_t cert_pem_len;
 	char name[CER_NAME_MAX + 1];
-	struct cer_token_key *tok;   /* a custodian on a token: its session, until the end */
+	struct cer_token_key *tok; /* a custodian on a token: its session, until the end */
 	struct cer_token_generated gen;
 };
 
@@ -789,7 +809,7 @@ out:
 /* CER_OK with *key, LOST_RACE, or an error. */
 static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
 {
-	struct race r = { j, s };
+	struct race r = {j, s};
 	char why[256] = "";
 	unsigned long e;
 
@@ -803,9 +823,10 @@ static int generate_rsa(struct job *j, struct slot *s, EVP_PKEY **key)
 		return cer_fail(CER_EUSAGE, "key generation cancelled; nothing was written");
 	if (atomic_load(&s->won) || atomic_load(&j->failed))
 		return LOST_RACE;
-	return cer_fail(CER_EINTERNAL, "%s: RSA key generation failed (%s); does the OpenSSL "
-	                "configuration (OPENSSL_CONF) load a provider with RSA?", s->name,
-	                why[0] != '\0' ? why : "no reason given");
+	return cer_fail(CER_EINTERNAL,
+	                "%s: RSA key generation failed (%s); does the OpenSSL "
+	                "configuration (OPENSSL_CONF) load a provider with RSA?",
+	                s->name, why[0] != '\0' ? why : "no reason given");
 }
 
 static int encode_key(const struct cer_keygen_params *p, unsigned i, EVP_PKEY *key, BIO **out)
@@ -1036,7 +1057,8 @@ static int token_slot(struct job *j, unsigned i, const struct cer_progress *prog
 	s->started = true;
 	atomic_store(&s->won, true);
 	j->finished++;
-	cer_progress_note(progress, "%s: RSA-%u key generated on %s (sensitive, not "
+	cer_progress_note(progress,
+	                  "%s: RSA-%u key generated on %s (sensitive, not "
 	                  "extractable), its certificate signed there and stored with it",
 	                  what, j->p->bits, cer_token_key_name(s->tok));
 	return CER_OK;
@@ -1142,11 +1164,12 @@ static int write_temp_beside(const char *path, const void *data, size_t len, mod
 		int e = errno;
 
 		tmp[0] = '\0';
-		return cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
+		return cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
+		                strerror(e));
 	}
 	/* mkostemp made it 0600; media without permissions (FAT) refuse other modes. */
-	if ((mode != 0600 && !cer_fd_set_mode(fd, mode)) ||
-	    write_fd_all(fd, data, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+	if ((mode != 0600 && !cer_fd_set_mode(fd, mode)) || write_fd_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0 || close(fd) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -1200,7 +1223,8 @@ static char *now_text(char out[static 21])
 static bool shell_safe(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@+,",
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./"
+		           ":=@+,",
 		           *s) == NULL)
 			return false;
 	return true;
@@ -1247,8 +1271,10 @@ static char *az_command(const struct cer_keygen_result *r)
 	unsigned i;
 	int bad = 0;
 
-	bad |= append_word(&buf, &len, "az keyvault security-domain download --hsm-name <HSM> "
-	                   "--sd-wrapping-keys", false);
+	bad |= append_word(&buf, &len,
+	                   "az keyvault security-domain download --hsm-name <HSM> "
+	                   "--sd-wrapping-keys",
+	                   false);
 	for (i = 0; i < r->count; i++)
 		bad |= append_word(&buf, &len, r->keys[i].cert_path, true);
 	snprintf(q, sizeof q, "%u", r->quorum);
@@ -1281,7 +1307,8 @@ static char *dump(json_t *j)
 /* Request and manifest texts.  File names in the manifest are as in `files`. */
 static int build_json(struct cer_keygen_result *r, struct cert_info *info,
                       const char *const *cert_files, const char *const *key_files,
-                      json_t *const *tokens, unsigned bits, unsigned days, char **request, char **manifest)
+                      json_t *const *tokens, unsigned bits, unsigned days, char **request,
+                      char **manifest)
 {
 	json_t *certs = json_array(), *req = NULL, *man = NULL, *cust = json_array();
 	char created[21];
@@ -1296,10 +1323,9 @@ static int build_json(struct cer_keygen_result *r, struct cert_info *info,
 
 		if (json_array_append(certs, info[i].jwk) != 0)
 			goto out;
-		c = json_pack("{s:i, s:s, s:s, s:s?, s:b, s:s, s:s, s:s, s:i, s:s, s:s}",
-		              "index", (json_int_t)i, "name", info[i].name,
-		              "certificate", cert_files[i], "key", key_files[i],
-		              "key_encrypted", r->keys[i].encrypted,
+		c = json_pack("{s:i, s:s, s:s, s:s?, s:b, s:s, s:s, s:s, s:i, s:s, s:s}", "index",
+		              (json_int_t)i, "name", info[i].name, "certificate", cert_files[i],
+		              "key", key_files[i], "key_encrypted", r->keys[i].encrypted,
 		              "x5t#S256", info[i].thumb_b64url, "sha256_hex", info[i].thumb_hex,
 		              "serial_hex", info[i].serial_hex, "bits", (json_int_t)info[i].bits,
 		              "not_before", info[i].not_before, "not_after", info[i].not_after);
@@ -1309,15 +1335,16 @@ static int build_json(struct cer_keygen_result *r, struct cert_info *info,
 			json_object_del(c, "key");
 			json_object_del(c, "key_encrypted");
 		}
-		if (tokens != NULL && tokens[i] != NULL && json_object_set(c, "token", tokens[i]) != 0)
+		if (tokens != NULL && tokens[i] != NULL &&
+		    json_object_set(c, "token", tokens[i]) != 0)
 			goto out;
 	}
 	req = json_pack("{s:O, s:i}", "certificates", certs, "required", (json_int_t)r->quorum);
-	man = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:O}",
-	                "tool", "sdceremony", "version", SDC_VERSION, "created", now_text(created),
-	                "count", (json_int_t)r->count, "required", (json_int_t)r->quorum,
-	                "bits", (json_int_t)bits, "days", (json_int_t)days,
-	                "download_request", request_name, "custodians", cust);
+	man = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:O}", "tool", "sdceremony",
+	                "version", SDC_VERSION, "created", now_text(created), "count",
+	                (json_int_t)r->count, "required", (json_int_t)r->quorum, "bits",
+	                (json_int_t)bits, "days", (json_int_t)days, "download_request",
+	                request_name, "custodians", cust);
 	if (req == NULL || man == NULL)
 		goto out;
 	if (days == 0)
@@ -1359,7 +1386,8 @@ static int summary_json(struct cer_keygen_result *r, const char *manifest)
 		size_t i;
 		json_t *c;
 
-		json_array_foreach(json_object_get(j, "custodians"), i, c) {
+		json_array_foreach(json_object_get(j, "custodians"), i, c)
+		{
 			json_object_set_new(c, "certificate", json_string(r->keys[i].cert_path));
 			if (r->keys[i].key_path[0] != '\0')
 				json_object_set_new(c, "key", json_string(r->keys[i].key_path));
@@ -1391,7 +1419,8 @@ static int place_new(struct outside *o)
 	}
 	return cer_fail(CER_EIO, "%s: %s", o->final,
 	                err == EEXIST ? "appeared while the keys were made; a key file is never "
-	                                "replaced" : strerror(err));
+	                                "replaced"
+	                              : strerror(err));
 }
 
 static void outside_undo(struct outside *o, size_t n)
@@ -1446,12 +1475,14 @@ static int install_dir(const char *tmpdir, const char *clean, bool force,
 		if (ne == 0) {
 			if (rename(tmpdir, clean) == 0)
 				return CER_OK;
-			return cer_fail(CER_EIO, "%s: cannot move the new files into place: %s", clean,
-			                strerror(errno));
+			return cer_fail(CER_EIO, "%s: cannot move the new files into place: %s",
+			                clean, strerror(errno));
 		}
 		if (!force)
-			return cer_fail(CER_EIO, "%s: exists and is not empty (use --force to move it "
-			                "aside)", clean);
+			return cer_fail(CER_EIO,
+			                "%s: exists and is not empty (use --force to move it "
+			                "aside)",
+			                clean);
 		ret = old_dir_name(clean, old);
 		if (ret != CER_OK)
 			return ret;
@@ -1465,24 +1496,26 @@ static int install_dir(const char *tmpdir, const char *clean, bool force,
 	if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, clean, RENAME_NOREPLACE) != 0) {
 		ret = cer_fail(CER_EIO, "%s: cannot move the new files into place: %s", clean,
 		               strerror(errno));
-		if (old[0] != '\0' && renameat2(AT_FDCWD, old, AT_FDCWD, clean, RENAME_NOREPLACE) == 0)
+		if (old[0] != '\0' &&
+		    renameat2(AT_FDCWD, old, AT_FDCWD, clean, RENAME_NOREPLACE) == 0)
 			old[0] = '\0';
 		return ret;
 	}
 	return CER_OK;
 }
 
-static int write_set(const struct cer_keygen_params *p, struct job *j,
-                     struct cer_keygen_result *r, const struct cer_progress *progress)
+static int write_set(const struct cer_keygen_params *p, struct job *j, struct cer_keygen_result *r,
+                     const struct cer_progress *progress)
 {
 	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
 	char tmpdir[CER_KG_PATH_MAX], path[CER_KG_PATH_MAX];
-	char cert_files[CER_KEYGEN_MAX_KEYS][32], key_files_buf[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
-	const char *cert_names[CER_KEYGEN_MAX_KEYS] = { NULL };
-	const char *key_names[CER_KEYGEN_MAX_KEYS] = { NULL };
+	char cert_files[CER_KEYGEN_MAX_KEYS][32],
+	        key_files_buf[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
+	const char *cert_names[CER_KEYGEN_MAX_KEYS] = {NULL};
+	const char *key_names[CER_KEYGEN_MAX_KEYS] = {NULL};
 	struct cert_info info[CER_KEYGEN_MAX_KEYS];
 	struct outside outside[2 * CER_KEYGEN_MAX_KEYS];
-	json_t *token_json[CER_KEYGEN_MAX_KEYS] = { NULL };
+	json_t *token_json[CER_KEYGEN_MAX_KEYS] = {NULL};
 	size_t n_out = 0;
 	char *request = NULL, *manifest = NULL;
 	bool tmp_made = false;
@@ -1494,13 +1527,14 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 	ret = split_dir(p->out_dir, clean, parent, base);
 	if (ret != CER_OK)
 		goto out;
-	if (snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp-XXXXXX", parent, base) >= (int)sizeof tmpdir) {
+	if (snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp-XXXXXX", parent, base) >=
+	    (int)sizeof tmpdir) {
 		ret = cer_fail(CER_EUSAGE, "%s: path too long", p->out_dir);
 		goto out;
 	}
 	if (mkdtemp(tmpdir) == NULL) {
-		ret = cer_fail(CER_EIO, "%s: cannot create a directory in %s: %s", p->out_dir, parent,
-		               strerror(errno));
+		ret = cer_fail(CER_EIO, "%s: cannot create a directory in %s: %s", p->out_dir,
+		               parent, strerror(errno));
 		goto out;
 	}
 	tmp_made = true;
@@ -1522,11 +1556,12 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 		    (ret = path_join(k->cert_path, clean, cert_files[i])) != CER_OK)
 			goto out;
 		if (s->tok != NULL) {
-			token_json[i] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "label",
-			                          cer_token_key_info(s->tok)->label, "serial",
-			                          cer_token_key_info(s->tok)->serial, "object",
-			                          s->gen.label, "id", s->gen.id_hex, "uri", s->gen.uri,
-			                          "module", cer_token_key_info(s->tok)->module);
+			token_json[i] =
+			        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "label",
+			                  cer_token_key_info(s->tok)->label, "serial",
+			                  cer_token_key_info(s->tok)->serial, "object",
+			                  s->gen.label, "id", s->gen.id_hex, "uri", s->gen.uri,
+			                  "module", cer_token_key_info(s->tok)->module);
 			if (token_json[i] == NULL) {
 				ret = cer_fail(CER_EINTERNAL, "out of memory");
 				goto out;
@@ -1561,8 +1596,8 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 				goto out;
 			snprintf(outside[n_out].final, sizeof outside[n_out].final, "%s",
 			         k->key_cert_path);
-			ret = write_temp_beside(k->key_cert_path, s->cert_pem, s->cert_pem_len, 0644,
-			                        outside[n_out].tmp);
+			ret = write_temp_beside(k->key_cert_path, s->cert_pem, s->cert_pem_len,
+			                        0644, outside[n_out].tmp);
 			n_out++;
 			if (ret != CER_OK)
 				goto out;
@@ -1617,7 +1652,8 @@ static int write_set(const struct cer_keygen_params *p, struct job *j,
 	}
 	fsync_dir(parent);
 	if (r->old_dir[0] != '\0')
-		cer_progress_note(progress, "%s was not empty: moved aside to %s", clean, r->old_dir);
+		cer_progress_note(progress, "%s was not empty: moved aside to %s", clean,
+		                  r->old_dir);
 	ret = CER_OK;
 out:
 	if (ret != CER_OK)
@@ -1659,8 +1695,10 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
 	r->count = p->count;
 	r->quorum = p->quorum;
 	if (p->no_passphrase)
-		cer_progress_note(progress, "WARNING: the private keys are written WITHOUT a "
-		                  "passphrase; anyone who copies them can open the security domain");
+		cer_progress_note(
+		        progress,
+		        "WARNING: the private keys are written WITHOUT a "
+		        "passphrase; anyone who copies them can open the security domain");
 	for (i = 0; i < p->count && ret == CER_OK; i++)
 		if (is_token(p, i))
 			ret = token_slot(j, i, progress);
@@ -1687,9 +1725,9 @@ out:
 
 int cer_package(const struct cer_package_params *p, struct cer_keygen_result **out)
 {
-	struct cer_cert *certs[CER_KEYGEN_MAX_KEYS] = { NULL };
+	struct cer_cert *certs[CER_KEYGEN_MAX_KEYS] = {NULL};
 	struct cert_info info[CER_KEYGEN_MAX_KEYS];
-	const char *key_names[CER_KEYGEN_MAX_KEYS] = { NULL };
+	const char *key_names[CER_KEYGEN_MAX_KEYS] = {NULL};
 	struct cer_keygen_result *r = NULL;
 	char *request = NULL, *manifest = NULL;
 	unsigned flags = p->force ? CER_WRITE_REPLACE : 0;
@@ -1717,9 +1755,12 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 		if (ret != CER_OK)
 			goto out;
 		for (k = 0; k < i; k++) {
-			if (EVP_PKEY_eq(cer_cert_pubkey(certs[k]), cer_cert_pubkey(certs[i])) == 1) {
-				ret = cer_fail(CER_EINPUT, "%s: same public key as %s; each custodian "
-				               "needs their own key", p->cert_paths[i], p->cert_paths[k]);
+			if (EVP_PKEY_eq(cer_cert_pubkey(certs[k]), cer_cert_pubkey(certs[i])) ==
+			    1) {
+				ret = cer_fail(CER_EINPUT,
+				               "%s: same public key as %s; each custodian "
+				               "needs their own key",
+				               p->cert_paths[i], p->cert_paths[k]);
 				goto out;
 			}
 		}

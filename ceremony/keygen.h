@@ -54,16 +54,16 @@
 
 struct cer_tokens;
 
-#define CER_KEYGEN_MIN_KEYS     3    /* the service's limits on N */
-#define CER_KEYGEN_MAX_KEYS     10
-#define CER_KEYGEN_MIN_QUORUM   2    /* Q in 2..N */
+#define CER_KEYGEN_MIN_KEYS 3 /* the service's limits on N */
+#define CER_KEYGEN_MAX_KEYS 10
+#define CER_KEYGEN_MIN_QUORUM 2      /* Q in 2..N */
 #define CER_KEYGEN_DEFAULT_BITS 3072 /* 2048, 3072 or 4096 */
 #define CER_KEYGEN_DEFAULT_DAYS 730  /* the service never checks expiry */
-#define CER_KEYGEN_MAX_DAYS     36500
-#define CER_PASSPHRASE_MIN      12   /* characters (UTF-8 code points) */
-#define CER_PASSPHRASE_MAX      1024 /* bytes */
-#define CER_NAME_MAX            64   /* bytes of a custodian name (CN) */
-#define CER_KG_PATH_MAX         4096
+#define CER_KEYGEN_MAX_DAYS 36500
+#define CER_PASSPHRASE_MIN 12   /* characters (UTF-8 code points) */
+#define CER_PASSPHRASE_MAX 1024 /* bytes */
+#define CER_NAME_MAX 64         /* bytes of a custodian name (CN) */
+#define CER_KG_PATH_MAX 4096
 
 struct cer_keygen_custodian {
 	/* CN of the certificate; NULL or "" -> "custodian-<i+1>". Printable
@@ -93,14 +93,14 @@ struct cer_keygen_custodian {
 };
 
 struct cer_keygen_params {
-	const char *out_dir;  /* DIR */
-	unsigned count;       /* N, CER_KEYGEN_MIN_KEYS..CER_KEYGEN_MAX_KEYS */
-	unsigned quorum;      /* Q, CER_KEYGEN_MIN_QUORUM..N */
-	unsigned bits;        /* 2048, 3072 or 4096 */
-	unsigned days;        /* validity, 1..CER_KEYGEN_MAX_DAYS */
-	bool no_passphrase;   /* write unencrypted keys (a note warns) */
-	bool force;           /* move a non-empty DIR aside instead of refusing */
-	unsigned threads;     /* worker threads; 0 -> number of online CPUs */
+	const char *out_dir; /* DIR */
+	unsigned count;      /* N, CER_KEYGEN_MIN_KEYS..CER_KEYGEN_MAX_KEYS */
+	unsigned quorum;     /* Q, CER_KEYGEN_MIN_QUORUM..N */
+	unsigned bits;       /* 2048, 3072 or 4096 */
+	unsigned days;       /* validity, 1..CER_KEYGEN_MAX_DAYS */
+	bool no_passphrase;  /* write unencrypted keys (a note warns) */
+	bool force;          /* move a non-empty DIR aside instead of refusing */
+	unsigned threads;    /* worker threads; 0 -> number of online CPUs */
 	struct cer_keygen_custodian custodians[CER_KEYGEN_MAX_KEYS];
 	/* The PKCS#11 modules, when any custodian has a token_uri (the caller's). */
 	struct cer_tokens *tokens;
@@ -176,26 +176,26 @@ int cer_keygen_key_path(const struct cer_keygen_params *p, unsigned i, const cha
 struct cer_keygen_key {
 	char name[CER_NAME_MAX + 1];
 	char cert_path[CER_KG_PATH_MAX];
-	char key_path[CER_KG_PATH_MAX];       /* "" for package (no key) */
-	char key_cert_path[CER_KG_PATH_MAX];  /* certificate copy beside an outside key, or "" */
-	char token_uri[640];                  /* the key on a token: its URI; else "" (key_path "") */
-	char thumb_b64url[44];                /* SHA-256 of the certificate DER, base64url */
-	char thumb_hex[65];                   /* the same in lowercase hex */
-	char not_before[21];                  /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char key_path[CER_KG_PATH_MAX];      /* "" for package (no key) */
+	char key_cert_path[CER_KG_PATH_MAX]; /* certificate copy beside an outside key, or "" */
+	char token_uri[640];   /* the key on a token: its URI; else "" (key_path "") */
+	char thumb_b64url[44]; /* SHA-256 of the certificate DER, base64url */
+	char thumb_hex[65];    /* the same in lowercase hex */
+	char not_before[21];   /* "YYYY-MM-DDTHH:MM:SSZ" */
 	char not_after[21];
 	unsigned bits;
-	bool encrypted;                       /* key file is passphrase-protected */
+	bool encrypted; /* key file is passphrase-protected */
 };
 
 struct cer_keygen_result {
 	unsigned count, quorum;
 	struct cer_keygen_key keys[CER_KEYGEN_MAX_KEYS];
 	char out_dir[CER_KG_PATH_MAX];
-	char request_path[CER_KG_PATH_MAX];   /* DIR/download-request.json */
-	char manifest_path[CER_KG_PATH_MAX];  /* DIR/ceremony.json */
-	char old_dir[CER_KG_PATH_MAX];        /* where force moved the old DIR, or "" */
-	char *az_command;                     /* the next step, one line (shell-quoted paths) */
-	char *json;                           /* a JSON summary (the manifest's content) */
+	char request_path[CER_KG_PATH_MAX];  /* DIR/download-request.json */
+	char manifest_path[CER_KG_PATH_MAX]; /* DIR/ceremony.json */
+	char old_dir[CER_KG_PATH_MAX];       /* where force moved the old DIR, or "" */
+	char *az_command;                    /* the next step, one line (shell-quoted paths) */
+	char *json;                          /* a JSON summary (the manifest's content) */
 };
 
 /*
@@ -209,11 +209,11 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
                struct cer_keygen_result **out) CER_WUR;
 
 struct cer_package_params {
-	const char *out_dir;      /* created if missing; the two JSON files must not exist */
-	unsigned count;           /* number of certificates */
+	const char *out_dir; /* created if missing; the two JSON files must not exist */
+	unsigned count;      /* number of certificates */
 	unsigned quorum;
 	const char *cert_paths[CER_KEYGEN_MAX_KEYS]; /* PEM or DER certificates */
-	bool force;               /* replace existing JSON files in out_dir */
+	bool force;                                  /* replace existing JSON files in out_dir */
 };
 
 /*

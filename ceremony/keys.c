@@ -215,8 +215,7 @@ static int cert_from_text(const uint8_t *buf, size_t len, const char *what, cons
 	return cert_parse_der(buf, len, what, bad_der, out);
 }
 
-typedef int cert_parser(const uint8_t *buf, size_t len, const char *path,
-                        struct cer_cert **out);
+typedef int cert_parser(const uint8_t *buf, size_t len, const char *path, struct cer_cert **out);
 
 /* Reads path (at most KEY_FILE_MAX bytes) and hands its bytes to parse. */
 static int load_with(const char *path, cert_parser *parse, struct cer_cert **out)
@@ -234,8 +233,7 @@ static int load_with(const char *path, cert_parser *parse, struct cer_cert **out
 	return ret;
 }
 
-static int cert_file_parse(const uint8_t *buf, size_t len, const char *path,
-                           struct cer_cert **out)
+static int cert_file_parse(const uint8_t *buf, size_t len, const char *path, struct cer_cert **out)
 {
 	static const char bad[] = "not a PEM or DER X.509 certificate";
 
@@ -339,13 +337,14 @@ static int check_rsa(const EVP_PKEY *pkey, const char *kind, const char *path)
 		return cer_fail(CER_EINPUT, "%s %s: not an RSA key", kind, path);
 	bits = EVP_PKEY_get_bits(pkey);
 	if (bits < CER_MIN_RSA_BITS)
-		return cer_fail(CER_EINPUT, "%s %s: RSA key of %d bits is too weak (at least %d "
-		                "required)", kind, path, bits, CER_MIN_RSA_BITS);
+		return cer_fail(CER_EINPUT,
+		                "%s %s: RSA key of %d bits is too weak (at least %d "
+		                "required)",
+		                kind, path, bits, CER_MIN_RSA_BITS);
 	return CER_OK;
 }
 
-static bool bn_field_equals(json_t *jwk, const char *field, const EVP_PKEY *pub,
-                            const char *param)
+static bool bn_field_equals(json_t *jwk, const char *field, const EVP_PKEY *pub, const char *param)
 {
 	json_t *v = json_object_get(jwk, field);
 	BIGNUM *a = NULL, *b = NULL;
@@ -396,8 +395,10 @@ static int cert_from_jwk(json_t *jwk, const char *path, struct cer_cert **out)
 	if (ret == CER_OK && !jwk_matches_cert(jwk, *out)) {
 		cer_cert_free(*out);
 		*out = NULL;
-		ret = cer_fail(CER_EINPUT, "%s: the JWK's \"n\"/\"e\" are not the public key of its "
-		               "certificate", path);
+		ret = cer_fail(CER_EINPUT,
+		               "%s: the JWK's \"n\"/\"e\" are not the public key of its "
+		               "certificate",
+		               path);
 	}
 	return ret;
 }
@@ -429,9 +430,10 @@ static int exchange_from_json(const uint8_t *buf, size_t len, const char *path,
 		} else {
 			inner = json_loads(s, 0, &jerr);
 			ret = json_is_object(inner)
-			      ? cert_from_jwk(inner, path, out)
-			      : cer_fail(CER_EINPUT, "%s: \"transfer_key\" is neither a JWK nor PEM",
-			                 path);
+			              ? cert_from_jwk(inner, path, out)
+			              : cer_fail(CER_EINPUT,
+			                         "%s: \"transfer_key\" is neither a JWK nor PEM",
+			                         path);
 		}
 	} else {
 		ret = cer_fail(CER_EINPUT, "%s: \"transfer_key\" is not a string", path);
@@ -446,8 +448,7 @@ int cer_exchange_key_load(const char *path, struct cer_cert **out)
 	return load_with(path, cer_exchange_key_parse, out);
 }
 
-int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,
-                           struct cer_cert **out)
+int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path, struct cer_cert **out)
 {
 	struct cer_cert *c = NULL;
 	size_t i;
@@ -456,8 +457,8 @@ int cer_exchange_key_parse(const uint8_t *buf, size_t len, const char *path,
 	*out = NULL;
 	if (len > KEY_FILE_MAX)
 		return cer_fail(CER_EINPUT, "exchange key %s: too large (%zu bytes)", path, len);
-	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
-	                        buf[i] == '\n'); i++)
+	for (i = 0;
+	     i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'); i++)
 		;
 	if (i < len && buf[i] == '{')
 		ret = exchange_from_json(buf, len, path, &c);
@@ -520,7 +521,7 @@ static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const 
                         EVP_PKEY **pkey, enum cer_key_load *why)
 {
 	BIO *bio = BIO_new_mem_buf(buf, (int)len);
-	struct pass_cb cb = { pass, false, 0, 0 };
+	struct pass_cb cb = {pass, false, 0, 0};
 
 	if (bio == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
@@ -535,8 +536,10 @@ static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const 
 	}
 	if (cb.too_long > 0) {
 		*why = CER_KEY_BAD_PASSWORD;
-		return cer_fail(CER_EINPUT, "key %s: the password is %zu bytes, longer than the "
-		                "limit of %d bytes for PEM keys", path, cb.too_long, cb.limit);
+		return cer_fail(CER_EINPUT,
+		                "key %s: the password is %zu bytes, longer than the "
+		                "limit of %d bytes for PEM keys",
+		                path, cb.too_long, cb.limit);
 	}
 	if (cb.asked) {
 		*why = CER_KEY_BAD_PASSWORD;
@@ -561,8 +564,8 @@ static int load_p12(PKCS12 *p12, const char *path, const char *pass, struct cer_
 				use = NULL;
 			else {
 				*why = CER_KEY_NEEDS_PASSWORD;
-				return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password",
-				                path);
+				return cer_fail(CER_EUSAGE,
+				                "key %s is encrypted and needs a password", path);
 			}
 		} else if (PKCS12_verify_mac(p12, pass, -1) != 1) {
 			*why = CER_KEY_BAD_PASSWORD;
@@ -620,9 +623,10 @@ int cer_privkey_parse(const uint8_t *buf, size_t len, const char *path, const ch
 			p = buf;
 			k->pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
 			ret = k->pkey != NULL
-			      ? CER_OK
-			      : cer_fail(CER_EINPUT, "key %s: not a private key (PEM, PKCS#12 or DER)",
-			                 path);
+			              ? CER_OK
+			              : cer_fail(CER_EINPUT,
+			                         "key %s: not a private key (PEM, PKCS#12 or DER)",
+			                         path);
 		}
 		ERR_clear_error();
 	}
@@ -689,7 +693,7 @@ static char *sibling_cer_path(const char *key_path)
 
 static bool cert_name_like(const char *name)
 {
-	static const char *const ext[] = { ".cer", ".crt", ".pem", ".der" };
+	static const char *const ext[] = {".cer", ".crt", ".pem", ".der"};
 	size_t n = strlen(name), i;
 
 	for (i = 0; i < sizeof ext / sizeof ext[0]; i++)
@@ -770,14 +774,13 @@ int cer_certs_dir_find_pubkey(const char *certs_dir, const struct cer_cert *cert
 	return find_path(certs_dir, match_pubkey, cert->pub, path);
 }
 
-int cer_certs_dir_load_pubkey(const char *certs_dir, struct evp_pkey_st *pub,
-                              struct cer_cert **out)
+int cer_certs_dir_load_pubkey(const char *certs_dir, struct evp_pkey_st *pub, struct cer_cert **out)
 {
 	return scan_certs_dir(certs_dir, match_pubkey, pub, out);
 }
 
-int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
-                     const char *certs_dir, struct cer_cert **out)
+int cer_privkey_cert(const struct cer_privkey *key, const char *key_path, const char *certs_dir,
+                     struct cer_cert **out)
 {
 	struct cer_cert *c = NULL;
 	char *sib = NULL;
@@ -826,7 +829,8 @@ int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
 		               certs_dir ? certs_dir : "");
 	else
 		ret = cer_fail(CER_EINPUT, "key %s: certificate not found (looked for %s%s%s)",
-		               key_path, sib, certs_dir ? " and in " : "", certs_dir ? certs_dir : "");
+		               key_path, sib, certs_dir ? " and in " : "",
+		               certs_dir ? certs_dir : "");
 out:
 	if (*out != NULL)
 		ret = CER_OK;
@@ -863,12 +867,12 @@ int cer_rsa_number(const EVP_PKEY *key, const char *name, BIGNUM **out)
 static int rsa_values_check(EVP_PKEY *key)
 {
 	static const char *const names[8] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	        OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+	        OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+	        OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	        OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 	};
-	BIGNUM *v[8] = { NULL };
+	BIGNUM *v[8] = {NULL};
 	BIGNUM *t, *p1, *q1;
 	BN_CTX *bn = BN_CTX_secure_new();
 	int ret = CER_EINTERNAL;
@@ -890,9 +894,8 @@ static int rsa_values_check(EVP_PKEY *key)
 	if (BN_mul(t, v[3], v[4], bn) != 1 || BN_cmp(t, v[0]) != 0 ||
 	    BN_mod_mul(t, v[1], v[2], p1, bn) != 1 || !BN_is_one(t) ||
 	    BN_mod_mul(t, v[1], v[2], q1, bn) != 1 || !BN_is_one(t) ||
-	    BN_mod(t, v[2], p1, bn) != 1 || BN_cmp(t, v[5]) != 0 ||
-	    BN_mod(t, v[2], q1, bn) != 1 || BN_cmp(t, v[6]) != 0 ||
-	    BN_mod_mul(t, v[4], v[7], v[3], bn) != 1 || !BN_is_one(t))
+	    BN_mod(t, v[2], p1, bn) != 1 || BN_cmp(t, v[5]) != 0 || BN_mod(t, v[2], q1, bn) != 1 ||
+	    BN_cmp(t, v[6]) != 0 || BN_mod_mul(t, v[4], v[7], v[3], bn) != 1 || !BN_is_one(t))
 		goto end;
 	ret = CER_OK;
 end:
@@ -921,9 +924,12 @@ int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name)
 	ret = rsa_values_check(key);
 	if (ret != CER_OK) {
 		ret = ret == CER_EINPUT
-		      ? cer_fail(CER_EINPUT, "%s: the RSA key pair is inconsistent (its private "
-		                 "values do not agree with n and e)", name)
-		      : cer_fail(CER_EINTERNAL, "%s: cannot read the RSA key's values", name);
+		              ? cer_fail(CER_EINPUT,
+		                         "%s: the RSA key pair is inconsistent (its private "
+		                         "values do not agree with n and e)",
+		                         name)
+		              : cer_fail(CER_EINTERNAL, "%s: cannot read the RSA key's values",
+		                         name);
 		goto out;
 	}
 	if (RAND_bytes(msg, CER_PAIRWISE_LEN) != 1) {
@@ -944,8 +950,10 @@ int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name)
 	}
 	if (EVP_PKEY_decrypt(ctx, back, &back_len, ct, ct_len) != 1 ||
 	    back_len != CER_PAIRWISE_LEN || CRYPTO_memcmp(back, msg, CER_PAIRWISE_LEN) != 0) {
-		ret = cer_fail(CER_EINPUT, "%s: the RSA key pair is inconsistent (an RSA-OAEP-256 "
-		               "value encrypted to it does not decrypt back)", name);
+		ret = cer_fail(CER_EINPUT,
+		               "%s: the RSA key pair is inconsistent (an RSA-OAEP-256 "
+		               "value encrypted to it does not decrypt back)",
+		               name);
 		goto out;
 	}
 	ret = CER_OK;

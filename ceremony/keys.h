@@ -42,9 +42,9 @@ int cer_cert_from_der(const uint8_t *der, size_t len, const char *what,
                       struct cer_cert **out) CER_WUR;
 void cer_cert_free(struct cer_cert *cert);
 
-const uint8_t *cer_cert_thumb(const struct cer_cert *cert);       /* CER_THUMB_LEN bytes */
-const char *cer_cert_thumb_b64(const struct cer_cert *cert);      /* x5t_256 text */
-const char *cer_cert_subject(const struct cer_cert *cert);        /* one line, may be "" */
+const uint8_t *cer_cert_thumb(const struct cer_cert *cert);  /* CER_THUMB_LEN bytes */
+const char *cer_cert_thumb_b64(const struct cer_cert *cert); /* x5t_256 text */
+const char *cer_cert_subject(const struct cer_cert *cert);   /* one line, may be "" */
 /* SHA-256 of the DER SubjectPublicKeyInfo: equal for two certificates of one key. */
 const uint8_t *cer_cert_spki_sha256(const struct cer_cert *cert); /* CER_THUMB_LEN bytes */
 /*
@@ -120,8 +120,8 @@ struct evp_pkey_st *cer_privkey_pkey(const struct cer_privkey *key); /* owned by
  * key's public key.  CER_EINPUT (message naming the key and where it
  * looked) when none is found.
  */
-int cer_privkey_cert(const struct cer_privkey *key, const char *key_path,
-                     const char *certs_dir, struct cer_cert **out) CER_WUR;
+int cer_privkey_cert(const struct cer_privkey *key, const char *key_path, const char *certs_dir,
+                     struct cer_cert **out) CER_WUR;
 
 /*
  * The certificate file that belongs beside a key file, as the Azure CLI
@@ -156,11 +156,10 @@ int cer_certs_dir_load_pubkey(const char *certs_dir, struct evp_pkey_st *pub,
 /*
  * Pairwise consistency of an RSA key pair (SP 800-56B, for key-transport
  * keys): the values agree (n = pq, de = 1 mod p - 1 and q - 1, the CRT
- * values; p and q are not tested for primality again), then a random CER_PAIRWISE_LEN-byte value encrypted with
- * RSA-OAEP-256 to the public key must decrypt to itself with the private
- * key.  The value and its decryption live in secret memory.  CER_OK, or
- * CER_EINPUT (message naming name) when the pair is inconsistent,
- * CER_EINTERNAL when memory or OpenSSL fails.
+ * values; p and q are not tested for primality again), then a random CER_PAIRWISE_LEN-byte value
+ * encrypted with RSA-OAEP-256 to the public key must decrypt to itself with the private key.  The
+ * value and its decryption live in secret memory.  CER_OK, or CER_EINPUT (message naming name) when
+ * the pair is inconsistent, CER_EINTERNAL when memory or OpenSSL fails.
  */
 int cer_rsa_pairwise_check(struct evp_pkey_st *key, const char *name) CER_WUR;
 

@@ -60,14 +60,18 @@ int cer_passwd(const struct cer_passwd_params *p, struct cer_passwd_result *out)
 	if (p->old_passphrase != NULL && cer_passphrase_equal(p->old_passphrase, p->new_passphrase))
 		return cer_fail(CER_EUSAGE, "the new passphrase is the old one");
 	if (!in_place && cer_path_exists(dest))
-		return cer_fail(CER_EIO, "%s: already exists (passwd never replaces a file other "
-		                "than the key itself)", dest);
+		return cer_fail(CER_EIO,
+		                "%s: already exists (passwd never replaces a file other "
+		                "than the key itself)",
+		                dest);
 	ret = cer_passwd_probe(p->key_path, &out->was_encrypted);
 	if (ret != CER_OK)
 		return ret;
 	if (in_place && !is_pem(p->key_path))
-		return cer_fail(CER_EUSAGE, "%s: not a PEM file; give --out for the PEM PKCS#8 "
-		                "file to write", p->key_path);
+		return cer_fail(CER_EUSAGE,
+		                "%s: not a PEM file; give --out for the PEM PKCS#8 "
+		                "file to write",
+		                p->key_path);
 	ret = cer_privkey_load(p->key_path, out->was_encrypted ? p->old_passphrase : NULL, &key,
 	                       &why);
 	if (ret != CER_OK)

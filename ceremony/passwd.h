@@ -35,7 +35,7 @@ struct cer_passwd_params {
 
 struct cer_passwd_result {
 	bool was_encrypted;
-	char written[4096];         /* the file written */
+	char written[4096]; /* the file written */
 };
 
 /*

@@ -71,8 +71,8 @@ static int private_bytes(EVP_PKEY *key, uint8_t *buf, size_t len)
 	return ok ? 0 : -1;
 }
 
-int cer_pkcs8_check_pem(const char *pem, size_t len, const char *pass,
-                        struct evp_pkey_st *key, const char *what)
+int cer_pkcs8_check_pem(const char *pem, size_t len, const char *pass, struct evp_pkey_st *key,
+                        const char *what)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	EVP_PKEY *back = NULL;
@@ -86,8 +86,10 @@ int cer_pkcs8_check_pem(const char *pem, size_t len, const char *pass,
 	}
 	back = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)pass);
 	if (back == NULL) {
-		ret = cer_fail(CER_EINTERNAL, "%s: the new file does not open with the new "
-		               "passphrase", what);
+		ret = cer_fail(CER_EINTERNAL,
+		               "%s: the new file does not open with the new "
+		               "passphrase",
+		               what);
 		goto out;
 	}
 	if (EVP_PKEY_eq(back, key) != 1 || private_bytes(back, a, n) != 0 ||

@@ -36,7 +36,7 @@ int cer_pkcs8_encrypt_pem(struct evp_pkey_st *key, const char *pass, const char 
  * constant time).  CER_OK, or CER_EINTERNAL naming `what` when it does not
  * open or holds another key.
  */
-int cer_pkcs8_check_pem(const char *pem, size_t len, const char *pass,
-                        struct evp_pkey_st *key, const char *what) CER_WUR;
+int cer_pkcs8_check_pem(const char *pem, size_t len, const char *pass, struct evp_pkey_st *key,
+                        const char *what) CER_WUR;
 
 #endif

@@ -52,7 +52,7 @@ int cer_qr_ec_parse(const char *s, enum cer_qr_ec *ec)
 
 size_t cer_qr_default_max_bytes(enum cer_qr_ec ec)
 {
-	static const size_t sizes[] = { 800, CER_QR_DEFAULT_MAX_BYTES, 440, 320 };
+	static const size_t sizes[] = {800, CER_QR_DEFAULT_MAX_BYTES, 440, 320};
 
 	return sizes[ec & 3];
 }
@@ -221,15 +221,17 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 		return cer_fail(CER_EUSAGE, "part size must be between %u and %u bytes, not %zu",
 		                CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, max_bytes);
 	if (len > CER_QR_MAX_FILE)
-		return cer_fail(CER_EINPUT, "file too large for QR codes (%zu bytes, limit %zu)", len,
-		                CER_QR_MAX_FILE);
+		return cer_fail(CER_EINPUT, "file too large for QR codes (%zu bytes, limit %zu)",
+		                len, CER_QR_MAX_FILE);
 	if (len > 0 && memmem(data, len, "PRIVATE KEY-----", 16) != NULL)
-		return cer_fail(CER_EINPUT, "the file holds a PEM private key: private keys never "
-		                            "leave the custodian's media and are never made QR codes");
+		return cer_fail(CER_EINPUT,
+		                "the file holds a PEM private key: private keys never "
+		                "leave the custodian's media and are never made QR codes");
 	if (der_private_key(data, len))
-		return cer_fail(CER_EINPUT, "the file is a DER private key or PKCS#12 file: private "
-		                            "keys never leave the custodian's media and are never "
-		                            "made QR codes");
+		return cer_fail(CER_EINPUT,
+		                "the file is a DER private key or PKCS#12 file: private "
+		                "keys never leave the custodian's media and are never "
+		                "made QR codes");
 	ret = cer_qr_deflate(data, len, &packed, &packed_len);
 	if (ret != CER_OK)
 		return ret;
@@ -268,8 +270,8 @@ int cer_qr_split(const uint8_t *data, size_t len, size_t max_bytes, enum cer_qr_
 		size_t off = i * max_bytes;
 		size_t n = stream_len - off < max_bytes ? stream_len - off : max_bytes;
 
-		set->parts[i] = make_part(magic, (unsigned)i + 1, (unsigned)count, set->id, stream + off,
-		                          n);
+		set->parts[i] = make_part(magic, (unsigned)i + 1, (unsigned)count, set->id,
+		                          stream + off, n);
 		if (set->parts[i] == NULL) {
 			ret = cer_fail(CER_EINTERNAL, "out of memory");
 			goto out;
@@ -286,8 +288,7 @@ out:
 
 int cer_qr_encode(const char *text, enum cer_qr_ec ec, struct cer_qr_code *code)
 {
-	static const QRecLevel levels[] = { QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q,
-	                                    QR_ECLEVEL_H };
+	static const QRecLevel levels[] = {QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q, QR_ECLEVEL_H};
 	QRinput *in = NULL;
 	QRcode *qr = NULL;
 	size_t len = strlen(text), i;
@@ -296,10 +297,13 @@ int cer_qr_encode(const char *text, enum cer_qr_ec ec, struct cer_qr_code *code)
 	memset(code, 0, sizeof *code);
 	for (i = 0; i < len; i++)
 		if (b45_value((unsigned char)text[i]) < 0)
-			return cer_fail(CER_EINPUT, "QR text has a character outside the "
-			                            "alphanumeric set at offset %zu", i);
+			return cer_fail(CER_EINPUT,
+			                "QR text has a character outside the "
+			                "alphanumeric set at offset %zu",
+			                i);
 	if (len == 0 || len > 4296)
-		return cer_fail(CER_EINPUT, "QR text of %zu characters does not fit a QR code", len);
+		return cer_fail(CER_EINPUT, "QR text of %zu characters does not fit a QR code",
+		                len);
 	in = QRinput_new2(0, levels[ec & 3]);
 	if (in == NULL) {
 		ret = cer_fail(CER_EINTERNAL, "QR encoder: out of memory");
@@ -312,9 +316,11 @@ int cer_qr_encode(const char *text, enum cer_qr_ec ec, struct cer_qr_code *code)
 	qr = QRcode_encodeInput(in);
 	if (qr == NULL) {
 		ret = errno == ERANGE
-		      ? cer_fail(CER_EINPUT, "%zu characters do not fit in a QR code at level %c; "
-		                             "use smaller parts", len, cer_qr_ec_letter(ec))
-		      : cer_fail(CER_EINTERNAL, "QR encoder failed: %s", strerror(errno));
+		              ? cer_fail(CER_EINPUT,
+		                         "%zu characters do not fit in a QR code at level %c; "
+		                         "use smaller parts",
+		                         len, cer_qr_ec_letter(ec))
+		              : cer_fail(CER_EINTERNAL, "QR encoder failed: %s", strerror(errno));
 		goto out;
 	}
 	code->modules = malloc((size_t)qr->width * (size_t)qr->width);
@@ -407,7 +413,7 @@ static void png_warning_cb(png_structp png, png_const_charp msg)
 int cer_qr_png(const struct cer_qr_code *code, unsigned module_px, unsigned quiet,
                uint8_t **png_out, size_t *png_len)
 {
-	struct membuf buf = { 0 };
+	struct membuf buf = {0};
 	png_structp png = NULL;
 	png_infop info = NULL;
 	uint8_t *row = NULL;
@@ -473,8 +479,7 @@ void cer_qr_lines_free(char **lines, unsigned nlines)
 int cer_qr_halfblock(const struct cer_qr_code *code, unsigned quiet, bool light_fg,
                      char ***lines_out, unsigned *nlines_out)
 {
-	static const char *const glyph[4] = { " ", "\xe2\x96\x84", "\xe2\x96\x80",
-	                                      "\xe2\x96\x88" };
+	static const char *const glyph[4] = {" ", "\xe2\x96\x84", "\xe2\x96\x80", "\xe2\x96\x88"};
 	unsigned side = code->width + 2 * quiet;
 	unsigned nlines = (side + 1) / 2, l, x;
 	char **lines = calloc(nlines, sizeof *lines);
@@ -527,78 +532,80 @@ static void html_escape(struct membuf *b, const char *s)
 }
 
 static const char html_head[] =
-	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-	"img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<style>\n"
-	"html,body{margin:0;height:100%;background:#fff;color:#000;font:16px sans-serif}\n"
-	"#bar{height:2.4em;line-height:2.4em;text-align:center;white-space:nowrap;overflow:hidden}\n"
-	"#help{height:2.6em;text-align:center;color:#444;font-size:13px}\n"
-	"figure{margin:0;display:flex;flex-direction:column;align-items:center}\n"
-	"figure img{image-rendering:pixelated;image-rendering:crisp-edges}\n"
-	"body.js figure{display:none;height:calc(100% - 5.4em)}\n"
-	"body.js figure.on{display:flex}\n"
-	"body.js figure img{height:100%;max-width:100vw;object-fit:contain}\n"
-	"figcaption{padding:.3em}\nbody.js figcaption{display:none}\n"
-	"</style>\n";
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<style>\n"
+        "html,body{margin:0;height:100%;background:#fff;color:#000;font:16px sans-serif}\n"
+        "#bar{height:2.4em;line-height:2.4em;text-align:center;white-space:nowrap;overflow:hidden}"
+        "\n"
+        "#help{height:2.6em;text-align:center;color:#444;font-size:13px}\n"
+        "figure{margin:0;display:flex;flex-direction:column;align-items:center}\n"
+        "figure img{image-rendering:pixelated;image-rendering:crisp-edges}\n"
+        "body.js figure{display:none;height:calc(100% - 5.4em)}\n"
+        "body.js figure.on{display:flex}\n"
+        "body.js figure img{height:100%;max-width:100vw;object-fit:contain}\n"
+        "figcaption{padding:.3em}\nbody.js figcaption{display:none}\n"
+        "</style>\n";
 
 static const char html_script[] =
-	"<script>\n"
-	"(function(){\n"
-	"var f=document.getElementsByTagName('figure'),n=f.length,i=0,paused=false,\n"
-	"pace=2000,slow=2000,timer=null,only=null,bar=document.getElementById('bar');\n"
-	"document.body.className='js';\n"
-	"function ranges(l){var o=[],k=0;while(k<l.length){var a=l[k];\n"
-	"while(k+1<l.length&&l[k+1]==l[k]+1)k++;o.push(a==l[k]?''+(a+1):(a+1)+'-'+(l[k]+1));k++;}\n"
-	"return o.join(', ');}\n"
-	"function cycle(){if(only)return only;var a=[];for(var k=0;k<n;k++)a.push(k);return a;}\n"
-	"function show(){for(var k=0;k<n;k++)f[k].className=(k==i?'on':'');\n"
-	"bar.textContent=document.title+' \\u2014 part '+(i+1)+' of '+n+\n"
-	"(only?' \\u2014 only '+ranges(only):'')+' \\u2014 '+\n"
-	"(paused?'paused':'next in '+(pace/1000)+' s');}\n"
-	"function next(d){var c=cycle(),p=c.indexOf(i);\n"
-	"if(p<0){p=0;while(p<c.length&&c[p]<i)p++;if(d<0)p--;else d=0;}\n"
-	"i=c[((p+d)%c.length+c.length)%c.length];}\n"
-	"function arm(){if(timer)clearTimeout(timer);timer=null;\n"
-	"if(!paused&&cycle().length>1)timer=setTimeout(function(){next(1);show();arm();},pace);}\n"
-	"function go(d){next(d);show();arm();}\n"
-	/* "have 17 of 20 parts; missing 3, 7-9" (what join prints) or "3 7-9". */
-	"function parse(t){var m=t.lastIndexOf('missing');if(m>=0)t=t.slice(m+7);\n"
-	"var s={},l=[],w=t.split(/[\\s,;]+/);\n"
-	"for(var k=0;k<w.length;k++){if(w[k]=='')continue;\n"
-	"var r=/^(\\d+)(?:-(\\d+))?$/.exec(w[k]);if(!r)return null;\n"
-	"var a=+r[1],b=r[2]?+r[2]:a;if(a<1||b>n||a>b)return null;\n"
-	"for(var x=a;x<=b;x++)s[x-1]=1;}\n"
-	"for(var k=0;k<n;k++)if(s[k])l.push(k);return l;}\n"
-	"function ask(){var t=window.prompt('Show only these parts (e.g. \"3, 7-9\", or the "
-	"receiver\\'s \"missing ...\" line); empty for all:','');\n"
-	"if(t===null)return;var l=parse(t);\n"
-	"if(l===null){window.alert('Not part numbers from 1 to '+n+': '+t);return;}\n"
-	"only=l.length&&l.length<n?l:null;if(only)i=only[0];show();arm();}\n"
-	"document.addEventListener('keydown',function(e){var k=e.key;\n"
-	"if(k==' '||k=='Spacebar'||k=='p'){paused=!paused;show();arm();}\n"
-	"else if(k=='ArrowRight'||k=='ArrowDown'||k=='PageDown'||k=='n')go(1);\n"
-	"else if(k=='ArrowLeft'||k=='ArrowUp'||k=='PageUp'||k=='b')go(-1);\n"
-	"else if(k=='Home'){i=cycle()[0];show();arm();}\n"
-	"else if(k=='End'){var c=cycle();i=c[c.length-1];show();arm();}\n"
-	"else if(k=='+'||k=='='){pace=pace>500?pace-500:Math.max(200,pace-50);show();arm();}\n"
-	"else if(k=='-'||k=='_'){pace=pace<500?pace+50:Math.min(10000,pace+500);show();arm();}\n"
-	"else if(k=='c'){if(pace>250){slow=pace;pace=250;}else pace=slow;paused=false;show();arm();}\n"
-	"else if(k=='m')ask();\n"
-	"else if(k=='a'){only=null;show();arm();}\n"
-	"else if(k=='f'){if(document.fullscreenElement)document.exitFullscreen();\n"
-	"else if(document.documentElement.requestFullscreen)"
-	"document.documentElement.requestFullscreen();}\n"
-	"else return;e.preventDefault();});\n"
-	"show();arm();\n"
-	"})();\n"
-	"</script>\n";
+        "<script>\n"
+        "(function(){\n"
+        "var f=document.getElementsByTagName('figure'),n=f.length,i=0,paused=false,\n"
+        "pace=2000,slow=2000,timer=null,only=null,bar=document.getElementById('bar');\n"
+        "document.body.className='js';\n"
+        "function ranges(l){var o=[],k=0;while(k<l.length){var a=l[k];\n"
+        "while(k+1<l.length&&l[k+1]==l[k]+1)k++;o.push(a==l[k]?''+(a+1):(a+1)+'-'+(l[k]+1));k++;}\n"
+        "return o.join(', ');}\n"
+        "function cycle(){if(only)return only;var a=[];for(var k=0;k<n;k++)a.push(k);return a;}\n"
+        "function show(){for(var k=0;k<n;k++)f[k].className=(k==i?'on':'');\n"
+        "bar.textContent=document.title+' \\u2014 part '+(i+1)+' of '+n+\n"
+        "(only?' \\u2014 only '+ranges(only):'')+' \\u2014 '+\n"
+        "(paused?'paused':'next in '+(pace/1000)+' s');}\n"
+        "function next(d){var c=cycle(),p=c.indexOf(i);\n"
+        "if(p<0){p=0;while(p<c.length&&c[p]<i)p++;if(d<0)p--;else d=0;}\n"
+        "i=c[((p+d)%c.length+c.length)%c.length];}\n"
+        "function arm(){if(timer)clearTimeout(timer);timer=null;\n"
+        "if(!paused&&cycle().length>1)timer=setTimeout(function(){next(1);show();arm();},pace);}\n"
+        "function go(d){next(d);show();arm();}\n"
+        /* "have 17 of 20 parts; missing 3, 7-9" (what join prints) or "3 7-9". */
+        "function parse(t){var m=t.lastIndexOf('missing');if(m>=0)t=t.slice(m+7);\n"
+        "var s={},l=[],w=t.split(/[\\s,;]+/);\n"
+        "for(var k=0;k<w.length;k++){if(w[k]=='')continue;\n"
+        "var r=/^(\\d+)(?:-(\\d+))?$/.exec(w[k]);if(!r)return null;\n"
+        "var a=+r[1],b=r[2]?+r[2]:a;if(a<1||b>n||a>b)return null;\n"
+        "for(var x=a;x<=b;x++)s[x-1]=1;}\n"
+        "for(var k=0;k<n;k++)if(s[k])l.push(k);return l;}\n"
+        "function ask(){var t=window.prompt('Show only these parts (e.g. \"3, 7-9\", or the "
+        "receiver\\'s \"missing ...\" line); empty for all:','');\n"
+        "if(t===null)return;var l=parse(t);\n"
+        "if(l===null){window.alert('Not part numbers from 1 to '+n+': '+t);return;}\n"
+        "only=l.length&&l.length<n?l:null;if(only)i=only[0];show();arm();}\n"
+        "document.addEventListener('keydown',function(e){var k=e.key;\n"
+        "if(k==' '||k=='Spacebar'||k=='p'){paused=!paused;show();arm();}\n"
+        "else if(k=='ArrowRight'||k=='ArrowDown'||k=='PageDown'||k=='n')go(1);\n"
+        "else if(k=='ArrowLeft'||k=='ArrowUp'||k=='PageUp'||k=='b')go(-1);\n"
+        "else if(k=='Home'){i=cycle()[0];show();arm();}\n"
+        "else if(k=='End'){var c=cycle();i=c[c.length-1];show();arm();}\n"
+        "else if(k=='+'||k=='='){pace=pace>500?pace-500:Math.max(200,pace-50);show();arm();}\n"
+        "else if(k=='-'||k=='_'){pace=pace<500?pace+50:Math.min(10000,pace+500);show();arm();}\n"
+        "else if(k=='c'){if(pace>250){slow=pace;pace=250;}else "
+        "pace=slow;paused=false;show();arm();}\n"
+        "else if(k=='m')ask();\n"
+        "else if(k=='a'){only=null;show();arm();}\n"
+        "else if(k=='f'){if(document.fullscreenElement)document.exitFullscreen();\n"
+        "else if(document.documentElement.requestFullscreen)"
+        "document.documentElement.requestFullscreen();}\n"
+        "else return;e.preventDefault();});\n"
+        "show();arm();\n"
+        "})();\n"
+        "</script>\n";
 
 int cer_qr_html(const struct cer_qr_set *set, const char *title, uint8_t *const *pngs,
                 const size_t *png_lens, char **html, size_t *html_len)
 {
-	struct membuf b = { 0 };
+	struct membuf b = {0};
 	char line[512];
 	unsigned i;
 	int ret;
@@ -627,8 +634,9 @@ int cer_qr_html(const struct cer_qr_set *set, const char *title, uint8_t *const 
 			ret = cer_fail(CER_EINTERNAL, "out of memory");
 			goto out;
 		}
-		snprintf(line, sizeof line, "<figure><img alt=\"part %u of %u\" src=\"data:image/png;base64,",
-		         i + 1, set->count);
+		snprintf(line, sizeof line,
+		         "<figure><img alt=\"part %u of %u\" src=\"data:image/png;base64,", i + 1,
+		         set->count);
 		membuf_puts(&b, line);
 		membuf_puts(&b, b64);
 		free(b64);
@@ -786,8 +794,9 @@ static int parse_part(const char *s, size_t len, const char *where, struct parse
 	claimed_name(s, end, claimed, sizeof claimed);
 	for (i = 0; i < len; i++)
 		if (b45_value((unsigned char)s[i]) < 0)
-			return cer_fail(CER_EINPUT, "%s%s is corrupted: character 0x%02x at column %zu "
-			                            "is outside the QR alphanumeric set",
+			return cer_fail(CER_EINPUT,
+			                "%s%s is corrupted: character 0x%02x at column %zu "
+			                "is outside the QR alphanumeric set",
 			                where, claimed, (unsigned char)s[i], i + 1);
 	if (len < strlen(CER_QR_MAGIC) + CHECK_HEX + 1 || end[-(long)CHECK_HEX - 1] != ':' ||
 	    !is_upper_hex(end - CHECK_HEX, CHECK_HEX))
@@ -797,16 +806,19 @@ static int parse_part(const char *s, size_t len, const char *where, struct parse
 	sha256(s, (size_t)(data_end - s), md);
 	upper_hex(md, CHECK_HEX / 2, check);
 	if (memcmp(check, end - CHECK_HEX, CHECK_HEX) != 0)
-		return cer_fail(CER_EINPUT, "%s%s is corrupted: check value %.8s does not match its "
-		                            "contents (%s)", where, claimed, end - CHECK_HEX, check);
+		return cer_fail(CER_EINPUT,
+		                "%s%s is corrupted: check value %.8s does not match its "
+		                "contents (%s)",
+		                where, claimed, end - CHECK_HEX, check);
 	out->zlib = s[3] == '2';
 	p = s + strlen(CER_QR_MAGIC);
 	if (!parse_num(&p, data_end, &out->n) || p >= data_end || *p++ != '/' ||
 	    !parse_num(&p, data_end, &out->total) || out->n > out->total || p >= data_end ||
 	    *p++ != ':' || data_end - p < (long)ID_HEX + 1 || !is_upper_hex(p, ID_HEX) ||
 	    p[ID_HEX] != ':')
-		return cer_fail(CER_EINPUT, "%s%s is malformed: bad header (want SDC1:N/TOTAL:ID:...)",
-		                where, claimed);
+		return cer_fail(CER_EINPUT,
+		                "%s%s is malformed: bad header (want SDC1:N/TOTAL:ID:...)", where,
+		                claimed);
 	memcpy(out->id, p, ID_HEX);
 	out->id[ID_HEX] = '\0';
 	p += ID_HEX + 1;
@@ -814,8 +826,9 @@ static int parse_part(const char *s, size_t len, const char *where, struct parse
 	if (out->data == NULL || out->len == 0) {
 		free(out->data);
 		out->data = NULL;
-		return cer_fail(CER_EINPUT, "%spart %u/%u is corrupted: its data is not valid Base45",
-		                where, out->n, out->total);
+		return cer_fail(CER_EINPUT,
+		                "%spart %u/%u is corrupted: its data is not valid Base45", where,
+		                out->n, out->total);
 	}
 	return CER_OK;
 }
@@ -838,20 +851,23 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 		join->zlib = pp.zlib;
 		memcpy(join->id, pp.id, sizeof join->id);
 	} else if (strcmp(pp.id, join->id) != 0) {
-		ret = cer_fail(CER_EINPUT, "%spart %u/%u is from a different file (id %s) than the "
-		                           "parts before it (id %s): parts of two files are mixed",
+		ret = cer_fail(CER_EINPUT,
+		               "%spart %u/%u is from a different file (id %s) than the "
+		               "parts before it (id %s): parts of two files are mixed",
 		               where, pp.n, pp.total, pp.id, join->id);
 		goto out;
 	} else if (pp.zlib != join->zlib) {
-		ret = cer_fail(CER_EINPUT, "%spart %u/%u of file %s is %s but the parts before it "
-		                           "are %s: parts of two different splits are mixed",
+		ret = cer_fail(CER_EINPUT,
+		               "%spart %u/%u of file %s is %s but the parts before it "
+		               "are %s: parts of two different splits are mixed",
 		               where, pp.n, pp.total, pp.id, pp.zlib ? "SDC2" : "SDC1",
 		               join->zlib ? "SDC2" : "SDC1");
 		goto out;
 	} else if (pp.total != join->total) {
-		ret = cer_fail(CER_EINPUT, "%spart %u/%u of file %s does not match the parts before "
-		                           "it, which have %u parts: parts of two different splits "
-		                           "of the file are mixed",
+		ret = cer_fail(CER_EINPUT,
+		               "%spart %u/%u of file %s does not match the parts before "
+		               "it, which have %u parts: parts of two different splits "
+		               "of the file are mixed",
 		               where, pp.n, pp.total, pp.id, join->total);
 		goto out;
 	}
@@ -863,9 +879,10 @@ static int add_part(struct cer_qr_join *join, const char *s, size_t len, const c
 		goto out;
 	}
 	if (join->held + pp.len > STREAM_HEAD + CER_QR_MAX_FILE) {
-		ret = cer_fail(CER_EINPUT, "%spart %u/%u: the parts hold more than a file can be "
-		                           "(%zu bytes)", where, pp.n, pp.total,
-		               (size_t)(STREAM_HEAD + CER_QR_MAX_FILE));
+		ret = cer_fail(CER_EINPUT,
+		               "%spart %u/%u: the parts hold more than a file can be "
+		               "(%zu bytes)",
+		               where, pp.n, pp.total, (size_t)(STREAM_HEAD + CER_QR_MAX_FILE));
 		goto out;
 	}
 	slot->text = strndup(s, len);
@@ -922,22 +939,26 @@ static int add_line(struct cer_qr_join *join, const char *s, size_t len, const c
 	if (s == end)
 		return CER_OK;
 	if ((size_t)(end - s) > CER_QR_MAX_PART_TEXT)
-		return cer_fail(CER_EINPUT, "%sline of %zu characters is too long for a part (limit %u)",
-		                where, (size_t)(end - s), CER_QR_MAX_PART_TEXT);
+		return cer_fail(CER_EINPUT,
+		                "%sline of %zu characters is too long for a part (limit %u)", where,
+		                (size_t)(end - s), CER_QR_MAX_PART_TEXT);
 	m = first_marker(s, end);
 	if (m == NULL) {
 		const char *v = next_version_marker(s, end);
 
 		if (v != NULL)
-			return cer_fail(CER_EINPUT, "%sunsupported part format '%.*s' (this version "
-			                            "reads SDC1 and SDC2)", where, (int)strcspn(v, ":"), v);
+			return cer_fail(CER_EINPUT,
+			                "%sunsupported part format '%.*s' (this version "
+			                "reads SDC1 and SDC2)",
+			                where, (int)strcspn(v, ":"), v);
 		if (join->lenient) {
 			if (join->skipped++ == 0)
 				snprintf(join->first_skipped, sizeof join->first_skipped, "%.*s",
 				         (int)(strlen(where) >= 2 ? strlen(where) - 2 : 0), where);
 			return CER_OK;
 		}
-		return cer_fail(CER_EINPUT, "%snot a QR part (no '" CER_QR_MAGIC "' marker)", where);
+		return cer_fail(CER_EINPUT, "%snot a QR part (no '" CER_QR_MAGIC "' marker)",
+		                where);
 	}
 	return add_part(join, m, (size_t)(end - m), where);
 }
@@ -981,8 +1002,7 @@ int cer_qr_join_add_line(struct cer_qr_join *join, const char *source, unsigned 
 	return add_line(join, text, len, where);
 }
 
-int cer_qr_join_add_code(struct cer_qr_join *join, const char *where, const char *text,
-                         size_t len)
+int cer_qr_join_add_code(struct cer_qr_join *join, const char *where, const char *text, size_t len)
 {
 	char prefix[300];
 
@@ -1097,8 +1117,9 @@ int cer_qr_join_finish(const struct cer_qr_join *join, uint8_t **data, size_t *l
 			goto out;
 		}
 	} else if (flen != stream_len - STREAM_HEAD) {
-		ret = cer_fail(CER_EINPUT, "joined parts hold %zu bytes but part 1 says the file has "
-		                           "%zu: nothing written",
+		ret = cer_fail(CER_EINPUT,
+		               "joined parts hold %zu bytes but part 1 says the file has "
+		               "%zu: nothing written",
 		               stream_len - STREAM_HEAD, flen);
 		goto out;
 	}
@@ -1113,8 +1134,10 @@ int cer_qr_join_finish(const struct cer_qr_join *join, uint8_t **data, size_t *l
 	sha256(file, flen, md);
 	upper_hex(md, ID_HEX / 2, id);
 	if (sodium_memcmp(md, stream + 4, 32) != 0 || strcmp(id, join->id) != 0) {
-		ret = cer_fail(CER_EINPUT, "joined file does not match the SHA-256 in part 1 "
-		                           "(file id %s): nothing written", join->id);
+		ret = cer_fail(CER_EINPUT,
+		               "joined file does not match the SHA-256 in part 1 "
+		               "(file id %s): nothing written",
+		               join->id);
 		goto out;
 	}
 	file[flen] = 0;
@@ -1171,8 +1194,10 @@ static int split_arrived(const char *dir)
 	free(page);
 	if (!there) {
 		rmdir(dir); /* only if empty, as it then is */
-		return cer_fail(CER_EIO, "%s: the file system lost the parts when the directory was "
-		                "renamed into place; write the split to another medium", dir);
+		return cer_fail(CER_EIO,
+		                "%s: the file system lost the parts when the directory was "
+		                "renamed into place; write the split to another medium",
+		                dir);
 	}
 	return CER_OK;
 }
@@ -1204,8 +1229,8 @@ static int name_cmp(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
-int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set,
-                        uint8_t **data, size_t *len)
+int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set, uint8_t **data,
+                        size_t *len)
 {
 	struct cer_qr_join *join = NULL;
 	DIR *d = NULL;
@@ -1233,7 +1258,8 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
 		if (!split_name(e->d_name, &kind) || kind != 't')
 			continue;
 		if (nnames >= CER_QR_MAX_PARTS) {
-			ret = cer_fail(CER_EINPUT, "%s: more than %u part files", dir, CER_QR_MAX_PARTS);
+			ret = cer_fail(CER_EINPUT, "%s: more than %u part files", dir,
+			               CER_QR_MAX_PARTS);
 			goto out;
 		}
 		grown = realloc(names, (nnames + 1) * sizeof *names);
@@ -1351,8 +1377,10 @@ int cer_qr_split_fit(const uint8_t *data, size_t len, enum cer_qr_ec ec, unsigne
 		}
 	}
 	if (best == 0)
-		return cer_fail(CER_EUSAGE, "the window is too small for QR codes (room for %u "
-		                            "modules): enlarge it or use a smaller font", max_width);
+		return cer_fail(CER_EUSAGE,
+		                "the window is too small for QR codes (room for %u "
+		                "modules): enlarge it or use a smaller font",
+		                max_width);
 	return cer_qr_split(data, len, best, ec, set);
 }
 
@@ -1409,13 +1437,17 @@ static int out_dir_state(const char *dir, bool replace, int *state)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (!replace) {
-			ret = cer_fail(CER_EIO, "%s: exists and is not empty (use --force to replace "
-			                        "a previous split)", dir);
+			ret = cer_fail(CER_EIO,
+			               "%s: exists and is not empty (use --force to replace "
+			               "a previous split)",
+			               dir);
 			break;
 		}
 		if (!split_name(e->d_name, &kind)) {
-			ret = cer_fail(CER_EIO, "%s: holds '%.100s', which qr split did not write; "
-			                        "not replacing it", dir, e->d_name);
+			ret = cer_fail(CER_EIO,
+			               "%s: holds '%.100s', which qr split did not write; "
+			               "not replacing it",
+			               dir, e->d_name);
 			break;
 		}
 		*state = 2;
@@ -1496,7 +1528,7 @@ out:
 int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, enum cer_qr_ec ec,
                      bool replace, const struct cer_progress *progress)
 {
-	struct cer_qr_set set = { 0 };
+	struct cer_qr_set set = {0};
 	uint8_t *data = NULL;
 	size_t len;
 	char *dir = NULL, *tmp = NULL;
@@ -1561,9 +1593,11 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	ret = split_arrived(dir);
 	if (ret != CER_OK)
 		goto out;
-	cer_progress_note(progress, "%s: %u parts of %s (%zu bytes, SHA-256 %s), QR version %d "
-	                            "or below at level %c", dir, set.count, base, set.file_len,
-	                  set.sha256_hex, version, cer_qr_ec_letter(ec));
+	cer_progress_note(progress,
+	                  "%s: %u parts of %s (%zu bytes, SHA-256 %s), QR version %d "
+	                  "or below at level %c",
+	                  dir, set.count, base, set.file_len, set.sha256_hex, version,
+	                  cer_qr_ec_letter(ec));
 	ret = CER_OK;
 out:
 	if (made_tmp)

@@ -88,9 +88,9 @@ int cer_qr_inflate(const uint8_t *in, size_t in_len, size_t want, uint8_t **out)
 struct cer_qr_set {
 	unsigned count;
 	char **parts;
-	enum cer_qr_ec ec;     /* level used when these parts are drawn */
-	char id[17];           /* file id, 16 uppercase hex */
-	char sha256_hex[65];   /* lowercase hex SHA-256 of the file */
+	enum cer_qr_ec ec;   /* level used when these parts are drawn */
+	char id[17];         /* file id, 16 uppercase hex */
+	char sha256_hex[65]; /* lowercase hex SHA-256 of the file */
 	size_t file_len;
 };
 
@@ -124,8 +124,8 @@ int cer_qr_split_fit(const uint8_t *data, size_t len, enum cer_qr_ec ec, unsigne
  * When data is not NULL, *data gets the joined file (malloc'ed, a NUL byte
  * after it) and *len its length, so that it can be split again.
  */
-int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set,
-                        uint8_t **data, size_t *len) CER_WUR;
+int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *set, uint8_t **data,
+                        size_t *len) CER_WUR;
 
 /*
  * Splits the file at path and writes, into directory dir, for each part n of
@@ -160,8 +160,8 @@ int cer_qr_encode(const char *text, enum cer_qr_ec ec, struct cer_qr_code *code)
 void cer_qr_code_free(struct cer_qr_code *code);
 
 /* A grayscale PNG of code: module_px pixels a module, quiet modules of margin. */
-int cer_qr_png(const struct cer_qr_code *code, unsigned module_px, unsigned quiet,
-               uint8_t **png, size_t *png_len) CER_WUR;
+int cer_qr_png(const struct cer_qr_code *code, unsigned module_px, unsigned quiet, uint8_t **png,
+               size_t *png_len) CER_WUR;
 
 /*
  * The code drawn with Unicode half blocks (U+2580, U+2584, U+2588 and space),
@@ -173,8 +173,8 @@ int cer_qr_png(const struct cer_qr_code *code, unsigned module_px, unsigned quie
  * Returns a malloc'ed array of *nlines malloc'ed UTF-8 strings; free with
  * cer_qr_lines_free.  Pure: no terminal I/O.
  */
-int cer_qr_halfblock(const struct cer_qr_code *code, unsigned quiet, bool light_fg,
-                     char ***lines, unsigned *nlines) CER_WUR;
+int cer_qr_halfblock(const struct cer_qr_code *code, unsigned quiet, bool light_fg, char ***lines,
+                     unsigned *nlines) CER_WUR;
 void cer_qr_lines_free(char **lines, unsigned nlines);
 
 /*

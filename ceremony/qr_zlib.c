@@ -57,8 +57,10 @@ int cer_qr_inflate(const uint8_t *in, size_t in_len, size_t want, uint8_t **out)
 		z.avail_out = 1;
 		zr = inflate(&z, Z_FINISH);
 		if (z.avail_out == 0) {
-			ret = cer_fail(CER_EINPUT, "compressed data inflates to more than the %zu bytes "
-			                           "part 1 declares: refused", want);
+			ret = cer_fail(CER_EINPUT,
+			               "compressed data inflates to more than the %zu bytes "
+			               "part 1 declares: refused",
+			               want);
 			goto out;
 		}
 	}
@@ -77,8 +79,10 @@ int cer_qr_inflate(const uint8_t *in, size_t in_len, size_t want, uint8_t **out)
 		goto out;
 	}
 	if (z.total_out != want) {
-		ret = cer_fail(CER_EINPUT, "compressed data inflates to %lu bytes but part 1 says "
-		                           "the file has %zu", z.total_out, want);
+		ret = cer_fail(CER_EINPUT,
+		               "compressed data inflates to %lu bytes but part 1 says "
+		               "the file has %zu",
+		               z.total_out, want);
 		goto out;
 	}
 	buf[want] = 0;

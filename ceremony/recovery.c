@@ -15,7 +15,7 @@
 #include "sss/sss.h"
 
 #define SHARE_LEN (2 * CER_MASTER_LEN) /* version 2 share plaintext */
-#define SUBSET_LIMIT 5000u            /* beyond this, check share by share */
+#define SUBSET_LIMIT 5000u             /* beyond this, check share by share */
 #define PATH_TEXT_MAX 4096
 
 struct rkey {
@@ -368,9 +368,8 @@ static void name_shares_of(struct cer_recovery *r, const struct cer_cert *cert)
 	}
 }
 
-static int add_loaded(struct cer_recovery *r, const struct unwrapper *key,
-                      const char *key_path, const struct cer_cert *cert,
-                      enum cer_share_outcome *outcome)
+static int add_loaded(struct cer_recovery *r, const struct unwrapper *key, const char *key_path,
+                      const struct cer_cert *cert, enum cer_share_outcome *outcome)
 {
 	const struct cer_sd *sd = r->sd;
 	long idx = cer_sd_find_share(sd, cer_cert_thumb(cert), 0);
@@ -423,7 +422,7 @@ static int add_loaded(struct cer_recovery *r, const struct unwrapper *key,
 /* The private key a certificate file goes with, by the names keygen and az use. */
 static bool sibling_key(const char *cert_path, char *out, size_t size)
 {
-	static const char *const exts[] = { ".key", ".pfx", ".p12" };
+	static const char *const exts[] = {".key", ".pfx", ".p12"};
 	const char *slash = strrchr(cert_path, '/'), *dot = strrchr(cert_path, '.');
 	size_t stem = dot != NULL && (slash == NULL || dot > slash + 1) ? (size_t)(dot - cert_path)
 	                                                                : strlen(cert_path);
@@ -453,22 +452,29 @@ static int explain_not_a_key(const char *key_path, int status, struct cer_cert *
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
 	kind = cer_file_kind(key_path);
 	if (kind == CER_FILE_DIRECTORY)
-		return cer_fail(CER_EINPUT, "key %s: is a directory, not a key file (name the key "
-		                "file in it, such as %s%scert_<i>.key)", key_path, key_path,
+		return cer_fail(CER_EINPUT,
+		                "key %s: is a directory, not a key file (name the key "
+		                "file in it, such as %s%scert_<i>.key)",
+		                key_path, key_path,
 		                key_path[strlen(key_path) - 1] == '/' ? "" : "/");
 	if (kind == CER_FILE_SECURITY_DOMAIN)
-		return cer_fail(CER_EINPUT, "key %s: this is a security-domain file, not a private "
-		                "key", key_path);
+		return cer_fail(CER_EINPUT,
+		                "key %s: this is a security-domain file, not a private "
+		                "key",
+		                key_path);
 	if (kind != CER_FILE_CERTIFICATE || cer_cert_load(key_path, cert) != CER_OK) {
 		*cert = NULL;
 		return cer_fail(status, "%s", msg);
 	}
 	if (sibling_key(key_path, sib, sizeof sib))
-		return cer_fail(CER_EINPUT, "key %s: this is a certificate (the public half), not "
-		                "a private key: the key that goes with it is probably %s", key_path,
-		                sib);
-	return cer_fail(CER_EINPUT, "key %s: this is a certificate (the public half), not a "
-	                "private key: give the private key file that goes with it", key_path);
+		return cer_fail(CER_EINPUT,
+		                "key %s: this is a certificate (the public half), not "
+		                "a private key: the key that goes with it is probably %s",
+		                key_path, sib);
+	return cer_fail(CER_EINPUT,
+	                "key %s: this is a certificate (the public half), not a "
+	                "private key: give the private key file that goes with it",
+	                key_path);
 }
 
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
@@ -505,7 +511,7 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 			goto out;
 		}
 	}
-	ret = add_loaded(r, &(struct unwrapper){ .file = key }, key_path, cert, outcome);
+	ret = add_loaded(r, &(struct unwrapper){.file = key}, key_path, cert, outcome);
 out:
 	cer_privkey_free(key);
 	ret = record(r, key_path, cert, true, *outcome, ret);
@@ -570,7 +576,7 @@ int cer_recovery_add_token(struct cer_recovery *r, struct cer_tokens *tokens, co
 			goto out;
 		}
 	}
-	ret = add_loaded(r, &(struct unwrapper){ .token = k, .progress = progress }, uri, cert,
+	ret = add_loaded(r, &(struct unwrapper){.token = k, .progress = progress}, uri, cert,
 	                 outcome);
 out:
 	cer_token_key_close(k);
@@ -637,8 +643,8 @@ int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *sh
 		goto out;
 	}
 	name_shares_of(r, cert);
-	for (idx = first; idx >= 0; idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert),
-	                                                     (size_t)idx + 1)) {
+	for (idx = first; idx >= 0;
+	     idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert), (size_t)idx + 1)) {
 		if (!r->have[idx]) {
 			*share = idx;
 			goto out;
@@ -646,8 +652,7 @@ int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *sh
 		dup_of = r->owner[idx];
 	}
 	*outcome = CER_SHARE_DUPLICATE;
-	ret = record(r, key_path, cert, false, *outcome,
-	             fail_duplicate(r, key_path, dup_of));
+	ret = record(r, key_path, cert, false, *outcome, fail_duplicate(r, key_path, dup_of));
 out:
 	cer_cert_free(cert);
 	return ret;
@@ -689,8 +694,7 @@ static const char *item_tag(const struct cer_recovery *r, size_t i)
 }
 
 /* True when some item authenticates under master (tag check only). */
-static int master_authenticates(const struct cer_recovery *r, const uint8_t *master,
-                                bool *ok)
+static int master_authenticates(const struct cer_recovery *r, const uint8_t *master, bool *ok)
 {
 	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN);
 	size_t i;
@@ -739,7 +743,8 @@ static int try_subset(struct cer_recovery *r, struct search *s, const unsigned *
 			return CER_OK;
 	} else {
 		for (i = 0; i < CER_MASTER_LEN; i++)
-			s->cand[i] = r->plain[pos[0] * SHARE_LEN + i] ^ r->plain[pos[1] * SHARE_LEN + i];
+			s->cand[i] =
+			        r->plain[pos[0] * SHARE_LEN + i] ^ r->plain[pos[1] * SHARE_LEN + i];
 	}
 	if (!s->any_value) {
 		memcpy(s->first, s->cand, CER_MASTER_LEN);
@@ -862,15 +867,22 @@ verdict:
 	}
 	if (!r->have_master) {
 		if (!s.any_value)
-			ret = cer_fail(CER_EAUTH, "the shares are inconsistent: they do not combine "
-			               "(every subset of %u gives an invalid value)", k);
+			ret = cer_fail(CER_EAUTH,
+			               "the shares are inconsistent: they do not combine "
+			               "(every subset of %u gives an invalid value)",
+			               k);
 		else if (s.values_differ)
-			ret = cer_fail(CER_EAUTH, "the shares are inconsistent: no %u of them rebuild "
-			               "a master key that authenticates any item", k);
+			ret = cer_fail(CER_EAUTH,
+			               "the shares are inconsistent: no %u of them rebuild "
+			               "a master key that authenticates any item",
+			               k);
 		else
-			ret = cer_fail(CER_EAUTH, "item '%s': authentication failed with the rebuilt "
-			               "master key (the item is tampered, or the shares are not from "
-			               "this security domain)", item_tag(r, 0));
+			ret = cer_fail(
+			        CER_EAUTH,
+			        "item '%s': authentication failed with the rebuilt "
+			        "master key (the item is tampered, or the shares are not from "
+			        "this security domain)",
+			        item_tag(r, 0));
 	}
 out:
 	cer_secret_free(s.first);
@@ -889,12 +901,15 @@ static int quorum_check(const struct cer_recovery *r)
 		return CER_OK;
 	for (i = 0; i < r->nkeys && twice[0] == '\0'; i++)
 		if (r->keys[i].outcome == CER_SHARE_DUPLICATE)
-			snprintf(twice, sizeof twice, " (key %.*s gives the same share as an earlier "
-			         "key: it counts once)", PATH_TEXT_MAX, r->keys[i].key_path);
+			snprintf(twice, sizeof twice,
+			         " (key %.*s gives the same share as an earlier "
+			         "key: it counts once)",
+			         PATH_TEXT_MAX, r->keys[i].key_path);
 	if (cer_sd_version(r->sd) == 1)
-		return cer_fail(CER_EQUORUM, "%u good share%s, but no complete pair (version 1 "
-		                "needs both keys of one pair)%s", r->ngood, r->ngood == 1 ? "" : "s",
-		                twice);
+		return cer_fail(CER_EQUORUM,
+		                "%u good share%s, but no complete pair (version 1 "
+		                "needs both keys of one pair)%s",
+		                r->ngood, r->ngood == 1 ? "" : "s", twice);
 	return cer_fail(CER_EQUORUM, "%u good share%s of %u required: %u more needed%s", r->ngood,
 	                r->ngood == 1 ? "" : "s", k, k - r->ngood, twice);
 }
@@ -905,8 +920,8 @@ static int quorum_check(const struct cer_recovery *r)
  * With plain != NULL every plaintext is kept, plain[i] pointing into *arena
  * (sized by the sum of the ciphertexts); else one item's room is reused.
  */
-static int open_items(struct cer_recovery *r, uint8_t **plain, size_t *plain_len,
-                      uint8_t **arena, size_t *failed_at, const struct cer_progress *p)
+static int open_items(struct cer_recovery *r, uint8_t **plain, size_t *plain_len, uint8_t **arena,
+                      size_t *failed_at, const struct cer_progress *p)
 {
 	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN);
 	size_t i, n = cer_sd_item_count(r->sd), room = 0, off = 0, need;
@@ -930,7 +945,8 @@ static int open_items(struct cer_recovery *r, uint8_t **plain, size_t *plain_len
 		uint8_t *pt = *arena + (plain != NULL ? off : 0);
 
 		need = cer_sd_item(r->sd, i)->jwe->ct_len + 1;
-		snprintf(what, sizeof what, "%.100s: item '%.80s'", cer_sd_name(r->sd), item_tag(r, i));
+		snprintf(what, sizeof what, "%.100s: item '%.80s'", cer_sd_name(r->sd),
+		         item_tag(r, i));
 		ret = cer_item_cek(r->master, item_tag(r, i), cek);
 		if (ret == CER_OK)
 			ret = cer_jwe_decrypt_into(cer_sd_item(r->sd, i)->jwe, cek, what, pt, need,
@@ -952,8 +968,7 @@ static int open_items(struct cer_recovery *r, uint8_t **plain, size_t *plain_len
 }
 
 static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, size_t failed_at,
-                           bool items_checked, const char *result, int status,
-                           const char *message)
+                           bool items_checked, const char *result, int status, const char *message)
 {
 	const struct cer_sd *sd = r->sd;
 	json_t *j = json_object(), *keys = json_array(), *data = json_array();
@@ -985,25 +1000,28 @@ static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, si
 		json_object_set_new(e, "disagrees", json_boolean(rk->disagrees));
 		json_object_set_new(e, "message", json_string(rk->message));
 		json_object_set_new(e, "superseded", json_boolean(by < r->nkeys));
-		json_object_set_new(e, "superseded_by", by < r->nkeys ? json_integer((json_int_t)by + 1)
-		                                                      : json_null());
+		json_object_set_new(e, "superseded_by",
+		                    by < r->nkeys ? json_integer((json_int_t)by + 1) : json_null());
 		json_array_append_new(keys, e);
 	}
 	json_object_set_new(j, "keys", keys);
 	json_object_set_new(j, "good", json_integer(r->ngood));
-	json_object_set_new(j, "needed", json_integer(cer_recovery_ready(r) ? 0
-	                                              : cer_sd_version(sd) == 1 ? 1
-	                                              : (json_int_t)k - r->ngood));
+	json_object_set_new(j, "needed",
+	                    json_integer(cer_recovery_ready(r)     ? 0
+	                                 : cer_sd_version(sd) == 1 ? 1
+	                                                           : (json_int_t)k - r->ngood));
 	json_object_set_new(j, "subsets_checked", json_integer((json_int_t)r->subsets_checked));
 	for (i = 0; i < cer_sd_item_count(sd); i++) {
 		json_t *e = json_object();
-		const char *st = !items_checked ? "not_checked"
-		                 : i < failed_at ? "authenticated"
-		                 : i == failed_at ? "failed" : "not_checked";
+		const char *st = !items_checked   ? "not_checked"
+		                 : i < failed_at  ? "authenticated"
+		                 : i == failed_at ? "failed"
+		                                  : "not_checked";
 
 		json_object_set_new(e, "tag", json_string(item_tag(r, i)));
-		json_object_set_new(e, "size", json_integer(items_checked && i < failed_at
-		                                            ? (json_int_t)sizes[i] : 0));
+		json_object_set_new(
+		        e, "size",
+		        json_integer(items_checked && i < failed_at ? (json_int_t)sizes[i] : 0));
 		json_object_set_new(e, "status", json_string(st));
 		json_array_append_new(data, e);
 	}
@@ -1047,8 +1065,10 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 		}
 		for (i = 0; i < r->nkeys && ret == CER_OK; i++) {
 			if (r->keys[i].disagrees)
-				ret = cer_fail(CER_EAUTH, "key %s: its share is authentic but disagrees "
-				               "with the other shares", r->keys[i].key_path);
+				ret = cer_fail(CER_EAUTH,
+				               "key %s: its share is authentic but disagrees "
+				               "with the other shares",
+				               r->keys[i].key_path);
 		}
 		if (ret != CER_OK)
 			snprintf(msg, sizeof msg, "%s", cer_errmsg());
@@ -1131,8 +1151,9 @@ static int build_blob(struct cer_recovery *r, const struct cer_cert *exchange,
 	ret = cer_rsa_oaep256_wrap(cer_cert_pubkey(exchange), cek, CER_CEK_LEN, &ek, &ek_len);
 	if (ret != CER_OK)
 		goto out;
-	ret = cer_jwe_encrypt("{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256CBC-HS512\",\"kid\":\"not used\"}",
-	                      cek, ek, ek_len, mprime, CER_MASTER_LEN, &compact);
+	ret = cer_jwe_encrypt(
+	        "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256CBC-HS512\",\"kid\":\"not used\"}", cek,
+	        ek, ek_len, mprime, CER_MASTER_LEN, &compact);
 	if (ret != CER_OK)
 		goto out;
 	root = json_pack("{s:{s:o, s:s}, s:{s:s, s:s}}", "EncData", "data", data, "kdf",
@@ -1194,8 +1215,7 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 		                 progress);
 	if (ret != CER_OK)
 		goto out;
-	ret = cer_file_write_atomic(out_path, text, strlen(text),
-	                            force ? CER_WRITE_REPLACE : 0);
+	ret = cer_file_write_atomic(out_path, text, strlen(text), force ? CER_WRITE_REPLACE : 0);
 	if (ret != CER_OK)
 		goto out;
 	ret = cer_sha256(text, strlen(text), md);
@@ -1228,8 +1248,10 @@ int cer_recovery_open_items(struct cer_recovery *r, const struct cer_progress *p
 		ret = find_master(r, true, progress);
 	for (i = 0; i < r->nkeys && ret == CER_OK; i++)
 		if (r->keys[i].disagrees)
-			ret = cer_fail(CER_EAUTH, "key %s: its share is authentic but disagrees "
-			               "with the other shares", r->keys[i].key_path);
+			ret = cer_fail(CER_EAUTH,
+			               "key %s: its share is authentic but disagrees "
+			               "with the other shares",
+			               r->keys[i].key_path);
 	*arena = NULL;
 	if (ret == CER_OK)
 		ret = open_items(r, plain, plain_len, arena, &failed_at, progress);

@@ -144,14 +144,14 @@ bool cer_recovery_ready(const struct cer_recovery *r);
 /* One presented key, in the order presented (public information only). */
 struct cer_recovery_key {
 	const char *key_path;
-	const char *cert_path;    /* "" if not found */
-	const char *x5t_256;      /* thumbprint text, "" if the certificate was not found */
+	const char *cert_path; /* "" if not found */
+	const char *x5t_256;   /* thumbprint text, "" if the certificate was not found */
 	enum cer_share_outcome outcome;
-	const char *message;      /* "" for a good share, else the failure line */
-	int status;               /* CER_OK for a good share, else the failure's status */
-	bool disagrees;           /* set by verify: authentic share that does not combine */
-	bool superseded;          /* a failed attempt that a good share makes a retry */
-	size_t superseded_by;     /* when superseded: index of that good share */
+	const char *message;  /* "" for a good share, else the failure line */
+	int status;           /* CER_OK for a good share, else the failure's status */
+	bool disagrees;       /* set by verify: authentic share that does not combine */
+	bool superseded;      /* a failed attempt that a good share makes a retry */
+	size_t superseded_by; /* when superseded: index of that good share */
 };
 size_t cer_recovery_key_count(const struct cer_recovery *r);
 void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out);

@@ -28,13 +28,13 @@ struct cer_rekey {
 /* What is being built; every pointer to secret data is cer_secret_alloc memory. */
 struct build {
 	size_t nitems;
-	uint8_t **plain;      /* the items' plaintexts, in arena */
-	uint8_t *arena;       /* secret: all plaintexts */
+	uint8_t **plain; /* the items' plaintexts, in arena */
+	uint8_t *arena;  /* secret: all plaintexts */
 	size_t *plain_len;
-	uint8_t *master;      /* secret: M' */
-	uint8_t *shares;      /* secret: N shares of SHARE_LEN */
-	uint8_t *ceks;        /* secret: N share content keys, kept for the check */
-	char *text;           /* the new file (public) */
+	uint8_t *master; /* secret: M' */
+	uint8_t *shares; /* secret: N shares of SHARE_LEN */
+	uint8_t *ceks;   /* secret: N share content keys, kept for the check */
+	char *text;      /* the new file (public) */
 	unsigned long subsets;
 	char sha256[65];
 };
@@ -55,8 +55,10 @@ int cer_rekey_check_out(const struct cer_rekey_params *p)
 	if (p->out_path == NULL || p->out_path[0] == '\0')
 		return cer_fail(CER_EUSAGE, "no output file given");
 	if (p->sd_path != NULL && same_file(p->sd_path, p->out_path))
-		return cer_fail(CER_EUSAGE, "%s: is the input security-domain file; the new file "
-		                "must be written beside it, never over it", p->out_path);
+		return cer_fail(CER_EUSAGE,
+		                "%s: is the input security-domain file; the new file "
+		                "must be written beside it, never over it",
+		                p->out_path);
 	if (!p->force && cer_path_exists(p->out_path))
 		return cer_fail_exists(p->out_path);
 	/* Before any key is touched, as the write would refuse it at the end. */
@@ -88,16 +90,20 @@ static int load_certs(struct cer_rekey *k)
 		if (ret != CER_OK)
 			return ret;
 		if (cer_cert_rsa_bits(k->certs[i]) == 0)
-			return cer_fail(CER_EINPUT, "%s: not an RSA key (the service takes RSA only)",
-			                path);
+			return cer_fail(CER_EINPUT,
+			                "%s: not an RSA key (the service takes RSA only)", path);
 		if (cer_cert_rsa_bits(k->certs[i]) < CER_MIN_RSA_BITS)
-			return cer_fail(CER_EINPUT, "%s: RSA key of %u bits is too short (2048 at "
-			                "least)", path, cer_cert_rsa_bits(k->certs[i]));
+			return cer_fail(CER_EINPUT,
+			                "%s: RSA key of %u bits is too short (2048 at "
+			                "least)",
+			                path, cer_cert_rsa_bits(k->certs[i]));
 		for (j = 0; j < i; j++)
-			if (memcmp(cer_cert_spki_sha256(k->certs[j]), cer_cert_spki_sha256(k->certs[i]),
-			           CER_THUMB_LEN) == 0)
-				return cer_fail(CER_EINPUT, "%s: same public key as %s; each custodian "
-				                "needs their own key", path, k->p.cert_paths[j]);
+			if (memcmp(cer_cert_spki_sha256(k->certs[j]),
+			           cer_cert_spki_sha256(k->certs[i]), CER_THUMB_LEN) == 0)
+				return cer_fail(CER_EINPUT,
+				                "%s: same public key as %s; each custodian "
+				                "needs their own key",
+				                path, k->p.cert_paths[j]);
 	}
 	return CER_OK;
 }
@@ -166,9 +172,11 @@ int cer_rekey_certs_in_dir(const char *dir, char (*paths)[CER_KG_PATH_MAX], unsi
 		if (!is_cer_name(e->d_name))
 			continue;
 		if (n == CER_KEYGEN_MAX_KEYS) {
-			ret = cer_fail(CER_EUSAGE, "%s: more than %d certificates (.cer files); the "
-			               "service takes %d to %d", dir, CER_KEYGEN_MAX_KEYS,
-			               CER_KEYGEN_MIN_KEYS, CER_KEYGEN_MAX_KEYS);
+			ret = cer_fail(CER_EUSAGE,
+			               "%s: more than %d certificates (.cer files); the "
+			               "service takes %d to %d",
+			               dir, CER_KEYGEN_MAX_KEYS, CER_KEYGEN_MIN_KEYS,
+			               CER_KEYGEN_MAX_KEYS);
 			break;
 		}
 		names[n] = strdup(e->d_name);
@@ -226,9 +234,10 @@ int cer_rekey_check_session(const struct cer_recovery *r, const struct cer_sd *s
 
 	if (cer_recovery_ready(r))
 		return CER_OK;
-	return cer_fail(CER_EQUORUM, "too few current custodians: %u good share%s in, %s needs "
-	                "%u%s; a rekey needs a quorum of the current custodians' keys", good,
-	                good == 1 ? "" : "s", cer_sd_name(sd), need,
+	return cer_fail(CER_EQUORUM,
+	                "too few current custodians: %u good share%s in, %s needs "
+	                "%u%s; a rekey needs a quorum of the current custodians' keys",
+	                good, good == 1 ? "" : "s", cer_sd_name(sd), need,
 	                good >= need ? " (both halves of a pair in a version 1 file)" : "");
 }
 
@@ -253,8 +262,7 @@ static int item_header(const char *tag, char **out)
 	return *out != NULL ? CER_OK : cer_fail(CER_EINTERNAL, "out of memory");
 }
 
-static int append_pair(json_t *arr, const char *k1, const char *v1, const char *k2,
-                       const char *v2)
+static int append_pair(json_t *arr, const char *k1, const char *v1, const char *k2, const char *v2)
 {
 	if (json_array_append_new(arr, json_pack("{s:s, s:s}", k1, v1, k2, v2)) != 0)
 		return cer_fail(CER_EINTERNAL, "out of memory");
@@ -278,7 +286,8 @@ static int encrypt_items(const struct cer_sd *sd, const struct build *b, json_t 
 		if (ret == CER_OK)
 			ret = item_header(tag, &hdr);
 		if (ret == CER_OK)
-			ret = cer_jwe_encrypt(hdr, cek, NULL, 0, b->plain[i], b->plain_len[i], &compact);
+			ret = cer_jwe_encrypt(hdr, cek, NULL, 0, b->plain[i], b->plain_len[i],
+			                      &compact);
 		if (ret == CER_OK)
 			ret = append_pair(data, "compact_jwe", compact, "tag", tag);
 		free(hdr);
@@ -306,7 +315,8 @@ static int wrap_shares(const struct cer_rekey *k, struct build *b, json_t *share
 		                           &ek_len);
 		if (ret == CER_OK)
 			ret = cer_jwe_encrypt(SHARE_HEADER, cek, ek, ek_len,
-			                      b->shares + (size_t)i * SHARE_LEN, SHARE_LEN, &compact);
+			                      b->shares + (size_t)i * SHARE_LEN, SHARE_LEN,
+			                      &compact);
 		if (ret == CER_OK)
 			ret = append_pair(shares, "enc_key", compact, "x5t_256",
 			                  cer_cert_thumb_b64(k->certs[i]));
@@ -345,10 +355,9 @@ static int build_text(const struct cer_rekey *k, const struct cer_sd *sd, struct
 		ret = wrap_shares(k, b, shares);
 	if (ret != CER_OK)
 		goto out;
-	root = json_pack("{s:{s:o, s:s}, s:{s:o, s:s, s:i}, s:i}", "EncData", "data", data,
-	                 "kdf", "sp108_kdf", "SharedKeys", "enc_shares", shares,
-	                 "key_algorithm", "shamir_share", "required", (int)k->p.quorum,
-	                 "version", 2);
+	root = json_pack("{s:{s:o, s:s}, s:{s:o, s:s, s:i}, s:i}", "EncData", "data", data, "kdf",
+	                 "sp108_kdf", "SharedKeys", "enc_shares", shares, "key_algorithm",
+	                 "shamir_share", "required", (int)k->p.quorum, "version", 2);
 	data = shares = NULL;
 	b->text = root != NULL ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	ret = b->text != NULL ? CER_OK : cer_fail(CER_EINTERNAL, "out of memory");
@@ -363,12 +372,13 @@ out:
 
 static int check_fail(const char *what)
 {
-	return cer_fail(CER_EINTERNAL, "the new file did not pass its check (%s); nothing was "
-	                "written", what);
+	return cer_fail(CER_EINTERNAL,
+	                "the new file did not pass its check (%s); nothing was "
+	                "written",
+	                what);
 }
 
-static int check_shares(const struct cer_rekey *k, const struct cer_sd *nsd,
-                        uint8_t *opened)
+static int check_shares(const struct cer_rekey *k, const struct cer_sd *nsd, uint8_t *opened)
 {
 	uint8_t *pt = NULL;
 	size_t len = 0;
@@ -382,8 +392,9 @@ static int check_shares(const struct cer_rekey *k, const struct cer_sd *nsd,
 		    memcmp(sh->thumb, cer_cert_thumb(k->certs[i]), CER_THUMB_LEN) != 0 ||
 		    sh->jwe->alg_id != CER_JWE_ALG_RSA_OAEP_256)
 			return check_fail("a share entry");
-		ret = cer_jwe_decrypt(sh->jwe, opened + (size_t)k->p.count * SHARE_LEN +
-		                      (size_t)i * CER_CEK_LEN, "new share", &pt, &len);
+		ret = cer_jwe_decrypt(
+		        sh->jwe, opened + (size_t)k->p.count * SHARE_LEN + (size_t)i * CER_CEK_LEN,
+		        "new share", &pt, &len);
 		if (ret != CER_OK || len != SHARE_LEN)
 			ret = check_fail("a share does not decrypt");
 		else
@@ -427,8 +438,7 @@ static int check_subsets(const struct cer_rekey *k, struct build *b, const uint8
 	return ret;
 }
 
-static int check_items(const struct cer_sd *sd, const struct cer_sd *nsd,
-                       const struct build *b)
+static int check_items(const struct cer_sd *sd, const struct cer_sd *nsd, const struct build *b)
 {
 	uint8_t *cek = cer_secret_alloc(CER_CEK_LEN), *pt = NULL;
 	size_t i, len = 0;
@@ -478,8 +488,7 @@ static int check_text(const struct cer_rekey *k, const struct cer_sd *sd, struct
 		ret = cer_fail(CER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	memcpy(opened + (size_t)k->p.count * SHARE_LEN, b->ceks,
-	       (size_t)k->p.count * CER_CEK_LEN);
+	memcpy(opened + (size_t)k->p.count * SHARE_LEN, b->ceks, (size_t)k->p.count * CER_CEK_LEN);
 	ret = check_shares(k, nsd, opened);
 	if (ret == CER_OK)
 		ret = check_subsets(k, b, opened);
@@ -535,13 +544,12 @@ static json_t *report_json(const struct cer_rekey *k, const struct cer_sd *sd,
 	for (i = 0; i < k->p.count; i++) {
 		const struct cer_cert *c = k->certs[i];
 
-		json_array_append_new(ns, json_pack("{s:I, s:s, s:s, s:s, s:I, s:b}", "x",
-		                                    (json_int_t)i + 1, "certificate",
-		                                    k->p.cert_paths[i], "x5t_256",
-		                                    cer_cert_thumb_b64(c), "subject_cn",
-		                                    cer_cert_common_name(c), "rsa_bits",
-		                                    (json_int_t)cer_cert_rsa_bits(c), "in_old_file",
-		                                    in_old_file(sd, c)));
+		json_array_append_new(
+		        ns, json_pack("{s:I, s:s, s:s, s:s, s:I, s:b}", "x", (json_int_t)i + 1,
+		                      "certificate", k->p.cert_paths[i], "x5t_256",
+		                      cer_cert_thumb_b64(c), "subject_cn", cer_cert_common_name(c),
+		                      "rsa_bits", (json_int_t)cer_cert_rsa_bits(c), "in_old_file",
+		                      in_old_file(sd, c)));
 	}
 	json_object_set_new(j, "new_shares", ns);
 	json_object_set_new(j, "new_subsets_checked", json_integer((json_int_t)b->subsets));

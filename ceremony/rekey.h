@@ -48,11 +48,11 @@
 #include "ceremony/sd.h"
 
 struct cer_rekey_params {
-	const char *sd_path;   /* the input file (never replaced) */
-	const char *out_path;  /* the new file */
-	bool force;            /* replace out_path if it exists (never the input) */
-	unsigned quorum;       /* Q, 2..count */
-	unsigned count;        /* N, CER_KEYGEN_MIN_KEYS..CER_KEYGEN_MAX_KEYS */
+	const char *sd_path;  /* the input file (never replaced) */
+	const char *out_path; /* the new file */
+	bool force;           /* replace out_path if it exists (never the input) */
+	unsigned quorum;      /* Q, 2..count */
+	unsigned count;       /* N, CER_KEYGEN_MIN_KEYS..CER_KEYGEN_MAX_KEYS */
 	const char *cert_paths[CER_KEYGEN_MAX_KEYS];
 };
 
@@ -94,12 +94,12 @@ int cer_rekey_certs_in_dir(const char *dir, char (*paths)[CER_KG_PATH_MAX],
 
 /* One new share to be made, for a front end's confirmation (public). */
 struct cer_rekey_share {
-	unsigned x;              /* 1-based */
+	unsigned x; /* 1-based */
 	const char *cert_path;
-	const char *subject_cn;  /* "" if none */
+	const char *subject_cn; /* "" if none */
 	const char *x5t_256;
 	unsigned rsa_bits;
-	bool in_old_file;        /* its certificate also holds a share of sd */
+	bool in_old_file; /* its certificate also holds a share of sd */
 };
 unsigned cer_rekey_count(const struct cer_rekey *k);
 unsigned cer_rekey_quorum(const struct cer_rekey *k);

@@ -82,10 +82,11 @@ static void render_inspect(struct cer_report *r)
 		add_line(r, "Required: %lld of %lld shares", num(j, "required"), num(j, "shares"));
 	add_line(r, "KDF: %s", str(j, "kdf")[0] ? str(j, "kdf") : "(none)");
 	json_array_foreach(json_object_get(j, "file_problems"), i, e)
-		add_line(r, "PROBLEM: %s", json_string_value(e));
+	        add_line(r, "PROBLEM: %s", json_string_value(e));
 	arr = json_object_get(j, "enc_shares");
 	add_line(r, "Shares (%zu):", json_array_size(arr));
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		char where[48] = "";
 		const char *cert = str(e, "certificate");
 
@@ -103,7 +104,8 @@ static void render_inspect(struct cer_report *r)
 	}
 	arr = json_object_get(j, "data");
 	add_line(r, "Items (%zu):", json_array_size(arr));
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		if (json_is_string(json_object_get(e, "problem")))
 			add_line(r, "  #%lld %s  PROBLEM: %s", num(e, "index"),
 			         str(e, "tag")[0] ? str(e, "tag") : "(no tag)", str(e, "problem"));
@@ -122,8 +124,9 @@ static void render_inspect(struct cer_report *r)
 	else
 		add_line(r, "Result: %lld problem%s found", problems, problems == 1 ? "" : "s");
 	if (asprintf(&r->summary, "inspect %s: %s, %lld problem%s", str(j, "sd_file"),
-	             problems != 0 ? "malformed" : no_match ? "no share matches a certificate"
-	                                                    : "ok",
+	             problems != 0 ? "malformed"
+	             : no_match    ? "no share matches a certificate"
+	                           : "ok",
 	             problems, problems == 1 ? "" : "s") < 0)
 		r->summary = NULL;
 	else
@@ -132,17 +135,19 @@ static void render_inspect(struct cer_report *r)
 
 static const char *key_status_text(const char *status)
 {
-	static const struct { const char *name, *text; } t[] = {
-		{ "good", "[OK] share authenticated" },
-		{ "needs_password", "[FAIL] needs a password" },
-		{ "wrong_password", "[FAIL] wrong passphrase" },
-		{ "not_a_key", "[FAIL] not a usable private key" },
-		{ "no_certificate", "[FAIL] certificate not found" },
-		{ "no_share", "[FAIL] no share for this certificate" },
-		{ "duplicate", "[FAIL] same share as an earlier key" },
-		{ "auth_failed", "[FAIL] share failed authentication" },
-		{ "malformed", "[FAIL] share entry malformed" },
-		{ "exchange_key", "[FAIL] this key is the exchange key's" },
+	static const struct {
+		const char *name, *text;
+	} t[] = {
+	        {"good", "[OK] share authenticated"},
+	        {"needs_password", "[FAIL] needs a password"},
+	        {"wrong_password", "[FAIL] wrong passphrase"},
+	        {"not_a_key", "[FAIL] not a usable private key"},
+	        {"no_certificate", "[FAIL] certificate not found"},
+	        {"no_share", "[FAIL] no share for this certificate"},
+	        {"duplicate", "[FAIL] same share as an earlier key"},
+	        {"auth_failed", "[FAIL] share failed authentication"},
+	        {"malformed", "[FAIL] share entry malformed"},
+	        {"exchange_key", "[FAIL] this key is the exchange key's"},
 	};
 	size_t i;
 
@@ -163,7 +168,8 @@ static void render_verify(struct cer_report *r)
 	add_line(r, "  SHA-256 %s, version %lld, %s, %lld shares required", str(j, "sha256"),
 	         num(j, "version"), str(j, "key_algorithm"), num(j, "required"));
 	arr = json_object_get(j, "keys");
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		bool good = strcmp(str(e, "status"), "good") == 0;
 		bool retried = json_is_true(json_object_get(e, "superseded"));
 		const char *text = key_status_text(str(e, "status"));
@@ -182,11 +188,12 @@ static void render_verify(struct cer_report *r)
 		if (retried) {
 			json_t *by = json_array_get(arr, (size_t)num(e, "superseded_by") - 1);
 
-			add_line(r, "  not counted against the drill: key %lld gave the share of %s",
+			add_line(r,
+			         "  not counted against the drill: key %lld gave the share of %s",
 			         num(e, "superseded_by"),
 			         strcmp(str(by, "key"), str(e, "key")) == 0 ? "the same key file"
-			         : str(e, "x5t_256")[0] != '\0'            ? "the same certificate"
-			                                                  : "a key file in it");
+			         : str(e, "x5t_256")[0] != '\0'             ? "the same certificate"
+			                                                    : "a key file in it");
 			nretried++;
 		}
 	}
@@ -197,7 +204,8 @@ static void render_verify(struct cer_report *r)
 		         num(j, "needed") == 1 ? "" : "s");
 	if (num(j, "subsets_checked") > 0)
 		add_line(r, "Share subsets checked: %lld", num(j, "subsets_checked"));
-	json_array_foreach(json_object_get(j, "data"), i, e) {
+	json_array_foreach(json_object_get(j, "data"), i, e)
+	{
 		const char *st = str(e, "status");
 
 		if (strcmp(st, "authenticated") == 0)
@@ -252,23 +260,30 @@ static void render_exchange(struct cer_report *r)
 	else
 		add_line(r, "  HSM name: not checked (none given)");
 	if (attested) {
-		add_line(r, "  Attestation: VERIFIED, an Intel SGX enclave (not debug) holds the key");
+		add_line(r,
+		         "  Attestation: VERIFIED, an Intel SGX enclave (not debug) holds the key");
 		add_line(r, "  MRSIGNER  %s", str(a, "mrsigner"));
 		add_line(r, "  MRENCLAVE %s", str(a, "mrenclave"));
-		add_line(r, "  ISVPRODID %lld, ISVSVN %lld; QE SVN %lld, PCE SVN %lld; PCK until %.10s%s",
+		add_line(r,
+		         "  ISVPRODID %lld, ISVSVN %lld; QE SVN %lld, PCE SVN %lld; PCK until "
+		         "%.10s%s",
 		         num(a, "isvprodid"), num(a, "isvsvn"), num(a, "qe_svn"), num(a, "pce_svn"),
 		         str(a, "pck_not_after"),
 		         json_is_true(json_object_get(a, "pck_valid_now")) ? "" : " (past)");
-		add_line(r, "  %s", pinned ? "MRSIGNER is the expected one."
-		                           : "MRSIGNER not pinned: compare it with the last recovery's.");
+		add_line(r, "  %s",
+		         pinned ? "MRSIGNER is the expected one."
+		                : "MRSIGNER not pinned: compare it with the last recovery's.");
 		add_line(r, "  Freshness and Intel's revocation lists cannot be checked offline.");
-		if (asprintf(&att, "attested by an SGX enclave (MRSIGNER %s, MRENCLAVE %s, "
+		if (asprintf(&att,
+		             "attested by an SGX enclave (MRSIGNER %s, MRENCLAVE %s, "
 		             "ISVPRODID %lld, ISVSVN %lld); freshness and Intel's revocation lists "
-		             "cannot be checked offline", str(a, "mrsigner"), str(a, "mrenclave"),
-		             num(a, "isvprodid"), num(a, "isvsvn")) < 0)
+		             "cannot be checked offline",
+		             str(a, "mrsigner"), str(a, "mrenclave"), num(a, "isvprodid"),
+		             num(a, "isvsvn")) < 0)
 			att = NULL;
 	} else {
-		add_line(r, "  Attestation: NOT ATTESTED (no SGX quote, as from HSMs before 2025):");
+		add_line(r,
+		         "  Attestation: NOT ATTESTED (no SGX quote, as from HSMs before 2025):");
 		add_line(r, "  only the SHA-256 compared out of band vouches for this key.");
 		att = strdup("not attested");
 	}
@@ -290,27 +305,29 @@ static void render_rekey(struct cer_report *r)
 	add_line(r, "  old file: SHA-256 %s, version %lld, %lld required", str(j, "sha256"),
 	         num(j, "version"), num(j, "required"));
 	json_array_foreach(json_object_get(j, "keys"), i, e)
-		add_line(r, "    opened with %s (x5t_256 %s)", str(e, "key"), str(e, "x5t_256"));
-	add_line(r, "  new file: SHA-256 %s, version 2, %lld of %zu required",
-	         str(j, "new_sha256"), num(j, "new_required"),
-	         json_array_size(json_object_get(j, "new_shares")));
-	json_array_foreach(json_object_get(j, "new_shares"), i, e)
-		add_line(r, "    share x=%lld to %s (CN %s, RSA %lld, x5t_256 %s)%s", num(e, "x"),
-		         str(e, "certificate"), str(e, "subject_cn"), num(e, "rsa_bits"),
-		         str(e, "x5t_256"),
-		         json_is_true(json_object_get(e, "in_old_file")) ? ", also in the old file"
-		                                                          : "");
-	add_line(r, "  items: %zu re-encrypted under a fresh master key (same tags, order and "
-	         "plaintexts)", json_array_size(json_object_get(j, "data")));
+	        add_line(r, "    opened with %s (x5t_256 %s)", str(e, "key"), str(e, "x5t_256"));
+	add_line(r, "  new file: SHA-256 %s, version 2, %lld of %zu required", str(j, "new_sha256"),
+	         num(j, "new_required"), json_array_size(json_object_get(j, "new_shares")));
+	json_array_foreach(json_object_get(j, "new_shares"), i, e) add_line(
+	        r, "    share x=%lld to %s (CN %s, RSA %lld, x5t_256 %s)%s", num(e, "x"),
+	        str(e, "certificate"), str(e, "subject_cn"), num(e, "rsa_bits"), str(e, "x5t_256"),
+	        json_is_true(json_object_get(e, "in_old_file")) ? ", also in the old file" : "");
+	add_line(r,
+	         "  items: %zu re-encrypted under a fresh master key (same tags, order and "
+	         "plaintexts)",
+	         json_array_size(json_object_get(j, "data")));
 	json_array_foreach(json_object_get(j, "data"), i, e)
-		add_line(r, "    %s, %lld bytes", str(e, "tag"), num(e, "size"));
-	add_line(r, "  checked before writing: %lld subsets of %lld new shares rebuild the new "
-	         "master key; every item authenticates under it", num(j, "new_subsets_checked"),
-	         num(j, "new_required"));
+	        add_line(r, "    %s, %lld bytes", str(e, "tag"), num(e, "size"));
+	add_line(r,
+	         "  checked before writing: %lld subsets of %lld new shares rebuild the new "
+	         "master key; every item authenticates under it",
+	         num(j, "new_subsets_checked"), num(j, "new_required"));
 	add_line(r, "NEXT: each new custodian runs a drill on %s (sdceremony verify).",
 	         str(j, "new_sd_file"));
-	add_line(r, "THEN: destroy every copy of %s: the old keys still open it, a departed "
-	         "custodian's included.", str(j, "sd_file"));
+	add_line(r,
+	         "THEN: destroy every copy of %s: the old keys still open it, a departed "
+	         "custodian's included.",
+	         str(j, "sd_file"));
 	if (asprintf(&r->summary, "rekey %s (sha256 %s) -> %s (sha256 %s): %lld of %zu",
 	             str(j, "sd_file"), str(j, "sha256"), str(j, "new_sd_file"),
 	             str(j, "new_sha256"), num(j, "new_required"),
@@ -332,10 +349,11 @@ static void render_token_list(struct cer_report *r)
 
 	if (json_array_size(json_object_get(j, "tokens")) == 0)
 		add_line(r, "No token present.");
-	json_array_foreach(json_object_get(j, "tokens"), i, t) {
+	json_array_foreach(json_object_get(j, "tokens"), i, t)
+	{
 		add_line(r, "Token '%s' (serial %s): %s %s, module %s, slot %lld", str(t, "label"),
-		         str(t, "serial"), str(t, "manufacturer"), str(t, "model"), str(t, "module"),
-		         num(t, "slot"));
+		         str(t, "serial"), str(t, "manufacturer"), str(t, "model"),
+		         str(t, "module"), num(t, "slot"));
 		if (json_is_true(json_object_get(t, "pin_locked")))
 			add_line(r, "  warning: the user PIN is locked");
 		else if (json_is_true(json_object_get(t, "pin_final_try")))
@@ -345,19 +363,21 @@ static void render_token_list(struct cer_report *r)
 		if (json_array_size(json_object_get(t, "keys")) == 0)
 			add_line(r, "  no RSA key seen%s",
 			         json_is_true(json_object_get(t, "logged_in")) ||
-			         !json_is_true(json_object_get(t, "login_required"))
-			                 ? "" : " (not logged in: private keys are hidden; --login)");
-		json_array_foreach(json_object_get(t, "keys"), n, k) {
+			                         !json_is_true(json_object_get(t, "login_required"))
+			                 ? ""
+			                 : " (not logged in: private keys are hidden; --login)");
+		json_array_foreach(json_object_get(t, "keys"), n, k)
+		{
 			nkeys++;
 			c = json_object_get(k, "certificate");
 			add_line(r, "  Key '%s' (id %s): RSA %lld, %s", str(k, "label"),
 			         str(k, "id")[0] ? str(k, "id") : "none", num(k, "bits"),
 			         !json_is_true(json_object_get(k, "private_key"))
 			                 ? "private key not seen (not logged in?)"
-			                 : json_is_true(json_object_get(k, "sensitive")) &&
-			                           json_is_false(json_object_get(k, "extractable"))
-			                           ? "private key sensitive, not extractable"
-			                           : "private key EXPORTABLE or not sensitive");
+			         : json_is_true(json_object_get(k, "sensitive")) &&
+			                         json_is_false(json_object_get(k, "extractable"))
+			                 ? "private key sensitive, not extractable"
+			                 : "private key EXPORTABLE or not sensitive");
 			if (json_is_true(json_object_get(k, "private_key")))
 				add_line(r, "    sensitive %s, extractable %s, decrypt %s",
 				         tri(json_object_get(k, "sensitive"), "yes", "no", "?"),
@@ -366,7 +386,8 @@ static void render_token_list(struct cer_report *r)
 			add_line(r, "    URI %s", str(k, "uri"));
 			if (json_is_object(c))
 				add_line(r, "    certificate CN %s, x5t_256 %s, valid until %.10s",
-				         str(c, "subject_cn"), str(c, "x5t_256"), str(c, "not_after"));
+				         str(c, "subject_cn"), str(c, "x5t_256"),
+				         str(c, "not_after"));
 			else
 				add_line(r, "    no certificate on the token with this id");
 			if (str(k, "opens")[0])
@@ -458,7 +479,7 @@ static json_t *jstr_or_null(const char *s)
 static int inspect_json(const struct cer_sd *sd, const char *certs_dir, json_t *j,
                         long long *problems)
 {
-	static const char *const forms[] = { "json", "value", "b64" };
+	static const char *const forms[] = {"json", "value", "b64"};
 	json_t *shares = json_array(), *data = json_array(), *fp = json_array();
 	size_t i, matched = 0;
 	char *cert;
@@ -480,8 +501,8 @@ static int inspect_json(const struct cer_sd *sd, const char *certs_dir, json_t *
 	json_object_set_new(j, "required", json_integer(cer_sd_required(sd)));
 	json_object_set_new(j, "shares", json_integer((json_int_t)cer_sd_share_count(sd)));
 	json_object_set_new(j, "kdf", json_string(cer_sd_kdf(sd)));
-	if (strcmp(cer_sd_key_algorithm(sd), cer_sd_version(sd) == 2 ? "shamir_share"
-	                                                             : "xor_split") != 0)
+	if (strcmp(cer_sd_key_algorithm(sd),
+	           cer_sd_version(sd) == 2 ? "shamir_share" : "xor_split") != 0)
 		json_array_append_new(fp, json_string("unsupported key_algorithm"));
 	if (strcmp(cer_sd_kdf(sd), "sp108_kdf") != 0)
 		json_array_append_new(fp, json_string("unsupported or missing EncData.kdf "
@@ -524,7 +545,8 @@ static int inspect_json(const struct cer_sd *sd, const char *certs_dir, json_t *
 			break;
 		json_object_set_new(e, "index", json_integer((json_int_t)i + 1));
 		json_object_set_new(e, "tag", jstr_or_null(it->tag));
-		json_object_set_new(e, "size", json_integer(it->jwe ? (json_int_t)it->jwe->ct_len : 0));
+		json_object_set_new(e, "size",
+		                    json_integer(it->jwe ? (json_int_t)it->jwe->ct_len : 0));
 		json_object_set_new(e, "enc", jstr_or_null(it->jwe ? it->jwe->enc : NULL));
 		json_object_set_new(e, "problem", jstr_or_null(it->problem));
 		*problems += it->problem != NULL;
@@ -576,8 +598,10 @@ int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **
 		cer_fail(status, "%s: %lld malformed part%s (see the report)", sd_path, problems,
 		         problems == 1 ? "" : "s");
 	else if (status == CER_EAUTH)
-		cer_fail(status, "%s: no certificate there matches a share of %s (another "
-		         "domain's certificates, or the wrong directory?)", certs_dir, sd_path);
+		cer_fail(status,
+		         "%s: no certificate there matches a share of %s (another "
+		         "domain's certificates, or the wrong directory?)",
+		         certs_dir, sd_path);
 out:
 	json_decref(j);
 	cer_sd_free(sd);

@@ -59,7 +59,7 @@ int cer_rsa_oaep_decode(const uint8_t *em, size_t k, bool sha256, const char *wh
 {
 	const EVP_MD *md = sha256 ? EVP_sha256() : EVP_sha1();
 	size_t hlen = sha256 ? CER_SHA256_LEN : CER_SHA1_LEN, db_len, sep, i;
-	uint8_t lhash[CER_SHA256_LEN], zero[CER_CEK_LEN] = { 0 };
+	uint8_t lhash[CER_SHA256_LEN], zero[CER_CEK_LEN] = {0};
 	uint8_t *buf = NULL, *seed, *db;
 	uint8_t good;
 	int ret;
@@ -92,8 +92,10 @@ int cer_rsa_oaep_decode(const uint8_t *em, size_t k, bool sha256, const char *wh
 	good &= ct_eq(db[sep], 1);
 	cer_ct_select(out, db + sep + 1, zero, CER_CEK_LEN, good);
 	ret = good == 0xff ? CER_OK
-	                   : cer_fail(CER_EAUTH, "%s: the key does not decrypt this share's "
-	                              "content key", what);
+	                   : cer_fail(CER_EAUTH,
+	                              "%s: the key does not decrypt this share's "
+	                              "content key",
+	                              what);
 out:
 	cer_secret_free(buf);
 	return ret;

@@ -41,7 +41,8 @@ int cer_rsa_oaep_decode(const uint8_t *em, size_t k, bool sha256, const char *wh
 int cer_rsa_pkcs1_decode_implicit(const uint8_t *em, size_t k, const char *what,
                                   uint8_t out[static CER_CEK_LEN]) CER_WUR;
 
-/* The constant-time select both use, exported for the tests: out = mask ? a : b (mask 0 or 0xff). */
+/* The constant-time select both use, exported for the tests: out = mask ? a : b (mask 0 or 0xff).
+ */
 void cer_ct_select(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t len, uint8_t mask);
 
 #endif

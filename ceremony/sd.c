@@ -146,8 +146,8 @@ static int parse_share(struct cer_sd *sd, struct cer_sd_share *sh, json_t *v)
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
 	for (j = 0; sd->version == 2 && sd->shares + j < sh; j++) {
-		if (sd->shares[j].thumb_ok && memcmp(sd->shares[j].thumb, sh->thumb,
-		                                     CER_THUMB_LEN) == 0) {
+		if (sd->shares[j].thumb_ok &&
+		    memcmp(sd->shares[j].thumb, sh->thumb, CER_THUMB_LEN) == 0) {
 			sh->problem = strdup("the same certificate thumbprint appears twice");
 			return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 		}
@@ -157,14 +157,16 @@ static int parse_share(struct cer_sd *sd, struct cer_sd_share *sh, json_t *v)
 		                                : "\"enc_key\" is not a string");
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
-	if (cer_jwe_parse(json_string_value(ek), json_string_length(ek), "enc_key", &sh->jwe) != CER_OK) {
+	if (cer_jwe_parse(json_string_value(ek), json_string_length(ek), "enc_key", &sh->jwe) !=
+	    CER_OK) {
 		sh->problem = problem_from_errmsg();
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
-	if (sh->jwe->alg_id != CER_JWE_ALG_RSA_OAEP_256 && sh->jwe->alg_id != CER_JWE_ALG_RSA_OAEP &&
-	    sh->jwe->alg_id != CER_JWE_ALG_RSA1_5) {
+	if (sh->jwe->alg_id != CER_JWE_ALG_RSA_OAEP_256 &&
+	    sh->jwe->alg_id != CER_JWE_ALG_RSA_OAEP && sh->jwe->alg_id != CER_JWE_ALG_RSA1_5) {
 		sh->problem = problemf("unsupported JWE alg \"%s\" (expected RSA-OAEP-256, "
-		                       "RSA-OAEP or RSA1_5)", sh->jwe->alg);
+		                       "RSA-OAEP or RSA1_5)",
+		                       sh->jwe->alg);
 		return sh->problem != NULL ? CER_OK : CER_EINTERNAL;
 	}
 	if (!sh->jwe->enc_ok) {
@@ -217,8 +219,10 @@ static int parse_v2_shares(struct cer_sd *sd, json_t *sk, const char *name)
 	if (!json_is_array(arr))
 		return cer_fail(CER_EINPUT, "%s: SharedKeys.enc_shares is not an array", name);
 	if (json_array_size(arr) < sd->required)
-		return cer_fail(CER_EINPUT, "%s: SharedKeys.required is %u but there are only %zu "
-		                "shares", name, sd->required, json_array_size(arr));
+		return cer_fail(CER_EINPUT,
+		                "%s: SharedKeys.required is %u but there are only %zu "
+		                "shares",
+		                name, sd->required, json_array_size(arr));
 	if (json_array_size(arr) > SD_MAX_REQUIRED)
 		return cer_fail(CER_EINPUT, "%s: %zu shares, more than the %d the format allows",
 		                name, json_array_size(arr), SD_MAX_REQUIRED);
@@ -264,7 +268,8 @@ static int parse_v1_shares(struct cer_sd *sd, json_t *sk, const char *name)
 			sh->pair = (unsigned)i;
 			sh->half = h;
 			if (v == NULL) {
-				sh->problem = problemf("\"%s\" is missing", h == 1 ? "key1" : "key2");
+				sh->problem =
+				        problemf("\"%s\" is missing", h == 1 ? "key1" : "key2");
 				if (sh->problem == NULL)
 					return cer_fail(CER_EINTERNAL, "out of memory");
 				continue;
@@ -291,11 +296,13 @@ static int parse_root(struct cer_sd *sd, json_t *root, const char *name)
 		return cer_fail(CER_EINPUT, "%s: \"version\" is not an integer", name);
 	v = ver != NULL ? json_integer_value(ver) : (shared != NULL ? 2 : split != NULL ? 1 : 0);
 	if (ver == NULL && v == 0)
-		return cer_fail(CER_EINPUT, "%s: no \"version\", SharedKeys or SplitKeys: not a "
-		                "security-domain file", name);
+		return cer_fail(CER_EINPUT,
+		                "%s: no \"version\", SharedKeys or SplitKeys: not a "
+		                "security-domain file",
+		                name);
 	if (v != 1 && v != 2)
-		return cer_fail(CER_EINPUT, "%s: unsupported version %lld (1 and 2 are known)", name,
-		                (long long)v);
+		return cer_fail(CER_EINPUT, "%s: unsupported version %lld (1 and 2 are known)",
+		                name, (long long)v);
 	sd->version = (unsigned)v;
 	if (enc == NULL)
 		return cer_fail(CER_EINPUT, "%s: EncData is missing", name);
@@ -510,7 +517,8 @@ long cer_sd_find_share(const struct cer_sd *sd, const uint8_t thumb[static CER_T
 	size_t i;
 
 	for (i = from; i < sd->nshares; i++)
-		if (sd->shares[i].thumb_ok && memcmp(sd->shares[i].thumb, thumb, CER_THUMB_LEN) == 0)
+		if (sd->shares[i].thumb_ok &&
+		    memcmp(sd->shares[i].thumb, thumb, CER_THUMB_LEN) == 0)
 			return (long)i;
 	return -1;
 }
@@ -524,15 +532,17 @@ int cer_sd_check_items(const struct cer_sd *sd)
 		return cer_fail(CER_EINPUT, "%s: unsupported key_algorithm \"%s\" (expected %s)",
 		                sd->name, sd->key_algorithm, want);
 	if (strcmp(sd->kdf, "sp108_kdf") != 0)
-		return cer_fail(CER_EINPUT, "%s: unsupported EncData.kdf \"%s\" (expected sp108_kdf)",
-		                sd->name, sd->kdf);
+		return cer_fail(CER_EINPUT,
+		                "%s: unsupported EncData.kdf \"%s\" (expected sp108_kdf)", sd->name,
+		                sd->kdf);
 	for (i = 0; i < sd->nitems; i++) {
 		const struct cer_sd_item *it = &sd->items[i];
 
 		if (it->problem == NULL)
 			continue;
 		if (it->tag != NULL)
-			return cer_fail(CER_EINPUT, "%s: item '%s': %s", sd->name, it->tag, it->problem);
+			return cer_fail(CER_EINPUT, "%s: item '%s': %s", sd->name, it->tag,
+			                it->problem);
 		return cer_fail(CER_EINPUT, "%s: EncData.data[%zu]: %s", sd->name, i, it->problem);
 	}
 	return CER_OK;

@@ -29,19 +29,19 @@
 enum cer_sd_form { CER_SD_FORM_JSON, CER_SD_FORM_VALUE, CER_SD_FORM_B64 };
 
 struct cer_sd_item {
-	char *tag;              /* NULL if missing */
-	struct cer_jwe *jwe;    /* NULL if malformed */
-	size_t jwe_len;         /* characters of compact_jwe */
-	char *problem;          /* NULL, or what is wrong ("bad base64url in part 4") */
+	char *tag;           /* NULL if missing */
+	struct cer_jwe *jwe; /* NULL if malformed */
+	size_t jwe_len;      /* characters of compact_jwe */
+	char *problem;       /* NULL, or what is wrong ("bad base64url in part 4") */
 };
 
 struct cer_sd_share {
-	char *x5t_256;          /* as written in the file, NULL if missing */
+	char *x5t_256; /* as written in the file, NULL if missing */
 	uint8_t thumb[CER_THUMB_LEN];
-	bool thumb_ok;          /* x5t_256 decoded to 32 bytes */
-	struct cer_jwe *jwe;    /* enc_key parsed, NULL if malformed */
-	unsigned pair;          /* version 1: index of the SplitKeys entry */
-	unsigned half;          /* version 1: 1 for key1, 2 for key2; version 2: 0 */
+	bool thumb_ok;       /* x5t_256 decoded to 32 bytes */
+	struct cer_jwe *jwe; /* enc_key parsed, NULL if malformed */
+	unsigned pair;       /* version 1: index of the SplitKeys entry */
+	unsigned half;       /* version 1: 1 for key1, 2 for key2; version 2: 0 */
 	char *problem;
 };
 
@@ -57,7 +57,7 @@ const char *cer_sd_name(const struct cer_sd *sd);
 const char *cer_sd_sha256_hex(const struct cer_sd *sd); /* of the file's bytes */
 size_t cer_sd_size(const struct cer_sd *sd);            /* file size in bytes */
 enum cer_sd_form cer_sd_form(const struct cer_sd *sd);
-unsigned cer_sd_version(const struct cer_sd *sd);       /* 1 or 2 */
+unsigned cer_sd_version(const struct cer_sd *sd); /* 1 or 2 */
 /* Shares needed: "required" for version 2, 2 for version 1 (both halves of a pair). */
 unsigned cer_sd_required(const struct cer_sd *sd);
 const char *cer_sd_key_algorithm(const struct cer_sd *sd); /* "shamir_share", "xor_split", ... */

@@ -183,8 +183,7 @@ static void wipe_free(void *q, const char *file, int line)
 		sodium_free(p);
 		atomic_fetch_sub(&sodium_blocks, 1);
 		break;
-	default:
-		free(p);
+	default: free(p);
 	}
 }
 
@@ -353,7 +352,8 @@ int cer_secrets_permitted(void)
 {
 	if (lock_state != CER_MEMLOCK_UNLOCKED || unlocked_accepted)
 		return CER_OK;
-	return cer_fail(CER_ENOLOCK, "%s; secrets could reach swap, so none is handled "
-	                             "(accept the risk with --allow-unlocked-memory)",
+	return cer_fail(CER_ENOLOCK,
+	                "%s; secrets could reach swap, so none is handled "
+	                "(accept the risk with --allow-unlocked-memory)",
 	                lock_problem);
 }

@@ -110,11 +110,12 @@ static void describe_token(struct slot *s)
 	      sizeof s->token_info.serialNumber);
 	field(s->info.manufacturer, sizeof s->info.manufacturer, s->token_info.manufacturerID,
 	      sizeof s->token_info.manufacturerID);
-	field(s->info.model, sizeof s->info.model, s->token_info.model,
-	      sizeof s->token_info.model);
+	field(s->info.model, sizeof s->info.model, s->token_info.model, sizeof s->token_info.model);
 	base = file != NULL ? strrchr(file, '/') : NULL;
 	snprintf(s->info.module, sizeof s->info.module, "%s",
-	         base != NULL ? base + 1 : file != NULL ? file : "?");
+	         base != NULL   ? base + 1
+	         : file != NULL ? file
+	                        : "?");
 	free(file);
 	s->info.slot = s->id;
 	s->info.login_required = (fl & CKF_LOGIN_REQUIRED) != 0;
@@ -194,7 +195,8 @@ int cer_tokens_open(const char *module_path, struct cer_tokens **out)
 		}
 		one = p11_kit_module_load(module_path, 0);
 		if (one == NULL) {
-			ret = cer_fail(CER_EIO, "PKCS#11 module %s: cannot load it: %s", module_path,
+			ret = cer_fail(CER_EIO, "PKCS#11 module %s: cannot load it: %s",
+			               module_path,
 			               p11_kit_message() ? p11_kit_message() : "unknown reason");
 			free(t->modules);
 			free(t);
@@ -213,8 +215,10 @@ int cer_tokens_open(const char *module_path, struct cer_tokens **out)
 	} else {
 		t->modules = p11_kit_modules_load_and_initialize(0);
 		if (t->modules == NULL) {
-			ret = cer_fail(CER_EIO, "cannot load the PKCS#11 modules registered with "
-			               "p11-kit: %s", p11_kit_message() ? p11_kit_message() : "unknown");
+			ret = cer_fail(CER_EIO,
+			               "cannot load the PKCS#11 modules registered with "
+			               "p11-kit: %s",
+			               p11_kit_message() ? p11_kit_message() : "unknown");
 			free(t);
 			return ret;
 		}
@@ -355,7 +359,8 @@ static int open_uri(struct cer_tokens *t, const char *text, bool rw, struct cer_
 	}
 	if (p11_kit_uri_get_pin_value(uri) != NULL || p11_kit_uri_get_pin_source(uri) != NULL) {
 		p11_kit_uri_free(uri);
-		return cer_fail(CER_EUSAGE, "PKCS#11 URI with a PIN (pin-value or pin-source) "
+		return cer_fail(CER_EUSAGE,
+		                "PKCS#11 URI with a PIN (pin-value or pin-source) "
 		                "refused: a command line is visible to other processes; give the "
 		                "PIN at the prompt or with --pin-file");
 	}
@@ -373,12 +378,16 @@ static int open_uri(struct cer_tokens *t, const char *text, bool rw, struct cer_
 	if (n == 0) {
 		all = NULL;
 		list_names(t, all, t->nslots, names, sizeof names);
-		ret = cer_fail(CER_EIO, "%s: no token present matches (token absent?); tokens "
-		               "present: %s", text, names);
+		ret = cer_fail(CER_EIO,
+		               "%s: no token present matches (token absent?); tokens "
+		               "present: %s",
+		               text, names);
 	} else {
 		list_names(t, match, n, names, sizeof names);
-		ret = cer_fail(CER_EUSAGE, "%s: %zu tokens match (%s): add token= or serial= to "
-		               "the URI", text, n, names);
+		ret = cer_fail(CER_EUSAGE,
+		               "%s: %zu tokens match (%s): add token= or serial= to "
+		               "the URI",
+		               text, n, names);
 	}
 	return ret;
 }
@@ -459,8 +468,10 @@ int cer_token_key_login(struct cer_token_key *k, const char *pin)
 	if (!k->info.login_required)
 		return CER_OK;
 	if (k->info.pin_locked)
-		return cer_fail(CER_EAUTH, "%s: the user PIN is locked (too many wrong PINs); the "
-		                "token's security officer must unlock it", k->name);
+		return cer_fail(CER_EAUTH,
+		                "%s: the user PIN is locked (too many wrong PINs); the "
+		                "token's security officer must unlock it",
+		                k->name);
 	if (pin == NULL && !k->info.pin_pad)
 		return cer_fail(CER_EUSAGE, "%s: needs its user PIN", k->name);
 	rv = k->slot->f->C_Login(k->session, CKU_USER, (CK_UTF8CHAR_PTR)pin,
@@ -479,20 +490,23 @@ int cer_token_key_login(struct cer_token_key *k, const char *pin)
 	case CKR_PIN_LEN_RANGE:
 	case CKR_PIN_INVALID:
 		return cer_fail(CER_EAUTH, "%s: wrong PIN%s", k->name,
-		                k->info.pin_locked ? "; the user PIN is now locked"
+		                k->info.pin_locked      ? "; the user PIN is now locked"
 		                : k->info.pin_final_try ? "; one more wrong PIN locks the token"
-		                : "");
+		                                        : "");
 	case CKR_PIN_LOCKED:
-		return cer_fail(CER_EAUTH, "%s: the user PIN is locked (too many wrong PINs); the "
-		                "token's security officer must unlock it", k->name);
+		return cer_fail(CER_EAUTH,
+		                "%s: the user PIN is locked (too many wrong PINs); the "
+		                "token's security officer must unlock it",
+		                k->name);
 	case CKR_PIN_EXPIRED:
-		return cer_fail(CER_EAUTH, "%s: the user PIN has expired; change it first", k->name);
+		return cer_fail(CER_EAUTH, "%s: the user PIN has expired; change it first",
+		                k->name);
 	case CKR_DEVICE_REMOVED:
 	case CKR_TOKEN_NOT_PRESENT:
 	case CKR_SESSION_HANDLE_INVALID:
-		return cer_fail(CER_EIO, "%s: the token is gone (%s)", k->name, cer_token_rv_name(rv));
-	default:
-		return cer_fail(CER_EAUTH, "%s: login failed: %s", k->name, cer_token_rv_name(rv));
+		return cer_fail(CER_EIO, "%s: the token is gone (%s)", k->name,
+		                cer_token_rv_name(rv));
+	default: return cer_fail(CER_EAUTH, "%s: login failed: %s", k->name, cer_token_rv_name(rv));
 	}
 }
 
@@ -504,7 +518,7 @@ bool cer_token_key_logged_in(const struct cer_token_key *k)
 CK_RV cer_token_attr(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
                      CK_ATTRIBUTE_TYPE type, uint8_t **value, size_t *len)
 {
-	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_ATTRIBUTE a = {type, NULL, 0};
 	CK_RV rv;
 
 	*value = NULL;
@@ -553,8 +567,7 @@ int cer_token_rsa_pub(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e
 	if (bld != NULL && bn != NULL && be != NULL && ctx != NULL &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1 &&
-	    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
-	    EVP_PKEY_fromdata_init(ctx) == 1 &&
+	    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
 	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) == 1)
 		ret = CER_OK;
 	else
@@ -593,7 +606,7 @@ static bool attr_bool(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_HAN
                       CK_ATTRIBUTE_TYPE type)
 {
 	CK_BBOOL v = CK_FALSE;
-	CK_ATTRIBUTE a = { type, &v, sizeof v };
+	CK_ATTRIBUTE a = {type, &v, sizeof v};
 
 	return f->C_GetAttributeValue(s, o, &a, 1) == CKR_OK && v == CK_TRUE;
 }
@@ -603,7 +616,7 @@ static int read_public(struct cer_token_key *k)
 {
 	CK_FUNCTION_LIST_PTR f = k->slot->f;
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
-	CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_ID, k->id, k->id_len } };
+	CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, k->id, k->id_len}};
 	CK_OBJECT_HANDLE pubh;
 	CK_ULONG found = 0;
 	uint8_t *n = NULL, *e = NULL;
@@ -617,11 +630,15 @@ static int read_public(struct cer_token_key *k)
 		free(e);
 		n = e = NULL;
 		if (k->id_len == 0 ||
-		    cer_token_find(f, k->session, tmpl, 2, &pubh, 1, &found) != CKR_OK || found != 1 ||
+		    cer_token_find(f, k->session, tmpl, 2, &pubh, 1, &found) != CKR_OK ||
+		    found != 1 ||
 		    cer_token_attr(f, k->session, pubh, CKA_MODULUS, &n, &n_len) != CKR_OK ||
-		    cer_token_attr(f, k->session, pubh, CKA_PUBLIC_EXPONENT, &e, &e_len) != CKR_OK) {
-			ret = cer_fail(CER_EINPUT, "%s: its public key (modulus, exponent) cannot be "
-			               "read from the token", k->name);
+		    cer_token_attr(f, k->session, pubh, CKA_PUBLIC_EXPONENT, &e, &e_len) !=
+		            CKR_OK) {
+			ret = cer_fail(CER_EINPUT,
+			               "%s: its public key (modulus, exponent) cannot be "
+			               "read from the token",
+			               k->name);
 			goto out;
 		}
 	}
@@ -674,7 +691,7 @@ int cer_token_key_select(struct cer_token_key *k)
 	CK_FUNCTION_LIST_PTR f = k->slot->f;
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE kt = CKK_RSA;
-	CK_ATTRIBUTE tmpl[4] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt } };
+	CK_ATTRIBUTE tmpl[4] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &kt, sizeof kt}};
 	CK_ATTRIBUTE *a, *want_class = p11_kit_uri_get_attribute(k->uri, CKA_CLASS);
 	CK_OBJECT_HANDLE found[MAX_MATCH];
 	CK_ULONG nt = 2, n = 0, i;
@@ -684,8 +701,10 @@ int cer_token_key_select(struct cer_token_key *k)
 
 	if (want_class != NULL && (want_class->ulValueLen != sizeof cls ||
 	                           *(CK_OBJECT_CLASS *)want_class->pValue != CKO_PRIVATE_KEY))
-		return cer_fail(CER_EUSAGE, "%s: the URI's type is not 'private': name the private "
-		                "key", k->uri_text);
+		return cer_fail(CER_EUSAGE,
+		                "%s: the URI's type is not 'private': name the private "
+		                "key",
+		                k->uri_text);
 	if ((a = p11_kit_uri_get_attribute(k->uri, CKA_LABEL)) != NULL)
 		tmpl[nt++] = *a;
 	if ((a = p11_kit_uri_get_attribute(k->uri, CKA_ID)) != NULL)
@@ -705,8 +724,10 @@ int cer_token_key_select(struct cer_token_key *k)
 			used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
 			                         i ? ", " : "", one);
 		}
-		return cer_fail(CER_EUSAGE, "%s: %s matches %lu RSA private keys (%s): add object= "
-		                "or id= to the URI", k->name, k->uri_text, (unsigned long)n, names);
+		return cer_fail(CER_EUSAGE,
+		                "%s: %s matches %lu RSA private keys (%s): add object= "
+		                "or id= to the URI",
+		                k->name, k->uri_text, (unsigned long)n, names);
 	}
 	return cer_token_key_adopt(k, found[0]);
 }
@@ -724,7 +745,8 @@ int cer_token_key_adopt(struct cer_token_key *k, CK_OBJECT_HANDLE o)
 	k->id = NULL;
 	cer_token_attr(f, k->session, k->key, CKA_ID, &k->id, &k->id_len);
 	cer_token_attr(f, k->session, k->key, CKA_LABEL, &label, &ll);
-	snprintf(k->attrs.label, sizeof k->attrs.label, "%.*s", (int)ll, label ? (char *)label : "");
+	snprintf(k->attrs.label, sizeof k->attrs.label, "%.*s", (int)ll,
+	         label ? (char *)label : "");
 	cer_text_sanitize(k->attrs.label);
 	free(label);
 	id_texts(k->id, k->id_len, k->attrs.id_hex, k->attrs.id_uri);
@@ -755,7 +777,7 @@ static char *cert_uri(const struct cer_token_key *k)
 {
 	P11KitUri *u = p11_kit_uri_new();
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_ATTRIBUTE a[2] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_ID, k->id, k->id_len } };
+	CK_ATTRIBUTE a[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, k->id, k->id_len}};
 	char *text = NULL;
 
 	if (u == NULL)
@@ -774,9 +796,9 @@ static int cert_on_token(struct cer_token_key *k, struct cer_cert **out, bool *m
 	CK_FUNCTION_LIST_PTR f = k->slot->f;
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_CERTIFICATE_TYPE ct = CKC_X_509;
-	CK_ATTRIBUTE tmpl[3] = { { CKA_CLASS, &cls, sizeof cls },
-		                 { CKA_CERTIFICATE_TYPE, &ct, sizeof ct },
-		                 { CKA_ID, k->id, k->id_len } };
+	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof cls},
+	                        {CKA_CERTIFICATE_TYPE, &ct, sizeof ct},
+	                        {CKA_ID, k->id, k->id_len}};
 	CK_OBJECT_HANDLE found[MAX_MATCH];
 	CK_ULONG n = 0, i;
 	struct cer_cert *c;
@@ -786,7 +808,8 @@ static int cert_on_token(struct cer_token_key *k, struct cer_cert **out, bool *m
 	int ret = CER_OK;
 
 	*out = NULL;
-	if (k->id_len == 0 || cer_token_find(f, k->session, tmpl, 3, found, MAX_MATCH, &n) != CKR_OK)
+	if (k->id_len == 0 ||
+	    cer_token_find(f, k->session, tmpl, 3, found, MAX_MATCH, &n) != CKR_OK)
 		return CER_OK;
 	src = cert_uri(k);
 	for (i = 0; i < n && *out == NULL; i++) {
@@ -826,9 +849,11 @@ int cer_token_key_cert(struct cer_token_key *k, const char *certs_dir, struct ce
 			return ret;
 	}
 	return cer_fail(CER_EINPUT, "%s: certificate not found (%s on the token with its id%s%s)",
-	                k->name, mismatch ? "the one" : "none", mismatch ? " has another public key"
-	                : "", certs_dir != NULL ? "; none with its public key in the --certs "
-	                "directory" : "; give --certs DIR");
+	                k->name, mismatch ? "the one" : "none",
+	                mismatch ? " has another public key" : "",
+	                certs_dir != NULL ? "; none with its public key in the --certs "
+	                                    "directory"
+	                                  : "; give --certs DIR");
 }
 
 void cer_token_key_raw(const struct cer_token_key *k, struct cer_token_raw *out)

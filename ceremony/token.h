@@ -62,13 +62,14 @@ struct cer_token_info {
 	char serial[17];
 	char manufacturer[33];
 	char model[17];
-	char module[256];     /* the module's file name */
-	unsigned long slot;   /* slot id within the module */
-	bool login_required;  /* CKF_LOGIN_REQUIRED */
-	bool pin_pad;         /* CKF_PROTECTED_AUTHENTICATION_PATH: the PIN is typed on the device */
-	bool pin_count_low;   /* CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered since the last good one */
-	bool pin_final_try;   /* CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks it */
-	bool pin_locked;      /* CKF_USER_PIN_LOCKED */
+	char module[256];    /* the module's file name */
+	unsigned long slot;  /* slot id within the module */
+	bool login_required; /* CKF_LOGIN_REQUIRED */
+	bool pin_pad;        /* CKF_PROTECTED_AUTHENTICATION_PATH: the PIN is typed on the device */
+	bool pin_count_low;  /* CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered since the last good
+	                        one */
+	bool pin_final_try;  /* CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks it */
+	bool pin_locked;     /* CKF_USER_PIN_LOCKED */
 };
 
 /*
@@ -128,13 +129,13 @@ int cer_token_key_select(struct cer_token_key *k) CER_WUR;
 
 /* The selected key (after cer_token_key_select). */
 struct cer_token_key_attrs {
-	char label[128];      /* CKA_LABEL, "" if none */
-	char id_hex[130];     /* CKA_ID in hex, "" if none (up to 64 bytes) */
-	char id_uri[200];     /* CKA_ID as a URI value, "%01%02" */
-	unsigned bits;        /* modulus bits */
-	bool sensitive;       /* CKA_SENSITIVE */
-	bool extractable;     /* CKA_EXTRACTABLE */
-	bool can_decrypt;     /* CKA_DECRYPT */
+	char label[128];  /* CKA_LABEL, "" if none */
+	char id_hex[130]; /* CKA_ID in hex, "" if none (up to 64 bytes) */
+	char id_uri[200]; /* CKA_ID as a URI value, "%01%02" */
+	unsigned bits;    /* modulus bits */
+	bool sensitive;   /* CKA_SENSITIVE */
+	bool extractable; /* CKA_EXTRACTABLE */
+	bool can_decrypt; /* CKA_DECRYPT */
 };
 const struct cer_token_key_attrs *cer_token_key_attrs(const struct cer_token_key *k);
 /* Public key of the selected key (owned by k). */
@@ -160,11 +161,11 @@ int cer_token_key_cert(struct cer_token_key *k, const char *certs_dir,
  * outside ceremony/token*.c uses them.
  */
 struct cer_token_raw {
-	void *functions;        /* CK_FUNCTION_LIST_PTR */
-	unsigned long session;  /* CK_SESSION_HANDLE */
-	unsigned long slot;     /* CK_SLOT_ID */
-	unsigned long key;      /* CK_OBJECT_HANDLE of the selected key, 0 if none */
-	size_t modulus_len;     /* bytes */
+	void *functions;       /* CK_FUNCTION_LIST_PTR */
+	unsigned long session; /* CK_SESSION_HANDLE */
+	unsigned long slot;    /* CK_SLOT_ID */
+	unsigned long key;     /* CK_OBJECT_HANDLE of the selected key, 0 if none */
+	size_t modulus_len;    /* bytes */
 };
 void cer_token_key_raw(const struct cer_token_key *k, struct cer_token_raw *out);
 /* A PKCS#11 return value's name, "CKR_PIN_INCORRECT" (or "CKR 0x...", in a static buffer). */

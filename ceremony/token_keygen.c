@@ -30,7 +30,7 @@ static void pct(const char *in, size_t len, char *out, size_t cap)
 
 static bool label_taken(const struct cer_token_raw *raw, const char *label)
 {
-	CK_ATTRIBUTE tmpl[1] = { { CKA_LABEL, (void *)label, (CK_ULONG)strlen(label) } };
+	CK_ATTRIBUTE tmpl[1] = {{CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)}};
 	CK_OBJECT_HANDLE h;
 	CK_ULONG n = 0;
 
@@ -46,8 +46,9 @@ static int check_bits(const struct cer_token_raw *raw, const char *name, unsigne
 	if (rv != CKR_OK || !(mi.flags & CKF_GENERATE_KEY_PAIR))
 		return cer_fail(CER_EINPUT, "%s cannot generate RSA key pairs on the token", name);
 	if (bits < mi.ulMinKeySize || bits > mi.ulMaxKeySize)
-		return cer_fail(CER_EINPUT, "%s generates RSA keys of %lu to %lu bits, not %u", name,
-		                (unsigned long)mi.ulMinKeySize, (unsigned long)mi.ulMaxKeySize, bits);
+		return cer_fail(CER_EINPUT, "%s generates RSA keys of %lu to %lu bits, not %u",
+		                name, (unsigned long)mi.ulMinKeySize,
+		                (unsigned long)mi.ulMaxKeySize, bits);
 	return CER_OK;
 }
 
@@ -56,7 +57,7 @@ static int set_id(const struct cer_token_raw *raw, const struct cer_token_genera
                   uint8_t id[static CER_SHA1_LEN])
 {
 	CK_FUNCTION_LIST_PTR f = raw->functions;
-	CK_ATTRIBUTE a = { CKA_ID, id, CER_SHA1_LEN };
+	CK_ATTRIBUTE a = {CKA_ID, id, CER_SHA1_LEN};
 	uint8_t *n = NULL;
 	size_t len = 0;
 	int ret;
@@ -78,7 +79,7 @@ static bool attr_is(const struct cer_token_raw *raw, CK_OBJECT_HANDLE o, CK_ATTR
 {
 	CK_FUNCTION_LIST_PTR f = raw->functions;
 	CK_BBOOL v = !want;
-	CK_ATTRIBUTE a = { t, &v, sizeof v };
+	CK_ATTRIBUTE a = {t, &v, sizeof v};
 
 	return f->C_GetAttributeValue(raw->session, o, &a, 1) == CKR_OK && v == want;
 }
@@ -86,21 +87,25 @@ static bool attr_is(const struct cer_token_raw *raw, CK_OBJECT_HANDLE o, CK_ATTR
 int cer_token_generate(struct cer_token_key *k, unsigned bits, const char *label,
                        struct cer_token_generated *out)
 {
-	static CK_BYTE e65537[] = { 0x01, 0x00, 0x01 };
+	static CK_BYTE e65537[] = {0x01, 0x00, 0x01};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ULONG mbits = bits, ll = (CK_ULONG)strlen(label);
-	CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	CK_ATTRIBUTE pub[] = {
-		{ CKA_TOKEN, &yes, sizeof yes }, { CKA_PRIVATE, &no, sizeof no },
-		{ CKA_ENCRYPT, &yes, sizeof yes }, { CKA_VERIFY, &yes, sizeof yes },
-		{ CKA_WRAP, &no, sizeof no }, { CKA_MODULUS_BITS, &mbits, sizeof mbits },
-		{ CKA_PUBLIC_EXPONENT, e65537, sizeof e65537 }, { CKA_LABEL, (void *)label, ll },
+	        {CKA_TOKEN, &yes, sizeof yes},
+	        {CKA_PRIVATE, &no, sizeof no},
+	        {CKA_ENCRYPT, &yes, sizeof yes},
+	        {CKA_VERIFY, &yes, sizeof yes},
+	        {CKA_WRAP, &no, sizeof no},
+	        {CKA_MODULUS_BITS, &mbits, sizeof mbits},
+	        {CKA_PUBLIC_EXPONENT, e65537, sizeof e65537},
+	        {CKA_LABEL, (void *)label, ll},
 	};
 	CK_ATTRIBUTE priv[] = {
-		{ CKA_TOKEN, &yes, sizeof yes }, { CKA_PRIVATE, &yes, sizeof yes },
-		{ CKA_SENSITIVE, &yes, sizeof yes }, { CKA_EXTRACTABLE, &no, sizeof no },
-		{ CKA_DECRYPT, &yes, sizeof yes }, { CKA_SIGN, &yes, sizeof yes },
-		{ CKA_UNWRAP, &no, sizeof no }, { CKA_LABEL, (void *)label, ll },
+	        {CKA_TOKEN, &yes, sizeof yes},     {CKA_PRIVATE, &yes, sizeof yes},
+	        {CKA_SENSITIVE, &yes, sizeof yes}, {CKA_EXTRACTABLE, &no, sizeof no},
+	        {CKA_DECRYPT, &yes, sizeof yes},   {CKA_SIGN, &yes, sizeof yes},
+	        {CKA_UNWRAP, &no, sizeof no},      {CKA_LABEL, (void *)label, ll},
 	};
 	struct cer_token_raw raw;
 	CK_FUNCTION_LIST_PTR f;
@@ -118,27 +123,31 @@ int cer_token_generate(struct cer_token_key *k, unsigned bits, const char *label
 	if (strlen(label) >= sizeof out->label)
 		return cer_fail(CER_EUSAGE, "%s: label '%s' is too long", name, label);
 	if (label_taken(&raw, label))
-		return cer_fail(CER_EUSAGE, "%s already holds an object labelled '%s': name another "
-		                "with object= in the URI, or remove it", name, label);
+		return cer_fail(CER_EUSAGE,
+		                "%s already holds an object labelled '%s': name another "
+		                "with object= in the URI, or remove it",
+		                name, label);
 	ret = check_bits(&raw, name, bits);
 	if (ret != CER_OK)
 		return ret;
 	rv = f->C_GenerateKeyPair(raw.session, &mech, pub, sizeof pub / sizeof pub[0], priv,
 	                          sizeof priv / sizeof priv[0], &hpub, &hpriv);
 	if (rv != CKR_OK)
-		return cer_fail(rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ? CER_EIO
-		                : CER_EINPUT, "%s: RSA-%u key generation failed: %s", name, bits,
-		                cer_token_rv_name(rv));
+		return cer_fail(
+		        rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ? CER_EIO
+		                                                                : CER_EINPUT,
+		        "%s: RSA-%u key generation failed: %s", name, bits, cer_token_rv_name(rv));
 	out->pub = hpub;
 	out->priv = hpriv;
 	snprintf(out->label, sizeof out->label, "%s", label);
 	ret = set_id(&raw, out, id);
-	if (ret == CER_OK &&
-	    (!attr_is(&raw, hpriv, CKA_SENSITIVE, CK_TRUE) ||
-	     !attr_is(&raw, hpriv, CKA_EXTRACTABLE, CK_FALSE) ||
-	     !attr_is(&raw, hpriv, CKA_DECRYPT, CK_TRUE)))
-		ret = cer_fail(CER_EINPUT, "%s made the key, but not sensitive, non-extractable "
-		               "and able to decrypt: refused", name);
+	if (ret == CER_OK && (!attr_is(&raw, hpriv, CKA_SENSITIVE, CK_TRUE) ||
+	                      !attr_is(&raw, hpriv, CKA_EXTRACTABLE, CK_FALSE) ||
+	                      !attr_is(&raw, hpriv, CKA_DECRYPT, CK_TRUE)))
+		ret = cer_fail(CER_EINPUT,
+		               "%s made the key, but not sensitive, non-extractable "
+		               "and able to decrypt: refused",
+		               name);
 	if (ret == CER_OK)
 		ret = cer_token_key_adopt(k, hpriv);
 	if (ret != CER_OK) {
@@ -150,8 +159,9 @@ int cer_token_generate(struct cer_token_key *k, unsigned bits, const char *label
 	pct(in->label, strlen(in->label), tok, sizeof tok);
 	pct(label, strlen(label), obj, sizeof obj);
 	pct((const char *)id, sizeof id, idu, sizeof idu);
-	snprintf(out->uri, sizeof out->uri, "pkcs11:token=%s;serial=%s;object=%s;id=%s;type=private",
-	         tok, in->serial, obj, idu);
+	snprintf(out->uri, sizeof out->uri,
+	         "pkcs11:token=%s;serial=%s;object=%s;id=%s;type=private", tok, in->serial, obj,
+	         idu);
 	return CER_OK;
 }
 
@@ -159,7 +169,7 @@ int cer_token_sign_cert(struct cer_token_key *k, struct x509_st *x)
 {
 	struct cer_token_raw raw;
 	CK_FUNCTION_LIST_PTR f;
-	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_MECHANISM mech = {CKM_SHA256_RSA_PKCS, NULL, 0};
 	const X509_ALGOR *tbs_alg, *outer_alg;
 	const ASN1_BIT_STRING *sig_c;
 	ASN1_BIT_STRING *sig;
@@ -199,8 +209,10 @@ int cer_token_sign_cert(struct cer_token_key *k, struct x509_st *x)
 	sig->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
 	sig->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 	if (X509_verify(x, cer_token_key_pubkey(k)) != 1) {
-		ret = cer_fail(CER_EINPUT, "%s: the certificate's signature from the token does not "
-		               "verify with its public key", cer_token_key_name(k));
+		ret = cer_fail(CER_EINPUT,
+		               "%s: the certificate's signature from the token does not "
+		               "verify with its public key",
+		               cer_token_key_name(k));
 		goto out;
 	}
 	ret = CER_OK;
@@ -241,19 +253,23 @@ int cer_token_store_cert(struct cer_token_key *k, const uint8_t *der, size_t len
 		ret = cer_fail(CER_EINTERNAL, "cannot encode the certificate's names");
 	} else {
 		CK_ATTRIBUTE t[] = {
-			{ CKA_CLASS, &cls, sizeof cls }, { CKA_CERTIFICATE_TYPE, &ct, sizeof ct },
-			{ CKA_TOKEN, &yes, sizeof yes }, { CKA_PRIVATE, &no, sizeof no },
-			{ CKA_ID, id, (CK_ULONG)id_len },
-			{ CKA_LABEL, (void *)a->label, (CK_ULONG)strlen(a->label) },
-			{ CKA_SUBJECT, subj, (CK_ULONG)sl }, { CKA_ISSUER, iss, (CK_ULONG)il },
-			{ CKA_SERIAL_NUMBER, ser, (CK_ULONG)nl },
-			{ CKA_VALUE, (void *)der, (CK_ULONG)len },
+		        {CKA_CLASS, &cls, sizeof cls},
+		        {CKA_CERTIFICATE_TYPE, &ct, sizeof ct},
+		        {CKA_TOKEN, &yes, sizeof yes},
+		        {CKA_PRIVATE, &no, sizeof no},
+		        {CKA_ID, id, (CK_ULONG)id_len},
+		        {CKA_LABEL, (void *)a->label, (CK_ULONG)strlen(a->label)},
+		        {CKA_SUBJECT, subj, (CK_ULONG)sl},
+		        {CKA_ISSUER, iss, (CK_ULONG)il},
+		        {CKA_SERIAL_NUMBER, ser, (CK_ULONG)nl},
+		        {CKA_VALUE, (void *)der, (CK_ULONG)len},
 		};
 		CK_FUNCTION_LIST_PTR f = raw.functions;
 
 		rv = f->C_CreateObject(raw.session, t, sizeof t / sizeof t[0], &h);
 		if (rv != CKR_OK)
-			ret = cer_fail(CER_EINPUT, "%s: cannot store the certificate on the token: %s",
+			ret = cer_fail(CER_EINPUT,
+			               "%s: cannot store the certificate on the token: %s",
 			               cer_token_key_name(k), cer_token_rv_name(rv));
 		else
 			g->cert = h;
@@ -289,8 +305,10 @@ int cer_token_roundtrip(struct cer_token_key *k, const char *what)
 	jwe.ek_len = ek_len;
 	ret = cer_token_unwrap_cek(k, &jwe, what, back, &how);
 	if (ret == CER_OK && sodium_memcmp(value, back, CER_CEK_LEN) != 0)
-		ret = cer_fail(CER_EINPUT, "%s: a value encrypted to the new key does not come back "
-		               "through the token", what);
+		ret = cer_fail(CER_EINPUT,
+		               "%s: a value encrypted to the new key does not come back "
+		               "through the token",
+		               what);
 	else if (ret != CER_OK)
 		ret = cer_fail_context(CER_EINPUT, "the new key's round trip through the token");
 out:

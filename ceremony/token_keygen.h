@@ -33,7 +33,7 @@ struct cer_token_generated {
 	unsigned long priv, pub, cert; /* CK_OBJECT_HANDLEs, 0 when not made */
 	char label[64];
 	char id_hex[41];
-	char uri[640];                 /* pkcs11:token=...;serial=...;object=...;id=...;type=private */
+	char uri[640]; /* pkcs11:token=...;serial=...;object=...;id=...;type=private */
 };
 
 /*

@@ -86,10 +86,10 @@ static void collect(const struct cer_token_raw *raw, CK_OBJECT_CLASS cls, struct
 	CK_FUNCTION_LIST_PTR f = raw->functions;
 	CK_KEY_TYPE kt = CKK_RSA;
 	CK_CERTIFICATE_TYPE ct = CKC_X_509;
-	CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof cls },
-		                 cls == CKO_CERTIFICATE
-		                         ? (CK_ATTRIBUTE){ CKA_CERTIFICATE_TYPE, &ct, sizeof ct }
-		                         : (CK_ATTRIBUTE){ CKA_KEY_TYPE, &kt, sizeof kt } };
+	CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof cls},
+	                        cls == CKO_CERTIFICATE
+	                                ? (CK_ATTRIBUTE){CKA_CERTIFICATE_TYPE, &ct, sizeof ct}
+	                                : (CK_ATTRIBUTE){CKA_KEY_TYPE, &kt, sizeof kt}};
 	CK_OBJECT_HANDLE found[MAX_OBJECTS];
 	CK_ULONG nf = 0, i;
 
@@ -117,7 +117,7 @@ static json_t *flag(const struct cer_token_raw *raw, CK_OBJECT_HANDLE o, CK_ATTR
 {
 	CK_FUNCTION_LIST_PTR f = raw->functions;
 	CK_BBOOL v = CK_FALSE;
-	CK_ATTRIBUTE a = { t, &v, sizeof v };
+	CK_ATTRIBUTE a = {t, &v, sizeof v};
 
 	if (o == 0 || f->C_GetAttributeValue(raw->session, o, &a, 1) != CKR_OK)
 		return json_null();
@@ -130,7 +130,8 @@ static unsigned modulus_bits(const struct cer_token_raw *raw, CK_OBJECT_HANDLE o
 	size_t len = 0, i = 0;
 	unsigned bits = 0;
 
-	if (o == 0 || cer_token_attr(raw->functions, raw->session, o, CKA_MODULUS, &n, &len) != CKR_OK)
+	if (o == 0 ||
+	    cer_token_attr(raw->functions, raw->session, o, CKA_MODULUS, &n, &len) != CKR_OK)
 		return 0;
 	while (i < len && n[i] == 0)
 		i++;
@@ -158,7 +159,8 @@ static json_t *cert_json(struct cer_token_list *l, const struct cer_token_raw *r
 	char opens[300];
 
 	if (en->cert == 0 ||
-	    cer_token_attr(raw->functions, raw->session, en->cert, CKA_VALUE, &der, &len) != CKR_OK ||
+	    cer_token_attr(raw->functions, raw->session, en->cert, CKA_VALUE, &der, &len) !=
+	            CKR_OK ||
 	    cer_cert_from_der(der, len, "token certificate", &c) != CER_OK) {
 		free(der);
 		cer_clear_error();
@@ -174,7 +176,8 @@ static json_t *cert_json(struct cer_token_list *l, const struct cer_token_raw *r
 	if (l->sd != NULL) {
 		idx = cer_sd_find_share(l->sd, cer_cert_thumb(c), 0);
 		if (idx >= 0)
-			snprintf(opens, sizeof opens, "share #%ld of %.200s", idx + 1, cer_sd_name(l->sd));
+			snprintf(opens, sizeof opens, "share #%ld of %.200s", idx + 1,
+			         cer_sd_name(l->sd));
 		else
 			snprintf(opens, sizeof opens, "no share in %.200s", cer_sd_name(l->sd));
 		json_object_set_new(key, "share", idx >= 0 ? json_integer(idx + 1) : json_null());

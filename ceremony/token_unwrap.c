@@ -43,7 +43,7 @@ static CK_RV decrypt(const struct cer_token_raw *raw, CK_MECHANISM *mech, const 
 static int raw_rsa(const struct cer_token_raw *raw, const struct cer_jwe *jwe, const char *what,
                    uint8_t *em, size_t k)
 {
-	CK_MECHANISM mech = { CKM_RSA_X_509, NULL, 0 };
+	CK_MECHANISM mech = {CKM_RSA_X_509, NULL, 0};
 	uint8_t *in = cer_secret_alloc(k), *out = cer_secret_alloc(k);
 	size_t out_len = 0;
 	CK_RV rv, init_rv;
@@ -56,8 +56,10 @@ static int raw_rsa(const struct cer_token_raw *raw, const struct cer_jwe *jwe, c
 	memcpy(in + (k - jwe->ek_len), jwe->ek, jwe->ek_len);
 	rv = decrypt(raw, &mech, in, k, out, k, &out_len, &init_rv);
 	if (rv != CKR_OK || out_len > k) {
-		ret = cer_fail(gone(rv) ? CER_EIO : CER_EAUTH, "%s: raw RSA (CKM_RSA_X_509) on the "
-		               "token failed: %s", what, cer_token_rv_name(rv));
+		ret = cer_fail(gone(rv) ? CER_EIO : CER_EAUTH,
+		               "%s: raw RSA (CKM_RSA_X_509) on the "
+		               "token failed: %s",
+		               what, cer_token_rv_name(rv));
 		goto out;
 	}
 	memset(em, 0, k);
@@ -74,10 +76,10 @@ static int oaep_on_token(const struct cer_token_raw *raw, const struct cer_jwe *
                          const char *what, bool sha256, uint8_t cek[static CER_CEK_LEN],
                          bool *unsupported)
 {
-	CK_RSA_PKCS_OAEP_PARAMS p = { sha256 ? CKM_SHA256 : CKM_SHA_1,
-		                      sha256 ? CKG_MGF1_SHA256 : CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED,
-		                      NULL, 0 };
-	CK_MECHANISM mech = { CKM_RSA_PKCS_OAEP, &p, sizeof p };
+	CK_RSA_PKCS_OAEP_PARAMS p = {sha256 ? CKM_SHA256 : CKM_SHA_1,
+	                             sha256 ? CKG_MGF1_SHA256 : CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED,
+	                             NULL, 0};
+	CK_MECHANISM mech = {CKM_RSA_PKCS_OAEP, &p, sizeof p};
 	uint8_t *out = cer_secret_alloc(raw->modulus_len);
 	size_t out_len = 0;
 	CK_RV rv, init_rv;
@@ -121,8 +123,8 @@ static int oaep(const struct cer_token_raw *raw, enum cer_token_unwrap mode,
 		}
 	}
 	if (!has_decrypt(raw, CKM_RSA_X_509))
-		return cer_fail(CER_EINPUT, "%s: the token does %s nor raw RSA (CKM_RSA_X_509)", what,
-		                sha256 ? "not do RSA-OAEP with SHA-256" : "not do RSA-OAEP");
+		return cer_fail(CER_EINPUT, "%s: the token does %s nor raw RSA (CKM_RSA_X_509)",
+		                what, sha256 ? "not do RSA-OAEP with SHA-256" : "not do RSA-OAEP");
 	*how = sha256 ? "CKM_RSA_X_509 on the token, OAEP (SHA-256) decoded on the host"
 	              : "CKM_RSA_X_509 on the token, OAEP (SHA-1) decoded on the host";
 	em = cer_secret_alloc(raw->modulus_len);
@@ -138,7 +140,7 @@ static int oaep(const struct cer_token_raw *raw, enum cer_token_unwrap mode,
 static int pkcs1(const struct cer_token_raw *raw, const struct cer_jwe *jwe, const char *what,
                  uint8_t cek[static CER_CEK_LEN], const char **how)
 {
-	CK_MECHANISM mech = { CKM_RSA_PKCS, NULL, 0 };
+	CK_MECHANISM mech = {CKM_RSA_PKCS, NULL, 0};
 	uint8_t *em = cer_secret_alloc(raw->modulus_len), *rnd = cer_secret_alloc(CER_CEK_LEN);
 	size_t out_len = 0;
 	CK_RV rv, init_rv;
@@ -182,15 +184,15 @@ int cer_token_unwrap_cek(struct cer_token_key *k, const struct cer_jwe *jwe, con
 	if (raw.key == 0)
 		return cer_fail(CER_EUSAGE, "%s: no token key selected", what);
 	if (jwe->ek_len == 0 || jwe->ek_len > raw.modulus_len)
-		return cer_fail(CER_EAUTH, "%s: encrypted key does not fit this key (%zu bytes for a "
-		                "%zu-byte key)", what, jwe->ek_len, raw.modulus_len);
+		return cer_fail(CER_EAUTH,
+		                "%s: encrypted key does not fit this key (%zu bytes for a "
+		                "%zu-byte key)",
+		                what, jwe->ek_len, raw.modulus_len);
 	switch (jwe->alg_id) {
 	case CER_JWE_ALG_RSA_OAEP_256:
 	case CER_JWE_ALG_RSA_OAEP:
 		return oaep(&raw, cer_token_key_unwrap_mode(k), jwe, what, cek, how);
-	case CER_JWE_ALG_RSA1_5:
-		return pkcs1(&raw, jwe, what, cek, how);
-	default:
-		return cer_fail(CER_EINPUT, "%s: unsupported JWE alg \"%s\"", what, jwe->alg);
+	case CER_JWE_ALG_RSA1_5: return pkcs1(&raw, jwe, what, cek, how);
+	default: return cer_fail(CER_EINPUT, "%s: unsupported JWE alg \"%s\"", what, jwe->alg);
 	}
 }

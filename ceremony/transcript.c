@@ -27,8 +27,9 @@ int cer_transcript_open(const char *path, struct cer_transcript **out)
 
 	*out = NULL;
 	/* O_NONBLOCK: a FIFO in the transcript's place must not hang the ceremony. */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-	          O_NONBLOCK, 0644);
+	fd = open(path,
+	          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
+	          0644);
 	if (fd < 0)
 		return cer_fail(CER_EIO, "transcript %s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -56,8 +57,8 @@ static int write_record(struct cer_transcript *t, const char *text)
 	size_t len, done = 0;
 	int n;
 
-	if (gmtime_r(&now, &tm) == NULL || strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ",
-	                                            &tm) == 0)
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return cer_fail(CER_EINTERNAL, "cannot format the time");
 	n = asprintf(&line, "%s %s\n", stamp, text);
 	if (n < 0)
@@ -82,7 +83,8 @@ static int write_record(struct cer_transcript *t, const char *text)
 	free(line);
 	if (fdatasync(t->fd) != 0) {
 		t->failed = true;
-		return cer_fail(CER_EIO, "transcript %s: cannot flush: %s", t->path, strerror(errno));
+		return cer_fail(CER_EIO, "transcript %s: cannot flush: %s", t->path,
+		                strerror(errno));
 	}
 	return CER_OK;
 }

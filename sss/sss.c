@@ -98,30 +98,18 @@ static uint64_t load64le(const uint8_t *p)
 const char *sss_strerror(int code)
 {
 	switch (code) {
-	case 0:
-		return "success";
-	case SSS_ENULL:
-		return "missing buffer";
-	case SSS_ELEN:
-		return "secret length is 0 or too large";
-	case SSS_EK_LOW:
-		return "fewer than 2 shares required";
-	case SSS_EN_HIGH:
-		return "more than 126 shares";
-	case SSS_EK_HIGH:
-		return "more shares required than made";
-	case SSS_EX_RANGE:
-		return "share number (x) outside 1..126";
-	case SSS_EX_REPEAT:
-		return "the same share given twice";
-	case SSS_EX_MIXED:
-		return "share number (x) changes inside one share";
-	case SSS_EY_RANGE:
-		return "share value (y) above 256";
-	case SSS_EINCONSISTENT:
-		return "shares are inconsistent";
-	default:
-		return "unknown error";
+	case 0: return "success";
+	case SSS_ENULL: return "missing buffer";
+	case SSS_ELEN: return "secret length is 0 or too large";
+	case SSS_EK_LOW: return "fewer than 2 shares required";
+	case SSS_EN_HIGH: return "more than 126 shares";
+	case SSS_EK_HIGH: return "more shares required than made";
+	case SSS_EX_RANGE: return "share number (x) outside 1..126";
+	case SSS_EX_REPEAT: return "the same share given twice";
+	case SSS_EX_MIXED: return "share number (x) changes inside one share";
+	case SSS_EY_RANGE: return "share value (y) above 256";
+	case SSS_EINCONSISTENT: return "shares are inconsistent";
+	default: return "unknown error";
 	}
 }
 
@@ -133,8 +121,7 @@ struct split_rng {
 static void split_random(struct split_rng *g, uint8_t *buf, size_t len)
 {
 	static const uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {
-		'L', 'i', 'b', 's', 'o', 'd', 'i', 'u', 'm', 'D', 'R', 'G'
-	};
+	        'L', 'i', 'b', 's', 'o', 'd', 'i', 'u', 'm', 'D', 'R', 'G'};
 
 	if (!g->seed) {
 		randombytes_buf(buf, len);
@@ -157,8 +144,8 @@ static void split_zero(uint8_t *const shares[], unsigned n, size_t secret_len)
 			sodium_memzero(shares[i], 2 * secret_len);
 }
 
-static int split_check(uint8_t *const shares[], unsigned n, unsigned k,
-                       const uint8_t *secret, size_t secret_len)
+static int split_check(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *secret,
+                       size_t secret_len)
 {
 	unsigned i;
 
@@ -178,9 +165,8 @@ static int split_check(uint8_t *const shares[], unsigned n, unsigned k,
 	return 0;
 }
 
-static void split_block(uint8_t *const shares[], unsigned n, unsigned k,
-                        const uint8_t *secret, size_t off, size_t cnt,
-                        const uint16_t *coef)
+static void split_block(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *secret,
+                        size_t off, size_t cnt, const uint16_t *coef)
 {
 	unsigned i, d;
 	size_t j;
@@ -205,7 +191,7 @@ static int split_impl(uint8_t *const shares[], unsigned n, unsigned k, const uin
 {
 	uint8_t rnd[SPLIT_WORDS * 8];
 	uint16_t coef[SPLIT_WORDS];
-	struct split_rng g = { seed, 0 };
+	struct split_rng g = {seed, 0};
 	size_t blk, off, w, nw, cnt;
 	int ret;
 
@@ -243,9 +229,8 @@ int sss_split(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *se
 	return split_impl(shares, n, k, secret, secret_len, NULL);
 }
 
-int sss_split_deterministic(uint8_t *const shares[], unsigned n, unsigned k,
-                            const uint8_t *secret, size_t secret_len,
-                            const uint8_t seed[SSS_SEEDBYTES])
+int sss_split_deterministic(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *secret,
+                            size_t secret_len, const uint8_t seed[SSS_SEEDBYTES])
 {
 	if (!seed) {
 		split_zero(shares, n, secret_len);
@@ -331,17 +316,16 @@ SSS_INLINE void red257_v(v8u16 *v)
 	*v = t - (257 & (0 - ((256 - t) >> 15)));
 }
 
-SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
-                                 const uint8_t *const shares[], unsigned k,
-                                 const uint16_t lag[], const uint16_t xhi[])
+SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len, const uint8_t *const shares[],
+                                 unsigned k, const uint16_t lag[], const uint16_t xhi[])
 {
-	struct combine_bad bad = { 0, 0 };
-	v8u16 bad_in = { 0 }, bad_out = { 0 };
+	struct combine_bad bad = {0, 0};
+	v8u16 bad_in = {0}, bad_out = {0};
 	size_t off, full = secret_len - secret_len % CHUNK;
 	unsigned i, l;
 
 	for (off = 0; off < full; off += CHUNK) {
-		v8u16 a0 = { 0 }, a1 = { 0 }, t0, t1;
+		v8u16 a0 = {0}, a1 = {0}, t0, t1;
 		v8u8 b0, b1;
 
 		for (i = 0; i < k; i++) {
@@ -369,23 +353,21 @@ SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
 	return (bad.in & ~0x1ffu) | (bad.out & 0x100u);
 }
 #else
-SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len,
-                                 const uint8_t *const shares[], unsigned k,
-                                 const uint16_t lag[], const uint16_t xhi[])
+SSS_INLINE uint32_t combine_body(uint8_t *secret, size_t secret_len, const uint8_t *const shares[],
+                                 unsigned k, const uint16_t lag[], const uint16_t xhi[])
 {
-	struct combine_bad bad = { 0, 0 };
+	struct combine_bad bad = {0, 0};
 
 	combine_scalar(secret, 0, secret_len, shares, k, lag, xhi, &bad);
 	return (bad.in & ~0x1ffu) | (bad.out & 0x100u);
 }
 #endif
 
-typedef uint32_t combine_fn(uint8_t *, size_t, const uint8_t *const[], unsigned,
-                            const uint16_t[], const uint16_t[]);
+typedef uint32_t combine_fn(uint8_t *, size_t, const uint8_t *const[], unsigned, const uint16_t[],
+                            const uint16_t[]);
 
-static uint32_t combine_generic(uint8_t *secret, size_t secret_len,
-                                const uint8_t *const shares[], unsigned k,
-                                const uint16_t lag[], const uint16_t xhi[])
+static uint32_t combine_generic(uint8_t *secret, size_t secret_len, const uint8_t *const shares[],
+                                unsigned k, const uint16_t lag[], const uint16_t xhi[])
 {
 	return combine_body(secret, secret_len, shares, k, lag, xhi);
 }
@@ -402,12 +384,12 @@ static uint32_t combine_generic(uint8_t *secret, size_t secret_len,
  * of every lane is kept for the check.
  */
 
-#define X86_RED257(pfx, sfx, v, c_ffff, c_ff, c_257)                                  \
-	do {                                                                       \
-		v = pfx##_add_epi32(pfx##_and_##sfx(v, c_ffff), pfx##_srli_epi32(v, 16)); \
-		v = pfx##_sub_epi32(pfx##_add_epi32(pfx##_and_##sfx(v, c_ff), c_257),     \
-		                    pfx##_srli_epi32(v, 8));                              \
-		v = pfx##_min_epu32(v, pfx##_sub_epi32(v, c_257));                         \
+#define X86_RED257(pfx, sfx, v, c_ffff, c_ff, c_257)                                               \
+	do {                                                                                       \
+		v = pfx##_add_epi32(pfx##_and_##sfx(v, c_ffff), pfx##_srli_epi32(v, 16));          \
+		v = pfx##_sub_epi32(pfx##_add_epi32(pfx##_and_##sfx(v, c_ff), c_257),              \
+		                    pfx##_srli_epi32(v, 8));                                       \
+		v = pfx##_min_epu32(v, pfx##_sub_epi32(v, c_257));                                 \
 	} while (0)
 
 SSS_INLINE uint32_t combine_fold_bad(const uint16_t *max_in, const uint16_t *or_out, size_t lanes)
@@ -422,15 +404,16 @@ SSS_INLINE uint32_t combine_fold_bad(const uint16_t *max_in, const uint16_t *or_
 	return (in & ~0x1ffu) | (out & 0x100u);
 }
 
-__attribute__((target("avx2"))) static uint32_t
-combine_avx2(uint8_t *secret, size_t secret_len, const uint8_t *const shares[], unsigned k,
-             const uint16_t lag[], const uint16_t xhi[])
+__attribute__((target("avx2"))) static uint32_t combine_avx2(uint8_t *secret, size_t secret_len,
+                                                             const uint8_t *const shares[],
+                                                             unsigned k, const uint16_t lag[],
+                                                             const uint16_t xhi[])
 {
 	const __m256i c_ffff = _mm256_set1_epi32(0xffff), c_ff = _mm256_set1_epi32(0xff);
 	const __m256i c_257 = _mm256_set1_epi32(257), zero = _mm256_setzero_si256();
 	__m256i max_in = zero, or_out = zero;
 	uint16_t max_l[16], or_l[16];
-	struct combine_bad bad = { 0, 0 };
+	struct combine_bad bad = {0, 0};
 	size_t off, full = secret_len - secret_len % 16;
 	uint32_t verdict;
 
@@ -440,22 +423,29 @@ combine_avx2(uint8_t *secret, size_t secret_len, const uint8_t *const shares[], 
 		unsigned i;
 
 		for (i = 0; i + 1 < k; i += 2) {
-			a = _mm256_xor_si256(_mm256_loadu_si256((const void *)(shares[i] + 2 * off)),
-			                     _mm256_set1_epi16((short)xhi[i]));
-			b = _mm256_xor_si256(_mm256_loadu_si256((const void *)(shares[i + 1] + 2 * off)),
-			                     _mm256_set1_epi16((short)xhi[i + 1]));
+			a = _mm256_xor_si256(
+			        _mm256_loadu_si256((const void *)(shares[i] + 2 * off)),
+			        _mm256_set1_epi16((short)xhi[i]));
+			b = _mm256_xor_si256(
+			        _mm256_loadu_si256((const void *)(shares[i + 1] + 2 * off)),
+			        _mm256_set1_epi16((short)xhi[i + 1]));
 			max_in = _mm256_max_epu16(max_in, _mm256_max_epu16(a, b));
 			w = _mm256_set1_epi32((int)(lag[i] | (uint32_t)lag[i + 1] << 16));
-			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w));
-			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w));
+			lo = _mm256_add_epi32(lo,
+			                      _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w));
+			hi = _mm256_add_epi32(hi,
+			                      _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w));
 		}
 		if (i < k) {
-			a = _mm256_xor_si256(_mm256_loadu_si256((const void *)(shares[i] + 2 * off)),
-			                     _mm256_set1_epi16((short)xhi[i]));
+			a = _mm256_xor_si256(
+			        _mm256_loadu_si256((const void *)(shares[i] + 2 * off)),
+			        _mm256_set1_epi16((short)xhi[i]));
 			max_in = _mm256_max_epu16(max_in, a);
 			w = _mm256_set1_epi32((int)lag[i]);
-			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, zero), w));
-			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, zero), w));
+			lo = _mm256_add_epi32(lo,
+			                      _mm256_madd_epi16(_mm256_unpacklo_epi16(a, zero), w));
+			hi = _mm256_add_epi32(hi,
+			                      _mm256_madd_epi16(_mm256_unpackhi_epi16(a, zero), w));
 		}
 		X86_RED257(_mm256, si256, lo, c_ffff, c_ff, c_257);
 		X86_RED257(_mm256, si256, hi, c_ffff, c_ff, c_257);
@@ -481,7 +471,7 @@ combine_avx512(uint8_t *secret, size_t secret_len, const uint8_t *const shares[]
 	const __m512i c_257 = _mm512_set1_epi32(257), zero = _mm512_setzero_si512();
 	__m512i max_in = zero, or_out = zero;
 	uint16_t max_l[32], or_l[32];
-	struct combine_bad bad = { 0, 0 };
+	struct combine_bad bad = {0, 0};
 	size_t off, full = secret_len - secret_len % 32;
 	uint32_t verdict;
 
@@ -490,22 +480,29 @@ combine_avx512(uint8_t *secret, size_t secret_len, const uint8_t *const shares[]
 		unsigned i;
 
 		for (i = 0; i + 1 < k; i += 2) {
-			a = _mm512_xor_si512(_mm512_loadu_si512((const void *)(shares[i] + 2 * off)),
-			                     _mm512_set1_epi16((short)xhi[i]));
-			b = _mm512_xor_si512(_mm512_loadu_si512((const void *)(shares[i + 1] + 2 * off)),
-			                     _mm512_set1_epi16((short)xhi[i + 1]));
+			a = _mm512_xor_si512(
+			        _mm512_loadu_si512((const void *)(shares[i] + 2 * off)),
+			        _mm512_set1_epi16((short)xhi[i]));
+			b = _mm512_xor_si512(
+			        _mm512_loadu_si512((const void *)(shares[i + 1] + 2 * off)),
+			        _mm512_set1_epi16((short)xhi[i + 1]));
 			max_in = _mm512_max_epu16(max_in, _mm512_max_epu16(a, b));
 			w = _mm512_set1_epi32((int)(lag[i] | (uint32_t)lag[i + 1] << 16));
-			lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), w));
-			hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), w));
+			lo = _mm512_add_epi32(lo,
+			                      _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), w));
+			hi = _mm512_add_epi32(hi,
+			                      _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), w));
 		}
 		if (i < k) {
-			a = _mm512_xor_si512(_mm512_loadu_si512((const void *)(shares[i] + 2 * off)),
-			                     _mm512_set1_epi16((short)xhi[i]));
+			a = _mm512_xor_si512(
+			        _mm512_loadu_si512((const void *)(shares[i] + 2 * off)),
+			        _mm512_set1_epi16((short)xhi[i]));
 			max_in = _mm512_max_epu16(max_in, a);
 			w = _mm512_set1_epi32((int)lag[i]);
-			lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, zero), w));
-			hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, zero), w));
+			lo = _mm512_add_epi32(lo,
+			                      _mm512_madd_epi16(_mm512_unpacklo_epi16(a, zero), w));
+			hi = _mm512_add_epi32(hi,
+			                      _mm512_madd_epi16(_mm512_unpackhi_epi16(a, zero), w));
 		}
 		X86_RED257(_mm512, si512, lo, c_ffff, c_ff, c_257);
 		X86_RED257(_mm512, si512, hi, c_ffff, c_ff, c_257);
@@ -610,7 +607,7 @@ int sss_combine(uint8_t *secret, size_t secret_len, const uint8_t *const shares[
 {
 	uint16_t lag[SSS_MAX_SHARES], xhi[SSS_MAX_SHARES];
 	uint32_t x[SSS_MAX_SHARES];
-	bool seen[SSS_MAX_SHARES + 1] = { false };
+	bool seen[SSS_MAX_SHARES + 1] = {false};
 	uint32_t bad;
 	unsigned i;
 	int ret;

@@ -106,9 +106,8 @@ int sss_combine(uint8_t *secret, size_t secret_len, const uint8_t *const shares[
  * SSS_ENULL when seed is NULL, SSS_ELEN when the stream would exceed 2^38
  * bytes (8 * (k - 1) * secret_len).
  */
-int sss_split_deterministic(uint8_t *const shares[], unsigned n, unsigned k,
-                            const uint8_t *secret, size_t secret_len,
-                            const uint8_t seed[SSS_SEEDBYTES]) SSS_WUR;
+int sss_split_deterministic(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *secret,
+                            size_t secret_len, const uint8_t seed[SSS_SEEDBYTES]) SSS_WUR;
 
 /* A short English description of an SSS_E* code ("unknown error" otherwise). */
 const char *sss_strerror(int code);

@@ -63,7 +63,7 @@ static void hex_of(const uint8_t *b, char out[65])
 
 static void test_real_2025_verifies(void **state)
 {
-	struct cer_exchange_policy pol = { .now = T_2025_06 };
+	struct cer_exchange_policy pol = {.now = T_2025_06};
 	const struct cer_attestation *a;
 	struct cer_exchange *x = NULL;
 	char hex[65];
@@ -97,7 +97,7 @@ static void test_real_2025_verifies(void **state)
 
 static void test_real_2020_not_attested(void **state)
 {
-	struct cer_exchange_policy pol = { .now = T_2025_06 };
+	struct cer_exchange_policy pol = {.now = T_2025_06};
 	struct cer_exchange *x = NULL;
 
 	(void)state;
@@ -168,8 +168,8 @@ static void test_truncated_and_oversized(void **state)
 	assert_non_null(big);
 	memcpy(big, ev, len);
 	big[len] = '\n';
-	big[8] = (uint8_t)(big[8] + 1);                     /* report size */
-	big[16 + 432] = (uint8_t)(big[16 + 432] + 1);       /* signature data length */
+	big[8] = (uint8_t)(big[8] + 1);               /* report size */
+	big[16 + 432] = (uint8_t)(big[16 + 432] + 1); /* signature data length */
 	big[SIGNED_END_2025 + 2] = (uint8_t)(big[SIGNED_END_2025 + 2] + 1); /* cert data size */
 	expect_refused(big, len + 1, spki, NULL, "malformed");
 	free(big);
@@ -193,14 +193,14 @@ static void test_synthetic_checks(void **state)
 	static const struct {
 		const char *file, *why;
 	} cases[] = {
-		{ "qe_sig", "not signed by the PCK certificate's key" },
-		{ "qe_unbound", "does not bind the attestation key" },
-		{ "qe_not_intel", "quoting enclave is not Intel's" },
-		{ "debug_qe", "quoting enclave is a debug enclave" },
-		{ "quote_sig", "not signed by its attestation key" },
-		{ "debug_enclave", "debug enclave" },
-		{ "report_unbound", "does not bind this certificate's public key" },
-		{ "chain_broken", "does not verify up to the Intel SGX Root CA" },
+	        {"qe_sig", "not signed by the PCK certificate's key"},
+	        {"qe_unbound", "does not bind the attestation key"},
+	        {"qe_not_intel", "quoting enclave is not Intel's"},
+	        {"debug_qe", "quoting enclave is a debug enclave"},
+	        {"quote_sig", "not signed by its attestation key"},
+	        {"debug_enclave", "debug enclave"},
+	        {"report_unbound", "does not bind this certificate's public key"},
+	        {"chain_broken", "does not verify up to the Intel SGX Root CA"},
 	};
 	uint8_t spki[32], *ev, *hex, *root;
 	size_t len, hlen, rlen, i;
@@ -214,8 +214,9 @@ static void test_synthetic_checks(void **state)
 	free(hex);
 	root = slurp(SYN "root.pem", &rlen);
 	ev = slurp(SYN "good.bin", &len);
-	assert_int_equal(cer_sgx_verify_anchor(ev, len, spki, T_2025_06, (const char *)root, "t", &a),
-	                 CER_OK);
+	assert_int_equal(
+	        cer_sgx_verify_anchor(ev, len, spki, T_2025_06, (const char *)root, "t", &a),
+	        CER_OK);
 	assert_int_equal(a.state, CER_ATTEST_VERIFIED);
 	assert_int_equal(a.isv_svn, 2);
 	assert_int_equal(a.mrsigner[31], 31);
@@ -235,7 +236,7 @@ static void test_synthetic_checks(void **state)
 
 static void test_copied_and_critical_extension(void **state)
 {
-	struct cer_exchange_policy pol = { .now = T_2025_06 };
+	struct cer_exchange_policy pol = {.now = T_2025_06};
 	struct cer_exchange *x = NULL;
 
 	(void)state;
@@ -249,7 +250,7 @@ static void test_copied_and_critical_extension(void **state)
 
 static void test_policy(void **state)
 {
-	struct cer_exchange_policy pol = { .now = T_2025_06 };
+	struct cer_exchange_policy pol = {.now = T_2025_06};
 	struct cer_exchange *x = NULL;
 
 	(void)state;
@@ -257,8 +258,9 @@ static void test_policy(void **state)
 	assert_int_equal(cer_exchange_policy_hsm_name(&pol, "test-mhsm-sd2q2avldvp4tl"), CER_OK);
 	assert_int_equal(cer_exchange_open(KEY2025, &pol, &x), CER_OK);
 	cer_exchange_free(x);
-	assert_int_equal(cer_exchange_policy_hsm_name(
-	                         &pol, "TEST-mhsm-sd2q2avldvp4tl.managedhsm.azure.net"), CER_OK);
+	assert_int_equal(
+	        cer_exchange_policy_hsm_name(&pol, "TEST-mhsm-sd2q2avldvp4tl.managedhsm.azure.net"),
+	        CER_OK);
 	assert_int_equal(cer_exchange_open(KEY2025, &pol, &x), CER_OK);
 	cer_exchange_free(x);
 	assert_int_equal(cer_exchange_policy_hsm_name(&pol, "ContosoHSM2"), CER_OK);
@@ -287,14 +289,15 @@ static void test_policy(void **state)
 	assert_int_equal(cer_exchange_open(KEY2025, &pol, &x), CER_EAUTH);
 	assert_non_null(strstr(cer_errmsg(), "MRSIGNER " MRSIGNER_2025 ", not the expected one"));
 	assert_int_equal(cer_exchange_policy_mrsigner(&pol, "abc"), CER_EUSAGE);
-	assert_int_equal(cer_exchange_policy_mrsigner(
-	                         &pol, "zz55904b231f08298eb093180562d07631c3cab9b7706b2efa53da58b42c943a"),
-	                 CER_EUSAGE);
+	assert_int_equal(
+	        cer_exchange_policy_mrsigner(
+	                &pol, "zz55904b231f08298eb093180562d07631c3cab9b7706b2efa53da58b42c943a"),
+	        CER_EUSAGE);
 }
 
 static void test_report_lines(void **state)
 {
-	struct cer_exchange_policy pol = { .now = T_2025_06 };
+	struct cer_exchange_policy pol = {.now = T_2025_06};
 	struct cer_exchange *x = NULL;
 	const struct cer_report *r;
 	char want[256], hex[65];
@@ -313,7 +316,7 @@ static void test_report_lines(void **state)
 
 static void test_custodian_refused(void **state)
 {
-	struct cer_exchange_policy pol = { .now = T_2025_06 };
+	struct cer_exchange_policy pol = {.now = T_2025_06};
 	struct cer_exchange *x = NULL;
 	struct cer_cert *c = NULL;
 	struct cer_sd *sd = NULL;
@@ -349,8 +352,9 @@ static void test_custodian_refused(void **state)
 		char hex[65];
 
 		/* Refused for the attempt that stands, the key that is the exchange key's. */
-		assert_int_equal(cer_recovery_restore_blob(r, "/nonexistent/blob", false, NULL, hex),
-		                 CER_EINPUT);
+		assert_int_equal(
+		        cer_recovery_restore_blob(r, "/nonexistent/blob", false, NULL, hex),
+		        CER_EINPUT);
 		assert_non_null(strstr(cer_errmsg(), "cert_0"));
 	}
 	/* Presented before binding: set_exchange refuses. */
@@ -363,16 +367,16 @@ static void test_custodian_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_root_pin),
-		cmocka_unit_test(test_real_2025_verifies),
-		cmocka_unit_test(test_real_2020_not_attested),
-		cmocka_unit_test(test_byte_flips_refused),
-		cmocka_unit_test(test_truncated_and_oversized),
-		cmocka_unit_test(test_synthetic_checks),
-		cmocka_unit_test(test_copied_and_critical_extension),
-		cmocka_unit_test(test_policy),
-		cmocka_unit_test(test_report_lines),
-		cmocka_unit_test(test_custodian_refused),
+	        cmocka_unit_test(test_root_pin),
+	        cmocka_unit_test(test_real_2025_verifies),
+	        cmocka_unit_test(test_real_2020_not_attested),
+	        cmocka_unit_test(test_byte_flips_refused),
+	        cmocka_unit_test(test_truncated_and_oversized),
+	        cmocka_unit_test(test_synthetic_checks),
+	        cmocka_unit_test(test_copied_and_critical_extension),
+	        cmocka_unit_test(test_policy),
+	        cmocka_unit_test(test_report_lines),
+	        cmocka_unit_test(test_custodian_refused),
 	};
 
 	if (cer_init() != CER_OK)

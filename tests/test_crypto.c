@@ -51,7 +51,8 @@ static void test_kdf_two_blocks(void **state)
 	unhex("520569100ed089393076ae50f573b589f5bba822dd5e74f5cecd9de2c30bd670"
 	      "c6243e43d029535513405ba507ce2eb163242be5bc8e615f0b68bec706d15e51"
 	      "8048527ed0c3d2a724e5ed176297f382a5dc45e4619fc0e18299c43c441b7f8e"
-	      "588ccf326d8fba001a79c0d9e8628a870dfe4923f190d1ce461718e70d48f73b", want, 128);
+	      "588ccf326d8fba001a79c0d9e8628a870dfe4923f190d1ce461718e70d48f73b",
+	      want, 128);
 	assert_int_equal(cer_kdf_sp108(ki, 32, "label", 5, "context", 7, out, 128), CER_OK);
 	assert_memory_equal(out, want, 128);
 }
@@ -65,7 +66,8 @@ static void test_item_cek(void **state)
 	for (i = 0; i < 32; i++)
 		master[i] = (uint8_t)i;
 	unhex("2d34f55a1dd64e68d793ce19439e032e913bc2c83a99237a33c1bde888fb91da"
-	      "91626f37c72aaff2d718d3e7a37f0a39417a66839669da3c76fe4336aec9747c", want, 64);
+	      "91626f37c72aaff2d718d3e7a37f0a39417a66839669da3c76fe4336aec9747c",
+	      want, 64);
 	assert_int_equal(cer_item_cek(master, "hsm_backup", cek), CER_OK);
 	assert_memory_equal(cek, want, 64);
 	assert_int_equal(cer_item_cek(master, "hsm_backuq", cek), CER_OK);
@@ -76,12 +78,11 @@ static const char rfc_p[] = "A cipher system must not be required to be secret, 
                             "able to fall into the hands of the enemy without inconvenience";
 static const char rfc_a[] = "The second principle of Auguste Kerckhoffs";
 static const char rfc_iv[] = "1af38c2dc2b96ffdd86694092341bc04";
-static const char rfc_e[] =
-	"4affaaadb78c31c5da4b1b590d10ffbd3dd8d5d302423526912da037ecbcc7bd"
-	"822c301dd67c373bccb584ad3e9279c2e6d12a1374b77f077553df829410446b"
-	"36ebd97066296ae6427ea75c2e0846a11a09ccf5370dc80bfecbad28c73f09b3"
-	"a3b75e662a2594410ae496b2e2e6609e31e6e02cc837f053d21f37ff4f51950b"
-	"be2638d09dd7a4930930806d0703b1f6";
+static const char rfc_e[] = "4affaaadb78c31c5da4b1b590d10ffbd3dd8d5d302423526912da037ecbcc7bd"
+                            "822c301dd67c373bccb584ad3e9279c2e6d12a1374b77f077553df829410446b"
+                            "36ebd97066296ae6427ea75c2e0846a11a09ccf5370dc80bfecbad28c73f09b3"
+                            "a3b75e662a2594410ae496b2e2e6609e31e6e02cc837f053d21f37ff4f51950b"
+                            "be2638d09dd7a4930930806d0703b1f6";
 static const char rfc_t[] = "4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5";
 
 /* RFC 7518 B.3 laid into a struct cer_jwe: the AAD is the header part. */
@@ -151,11 +152,12 @@ static void test_rfc7518_b3_tampered(void **state)
 
 static void test_jwe_round_trip(void **state)
 {
-	static const char hdr[] = "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"hsm_backup\"}";
+	static const char hdr[] =
+	        "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"hsm_backup\"}";
 	uint8_t cek[64], msg[1000], *pt = NULL;
 	struct cer_jwe *jwe = NULL;
 	char *compact = NULL;
-	size_t len, sizes[] = { 0, 1, 15, 16, 17, 1000 }, i;
+	size_t len, sizes[] = {0, 1, 15, 16, 17, 1000}, i;
 
 	(void)state;
 	for (i = 0; i < sizeof msg; i++)
@@ -163,7 +165,8 @@ static void test_jwe_round_trip(void **state)
 	for (i = 0; i < 64; i++)
 		cek[i] = (uint8_t)(200 - i);
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-		assert_int_equal(cer_jwe_encrypt(hdr, cek, NULL, 0, msg, sizes[i], &compact), CER_OK);
+		assert_int_equal(cer_jwe_encrypt(hdr, cek, NULL, 0, msg, sizes[i], &compact),
+		                 CER_OK);
 		assert_int_equal(cer_jwe_parse(compact, strlen(compact), "rt", &jwe), CER_OK);
 		assert_string_equal(jwe->alg, "dir");
 		assert_int_equal(jwe->alg_id, CER_JWE_ALG_DIR);
@@ -183,10 +186,10 @@ static void test_jwe_round_trip(void **state)
 
 static void test_jwe_parse_alg(void **state)
 {
-	static const char *const algs[] = { "RSA-OAEP-256", "RSA-OAEP", "RSA1_5", "A128KW" };
-	static const enum cer_jwe_alg ids[] = { CER_JWE_ALG_RSA_OAEP_256, CER_JWE_ALG_RSA_OAEP,
-		                                CER_JWE_ALG_RSA1_5, CER_JWE_ALG_UNKNOWN };
-	uint8_t cek[64] = { 0 }, ek[3] = { 1, 2, 3 }, m = 0;
+	static const char *const algs[] = {"RSA-OAEP-256", "RSA-OAEP", "RSA1_5", "A128KW"};
+	static const enum cer_jwe_alg ids[] = {CER_JWE_ALG_RSA_OAEP_256, CER_JWE_ALG_RSA_OAEP,
+	                                       CER_JWE_ALG_RSA1_5, CER_JWE_ALG_UNKNOWN};
+	uint8_t cek[64] = {0}, ek[3] = {1, 2, 3}, m = 0;
 	struct cer_jwe *jwe = NULL;
 	char hdr[128], *compact = NULL;
 	size_t i;
@@ -236,7 +239,8 @@ static void test_jwe_parse_errors(void **state)
 	char *h = b64u("{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256CBC-HS512\"}");
 	char *iv = b64u("0123456789abcdef"), *iv15 = b64u("0123456789abcde");
 	char *ct = b64u("0123456789abcdef0123456789abcdef"), *ct17 = b64u("0123456789abcdefX");
-	char *tag = b64u("0123456789abcdef0123456789abcdef"), *tag31 = b64u("0123456789abcdef0123456789abcde");
+	char *tag = b64u("0123456789abcdef0123456789abcdef"),
+	     *tag31 = b64u("0123456789abcdef0123456789abcde");
 	char *notjson = b64u("{\"alg\":"), *arr = b64u("[1,2]"), *noalg = b64u("{\"enc\":\"x\"}");
 	char *noenc = b64u("{\"alg\":\"dir\"}"), *numalg = b64u("{\"alg\":5,\"enc\":\"x\"}");
 	char buf[1024];
@@ -314,9 +318,9 @@ static void test_b64url_rfc4648(void **state)
 
 static void test_b64url_alphabet_and_padding(void **state)
 {
-	static const uint8_t bytes[] = { 0xfb, 0xff, 0xbf };
-	static const char *const bad[] = { "Z", "Zg=", "Zm9v+", "Zm9v/", "Zm 9v", "Zm9v*", "Zg=a",
-		                           "Zm9vYg===", "=Zg" };
+	static const uint8_t bytes[] = {0xfb, 0xff, 0xbf};
+	static const char *const bad[] = {"Z",     "Zg=",  "Zm9v+",     "Zm9v/", "Zm 9v",
+	                                  "Zm9v*", "Zg=a", "Zm9vYg===", "=Zg"};
 	char *e = cer_b64url_encode(bytes, 3);
 	uint8_t *d;
 	size_t len, i;
@@ -366,17 +370,17 @@ static void test_b64_standard(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kdf_known_answer),
-		cmocka_unit_test(test_kdf_two_blocks),
-		cmocka_unit_test(test_item_cek),
-		cmocka_unit_test(test_rfc7518_b3),
-		cmocka_unit_test(test_rfc7518_b3_tampered),
-		cmocka_unit_test(test_jwe_round_trip),
-		cmocka_unit_test(test_jwe_parse_alg),
-		cmocka_unit_test(test_jwe_parse_errors),
-		cmocka_unit_test(test_b64url_rfc4648),
-		cmocka_unit_test(test_b64url_alphabet_and_padding),
-		cmocka_unit_test(test_b64_standard),
+	        cmocka_unit_test(test_kdf_known_answer),
+	        cmocka_unit_test(test_kdf_two_blocks),
+	        cmocka_unit_test(test_item_cek),
+	        cmocka_unit_test(test_rfc7518_b3),
+	        cmocka_unit_test(test_rfc7518_b3_tampered),
+	        cmocka_unit_test(test_jwe_round_trip),
+	        cmocka_unit_test(test_jwe_parse_alg),
+	        cmocka_unit_test(test_jwe_parse_errors),
+	        cmocka_unit_test(test_b64url_rfc4648),
+	        cmocka_unit_test(test_b64url_alphabet_and_padding),
+	        cmocka_unit_test(test_b64_standard),
 	};
 
 	if (cer_init() != CER_OK)

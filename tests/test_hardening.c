@@ -47,8 +47,10 @@ static bool has_control(const char *s)
 
 static void test_sanitize(void **state)
 {
-	char s1[] = "a\x1b[2Jb\nc\rd\te\x7f" "f";
-	char s2[] = "caf\xc3\xa9 \xc2\x9b" "31m \xc2\xa0x";
+	char s1[] = "a\x1b[2Jb\nc\rd\te\x7f"
+	            "f";
+	char s2[] = "caf\xc3\xa9 \xc2\x9b"
+	            "31m \xc2\xa0x";
 	char s3[] = "\xc2";
 
 	(void)state;
@@ -81,7 +83,7 @@ static void note_cb(void *ctx, const char *line)
 static void test_progress_note(void **state)
 {
 	char got[256] = "";
-	struct cer_progress p = { NULL, note_cb, got };
+	struct cer_progress p = {NULL, note_cb, got};
 
 	(void)state;
 	cer_progress_note(&p, "%s", "x\x1b[1A\ny");
@@ -90,9 +92,9 @@ static void test_progress_note(void **state)
 
 static void test_report_lines(void **state)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:[{s:i, s:s, s:n, s:s}]}",
-	                      "report", "inspect", "sd_file", "sd\x1b[2J.json", "sha256", "00",
-	                      "version", 2, "kdf", "sp108_kdf", "data", "index", 1, "tag",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:[{s:i, s:s, s:n, s:s}]}", "report",
+	                      "inspect", "sd_file", "sd\x1b[2J.json", "sha256", "00", "version", 2,
+	                      "kdf", "sp108_kdf", "data", "index", 1, "tag",
 	                      "tag\nFAKE LINE\x1b[31m", "problem", "enc", "A256CBC-HS512");
 	struct cer_report *r = NULL;
 	size_t i;
@@ -140,7 +142,9 @@ static void test_transcript_one_line(void **state)
 	(void)state;
 	snprintf(path, sizeof path, "%s/transcript", dir);
 	assert_int_equal(cer_transcript_open(path, &t), CER_OK);
-	assert_int_equal(cer_transcript_add(t, "a\nb\x1b[2J\xc2\x9b" "c"), CER_OK);
+	assert_int_equal(cer_transcript_add(t, "a\nb\x1b[2J\xc2\x9b"
+	                                       "c"),
+	                 CER_OK);
 	assert_int_equal(cer_transcript_close(t), CER_OK);
 	assert_int_equal(cer_file_read(path, 4096, &buf, &len), CER_OK);
 	assert_int_equal(buf[len - 1], '\n');
@@ -160,7 +164,8 @@ static struct cer_jwe *rsa15_jwe(const uint8_t cek[static CER_CEK_LEN], const ui
 	char *compact = NULL;
 
 	assert_int_equal(cer_jwe_encrypt("{\"alg\":\"RSA1_5\",\"enc\":\"A256CBC-HS512\"}", cek, ek,
-	                                 ek_len, plain, sizeof plain, &compact), CER_OK);
+	                                 ek_len, plain, sizeof plain, &compact),
+	                 CER_OK);
 	assert_int_equal(cer_jwe_parse(compact, strlen(compact), "test", &jwe), CER_OK);
 	free(compact);
 	return jwe;
@@ -218,10 +223,11 @@ static void test_many_items_linear(void **state)
 	(void)state;
 	for (i = 0; i < n; i++) {
 		snprintf(tag, sizeof tag, "t%zu", i == n - 1 ? (size_t)7 : i);
-		json_array_append_new(data, json_pack("{s:s, s:s}", "tag", tag, "compact_jwe", "x"));
+		json_array_append_new(data,
+		                      json_pack("{s:s, s:s}", "tag", tag, "compact_jwe", "x"));
 	}
-	root = json_pack("{s:i, s:{s:o, s:s}, s:{s:s, s:i, s:[{s:s, s:s}, {s:s, s:s}]}}",
-	                 "version", 2, "EncData", "data", data, "kdf", "sp108_kdf", "SharedKeys",
+	root = json_pack("{s:i, s:{s:o, s:s}, s:{s:s, s:i, s:[{s:s, s:s}, {s:s, s:s}]}}", "version",
+	                 2, "EncData", "data", data, "kdf", "sp108_kdf", "SharedKeys",
 	                 "key_algorithm", "shamir_share", "required", 2, "enc_shares", "x5t_256",
 	                 "a", "enc_key", "b", "x5t_256", "c", "enc_key", "d");
 	assert_non_null(root);
@@ -253,7 +259,8 @@ static void expect_qr_refused(const uint8_t *der, int len, const char *what)
 
 	assert_true(len > 0);
 	if (cer_qr_split(der, (size_t)len, CER_QR_DEFAULT_MAX_BYTES, CER_QR_EC_M, &set) !=
-	    CER_EINPUT || strstr(cer_errmsg(), "private key") == NULL)
+	            CER_EINPUT ||
+	    strstr(cer_errmsg(), "private key") == NULL)
 		fail_msg("%s was not refused: %s", what, cer_errmsg());
 }
 
@@ -293,8 +300,9 @@ static void test_qr_refuses_der_keys(void **state)
 	/* The public key alone crosses. */
 	len = i2d_PUBKEY(key, &der);
 	assert_true(len > 0);
-	assert_int_equal(cer_qr_split(der, (size_t)len, CER_QR_DEFAULT_MAX_BYTES, CER_QR_EC_M,
-	                              &set), CER_OK);
+	assert_int_equal(
+	        cer_qr_split(der, (size_t)len, CER_QR_DEFAULT_MAX_BYTES, CER_QR_EC_M, &set),
+	        CER_OK);
 	cer_qr_set_free(&set);
 	OPENSSL_free(der);
 	PKCS12_free(p12);
@@ -306,15 +314,15 @@ static void test_qr_refuses_der_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sanitize),
-		cmocka_unit_test(test_messages_one_line),
-		cmocka_unit_test(test_progress_note),
-		cmocka_unit_test(test_report_lines),
-		cmocka_unit_test(test_fifo_refused),
-		cmocka_unit_test(test_transcript_one_line),
-		cmocka_unit_test(test_rsa15_implicit_rejection),
-		cmocka_unit_test(test_many_items_linear),
-		cmocka_unit_test(test_qr_refuses_der_keys),
+	        cmocka_unit_test(test_sanitize),
+	        cmocka_unit_test(test_messages_one_line),
+	        cmocka_unit_test(test_progress_note),
+	        cmocka_unit_test(test_report_lines),
+	        cmocka_unit_test(test_fifo_refused),
+	        cmocka_unit_test(test_transcript_one_line),
+	        cmocka_unit_test(test_rsa15_implicit_rejection),
+	        cmocka_unit_test(test_many_items_linear),
+	        cmocka_unit_test(test_qr_refuses_der_keys),
 	};
 	int rc;
 

@@ -68,7 +68,8 @@ int link(const char *from, const char *to)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(work, sizeof work, "%s/sdc-io-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(work, sizeof work, "%s/sdc-io-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(work) == NULL)
 		return -1;
 	no_tmpfile = no_rename_flags = false;
@@ -170,9 +171,10 @@ static void test_without_tmpfile_nor_rename_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_with_tmpfile, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_without_tmpfile, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_without_tmpfile_nor_rename_flags, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_with_tmpfile, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_without_tmpfile, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_without_tmpfile_nor_rename_flags, setup,
+	                                        teardown),
 	};
 
 	if (cer_init() != CER_OK)

@@ -110,7 +110,8 @@ static void touch(const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(work, sizeof work, "%s/sdc-keygen-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(work, sizeof work, "%s/sdc-keygen-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(work) == NULL)
 		return -1;
 	return 0;
@@ -140,10 +141,12 @@ static void test_counts(void **state)
 
 static void test_passphrase_rules(void **state)
 {
-	const char *others[] = { "first passphrase", NULL, "third passphrase" };
+	const char *others[] = {"first passphrase", NULL, "third passphrase"};
 	/* 11 and 12 two-byte characters: the rule counts characters, not bytes. */
-	const char *e11 = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
-	const char *e12 = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+	const char *e11 = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                  "\xc3\xa9\xc3\xa9";
+	const char *e12 = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                  "\xc3\xa9\xc3\xa9\xc3\xa9";
 	char big[CER_PASSPHRASE_MAX + 2];
 
 	(void)state;
@@ -187,8 +190,8 @@ struct pass_set {
 
 static void params3(struct cer_keygen_params *p, struct pass_set *ps, char dir[static 512])
 {
-	static const char *const text[] = { "alpha passphrase", "bravo passphrase",
-	                                    "charlie passphrase" };
+	static const char *const text[] = {"alpha passphrase", "bravo passphrase",
+	                                   "charlie passphrase"};
 	unsigned i;
 
 	cer_keygen_params_init(p);
@@ -248,8 +251,8 @@ static void test_outside_key_paths(void **state)
 	struct cer_keygen_params p;
 	struct cer_keygen_result *r = NULL;
 	struct pass_set ps;
-	struct watch w = { .main = pthread_self() };
-	struct cer_progress prog = { watch_step, NULL, &w };
+	struct watch w = {.main = pthread_self()};
+	struct cer_progress prog = {watch_step, NULL, &w};
 	char dir[512], k0[512], k2[512], media[512];
 	struct stat st;
 
@@ -274,7 +277,8 @@ static void test_outside_key_paths(void **state)
 	assert_true(exists("media0/alpha.key") && exists("media0/alpha.cer"));
 	assert_true(exists("media2/charlie.pem") && exists("media2/charlie.cer"));
 	assert_true(exists("set/cert_0.cer") && !exists("set/cert_0.key"));
-	assert_true(exists("set/cert_1.key") && exists("set/cert_2.cer") && !exists("set/cert_2.key"));
+	assert_true(exists("set/cert_1.key") && exists("set/cert_2.cer") &&
+	            !exists("set/cert_2.key"));
 	assert_string_equal(r->keys[1].name, "Bravo");
 	assert_string_equal(r->keys[2].name, "custodian-3");
 	assert_non_null(strstr(r->keys[2].key_cert_path, "media2/charlie.cer"));
@@ -300,8 +304,8 @@ static void test_rollback_when_a_key_path_appears(void **state)
 	struct cer_keygen_params p;
 	struct cer_keygen_result *r = NULL;
 	struct pass_set ps;
-	struct watch w = { .main = pthread_self(), .sabotage = "m2/carol.key" };
-	struct cer_progress prog = { watch_step, NULL, &w };
+	struct watch w = {.main = pthread_self(), .sabotage = "m2/carol.key"};
+	struct cer_progress prog = {watch_step, NULL, &w};
 	char dir[512], k0[512], k1[512], k2[512], m[512];
 
 	(void)state;
@@ -336,8 +340,8 @@ static void test_rollback_when_dir_fills(void **state)
 	struct cer_keygen_params p;
 	struct cer_keygen_result *r = NULL;
 	struct pass_set ps;
-	struct watch w = { .main = pthread_self(), .sabotage = "set/theirs", .sabotage_dir = true };
-	struct cer_progress prog = { watch_step, NULL, &w };
+	struct watch w = {.main = pthread_self(), .sabotage = "set/theirs", .sabotage_dir = true};
+	struct cer_progress prog = {watch_step, NULL, &w};
 	char dir[512], k0[512], m[512];
 
 	(void)state;
@@ -361,8 +365,8 @@ static void test_refused_before_generating(void **state)
 	struct cer_keygen_params p;
 	struct cer_keygen_result *r = NULL;
 	struct pass_set ps;
-	struct watch w = { .main = pthread_self() };
-	struct cer_progress prog = { watch_step, NULL, &w };
+	struct watch w = {.main = pthread_self()};
+	struct cer_progress prog = {watch_step, NULL, &w};
 	char dir[512], k[512], k2[512];
 
 	(void)state;
@@ -416,8 +420,8 @@ static void test_media_without_hard_links(void **state)
 	struct cer_keygen_params p;
 	struct cer_keygen_result *r = NULL;
 	struct pass_set ps;
-	struct watch w = { .main = pthread_self(), .sabotage = "fat/c.key" };
-	struct cer_progress prog = { watch_step, NULL, &w };
+	struct watch w = {.main = pthread_self(), .sabotage = "fat/c.key"};
+	struct cer_progress prog = {watch_step, NULL, &w};
 	char dir[512], k[3][512], m[512];
 	struct stat st;
 	unsigned i;
@@ -489,11 +493,10 @@ static void test_media_without_rename_flags(void **state)
 static void test_key_cert_path(void **state)
 {
 	static const char *const cases[][2] = {
-		{ "a/b.key", "a/b.cer" },        { "b.pem", "b.cer" },
-		{ "a.d/key", "a.d/key.cer" },    { "key", "key.cer" },
-		{ ".key", ".key.cer" },          { "a/.key", "a/.key.cer" },
-		{ "a/.b.key", "a/.b.cer" },      { "..key", "..key.cer" },
-		{ "a/b.tar.pem", "a/b.tar.cer" }, { "/k.p12", "/k.cer" },
+	        {"a/b.key", "a/b.cer"},   {"b.pem", "b.cer"},     {"a.d/key", "a.d/key.cer"},
+	        {"key", "key.cer"},       {".key", ".key.cer"},   {"a/.key", "a/.key.cer"},
+	        {"a/.b.key", "a/.b.cer"}, {"..key", "..key.cer"}, {"a/b.tar.pem", "a/b.tar.cer"},
+	        {"/k.p12", "/k.cer"},
 	};
 	char out[64];
 	size_t i;
@@ -512,13 +515,13 @@ static void test_key_cert_path(void **state)
 static EVP_PKEY *rsa_with_bumped(EVP_PKEY *key, const char *name)
 {
 	static const char *const names[] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	        OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+	        OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+	        OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	        OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 	};
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	BIGNUM *bn[8] = { NULL };
+	BIGNUM *bn[8] = {NULL};
 	OSSL_PARAM *params;
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	EVP_PKEY *out = NULL;
@@ -548,8 +551,10 @@ static EVP_PKEY *rsa_with_bumped(EVP_PKEY *key, const char *name)
 static void test_rsa_pairwise_check(void **state)
 {
 	static const char *const bumped[] = {
-		OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	        OSSL_PKEY_PARAM_RSA_D,
+	        OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	        OSSL_PKEY_PARAM_RSA_EXPONENT2,
+	        OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 	};
 	struct cer_privkey *k = NULL;
 	enum cer_key_load why;
@@ -580,8 +585,10 @@ static void test_rsa_pairwise_check(void **state)
 static void test_rsa_number(void **state)
 {
 	static const char *const names[] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1,
-		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	        OSSL_PKEY_PARAM_RSA_N,
+	        OSSL_PKEY_PARAM_RSA_D,
+	        OSSL_PKEY_PARAM_RSA_FACTOR1,
+	        OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 	};
 	struct cer_privkey *k = NULL;
 	enum cer_key_load why;
@@ -615,18 +622,19 @@ static void test_rsa_number(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts),
-		cmocka_unit_test(test_passphrase_rules),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_key_cert_path),
-		cmocka_unit_test(test_rsa_pairwise_check),
-		cmocka_unit_test(test_rsa_number),
-		cmocka_unit_test_setup_teardown(test_outside_key_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_before_generating, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_media_without_hard_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_media_without_rename_flags, setup, teardown),
+	        cmocka_unit_test(test_counts),
+	        cmocka_unit_test(test_passphrase_rules),
+	        cmocka_unit_test(test_names),
+	        cmocka_unit_test(test_key_cert_path),
+	        cmocka_unit_test(test_rsa_pairwise_check),
+	        cmocka_unit_test(test_rsa_number),
+	        cmocka_unit_test_setup_teardown(test_outside_key_paths, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rollback_when_a_key_path_appears, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_rollback_when_dir_fills, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refused_before_generating, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_media_without_hard_links, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_media_without_rename_flags, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

@@ -21,7 +21,7 @@
 static uint8_t *random_bytes(size_t len, uint32_t seed)
 {
 	uint8_t *p = malloc(len + 1);
-	uint8_t s[randombytes_SEEDBYTES] = { 0 };
+	uint8_t s[randombytes_SEEDBYTES] = {0};
 
 	assert_non_null(p);
 	memcpy(s, &seed, sizeof seed);
@@ -31,12 +31,14 @@ static uint8_t *random_bytes(size_t len, uint32_t seed)
 
 static void test_base45_rfc9285(void **state)
 {
-	static const struct { const char *in, *out; } v[] = {
-		{ "AB", "BB8" },
-		{ "Hello!!", "%69 VD92EX0" },
-		{ "base-45", "UJCLQE7W581" },
-		{ "ietf!", "QED8WEX0" },
-		{ "", "" },
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+	        {"AB", "BB8"},
+	        {"Hello!!", "%69 VD92EX0"},
+	        {"base-45", "UJCLQE7W581"},
+	        {"ietf!", "QED8WEX0"},
+	        {"", ""},
 	};
 	size_t i, n;
 
@@ -58,12 +60,11 @@ static void test_base45_rfc9285(void **state)
 static void test_base45_rejects(void **state)
 {
 	static const char *bad[] = {
-		"GGW",   /* 65536: one past the largest triple */
-		"GGWA",  /* dangling single character */
-		"A",
-		"bb8",   /* lower case */
-		"BB8:#", /* '#' is not in the alphabet */
-		"Z6",    /* pair value 35 + 6 * 45 = 305 > 255 */
+	        "GGW",          /* 65536: one past the largest triple */
+	        "GGWA",         /* dangling single character */
+	        "A",     "bb8", /* lower case */
+	        "BB8:#",        /* '#' is not in the alphabet */
+	        "Z6",           /* pair value 35 + 6 * 45 = 305 > 255 */
 	};
 	size_t i, n;
 
@@ -160,7 +161,8 @@ static void test_part_format(void **state)
 		snprintf(head, sizeof head, "SDC1:%u/%u:%s:", i + 1, set.count, id);
 		assert_memory_equal(p, head, strlen(head));
 		for (k = 0; k < plen; k++)
-			assert_non_null(strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", p[k]));
+			assert_non_null(
+			        strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", p[k]));
 		assert_true(plen < sizeof copy);
 		strcpy(copy, p);
 		refresh_check(copy);
@@ -186,7 +188,7 @@ static void test_part_format(void **state)
 
 static void test_split_limits(void **state)
 {
-	uint8_t b[4] = { 0 };
+	uint8_t b[4] = {0};
 	struct cer_qr_set set;
 	enum cer_qr_ec ec;
 
@@ -202,8 +204,9 @@ static void test_split_limits(void **state)
 	{
 		static const char pem[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n";
 
-		assert_int_equal(cer_qr_split((const uint8_t *)pem, sizeof pem - 1, 600, CER_QR_EC_M,
-		                              &set), CER_EINPUT);
+		assert_int_equal(
+		        cer_qr_split((const uint8_t *)pem, sizeof pem - 1, 600, CER_QR_EC_M, &set),
+		        CER_EINPUT);
 		assert_non_null(strstr(cer_errmsg(), "private key"));
 	}
 	assert_int_equal(cer_qr_ec_parse("q", &ec), CER_OK);
@@ -526,7 +529,8 @@ static void halfblock_back(char **lines, unsigned n, unsigned side, bool light_f
 static uint8_t *json_like(size_t len)
 {
 	uint8_t *b = random_bytes(len, 11);
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char b64[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t i;
 
 	for (i = 0; i < len; i++)
@@ -550,8 +554,9 @@ static void test_sdc2_roundtrip(void **state)
 		assert_memory_equal(set.parts[i], "SDC2:", 5);
 	assert_int_equal(cer_qr_join_new(&j), CER_OK);
 	for (i = set.count; i-- > 0;)
-		assert_int_equal(cer_qr_join_add_line(j, "cam", i + 1, set.parts[i],
-		                                      strlen(set.parts[i])), CER_OK);
+		assert_int_equal(
+		        cer_qr_join_add_line(j, "cam", i + 1, set.parts[i], strlen(set.parts[i])),
+		        CER_OK);
 	assert_true(cer_qr_join_complete(j));
 	assert_int_equal(cer_qr_join_finish(j, &out, &olen), CER_OK);
 	assert_int_equal(olen, len);
@@ -681,8 +686,10 @@ static void test_halfblock(void **state)
 		halfblock_back(lines, n, side, lf, dark);
 		for (y = 0; y < side; y++)
 			for (x = 0; x < side; x++) {
-				bool in = x >= q && y >= q && x < q + code.width && y < q + code.width;
-				uint8_t want = in ? code.modules[(y - q) * code.width + (x - q)] : 0;
+				bool in = x >= q && y >= q && x < q + code.width &&
+				          y < q + code.width;
+				uint8_t want =
+				        in ? code.modules[(y - q) * code.width + (x - q)] : 0;
 
 				assert_int_equal(dark[y * side + x], want);
 			}
@@ -777,13 +784,14 @@ static void test_split_fit(void **state)
 {
 	uint8_t *data = random_bytes(1500, 19);
 	struct cer_qr_set set;
-	unsigned i, widths[] = { 45, 57, 77, 200 };
+	unsigned i, widths[] = {45, 57, 77, 200};
 
 	(void)state;
 	for (i = 0; i < 4; i++) {
 		unsigned k;
 
-		assert_int_equal(cer_qr_split_fit(data, 1500, CER_QR_EC_M, widths[i], &set), CER_OK);
+		assert_int_equal(cer_qr_split_fit(data, 1500, CER_QR_EC_M, widths[i], &set),
+		                 CER_OK);
 		for (k = 0; k < set.count; k++) {
 			struct cer_qr_code code;
 
@@ -854,26 +862,26 @@ static void test_split_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base45_rfc9285),
-		cmocka_unit_test(test_base45_rejects),
-		cmocka_unit_test(test_base45_roundtrip),
-		cmocka_unit_test(test_part_format),
-		cmocka_unit_test(test_split_limits),
-		cmocka_unit_test(test_join_roundtrip),
-		cmocka_unit_test(test_join_missing),
-		cmocka_unit_test(test_join_corrupted),
-		cmocka_unit_test(test_join_mutations),
-		cmocka_unit_test(test_join_forged_sha),
-		cmocka_unit_test(test_join_mixed),
-		cmocka_unit_test(test_default_version),
-		cmocka_unit_test(test_sdc2_roundtrip),
-		cmocka_unit_test(test_sdc1_sdc2_mixed),
-		cmocka_unit_test(test_inflate_hostile),
-		cmocka_unit_test(test_halfblock),
-		cmocka_unit_test(test_png),
-		cmocka_unit_test(test_html),
-		cmocka_unit_test(test_split_fit),
-		cmocka_unit_test(test_split_dir),
+	        cmocka_unit_test(test_base45_rfc9285),
+	        cmocka_unit_test(test_base45_rejects),
+	        cmocka_unit_test(test_base45_roundtrip),
+	        cmocka_unit_test(test_part_format),
+	        cmocka_unit_test(test_split_limits),
+	        cmocka_unit_test(test_join_roundtrip),
+	        cmocka_unit_test(test_join_missing),
+	        cmocka_unit_test(test_join_corrupted),
+	        cmocka_unit_test(test_join_mutations),
+	        cmocka_unit_test(test_join_forged_sha),
+	        cmocka_unit_test(test_join_mixed),
+	        cmocka_unit_test(test_default_version),
+	        cmocka_unit_test(test_sdc2_roundtrip),
+	        cmocka_unit_test(test_sdc1_sdc2_mixed),
+	        cmocka_unit_test(test_inflate_hostile),
+	        cmocka_unit_test(test_halfblock),
+	        cmocka_unit_test(test_png),
+	        cmocka_unit_test(test_html),
+	        cmocka_unit_test(test_split_fit),
+	        cmocka_unit_test(test_split_dir),
 	};
 
 	if (cer_init() != CER_OK)

@@ -94,8 +94,9 @@ static void test_one_at_a_time(void **state)
 	assert_int_equal(cer_recovery_add_key(f->r, "tests/vectors/bad/lonely.key", NULL, NULL, &o),
 	                 CER_EINPUT);
 	assert_int_equal(o, CER_SHARE_NO_CERT);
-	assert_int_equal(cer_recovery_add_key(f->r, "tests/vectors/bad/not_a_key.key", NULL, NULL,
-	                                      &o), CER_EINPUT);
+	assert_int_equal(
+	        cer_recovery_add_key(f->r, "tests/vectors/bad/not_a_key.key", NULL, NULL, &o),
+	        CER_EINPUT);
 	assert_int_equal(o, CER_SHARE_NOT_A_KEY);
 	assert_int_equal(cer_recovery_good(f->r), 1);
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(0), NULL, NULL, &o), CER_OK);
@@ -187,8 +188,8 @@ static void test_retries(void **state)
 	keys = json_object_get(j, "keys");
 	assert_int_equal(json_array_size(keys), 4);
 	assert_true(json_is_true(json_object_get(json_array_get(keys, 0), "superseded")));
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(keys, 2),
-	                                                    "superseded_by")), 2);
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_array_get(keys, 2), "superseded_by")), 2);
 	assert_true(json_is_null(json_object_get(json_array_get(keys, 3), "superseded_by")));
 	assert_non_null(strstr(cer_report_summary(rep), "2 attempts retried"));
 	json_decref(j);
@@ -221,9 +222,9 @@ static void count_step(void *ctx, const char *what, unsigned done, unsigned tota
 static void test_restore_blob(void **state)
 {
 	struct fix *f = *state;
-	const struct cer_progress p = { count_step, NULL, NULL };
+	const struct cer_progress p = {count_step, NULL, NULL};
 	enum cer_share_outcome o;
-	const struct cer_exchange_policy pol = { .now = 0 };
+	const struct cer_exchange_policy pol = {.now = 0};
 	struct cer_exchange *x = NULL;
 	char out[] = "/tmp/sdc-test-recovery-XXXXXX", path[64], hex[65], again[65];
 
@@ -262,10 +263,10 @@ static void test_restore_blob(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_quorum_and_not, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_blob, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_verify_quorum_and_not, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_restore_blob, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

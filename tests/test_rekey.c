@@ -49,7 +49,7 @@ static int teardown(void **state)
 
 static void params(struct cer_rekey_params *p, unsigned count, unsigned quorum)
 {
-	static const char *certs[] = { CERT(7), CERT(8), CERT(0), CERT(1) };
+	static const char *certs[] = {CERT(7), CERT(8), CERT(0), CERT(1)};
 	unsigned i;
 
 	memset(p, 0, sizeof *p);
@@ -111,7 +111,7 @@ static void test_rekey_and_reopen(void **state)
 	struct cer_recovery *r, *nr;
 	struct cer_report *rep = NULL;
 	enum cer_share_outcome o;
-	uint8_t *a[8] = { NULL }, *b[8] = { NULL }, *aarena = NULL, *barena = NULL;
+	uint8_t *a[8] = {NULL}, *b[8] = {NULL}, *aarena = NULL, *barena = NULL;
 	size_t alen[8], blen[8], i, n;
 	char *json;
 
@@ -134,7 +134,8 @@ static void test_rekey_and_reopen(void **state)
 	assert_int_equal(cer_sd_load(out_path, &nsd), CER_OK);
 	assert_int_equal(cer_sd_version(nsd), 2);
 	assert_int_equal(cer_sd_required(nsd), 3);
-	/* Two new keys are not enough; with a kept custodian's, three open it to the same plaintexts. */
+	/* Two new keys are not enough; with a kept custodian's, three open it to the same
+	 * plaintexts. */
 	nr = session(nsd, KEY(7), KEY(8));
 	assert_int_equal(cer_recovery_open_items(nr, NULL, b, blen, &barena), CER_EQUORUM);
 	assert_null(barena);
@@ -259,10 +260,10 @@ static void test_front_end_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rekey_and_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_few_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_front_end_helpers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rekey_and_reopen, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_too_few_writes_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_front_end_helpers, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

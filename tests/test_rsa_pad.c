@@ -27,7 +27,7 @@ static EVP_PKEY *keys[2];
 
 static int setup(void **state)
 {
-	unsigned bits[2] = { 2048, 3072 };
+	unsigned bits[2] = {2048, 3072};
 	int i;
 
 	(void)state;
@@ -80,7 +80,7 @@ static size_t padded_block(EVP_PKEY *key, enum pad pad, const uint8_t *msg, size
 
 static void oaep_case(enum pad pad)
 {
-	uint8_t msg[CER_CEK_LEN + 1], em[512], out[CER_CEK_LEN], zero[CER_CEK_LEN] = { 0 };
+	uint8_t msg[CER_CEK_LEN + 1], em[512], out[CER_CEK_LEN], zero[CER_CEK_LEN] = {0};
 	size_t k, i;
 	int key;
 
@@ -120,7 +120,7 @@ static void test_oaep_sha256(void **state)
 
 static void test_oaep_too_small(void **state)
 {
-	uint8_t em[64] = { 0 }, out[CER_CEK_LEN];
+	uint8_t em[64] = {0}, out[CER_CEK_LEN];
 
 	(void)state;
 	assert_int_equal(cer_rsa_oaep_decode(em, sizeof em, true, "t", out), CER_EINPUT);
@@ -158,7 +158,7 @@ static void test_pkcs1_implicit_rejection(void **state)
 
 static void test_ct_select(void **state)
 {
-	uint8_t a[4] = { 1, 2, 3, 4 }, b[4] = { 9, 8, 7, 6 }, out[4];
+	uint8_t a[4] = {1, 2, 3, 4}, b[4] = {9, 8, 7, 6}, out[4];
 
 	(void)state;
 	cer_ct_select(out, a, b, 4, 0xff);
@@ -170,11 +170,11 @@ static void test_ct_select(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_oaep_sha1),
-		cmocka_unit_test(test_oaep_sha256),
-		cmocka_unit_test(test_oaep_too_small),
-		cmocka_unit_test(test_pkcs1_implicit_rejection),
-		cmocka_unit_test(test_ct_select),
+	        cmocka_unit_test(test_oaep_sha1),
+	        cmocka_unit_test(test_oaep_sha256),
+	        cmocka_unit_test(test_oaep_too_small),
+	        cmocka_unit_test(test_pkcs1_implicit_rejection),
+	        cmocka_unit_test(test_ct_select),
 	};
 
 	if (cer_init() != CER_OK)

@@ -23,11 +23,15 @@
 
 static void test_forms(void **state)
 {
-	static const struct { const char *file; enum cer_sd_form form; unsigned req, n; } t[] = {
-		{ VEC "q2_n3.json", CER_SD_FORM_JSON, 2, 3 },
-		{ VEC "value_q2_n3.json", CER_SD_FORM_VALUE, 2, 3 },
-		{ VEC "b64_q3_n3.txt", CER_SD_FORM_B64, 3, 3 },
-		{ VEC "q10_n10.json", CER_SD_FORM_JSON, 10, 10 },
+	static const struct {
+		const char *file;
+		enum cer_sd_form form;
+		unsigned req, n;
+	} t[] = {
+	        {VEC "q2_n3.json", CER_SD_FORM_JSON, 2, 3},
+	        {VEC "value_q2_n3.json", CER_SD_FORM_VALUE, 2, 3},
+	        {VEC "b64_q3_n3.txt", CER_SD_FORM_B64, 3, 3},
+	        {VEC "q10_n10.json", CER_SD_FORM_JSON, 10, 10},
 	};
 	struct cer_sd *sd;
 	size_t i, j;
@@ -47,7 +51,8 @@ static void test_forms(void **state)
 		for (j = 0; j < cer_sd_share_count(sd); j++) {
 			assert_null(cer_sd_share(sd, j)->problem);
 			assert_true(cer_sd_share(sd, j)->thumb_ok);
-			assert_int_equal(cer_sd_find_share(sd, cer_sd_share(sd, j)->thumb, 0), (long)j);
+			assert_int_equal(cer_sd_find_share(sd, cer_sd_share(sd, j)->thumb, 0),
+			                 (long)j);
 		}
 		for (j = 0; j < cer_sd_item_count(sd); j++)
 			assert_null(cer_sd_item(sd, j)->problem);
@@ -113,33 +118,39 @@ static void test_whole_file_defects(void **state)
 	(void)state;
 	expect_fail(json_string("x"), "not an object");
 	j = base(), json_object_del(j, "EncData"), expect_fail(j, "EncData is missing");
-	j = base(), json_object_set_new(j, "EncData", json_integer(3)), expect_fail(j, "EncData is not an object");
-	j = base(), json_object_del(path(j, "EncData", NULL), "data"), expect_fail(j, "EncData.data is missing");
+	j = base(), json_object_set_new(j, "EncData", json_integer(3)),
+	expect_fail(j, "EncData is not an object");
+	j = base(), json_object_del(path(j, "EncData", NULL), "data"),
+	expect_fail(j, "EncData.data is missing");
 	j = base(), json_object_set_new(path(j, "EncData", NULL), "data", json_object()),
-		expect_fail(j, "EncData.data is not an array");
+	expect_fail(j, "EncData.data is not an array");
 	j = base(), json_object_set_new(path(j, "EncData", NULL), "data", json_array()),
-		expect_fail(j, "EncData.data is empty");
+	expect_fail(j, "EncData.data is empty");
 	j = base(), json_object_set_new(path(j, "EncData", NULL), "kdf", json_true()),
-		expect_fail(j, "EncData.kdf is not a string");
+	expect_fail(j, "EncData.kdf is not a string");
 	j = base(), json_object_del(j, "SharedKeys"), expect_fail(j, "SharedKeys is missing");
-	j = base(), json_object_set_new(j, "SharedKeys", json_array()), expect_fail(j, "SharedKeys is not an object");
+	j = base(), json_object_set_new(j, "SharedKeys", json_array()),
+	expect_fail(j, "SharedKeys is not an object");
 	j = base(), json_object_del(path(j, "SharedKeys", NULL), "required"),
-		expect_fail(j, "SharedKeys.required is missing");
+	expect_fail(j, "SharedKeys.required is missing");
 	j = base(), json_object_set_new(path(j, "SharedKeys", NULL), "required", json_string("2")),
-		expect_fail(j, "SharedKeys.required is not an integer");
+	expect_fail(j, "SharedKeys.required is not an integer");
 	j = base(), json_object_set_new(path(j, "SharedKeys", NULL), "required", json_integer(1)),
-		expect_fail(j, "outside 2..126");
+	expect_fail(j, "outside 2..126");
 	j = base(), json_object_set_new(path(j, "SharedKeys", NULL), "required", json_integer(4)),
-		expect_fail(j, "only 3 shares");
+	expect_fail(j, "only 3 shares");
 	j = base(), json_object_del(path(j, "SharedKeys", NULL), "enc_shares"),
-		expect_fail(j, "SharedKeys.enc_shares is missing");
+	expect_fail(j, "SharedKeys.enc_shares is missing");
 	j = base(), json_object_set_new(path(j, "SharedKeys", NULL), "enc_shares", json_string("")),
-		expect_fail(j, "SharedKeys.enc_shares is not an array");
+	expect_fail(j, "SharedKeys.enc_shares is not an array");
 	j = base(), json_object_del(path(j, "SharedKeys", NULL), "key_algorithm"),
-		expect_fail(j, "SharedKeys.key_algorithm is missing");
-	j = base(), json_object_set_new(j, "version", json_integer(3)), expect_fail(j, "unsupported version 3");
-	j = base(), json_object_set_new(j, "version", json_string("2")), expect_fail(j, "\"version\" is not an integer");
-	j = base(), json_object_set_new(j, "version", json_integer(1)), expect_fail(j, "SplitKeys is missing");
+	expect_fail(j, "SharedKeys.key_algorithm is missing");
+	j = base(), json_object_set_new(j, "version", json_integer(3)),
+	expect_fail(j, "unsupported version 3");
+	j = base(), json_object_set_new(j, "version", json_string("2")),
+	expect_fail(j, "\"version\" is not an integer");
+	j = base(), json_object_set_new(j, "version", json_integer(1)),
+	expect_fail(j, "SplitKeys is missing");
 	/* "value" wrapper holding something that is not JSON */
 	j = json_pack("{s:s}", "value", "{\"EncData\":");
 	expect_fail(j, "not valid JSON");
@@ -181,7 +192,8 @@ static void test_entry_defects(void **state)
 	assert_int_equal(cer_sd_parse((const uint8_t *)text, strlen(text), "SD.json", &sd), CER_OK);
 	free(text);
 	assert_string_equal(cer_sd_item(sd, 0)->problem, "\"tag\" is missing");
-	assert_non_null(strstr(cer_sd_item(sd, 1)->problem, "bad base64url in JWE authentication tag"));
+	assert_non_null(
+	        strstr(cer_sd_item(sd, 1)->problem, "bad base64url in JWE authentication tag"));
 	assert_non_null(strstr(cer_sd_item(sd, 1)->problem, "compact_jwe: "));
 	assert_string_equal(cer_sd_item(sd, 2)->problem, "\"compact_jwe\" is not a string");
 	assert_non_null(strstr(cer_sd_share(sd, 0)->problem, "x5t_256"));
@@ -210,11 +222,11 @@ static void test_too_large(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_version1),
-		cmocka_unit_test(test_whole_file_defects),
-		cmocka_unit_test(test_entry_defects),
-		cmocka_unit_test(test_too_large),
+	        cmocka_unit_test(test_forms),
+	        cmocka_unit_test(test_version1),
+	        cmocka_unit_test(test_whole_file_defects),
+	        cmocka_unit_test(test_entry_defects),
+	        cmocka_unit_test(test_too_large),
 	};
 
 	if (cer_init() != CER_OK)

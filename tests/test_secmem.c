@@ -28,7 +28,7 @@ static void test_allocator_is_ours(void **state)
 
 static void test_alignment_and_realloc(void **state)
 {
-	size_t sizes[] = { 1, 7, 16, 33, 4096, 100000 };
+	size_t sizes[] = {1, 7, 16, 33, 4096, 100000};
 	size_t i, j;
 
 	(void)state;
@@ -150,11 +150,11 @@ static void test_locked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_allocator_is_ours),
-		cmocka_unit_test(test_alignment_and_realloc),
-		cmocka_unit_test(test_routed),
-		cmocka_unit_test(test_routed_overflow),
-		cmocka_unit_test(test_locked),
+	        cmocka_unit_test(test_allocator_is_ours),
+	        cmocka_unit_test(test_alignment_and_realloc),
+	        cmocka_unit_test(test_routed),
+	        cmocka_unit_test(test_routed_overflow),
+	        cmocka_unit_test(test_locked),
 	};
 
 	if (cer_init() != CER_OK)

@@ -73,8 +73,7 @@ static void set_elem(uint8_t *share, size_t j, unsigned v)
 }
 
 /* Combines shares picked by idx[0..k) and checks the result against secret. */
-static int combine_pick(const struct shareset *set, const unsigned *idx, unsigned k,
-                        uint8_t *out)
+static int combine_pick(const struct shareset *set, const unsigned *idx, unsigned k, uint8_t *out)
 {
 	const uint8_t *pick[MAXN];
 	unsigned i;
@@ -118,9 +117,9 @@ static int error_code(const char *name)
 		const char *name;
 		int code;
 	} codes[] = {
-		{ "X_RANGE", SSS_EX_RANGE },	 { "X_REPEAT", SSS_EX_REPEAT },
-		{ "X_MIXED", SSS_EX_MIXED },	 { "Y_RANGE", SSS_EY_RANGE },
-		{ "INCONSISTENT", SSS_EINCONSISTENT },
+	        {"X_RANGE", SSS_EX_RANGE},           {"X_REPEAT", SSS_EX_REPEAT},
+	        {"X_MIXED", SSS_EX_MIXED},           {"Y_RANGE", SSS_EY_RANGE},
+	        {"INCONSISTENT", SSS_EINCONSISTENT},
 	};
 	size_t i;
 
@@ -296,7 +295,7 @@ static void shuffle(unsigned *a, unsigned n)
 
 static void test_random_subsets_large_n(void **state)
 {
-	static const unsigned ns[] = { 8, 11, 33, 64, 100, 126 };
+	static const unsigned ns[] = {8, 11, 33, 64, 100, 126};
 	const size_t len = 45;
 	unsigned idx[MAXN], ni, kk, t, i, n, k, cnt;
 	uint8_t *secret, out[45];
@@ -334,10 +333,30 @@ static void test_random_subsets_large_n(void **state)
 
 static void test_round_trip_lengths(void **state)
 {
-	static const size_t lens[] = { 1,   2,   3,   7,   15,  16,   31,   32,   33,   63,
-		                       64,  100, 255, 256, 257, 511,  512,  513,  1000, 4095,
-		                       4097, 65537, (size_t)1 << 20 };
-	static const unsigned nk[][2] = { { 2, 2 }, { 5, 3 }, { 10, 10 } };
+	static const size_t lens[] = {1,
+	                              2,
+	                              3,
+	                              7,
+	                              15,
+	                              16,
+	                              31,
+	                              32,
+	                              33,
+	                              63,
+	                              64,
+	                              100,
+	                              255,
+	                              256,
+	                              257,
+	                              511,
+	                              512,
+	                              513,
+	                              1000,
+	                              4095,
+	                              4097,
+	                              65537,
+	                              (size_t)1 << 20};
+	static const unsigned nk[][2] = {{2, 2}, {5, 3}, {10, 10}};
 	unsigned li, c, idx[10], i;
 	struct shareset set;
 	uint8_t *secret, *out;
@@ -367,8 +386,8 @@ static void test_round_trip_lengths(void **state)
 
 static void test_split_is_random(void **state)
 {
-	uint8_t secret[64] = { 0 }, a[128], b[128], c[128], d[128];
-	uint8_t *s1[2] = { a, b }, *s2[2] = { c, d };
+	uint8_t secret[64] = {0}, a[128], b[128], c[128], d[128];
+	uint8_t *s1[2] = {a, b}, *s2[2] = {c, d};
 
 	(void)state;
 	assert_int_equal(sss_split(s1, 2, 2, secret, sizeof(secret)), 0);
@@ -383,17 +402,17 @@ static void test_split_is_random(void **state)
 
 static void test_split_errors(void **state)
 {
-	uint8_t secret[20] = { 1, 2, 3 }, bufs[130][40], seed[SSS_SEEDBYTES] = { 0 };
+	uint8_t secret[20] = {1, 2, 3}, bufs[130][40], seed[SSS_SEEDBYTES] = {0};
 	uint8_t *sh[130];
 	unsigned i;
 
 	(void)state;
 	for (i = 0; i < 130; i++)
 		sh[i] = bufs[i];
-#define SPLIT_FAILS(code, expr)                                     \
-	do {                                                        \
-		memset(bufs, 0xa5, sizeof(bufs));                   \
-		assert_int_equal((expr), (code));                   \
+#define SPLIT_FAILS(code, expr)                                                                    \
+	do {                                                                                       \
+		memset(bufs, 0xa5, sizeof(bufs));                                                  \
+		assert_int_equal((expr), (code));                                                  \
 	} while (0)
 	SPLIT_FAILS(SSS_EK_LOW, sss_split(sh, 3, 1, secret, 20));
 	assert_true(all_zero(bufs[0], 120));
@@ -477,7 +496,7 @@ static void test_combine_param_errors(void **state)
 
 static void test_combine_share_errors(void **state)
 {
-	static const size_t pos[] = { 0, 1, 255, 256, 511, 512, 599 };
+	static const size_t pos[] = {0, 1, 255, 256, 511, 512, 599};
 	struct shareset set;
 	uint8_t secret[ELEN], out[ELEN];
 	unsigned e, pi, y;
@@ -528,7 +547,7 @@ static void test_combine_share_errors(void **state)
 
 static void test_clients_to_sss(void **state)
 {
-	static const size_t lens[] = { 1, 32, 33, 257, 1000 };
+	static const size_t lens[] = {1, 32, 33, 257, 1000};
 	struct shareset set;
 	unsigned n, k, li, idx[10], i;
 	uint8_t *secret, *out;
@@ -570,7 +589,7 @@ static void test_clients_to_sss(void **state)
 
 static void test_sss_to_clients(void **state)
 {
-	static const size_t lens[] = { 1, 32, 33, 257, 1000 };
+	static const size_t lens[] = {1, 32, 33, 257, 1000};
 	struct shareset set;
 	const uint8_t *pick[10];
 	unsigned n, k, idx[10], i;
@@ -617,17 +636,17 @@ static void test_strerror(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_answers),
-		cmocka_unit_test(test_every_subset_small_n),
-		cmocka_unit_test(test_random_subsets_large_n),
-		cmocka_unit_test(test_round_trip_lengths),
-		cmocka_unit_test(test_split_is_random),
-		cmocka_unit_test(test_split_errors),
-		cmocka_unit_test(test_combine_param_errors),
-		cmocka_unit_test(test_combine_share_errors),
-		cmocka_unit_test(test_clients_to_sss),
-		cmocka_unit_test(test_sss_to_clients),
-		cmocka_unit_test(test_strerror),
+	        cmocka_unit_test(test_known_answers),
+	        cmocka_unit_test(test_every_subset_small_n),
+	        cmocka_unit_test(test_random_subsets_large_n),
+	        cmocka_unit_test(test_round_trip_lengths),
+	        cmocka_unit_test(test_split_is_random),
+	        cmocka_unit_test(test_split_errors),
+	        cmocka_unit_test(test_combine_param_errors),
+	        cmocka_unit_test(test_combine_share_errors),
+	        cmocka_unit_test(test_clients_to_sss),
+	        cmocka_unit_test(test_sss_to_clients),
+	        cmocka_unit_test(test_strerror),
 	};
 
 	if (sodium_init() < 0)

@@ -63,20 +63,17 @@ static unsigned nkernels;
 static void find_kernels(void)
 {
 	nkernels = 0;
-	kernels[nkernels++] = (struct kernel){ "generic", combine_generic, 1 };
+	kernels[nkernels++] = (struct kernel){"generic", combine_generic, 1};
 #ifdef SSS_X86_DISPATCH
 	__builtin_cpu_init();
-	kernels[nkernels++] = (struct kernel){ "avx2", combine_avx2,
-		                               __builtin_cpu_supports("avx2") };
-	kernels[nkernels++] = (struct kernel){
-		"avx512", combine_avx512,
-		__builtin_cpu_supports("avx512bw")
-	};
+	kernels[nkernels++] = (struct kernel){"avx2", combine_avx2, __builtin_cpu_supports("avx2")};
+	kernels[nkernels++] =
+	        (struct kernel){"avx512", combine_avx512, __builtin_cpu_supports("avx512bw")};
 #endif
 }
 
-static const size_t lens[] = { 1, 32, 255, 256, 300, 600 };
-static const unsigned nks[][2] = { { 2, 2 }, { 3, 5 }, { 5, 5 }, { 10, 10 }, { 126, 126 } };
+static const size_t lens[] = {1, 32, 255, 256, 300, 600};
+static const unsigned nks[][2] = {{2, 2}, {3, 5}, {5, 5}, {10, 10}, {126, 126}};
 
 static void test_split_secret_marked(void **state)
 {
@@ -103,9 +100,10 @@ static void test_split_secret_marked(void **state)
 				randombytes_buf(seed, sizeof(seed));
 				poison(secret, len);
 				poison(seed, sizeof(seed));
-				assert_int_equal(det ? sss_split_deterministic(sh, n, k, secret, len, seed)
-				                     : sss_split(sh, n, k, secret, len),
-				                 0);
+				assert_int_equal(
+				        det ? sss_split_deterministic(sh, n, k, secret, len, seed)
+				            : sss_split(sh, n, k, secret, len),
+				        0);
 				unpoison(secret, len);
 				for (i = 0; i < n; i++) {
 					unpoison(sh[i], 2 * len);
@@ -196,7 +194,8 @@ static void test_combine_shares_marked(void **state)
 				for (d = INTACT; d <= INCONSISTENT; d++)
 					for (v = 0; v < 3; v++, runs++)
 						combine_case(&kernels[ki], nks[c][1], nks[c][0],
-						             nks[c][0] > 10 ? 9 : lens[li], (enum damage)d,
+						             nks[c][0] > 10 ? 9 : lens[li],
+						             (enum damage)d,
 						             v == 2 ? nks[c][0] - 1 : v);
 		print_message("# kernel %s: checked\n", kernels[ki].name);
 	}
@@ -206,7 +205,7 @@ static void test_combine_shares_marked(void **state)
 /* Every kernel this CPU runs gives the same verdict, and the same bytes when valid. */
 static void test_kernels_agree(void **state)
 {
-	static const size_t sizes[] = { 1, 17, 256, 257, 1000, 70001 };
+	static const size_t sizes[] = {1, 17, 256, 257, 1000, 70001};
 	uint8_t *sh[5], *out[3], *secret;
 	const uint8_t *pick[5];
 	size_t si, len, j;
@@ -237,7 +236,8 @@ static void test_kernels_agree(void **state)
 				unpoison(sh[i], 2 * len);
 			if (t >= 4) {
 				j = randombytes_uniform((uint32_t)len);
-				sh[t % 5][2 * j + (t & 1)] ^= (uint8_t)(1u << randombytes_uniform(8));
+				sh[t % 5][2 * j + (t & 1)] ^=
+				        (uint8_t)(1u << randombytes_uniform(8));
 			}
 			for (i = 0; i < k; i++) {
 				pick[i] = sh[(i + t) % 5];
@@ -287,9 +287,9 @@ static int canary(void)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_secret_marked),
-		cmocka_unit_test(test_combine_shares_marked),
-		cmocka_unit_test(test_kernels_agree),
+	        cmocka_unit_test(test_split_secret_marked),
+	        cmocka_unit_test(test_combine_shares_marked),
+	        cmocka_unit_test(test_kernels_agree),
 	};
 
 	if (sodium_init() < 0)

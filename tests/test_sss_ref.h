@@ -72,8 +72,8 @@ static inline int ref_combine(uint8_t *secret, size_t len, const uint8_t *const 
 }
 
 /* Shares with x = 1..n of a secret, coefficients from randombytes_uniform. */
-static inline void ref_split(uint8_t *const shares[], unsigned n, unsigned k,
-                             const uint8_t *secret, size_t len)
+static inline void ref_split(uint8_t *const shares[], unsigned n, unsigned k, const uint8_t *secret,
+                             size_t len)
 {
 	unsigned coef[128], i, d;
 	size_t j;

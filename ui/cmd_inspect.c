@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	        "  --json         print one JSON object instead of text\n"
 	        "  -h, --help     this help\n"
 	        "\n"
-	        "JSON fields: report (\"inspect\"), sd_file, sha256, size, form (json, value, b64),\n"
+	        "JSON fields: report (\"inspect\"), sd_file, sha256, size, form (json, value, "
+	        "b64),\n"
 	        "version, key_algorithm, required, shares, kdf (as in the file), file_problems\n"
 	        "[text]; enc_shares: [{index, x5t_256, alg, enc, certificate (with --certs),\n"
 	        "pair and half (version 1), problem}]; data: [{index, tag, size (ciphertext\n"
@@ -39,11 +40,11 @@ static void usage(FILE *f)
 enum { OPT_SD = 256, OPT_CERTS, OPT_JSON };
 
 static const struct option longopts[] = {
-	{ "sd-file", required_argument, NULL, OPT_SD },
-	{ "certs", required_argument, NULL, OPT_CERTS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+        {"sd-file", required_argument, NULL, OPT_SD},
+        {"certs", required_argument, NULL, OPT_CERTS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 int ui_inspect_main(int argc, char **argv)
@@ -60,11 +61,8 @@ int ui_inspect_main(int argc, char **argv)
 		case OPT_SD: sd_path = optarg; break;
 		case OPT_CERTS: certs = optarg; break;
 		case OPT_JSON: json = true; break;
-		case 'h':
-			usage(stdout);
-			return CER_OK;
-		default:
-			return ui_bad_option("inspect", argv, longopts);
+		case 'h': usage(stdout); return CER_OK;
+		default: return ui_bad_option("inspect", argv, longopts);
 		}
 	}
 	if (ui_no_operands("inspect", argc, argv) != CER_OK)
@@ -73,11 +71,11 @@ int ui_inspect_main(int argc, char **argv)
 		return ui_usage_error("inspect", "--sd-file is required");
 	ret = cer_inspect(sd_path, certs, &rep);
 	if (rep == NULL)
-		return ui_report(ui_explain_file(ret, sd_path, "a security-domain file",
-		                                 CER_FILE_CERTIFICATE, "--sd-file takes the file the "
-		                                 "download call wrote; certificates go in --certs DIR",
-		                                 CER_FILE_PRIVATE_KEY, "inspect needs no key",
-		                                 CER_FILE_UNKNOWN));
+		return ui_report(ui_explain_file(
+		        ret, sd_path, "a security-domain file", CER_FILE_CERTIFICATE,
+		        "--sd-file takes the file the "
+		        "download call wrote; certificates go in --certs DIR",
+		        CER_FILE_PRIVATE_KEY, "inspect needs no key", CER_FILE_UNKNOWN));
 	if (ui_print_report(rep, json) != CER_OK) {
 		cer_report_free(rep);
 		return ui_report(CER_EINTERNAL);

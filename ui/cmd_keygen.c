@@ -22,7 +22,7 @@ static void on_signal(int sig)
 /* Ctrl-C, hangup or termination while keys are made: stop and clean up. */
 static void catch_signals(bool on)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	static struct sigaction saved[4];
 	struct sigaction sa;
 	size_t i;
@@ -41,7 +41,8 @@ static void catch_signals(bool on)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: %s keygen --count N --quorum Q --out DIR [--bits 2048|3072|4096] [--days D]\n"
+	        "Usage: %s keygen --count N --quorum Q --out DIR [--bits 2048|3072|4096] [--days "
+	        "D]\n"
 	        "           [--names A,B,...] [--passphrase-file F]... | [--no-passphrase]\n"
 	        "           [--token PKCS11-URI]... [--pin-file F]... [--pkcs11-module PATH]\n"
 	        "           [--key-out PATH]...\n"
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 	        "\n"
 	        "Generates the custodians' RSA wrapping keys for a Managed HSM security domain.\n"
 	        "For custodian i (from 0): DIR/cert_i.cer (self-signed X.509 certificate) and\n"
-	        "DIR/cert_i.key (PEM PKCS#8 private key encrypted with the custodian's passphrase:\n"
+	        "DIR/cert_i.key (PEM PKCS#8 private key encrypted with the custodian's "
+	        "passphrase:\n"
 	        "PBES2, scrypt, AES-256-CBC; mode 0600), plus DIR/download-request.json (the REST\n"
 	        "body of the download call) and DIR/ceremony.json (manifest with thumbprints).\n"
 	        "The set is built beside DIR and appears at once, or not at all.\n"
@@ -59,7 +61,8 @@ static void usage(FILE *f)
 	        "  -o, --out DIR            output directory (missing or empty)\n"
 	        "  -b, --bits B             RSA key size: 2048, 3072 (default) or 4096\n"
 	        "  -d, --days D             certificate validity, default 730; the service does\n"
-	        "                           not check expiry, so an expired certificate still works\n"
+	        "                           not check expiry, so an expired certificate still "
+	        "works\n"
 	        "      --names A,B,...      custodian names, used as the certificates' CN\n"
 	        "                           (default custodian-1 ... custodian-N)\n"
 	        "      --passphrase-file F  a file whose first line is a passphrase; give one per\n"
@@ -86,9 +89,11 @@ static void usage(FILE *f)
 	        "      --threads T          worker threads (default: one per processor)\n"
 	        "  -h, --help               this help\n"
 	        "\n"
-	        "Without --passphrase-file, each passphrase is asked twice on the terminal, without\n"
+	        "Without --passphrase-file, each passphrase is asked twice on the terminal, "
+	        "without\n"
 	        "echo (a token custodian has a PIN instead, and --passphrase-file pairs with the\n"
-	        "custodians that have key files).  A passphrase has at least %d characters and differs from the others.\n"
+	        "custodians that have key files).  A passphrase has at least %d characters and "
+	        "differs from the others.\n"
 	        "Keys are generated in parallel on all processors.\n"
 	        "\n"
 	        "Exit status: 0 done, 1 internal error, 2 usage error (bad counts, passphrase\n"
@@ -115,8 +120,10 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 			int st;
 
 			if (tries == 3)
-				return cer_fail(CER_EUSAGE, "custodian %u: no acceptable passphrase after "
-				                "3 tries", i + 1);
+				return cer_fail(CER_EUSAGE,
+				                "custodian %u: no acceptable passphrase after "
+				                "3 tries",
+				                i + 1);
 			snprintf(prompt, sizeof prompt, "Passphrase for %s (key %u of %u): ", label,
 			         i + 1, p->count);
 			pass[i] = ui_read_passphrase(prompt);
@@ -177,10 +184,12 @@ static int token_pins(struct cer_keygen_params *p, unsigned n, const char **file
 				return ret;
 		} else {
 			if (!isatty(STDIN_FILENO))
-				return cer_fail(CER_EUSAGE, "custodian %u: the PIN of %s is needed: give "
-				                "--pin-file (no terminal to ask on)", i + 1,
-				                p->custodians[i].token_uri);
-			snprintf(prompt, sizeof prompt, "User PIN for custodian %u's token %s: ", i + 1,
+				return cer_fail(CER_EUSAGE,
+				                "custodian %u: the PIN of %s is needed: give "
+				                "--pin-file (no terminal to ask on)",
+				                i + 1, p->custodians[i].token_uri);
+			snprintf(prompt, sizeof prompt,
+			         "User PIN for custodian %u's token %s: ", i + 1,
 			         p->custodians[i].token_uri);
 			pins[i] = ui_read_passphrase(prompt);
 			if (pins[i] == NULL)
@@ -193,8 +202,8 @@ static int token_pins(struct cer_keygen_params *p, unsigned n, const char **file
 
 void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 {
-	bool keys = r->count > 0 &&
-	            (r->keys[0].key_path[0] != '\0' || r->keys[0].token_uri[0] != '\0');
+	bool keys =
+	        r->count > 0 && (r->keys[0].key_path[0] != '\0' || r->keys[0].token_uri[0] != '\0');
 	unsigned i, in_dir = 0;
 
 	if (json) {
@@ -211,7 +220,8 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 		if (k->token_uri[0] != '\0')
 			printf("     key on the token %s\n", k->token_uri);
 		else if (keys)
-			printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
+			printf("     key %s%s\n", k->key_path,
+			       k->encrypted ? "" : "  (NOT ENCRYPTED)");
 		if (keys && k->token_uri[0] == '\0' && k->key_cert_path[0] == '\0')
 			in_dir++;
 		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
@@ -225,8 +235,10 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 	if (r->old_dir[0] != '\0')
 		printf("The previous contents of %s are in %s\n", r->out_dir, r->old_dir);
 	if (in_dir > 0)
-		printf("\n%u private key%s %s in %s: before that directory goes to the online side, "
-		       "move each cert_<i>.key to its custodian's own medium. Only the certificates, "
+		printf("\n%u private key%s %s in %s: before that directory goes to the online "
+		       "side, "
+		       "move each cert_<i>.key to its custodian's own medium. Only the "
+		       "certificates, "
 		       "download-request.json and ceremony.json may leave this machine "
 		       "(--key-out writes keys elsewhere from the start).\n",
 		       in_dir, in_dir == 1 ? "" : "s", in_dir == 1 ? "is" : "are", r->out_dir);
@@ -237,34 +249,34 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 int ui_keygen_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "quorum", required_argument, NULL, 'q' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "bits", required_argument, NULL, 'b' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "names", required_argument, NULL, 'N' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ "key-out", required_argument, NULL, 'K' },
-		{ "no-passphrase", no_argument, NULL, 'U' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "token", required_argument, NULL, 'Y' },
-		{ "pin-file", required_argument, NULL, 'I' },
-		{ "pkcs11-module", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	        {"count", required_argument, NULL, 'n'},
+	        {"quorum", required_argument, NULL, 'q'},
+	        {"out", required_argument, NULL, 'o'},
+	        {"bits", required_argument, NULL, 'b'},
+	        {"days", required_argument, NULL, 'd'},
+	        {"names", required_argument, NULL, 'N'},
+	        {"passphrase-file", required_argument, NULL, 'P'},
+	        {"key-out", required_argument, NULL, 'K'},
+	        {"no-passphrase", no_argument, NULL, 'U'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"threads", required_argument, NULL, 'T'},
+	        {"token", required_argument, NULL, 'Y'},
+	        {"pin-file", required_argument, NULL, 'I'},
+	        {"pkcs11-module", required_argument, NULL, 'M'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct cer_keygen_params p, pre;
 	struct cer_keygen_result *r = NULL;
 	const char **pfiles = NULL, **kouts = NULL, **uris = NULL, **pinfiles = NULL;
 	const char *module = NULL;
 	struct cer_tokens *tokens = NULL;
-	char *pins[CER_KEYGEN_MAX_KEYS] = { NULL };
+	char *pins[CER_KEYGEN_MAX_KEYS] = {NULL};
 	char kpaths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 	int nkouts = 0, nuris = 0, npins = 0;
 	char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
-	char *pass[CER_KEYGEN_MAX_KEYS] = { NULL };
+	char *pass[CER_KEYGEN_MAX_KEYS] = {NULL};
 	int npfiles = 0, nnames = -1, c, ret;
 	bool json = false, have_count = false, have_quorum = false;
 	unsigned i, nn;
@@ -276,35 +288,38 @@ int ui_keygen_main(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			if (!ui_parse_uint(optarg, &p.count)) {
-				ret = ui_usage_error("keygen", "--count: '%s' is not a number", optarg);
+				ret = ui_usage_error("keygen", "--count: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			have_count = true;
 			break;
 		case 'q':
 			if (!ui_parse_uint(optarg, &p.quorum)) {
-				ret = ui_usage_error("keygen", "--quorum: '%s' is not a number", optarg);
+				ret = ui_usage_error("keygen", "--quorum: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			have_quorum = true;
 			break;
-		case 'o':
-			p.out_dir = optarg;
-			break;
+		case 'o': p.out_dir = optarg; break;
 		case 'b':
 			if (!ui_parse_uint(optarg, &p.bits)) {
-				ret = ui_usage_error("keygen", "--bits: '%s' is not a number", optarg);
+				ret = ui_usage_error("keygen", "--bits: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			break;
 		case 'd':
 			if (!ui_parse_uint(optarg, &p.days)) {
-				ret = ui_usage_error("keygen", "--days: '%s' is not a number", optarg);
+				ret = ui_usage_error("keygen", "--days: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			break;
 		case 'N':
-			if (cer_keygen_split_names(optarg, names, CER_KEYGEN_MAX_KEYS, &nn) != CER_OK) {
+			if (cer_keygen_split_names(optarg, names, CER_KEYGEN_MAX_KEYS, &nn) !=
+			    CER_OK) {
 				ret = ui_usage_error("keygen", "--names: %s", cer_errmsg());
 				goto out;
 			}
@@ -325,39 +340,36 @@ int ui_keygen_main(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'U':
-			p.no_passphrase = true;
-			break;
+		case 'U': p.no_passphrase = true; break;
 		case 'Y':
 		case 'I':
 			if (c == 'I' && strcmp(argv[optind - 2], "--pin-file") != 0 &&
 			    strncmp(argv[optind - 1], "--pin-file=", 11) != 0) {
-				ret = ui_usage_error("keygen", "there is no --pin option: a PIN on the "
-				                     "command line is visible to other processes; give "
-				                     "--pin-file FILE or type it at the prompt");
+				ret = ui_usage_error(
+				        "keygen",
+				        "there is no --pin option: a PIN on the "
+				        "command line is visible to other processes; give "
+				        "--pin-file FILE or type it at the prompt");
 				goto out;
 			}
 			if (c == 'Y')
-				nuris = ui_collect_values(optarg, argc, argv, &optind, &uris, nuris);
+				nuris = ui_collect_values(optarg, argc, argv, &optind, &uris,
+				                          nuris);
 			else
-				npins = ui_collect_values(optarg, argc, argv, &optind, &pinfiles, npins);
+				npins = ui_collect_values(optarg, argc, argv, &optind, &pinfiles,
+				                          npins);
 			if (nuris < 0 || npins < 0) {
 				ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
 				goto out;
 			}
 			break;
-		case 'M':
-			module = optarg;
-			break;
-		case 'f':
-			p.force = true;
-			break;
-		case 'j':
-			json = true;
-			break;
+		case 'M': module = optarg; break;
+		case 'f': p.force = true; break;
+		case 'j': json = true; break;
 		case 'T':
 			if (!ui_parse_uint(optarg, &p.threads)) {
-				ret = ui_usage_error("keygen", "--threads: '%s' is not a number", optarg);
+				ret = ui_usage_error("keygen", "--threads: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			break;
@@ -365,17 +377,17 @@ int ui_keygen_main(int argc, char **argv)
 			usage(stdout);
 			ret = CER_OK;
 			goto out;
-		default:
-			ret = ui_bad_option("keygen", argv, opts);
-			goto out;
+		default: ret = ui_bad_option("keygen", argv, opts); goto out;
 		}
 	}
 	ret = ui_no_operands("keygen", argc, argv);
 	if (ret != CER_OK)
 		goto out;
 	if (!have_count || !have_quorum || p.out_dir == NULL) {
-		ret = ui_usage_error("keygen", "%s%s%s%s%s missing (--count, --quorum and --out are "
-		                     "required)", !have_count ? "--count" : "",
+		ret = ui_usage_error("keygen",
+		                     "%s%s%s%s%s missing (--count, --quorum and --out are "
+		                     "required)",
+		                     !have_count ? "--count" : "",
 		                     !have_count && (!have_quorum || p.out_dir == NULL) ? ", " : "",
 		                     !have_quorum ? "--quorum" : "",
 		                     !have_quorum && p.out_dir == NULL ? ", " : "",
@@ -388,13 +400,15 @@ int ui_keygen_main(int argc, char **argv)
 		goto out;
 	}
 	if (nnames >= 0 && (unsigned)nnames != p.count) {
-		ret = ui_usage_error("keygen", "--names gives %d names for %u keys", nnames, p.count);
+		ret = ui_usage_error("keygen", "--names gives %d names for %u keys", nnames,
+		                     p.count);
 		goto out;
 	}
 	for (i = 0; nnames > 0 && i < p.count; i++)
 		p.custodians[i].name = names[i];
 	if (p.no_passphrase && npfiles > 0) {
-		ret = ui_usage_error("keygen", "--no-passphrase and --passphrase-file exclude each other");
+		ret = ui_usage_error("keygen",
+		                     "--no-passphrase and --passphrase-file exclude each other");
 		goto out;
 	}
 	if ((unsigned)nuris > p.count) {
@@ -402,22 +416,27 @@ int ui_keygen_main(int argc, char **argv)
 		goto out;
 	}
 	if (npins > nuris || (module != NULL && nuris == 0)) {
-		ret = ui_usage_error("keygen", "%s", npins > nuris ? "more --pin-file than --token"
-		                     : "--pkcs11-module without --token");
+		ret = ui_usage_error("keygen", "%s",
+		                     npins > nuris ? "more --pin-file than --token"
+		                                   : "--pkcs11-module without --token");
 		goto out;
 	}
 	if (npfiles > 0 && (unsigned)npfiles != p.count - (unsigned)nuris) {
-		ret = ui_usage_error("keygen", "%d passphrase files for %u keys%s (give one per "
-		                     "key%s, in order)", npfiles, p.count - (unsigned)nuris,
-		                     nuris ? " with files" : "", nuris ? " file" : "");
+		ret = ui_usage_error("keygen",
+		                     "%d passphrase files for %u keys%s (give one per "
+		                     "key%s, in order)",
+		                     npfiles, p.count - (unsigned)nuris, nuris ? " with files" : "",
+		                     nuris ? " file" : "");
 		goto out;
 	}
 	for (i = 0; i < (unsigned)nuris; i++)
 		p.custodians[i].token_uri = uris[i];
 	if (nkouts > 0 && (unsigned)nkouts != p.count - (unsigned)nuris) {
-		ret = ui_usage_error("keygen", "%d --key-out paths for %u keys%s (give one per "
-		                     "key%s, in order)", nkouts, p.count - (unsigned)nuris,
-		                     nuris ? " with files" : "", nuris ? " file" : "");
+		ret = ui_usage_error("keygen",
+		                     "%d --key-out paths for %u keys%s (give one per "
+		                     "key%s, in order)",
+		                     nkouts, p.count - (unsigned)nuris, nuris ? " with files" : "",
+		                     nuris ? " file" : "");
 		goto out;
 	}
 	for (i = 0; i < (unsigned)nkouts; i++) {

@@ -32,13 +32,13 @@ static void usage(FILE *f)
 int ui_package_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "certs", required_argument, NULL, 'c' },
-		{ "quorum", required_argument, NULL, 'q' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	        {"certs", required_argument, NULL, 'c'},
+	        {"quorum", required_argument, NULL, 'q'},
+	        {"out", required_argument, NULL, 'o'},
+	        {"force", no_argument, NULL, 'f'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct cer_package_params p;
 	struct cer_keygen_result *r = NULL;
@@ -62,27 +62,20 @@ int ui_package_main(int argc, char **argv)
 			break;
 		case 'q':
 			if (!ui_parse_uint(optarg, &p.quorum)) {
-				ret = ui_usage_error("package", "--quorum: '%s' is not a number", optarg);
+				ret = ui_usage_error("package", "--quorum: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			have_quorum = true;
 			break;
-		case 'o':
-			p.out_dir = optarg;
-			break;
-		case 'f':
-			p.force = true;
-			break;
-		case 'j':
-			json = true;
-			break;
+		case 'o': p.out_dir = optarg; break;
+		case 'f': p.force = true; break;
+		case 'j': json = true; break;
 		case 'h':
 			usage(stdout);
 			ret = CER_OK;
 			goto out;
-		default:
-			ret = ui_bad_option("package", argv, opts);
-			goto out;
+		default: ret = ui_bad_option("package", argv, opts); goto out;
 		}
 	}
 	ret = ui_no_operands("package", argc, argv);

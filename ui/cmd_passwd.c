@@ -27,7 +27,8 @@ static void usage(FILE *f)
 	        "  --passphrase-file OLD      a file whose first line is the current passphrase\n"
 	        "                             (not needed for an unencrypted key)\n"
 	        "  --new-passphrase-file NEW  a file whose first line is the new passphrase\n"
-	        "  --out NEWKEY               write the re-encrypted key to NEWKEY (which must not\n"
+	        "  --out NEWKEY               write the re-encrypted key to NEWKEY (which must "
+	        "not\n"
 	        "                             exist) and leave KEY alone; without it KEY is\n"
 	        "                             replaced\n"
 	        "  -h, --help                 this help\n"
@@ -50,11 +51,11 @@ static void usage(FILE *f)
 enum { OPT_OLD = 256, OPT_NEW, OPT_OUT };
 
 static const struct option longopts[] = {
-	{ "passphrase-file", required_argument, NULL, OPT_OLD },
-	{ "new-passphrase-file", required_argument, NULL, OPT_NEW },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+        {"passphrase-file", required_argument, NULL, OPT_OLD},
+        {"new-passphrase-file", required_argument, NULL, OPT_NEW},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 /* The current passphrase, checked against the key (three tries on a terminal). */
@@ -74,8 +75,10 @@ static int old_passphrase(const char *key_path, const char *file, char **pass)
 		return ret;
 	}
 	if (!isatty(STDIN_FILENO))
-		return cer_fail(CER_EUSAGE, "key %s is encrypted: give --passphrase-file (no "
-		                "terminal to ask on)", key_path);
+		return cer_fail(CER_EUSAGE,
+		                "key %s is encrypted: give --passphrase-file (no "
+		                "terminal to ask on)",
+		                key_path);
 	snprintf(prompt, sizeof prompt, "Current passphrase for %s: ", key_path);
 	for (tries = 0, ret = CER_EAUTH; tries < 3 && ret == CER_EAUTH; tries++) {
 		if (tries > 0)
@@ -135,7 +138,7 @@ static int new_passphrase(const char *key_path, const char *file, const char *ol
 int ui_passwd_main(int argc, char **argv)
 {
 	const char *old_file = NULL, *new_file = NULL, *key_path = NULL;
-	struct cer_passwd_params p = { 0 };
+	struct cer_passwd_params p = {0};
 	struct cer_passwd_result res;
 	char *old = NULL, *new = NULL;
 	bool encrypted = false;
@@ -148,11 +151,8 @@ int ui_passwd_main(int argc, char **argv)
 		case OPT_OLD: old_file = optarg; break;
 		case OPT_NEW: new_file = optarg; break;
 		case OPT_OUT: p.out_path = optarg; break;
-		case 'h':
-			usage(stdout);
-			return CER_OK;
-		default:
-			return ui_bad_option("passwd", argv, longopts);
+		case 'h': usage(stdout); return CER_OK;
+		default: return ui_bad_option("passwd", argv, longopts);
 		}
 	}
 	if (optind != argc - 1)
@@ -160,8 +160,10 @@ int ui_passwd_main(int argc, char **argv)
 	key_path = argv[optind];
 	ret = cer_passwd_probe(key_path, &encrypted);
 	if (ret == CER_OK && p.out_path != NULL && cer_path_exists(p.out_path))
-		ret = cer_fail(CER_EIO, "%s: already exists (passwd never replaces a file other "
-		               "than the key itself)", p.out_path);
+		ret = cer_fail(CER_EIO,
+		               "%s: already exists (passwd never replaces a file other "
+		               "than the key itself)",
+		               p.out_path);
 	if (ret == CER_OK && encrypted)
 		ret = old_passphrase(key_path, old_file, &old);
 	if (ret == CER_OK)
@@ -177,7 +179,8 @@ int ui_passwd_main(int argc, char **argv)
 	if (ret != CER_OK)
 		return ui_report(ret);
 	printf("%s: %s key written under the new passphrase (PEM PKCS#8, scrypt, AES-256-CBC, "
-	       "mode 0600)\n", res.written, res.was_encrypted ? "the" : "the formerly unencrypted");
+	       "mode 0600)\n",
+	       res.written, res.was_encrypted ? "the" : "the formerly unencrypted");
 	if (!res.was_encrypted)
 		printf("The key was stored in the clear: treat every medium that held %s as "
 		       "exposed; keep the encrypted key on fresh media and destroy the old one.\n",

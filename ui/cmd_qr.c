@@ -64,7 +64,8 @@ static void help(FILE *f)
 	        "    zbarimg --raw -q --nodbus -Sdisable -Sqrcode.enable DIR/*.png |\n"
 	        "        %s qr join --out FILE\n"
 	        "  in any order, duplicates allowed; blank lines, white space around a part\n"
-	        "  and text before its SDC1: or SDC2: marker are ignored; so are lines with no marker\n"
+	        "  and text before its SDC1: or SDC2: marker are ignored; so are lines with no "
+	        "marker\n"
 	        "  at all (other barcodes a scanner saw), with a note.  Standard input is\n"
 	        "  read line by line and join stops as soon as every part is in, so\n"
 	        "    zbarcam --raw --nodbus | %s qr join --out FILE\n"
@@ -91,23 +92,25 @@ static void help(FILE *f)
 	        "or an image that is not a PNG, 5 I/O error, output exists or no camera,\n"
 	        "1 internal error.\n",
 	        ui_progname, ui_progname, ui_progname, ui_progname, ui_progname,
-	        CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET,
-	        CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, ui_progname,
-	        ui_progname, CER_QR_CAMERA_DEFAULT, CER_QR_MAX_FILE);
+	        CER_QR_PNG_MODULE_PX, CER_QR_PNG_QUIET, CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES,
+	        ui_progname, ui_progname, CER_QR_CAMERA_DEFAULT, CER_QR_MAX_FILE);
 }
 
-enum { OPT_OUT = 'o', OPT_EC = 'e', OPT_MAX = 'm', OPT_FORCE = 'f', OPT_HELP = 'h',
-       OPT_DEVICE = 'd', OPT_IMAGES = 'i' };
+enum {
+	OPT_OUT = 'o',
+	OPT_EC = 'e',
+	OPT_MAX = 'm',
+	OPT_FORCE = 'f',
+	OPT_HELP = 'h',
+	OPT_DEVICE = 'd',
+	OPT_IMAGES = 'i'
+};
 
 static const struct option long_opts[] = {
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "ec", required_argument, NULL, OPT_EC },
-	{ "max-bytes", required_argument, NULL, OPT_MAX },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "images", no_argument, NULL, OPT_IMAGES },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+        {"out", required_argument, NULL, OPT_OUT},       {"ec", required_argument, NULL, OPT_EC},
+        {"max-bytes", required_argument, NULL, OPT_MAX}, {"force", no_argument, NULL, OPT_FORCE},
+        {"device", required_argument, NULL, OPT_DEVICE}, {"images", no_argument, NULL, OPT_IMAGES},
+        {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
 };
 
 struct qr_opts {
@@ -130,9 +133,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 		unsigned long v;
 
 		switch (c) {
-		case OPT_OUT:
-			o->out = optarg;
-			break;
+		case OPT_OUT: o->out = optarg; break;
 		case OPT_EC:
 			if (cer_qr_ec_parse(optarg, &o->ec) != CER_OK)
 				return ui_usage_error(cmd, "%s", cer_errmsg());
@@ -142,27 +143,19 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 			v = strtoul(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
 			    v < CER_QR_MIN_MAX_BYTES || v > CER_QR_MAX_MAX_BYTES)
-				return ui_usage_error(cmd, "--max-bytes must be a number from %u to %u, "
-				                           "not '%s'",
-				                      CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES, optarg);
+				return ui_usage_error(cmd,
+				                      "--max-bytes must be a number from %u to %u, "
+				                      "not '%s'",
+				                      CER_QR_MIN_MAX_BYTES, CER_QR_MAX_MAX_BYTES,
+				                      optarg);
 			o->max_bytes = v;
 			break;
-		case OPT_FORCE:
-			o->force = true;
-			break;
-		case OPT_DEVICE:
-			o->device = optarg;
-			break;
-		case OPT_IMAGES:
-			o->images = true;
-			break;
-		case OPT_HELP:
-			o->help = true;
-			break;
-		case ':':
-			return ui_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return ui_bad_option(cmd, argv, long_opts);
+		case OPT_FORCE: o->force = true; break;
+		case OPT_DEVICE: o->device = optarg; break;
+		case OPT_IMAGES: o->images = true; break;
+		case OPT_HELP: o->help = true; break;
+		case ':': return ui_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		default: return ui_bad_option(cmd, argv, long_opts);
 		}
 	}
 	return CER_OK;
@@ -208,7 +201,7 @@ static int qr_split(int argc, char **argv)
 static int qr_show(int argc, char **argv)
 {
 	struct qr_opts o;
-	struct cer_qr_set set = { 0 };
+	struct cer_qr_set set = {0};
 	uint8_t *data = NULL;
 	size_t len = 0;
 	const char *what;
@@ -226,8 +219,10 @@ static int qr_show(int argc, char **argv)
 		return ui_usage_error("qr show", "show takes only --ec");
 	what = argv[optind];
 	if (!ui_interactive())
-		return ui_usage_error("qr show", "needs a terminal; to carry %s without one, use "
-		                                 "'qr split' and open index.html", what);
+		return ui_usage_error("qr show",
+		                      "needs a terminal; to carry %s without one, use "
+		                      "'qr split' and open index.html",
+		                      what);
 	if (is_dir(what)) {
 		ret = cer_qr_set_load_dir(what, o.ec, &set, &data, &len);
 		if (ret == CER_OK)
@@ -261,7 +256,7 @@ static void on_signal(int sig)
  * No SA_RESTART, so that a blocked read returns at once. */
 static void catch_signals(bool on)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	static struct sigaction saved[4];
 	struct sigaction sa;
 	size_t i;
@@ -352,12 +347,15 @@ static int join_stream(struct cer_qr_join *join, struct live *live)
 			return cer_fail(CER_EIO, "standard input: %s", strerror(errno));
 		total += (size_t)n;
 		if (total > limit)
-			return cer_fail(CER_EINPUT, "standard input: more than %zu bytes of parts "
-			                            "without a complete set", limit);
+			return cer_fail(CER_EINPUT,
+			                "standard input: more than %zu bytes of parts "
+			                "without a complete set",
+			                limit);
 		if (n == 0) {
 			if (used > 0) {
 				lineno++;
-				ret = cer_qr_join_add_line(join, "standard input", lineno, line, used);
+				ret = cer_qr_join_add_line(join, "standard input", lineno, line,
+				                           used);
 			}
 			break;
 		}
@@ -395,7 +393,7 @@ static int qr_join(int argc, char **argv)
 {
 	struct qr_opts o;
 	struct cer_qr_join *join = NULL;
-	struct live live = { 0 };
+	struct live live = {0};
 	const char *first;
 	unsigned skipped;
 	sigset_t saved;
@@ -463,9 +461,9 @@ static int qr_scan(int argc, char **argv)
 	struct qr_opts o;
 	struct cer_qr_join *join = NULL;
 	struct cer_qr_decoder *dec = NULL;
-	struct cer_qr_frames src = { 0 };
-	struct live live = { 0 };
-	struct scan_ctx sc = { .live = &live };
+	struct cer_qr_frames src = {0};
+	struct live live = {0};
+	struct scan_ctx sc = {.live = &live};
 	const char *first;
 	unsigned skipped;
 	sigset_t saved;
@@ -489,8 +487,8 @@ static int qr_scan(int argc, char **argv)
 		return ui_usage_error("qr scan", "unexpected '%s' (PNG files need --images)",
 		                      argv[optind]);
 	if (!o.force && cer_path_exists(o.out))
-		return ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		                          o.out));
+		return ui_report(
+		        cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", o.out));
 	ret = cer_qr_join_new(&join);
 	if (ret == CER_OK)
 		ret = cer_qr_decoder_new(&dec);

@@ -66,21 +66,17 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 	case UI_RK_OPT_PIN_FILES:
 		if (!spelled_pin_file(argv, optind)) {
 			sodium_memzero(optarg, strlen(optarg));
-			return ui_usage_error(cmd, "there is no --pin option: a PIN on the command line "
-			                      "is visible to other processes; give --pin-file FILE or "
-			                      "type it at the prompt");
+			return ui_usage_error(
+			        cmd, "there is no --pin option: a PIN on the command line "
+			             "is visible to other processes; give --pin-file FILE or "
+			             "type it at the prompt");
 		}
 		list = &k->pin_files;
 		count = &k->npin_files;
 		break;
-	case UI_RK_OPT_CERTS:
-		k->certs_dir = optarg;
-		return CER_OK;
-	case UI_RK_OPT_PKCS11_MODULE:
-		k->pkcs11_module = optarg;
-		return CER_OK;
-	default:
-		return ui_bad_option(cmd, argv, opts);
+	case UI_RK_OPT_CERTS: k->certs_dir = optarg; return CER_OK;
+	case UI_RK_OPT_PKCS11_MODULE: k->pkcs11_module = optarg; return CER_OK;
+	default: return ui_bad_option(cmd, argv, opts);
 	}
 	n = ui_collect_values(optarg, argc, argv, &optind, list, *count);
 	if (n < 0)
@@ -141,9 +137,11 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 		return ui_usage_error(cmd, "--sd-wrapping-keys is required");
 	i = password_naming_file(k);
 	if (i >= 0)
-		return ui_usage_error(cmd, "--passwords takes the passwords themselves, and value %d "
+		return ui_usage_error(cmd,
+		                      "--passwords takes the passwords themselves, and value %d "
 		                      "is the name of a file: give password files with "
-		                      "--password-files", i + 1);
+		                      "--password-files",
+		                      i + 1);
 	if (k->npasswords > 0 && k->npassword_files > 0)
 		return ui_usage_error(cmd, "give --passwords or --password-files, not both");
 	int nuris = count_uris(k), nfiles = k->nkeys - nuris;
@@ -153,10 +151,11 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 	if (k->npasswords > nfiles)
 		return ui_usage_error(cmd, "%d passwords for %d %s", k->npasswords, nfiles, kind);
 	if (k->npassword_files > nfiles)
-		return ui_usage_error(cmd, "%d password files for %d %s", k->npassword_files, nfiles,
-		                      kind);
+		return ui_usage_error(cmd, "%d password files for %d %s", k->npassword_files,
+		                      nfiles, kind);
 	if (k->npin_files > nuris)
-		return ui_usage_error(cmd, "%d PIN files for %d PKCS#11 URIs", k->npin_files, nuris);
+		return ui_usage_error(cmd, "%d PIN files for %d PKCS#11 URIs", k->npin_files,
+		                      nuris);
 	if (k->pkcs11_module != NULL && nuris == 0)
 		return ui_usage_error(cmd, "--pkcs11-module without a PKCS#11 URI among the keys");
 	return CER_OK;
@@ -178,13 +177,15 @@ const char *ui_recovery_keys_hint(const struct ui_recovery_keys *k)
 	if (n == 0)
 		return "";
 	if (k->npasswords > 0)
-		snprintf(hint, sizeof hint, "%d password%s given for %d keys: they go to the keys "
-		         "in order, one per key, \"\" for a key that has none", n,
-		         n == 1 ? "" : "s", k->nkeys);
+		snprintf(hint, sizeof hint,
+		         "%d password%s given for %d keys: they go to the keys "
+		         "in order, one per key, \"\" for a key that has none",
+		         n, n == 1 ? "" : "s", k->nkeys);
 	else
-		snprintf(hint, sizeof hint, "%d password file%s given for %d keys: they go to the "
-		         "keys in order, one per key, keys that need none last", n,
-		         n == 1 ? "" : "s", k->nkeys);
+		snprintf(hint, sizeof hint,
+		         "%d password file%s given for %d keys: they go to the "
+		         "keys in order, one per key, keys that need none last",
+		         n, n == 1 ? "" : "s", k->nkeys);
 	return hint;
 }
 
@@ -220,7 +221,8 @@ static int password_for(struct ui_recovery_keys *k, int i, char **pass)
 	return CER_OK;
 }
 
-/* Keeps a copy of the password that opened key i (best effort: on out of memory it is asked again). */
+/* Keeps a copy of the password that opened key i (best effort: on out of memory it is asked again).
+ */
 static void remember(struct ui_recovery_keys *k, int i, const char *pass)
 {
 	if (pass == NULL)
@@ -231,9 +233,9 @@ static void remember(struct ui_recovery_keys *k, int i, const char *pass)
 		k->cache[i] = cer_secret_strdup(pass);
 }
 
-/* Up to three tries on the terminal for a key that needs a password; *good gets the one that worked. */
-static int ask_and_add(struct cer_recovery *r, const char *path, const char *certs_dir,
-                       char **good)
+/* Up to three tries on the terminal for a key that needs a password; *good gets the one that
+ * worked. */
+static int ask_and_add(struct cer_recovery *r, const char *path, const char *certs_dir, char **good)
 {
 	enum cer_share_outcome outcome = CER_SHARE_NEEDS_PASSWORD;
 	char prompt[512], why[256];
@@ -287,8 +289,10 @@ static void pin_warning(const struct cer_token_info *info)
 		fprintf(stderr, "%s: warning: %s: final try: one more wrong PIN locks the token\n",
 		        ui_progname, name);
 	else if (info->pin_count_low)
-		fprintf(stderr, "%s: warning: %s: a wrong PIN was entered since the last good one; "
-		        "few tries are left\n", ui_progname, name);
+		fprintf(stderr,
+		        "%s: warning: %s: a wrong PIN was entered since the last good one; "
+		        "few tries are left\n",
+		        ui_progname, name);
 }
 
 static int tokens_open(struct ui_recovery_keys *k)
@@ -325,15 +329,17 @@ static int add_token(struct cer_recovery *r, struct ui_recovery_keys *k, int i,
 	                             &info, outcome);
 	if (*outcome == CER_SHARE_WRONG_PASSWORD && pin != NULL)
 		pin_warning(&info);
-	for (tries = 0; *outcome == CER_SHARE_NEEDS_PASSWORD || (tries > 0 &&
-	     *outcome == CER_SHARE_WRONG_PASSWORD && !info.pin_locked); tries++) {
+	for (tries = 0; *outcome == CER_SHARE_NEEDS_PASSWORD ||
+	                (tries > 0 && *outcome == CER_SHARE_WRONG_PASSWORD && !info.pin_locked);
+	     tries++) {
 		snprintf(why, sizeof why, "%s", cer_errmsg());
 		if (tries == 3) {
 			ret = cer_fail(CER_EAUTH, "%s (three tries)", why);
 			break;
 		}
 		if (!isatty(STDIN_FILENO)) {
-			ret = cer_fail(CER_EUSAGE, "%s: give --pin-file (no terminal to ask on)", why);
+			ret = cer_fail(CER_EUSAGE, "%s: give --pin-file (no terminal to ask on)",
+			               why);
 			break;
 		}
 		if (tries > 0)
@@ -358,8 +364,8 @@ static int add_token(struct cer_recovery *r, struct ui_recovery_keys *k, int i,
 	return ret;
 }
 
-int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
-                         bool stop_on_failure, bool stop_when_ready)
+int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k, bool stop_on_failure,
+                         bool stop_when_ready)
 {
 	enum cer_share_outcome outcome;
 	int i, ret = CER_OK;
@@ -390,12 +396,16 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 			if (!isatty(STDIN_FILENO)) {
 				cer_secret_free(pass);
 				if (given_for(k) > 0)
-					return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a "
-					                "password, but %s (no terminal to ask on)", path,
-					                ui_recovery_keys_hint(k));
-				return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password: "
-				                "give --passwords or --password-files (no terminal to "
-				                "ask on)", path);
+					return cer_fail(CER_EUSAGE,
+					                "key %s is encrypted and needs a "
+					                "password, but %s (no terminal to ask on)",
+					                path, ui_recovery_keys_hint(k));
+				return cer_fail(
+				        CER_EUSAGE,
+				        "key %s is encrypted and needs a password: "
+				        "give --passwords or --password-files (no terminal to "
+				        "ask on)",
+				        path);
 			}
 			cer_secret_free(pass);
 			pass = NULL;

@@ -22,7 +22,7 @@ struct ui_recovery_keys {
 	const char **password_files;
 	int npassword_files;
 	const char *certs_dir;
-	const char **pin_files;  /* one per PKCS#11 URI among keys, in their order */
+	const char **pin_files; /* one per PKCS#11 URI among keys, in their order */
 	int npin_files;
 	const char *pkcs11_module; /* NULL: the modules registered with p11-kit */
 	struct cer_tokens *tokens; /* opened at the first URI */
@@ -37,12 +37,12 @@ struct ui_recovery_keys {
  * table); a command's own options start at UI_RK_OPT_END.
  */
 enum {
-	UI_RK_OPT_KEYS = 256,  /* --sd-wrapping-keys KEY... */
-	UI_RK_OPT_PASSWORDS,   /* --passwords P... */
+	UI_RK_OPT_KEYS = 256,     /* --sd-wrapping-keys KEY... */
+	UI_RK_OPT_PASSWORDS,      /* --passwords P... */
 	UI_RK_OPT_PASSWORD_FILES, /* --password-files F... */
-	UI_RK_OPT_CERTS,       /* --certs DIR */
-	UI_RK_OPT_PIN_FILES,   /* --pin-file F... */
-	UI_RK_OPT_PKCS11_MODULE, /* --pkcs11-module PATH */
+	UI_RK_OPT_CERTS,          /* --certs DIR */
+	UI_RK_OPT_PIN_FILES,      /* --pin-file F... */
+	UI_RK_OPT_PKCS11_MODULE,  /* --pkcs11-module PATH */
 	UI_RK_OPT_END,
 };
 
@@ -70,7 +70,8 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
  */
 #define UI_RK_RAW_ENV "SDCEREMONY_TEST_PKCS11_RAW"
 
-/* Frees the lists, wipes the password copies and the cache, closes the tokens (the other strings are argv's). */
+/* Frees the lists, wipes the password copies and the cache, closes the tokens (the other strings
+ * are argv's). */
 void ui_recovery_keys_free(struct ui_recovery_keys *k);
 
 /*
@@ -91,8 +92,8 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k);
  * A password that opened a key is kept for the next call with another
  * session, so that nobody types it twice.
  */
-int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
-                         bool stop_on_failure, bool stop_when_ready);
+int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k, bool stop_on_failure,
+                         bool stop_when_ready);
 
 /*
  * When fewer passwords (or password files) than keys were given, a clause

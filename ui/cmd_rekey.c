@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	        "the key's CKA_ID, or one in --certs DIR with its public key.  --passwords and\n"
 	        "--password-files pair with the key files in their order, --pin-file with the\n"
 	        "URIs in theirs.\n"
-	        "\n"	        "The OLD FILE STAYS VALID: its shares still open it, a departed custodian's\n"
+	        "\n"
+	        "The OLD FILE STAYS VALID: its shares still open it, a departed custodian's\n"
 	        "too.  Once each new custodian has passed a drill on NEW-SD, destroy every\n"
 	        "copy of the old file.\n"
 	        "\n"
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 	        "                             in the same position (--passphrase-file F..., as\n"
 	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
-	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their "
+	        "order:\n"
 	        "                             files whose first line is the token's user PIN;\n"
 	        "                             without one the PIN is asked for on the terminal,\n"
 	        "                             without echo (there is no option taking a PIN)\n"
@@ -88,26 +90,33 @@ static void usage(FILE *f)
 	        ui_progname);
 }
 
-enum { OPT_SD = UI_RK_OPT_END, OPT_NEW_CERTS, OPT_QUORUM, OPT_OUT, OPT_FORCE, OPT_JSON,
-       OPT_TRANSCRIPT };
+enum {
+	OPT_SD = UI_RK_OPT_END,
+	OPT_NEW_CERTS,
+	OPT_QUORUM,
+	OPT_OUT,
+	OPT_FORCE,
+	OPT_JSON,
+	OPT_TRANSCRIPT
+};
 
 static const struct option longopts[] = {
-	{ "sd-file", required_argument, NULL, OPT_SD },
-	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
-	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
-	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
-	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
-	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
-	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
-	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
-	{ "new-certs", required_argument, NULL, OPT_NEW_CERTS },
-	{ "new-quorum", required_argument, NULL, OPT_QUORUM },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+        {"sd-file", required_argument, NULL, OPT_SD},
+        {"sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS},
+        {"passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS},
+        {"password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
+        {"passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
+        {"certs", required_argument, NULL, UI_RK_OPT_CERTS},
+        {"pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES},
+        {"pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE},
+        {"new-certs", required_argument, NULL, OPT_NEW_CERTS},
+        {"new-quorum", required_argument, NULL, OPT_QUORUM},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 static int log_result(struct cer_transcript *t, const struct cer_report *rep, int status)
@@ -130,15 +139,15 @@ static int log_result(struct cer_transcript *t, const struct cer_report *rep, in
 
 int ui_rekey_main(int argc, char **argv)
 {
-	struct ui_recovery_keys keys = { 0 };
-	struct cer_rekey_params p = { 0 };
+	struct ui_recovery_keys keys = {0};
+	struct cer_rekey_params p = {0};
 	const char **certs = NULL, *tpath = NULL;
 	struct cer_sd *sd = NULL;
 	struct cer_recovery *r = NULL;
 	struct cer_rekey *k = NULL;
 	struct cer_report *rep = NULL;
 	struct cer_transcript *t = NULL;
-	char (*dir_paths)[CER_KG_PATH_MAX] = NULL;
+	char(*dir_paths)[CER_KG_PATH_MAX] = NULL;
 	struct stat st;
 	bool json = false, have_quorum = false;
 	int ncerts = 0, c, i, ret;
@@ -155,7 +164,8 @@ int ui_rekey_main(int argc, char **argv)
 		case OPT_TRANSCRIPT: tpath = optarg; break;
 		case OPT_QUORUM:
 			if (!ui_parse_uint(optarg, &p.quorum)) {
-				ret = ui_usage_error("rekey", "--new-quorum: '%s' is not a number", optarg);
+				ret = ui_usage_error("rekey", "--new-quorum: '%s' is not a number",
+				                     optarg);
 				goto out;
 			}
 			have_quorum = true;
@@ -183,12 +193,14 @@ int ui_rekey_main(int argc, char **argv)
 		goto out;
 	if (p.sd_path == NULL || p.out_path == NULL || ncerts == 0 || !have_quorum) {
 		ret = ui_usage_error("rekey", "--sd-file, --new-certs, --new-quorum and --out are "
-		                     "required");
+		                              "required");
 		goto out;
 	}
 	if (ncerts > CER_KEYGEN_MAX_KEYS) {
-		ret = ui_report(cer_fail(CER_EUSAGE, "%d new certificates: the service takes %d to "
-		                         "%d", ncerts, CER_KEYGEN_MIN_KEYS, CER_KEYGEN_MAX_KEYS));
+		ret = ui_report(cer_fail(CER_EUSAGE,
+		                         "%d new certificates: the service takes %d to "
+		                         "%d",
+		                         ncerts, CER_KEYGEN_MIN_KEYS, CER_KEYGEN_MAX_KEYS));
 		goto out;
 	}
 	ret = ui_recovery_keys_check("rekey", &keys);

@@ -51,7 +51,8 @@ static void usage(FILE *f)
 	        "                             in the same position (--passphrase-file F..., as\n"
 	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
-	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their "
+	        "order:\n"
 	        "                             files whose first line is the token's user PIN;\n"
 	        "                             without one the PIN is asked for on the terminal,\n"
 	        "                             without echo (there is no option taking a PIN)\n"
@@ -125,30 +126,30 @@ static bool dir_writable(const char *path)
 enum { OPT_SD = UI_RK_OPT_END, OPT_X, OPT_OUT, OPT_FORCE, OPT_HSM, OPT_REQUIRE, OPT_MRSIGNER };
 
 static const struct option longopts[] = {
-	{ "sd-file", required_argument, NULL, OPT_SD },
-	{ "sd-exchange-key", required_argument, NULL, OPT_X },
-	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
-	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
-	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
-	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
-	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
-	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
-	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
-	{ "sd-file-restore-blob", required_argument, NULL, OPT_OUT },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "hsm-name", required_argument, NULL, OPT_HSM },
-	{ "require-attestation", no_argument, NULL, OPT_REQUIRE },
-	{ "expect-mrsigner", required_argument, NULL, OPT_MRSIGNER },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+        {"sd-file", required_argument, NULL, OPT_SD},
+        {"sd-exchange-key", required_argument, NULL, OPT_X},
+        {"sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS},
+        {"passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS},
+        {"password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
+        {"passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
+        {"certs", required_argument, NULL, UI_RK_OPT_CERTS},
+        {"pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES},
+        {"pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE},
+        {"sd-file-restore-blob", required_argument, NULL, OPT_OUT},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"hsm-name", required_argument, NULL, OPT_HSM},
+        {"require-attestation", no_argument, NULL, OPT_REQUIRE},
+        {"expect-mrsigner", required_argument, NULL, OPT_MRSIGNER},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 int ui_restore_blob_main(int argc, char **argv)
 {
-	struct ui_recovery_keys keys = { 0 };
+	struct ui_recovery_keys keys = {0};
 	const char *sd_path = NULL, *x_path = NULL, *out = NULL;
 	struct cer_sd *sd = NULL;
-	struct cer_exchange_policy policy = { .now = time(NULL) };
+	struct cer_exchange_policy policy = {.now = time(NULL)};
 	struct cer_exchange *x = NULL;
 	struct cer_recovery *r = NULL;
 	char sha[65];
@@ -179,7 +180,8 @@ int ui_restore_blob_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv, longopts);
+			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv,
+			                              longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;
@@ -190,7 +192,7 @@ int ui_restore_blob_main(int argc, char **argv)
 		goto out;
 	if (sd_path == NULL || x_path == NULL || out == NULL) {
 		ret = ui_usage_error("restore-blob", "--sd-file, --sd-exchange-key and "
-		                     "--sd-file-restore-blob are required");
+		                                     "--sd-file-restore-blob are required");
 		goto out;
 	}
 	ret = ui_recovery_keys_check("restore-blob", &keys);
@@ -213,11 +215,13 @@ int ui_restore_blob_main(int argc, char **argv)
 	}
 	ret = cer_exchange_open(x_path, &policy, &x);
 	if (ret != CER_OK)
-		ret = ui_explain_file(ret, x_path, "an exchange key", CER_FILE_SECURITY_DOMAIN,
-		                      "are --sd-file and --sd-exchange-key swapped?",
-		                      CER_FILE_PRIVATE_KEY, "--sd-exchange-key takes the new HSM's "
-		                      "certificate that init-recovery downloaded; a custodian's key "
-		                      "never goes there", CER_FILE_UNKNOWN);
+		ret = ui_explain_file(
+		        ret, x_path, "an exchange key", CER_FILE_SECURITY_DOMAIN,
+		        "are --sd-file and --sd-exchange-key swapped?", CER_FILE_PRIVATE_KEY,
+		        "--sd-exchange-key takes the new HSM's "
+		        "certificate that init-recovery downloaded; a custodian's key "
+		        "never goes there",
+		        CER_FILE_UNKNOWN);
 	if (ret == CER_OK)
 		ret = ui_print_report(cer_exchange_report(x), false);
 	fflush(stdout);
@@ -247,7 +251,8 @@ int ui_restore_blob_main(int argc, char **argv)
 	}
 	printf("Restore blob written to %s\nSHA-256 %s\n"
 	       "Upload it with: az keyvault security-domain upload --hsm-name %s --sd-file %s "
-	       "--restore-blob\n", out, sha, policy.hsm_name[0] ? policy.hsm_name : "HSM", out);
+	       "--restore-blob\n",
+	       out, sha, policy.hsm_name[0] ? policy.hsm_name : "HSM", out);
 out:
 	cer_recovery_free(r);
 	cer_sd_free(sd);

@@ -38,20 +38,21 @@ static void usage(FILE *f)
 	        "\n"
 	        "Exit status: 0 listed, 1 internal error, 2 usage error (or a PIN needed and no\n"
 	        "terminal), 3 bad security-domain file, 4 a wrong PIN (the other tokens are\n"
-	        "still listed; a locked token is listed, not logged in, with a warning), 5 I/O error (a module cannot be loaded).\n",
+	        "still listed; a locked token is listed, not logged in, with a warning), 5 I/O "
+	        "error (a module cannot be loaded).\n",
 	        ui_progname);
 }
 
 enum { OPT_SD = 256, OPT_MODULE, OPT_LOGIN, OPT_PIN_FILE, OPT_JSON };
 
 static const struct option longopts[] = {
-	{ "sd-file", required_argument, NULL, OPT_SD },
-	{ "pkcs11-module", required_argument, NULL, OPT_MODULE },
-	{ "login", no_argument, NULL, OPT_LOGIN },
-	{ "pin-file", required_argument, NULL, OPT_PIN_FILE },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+        {"sd-file", required_argument, NULL, OPT_SD},
+        {"pkcs11-module", required_argument, NULL, OPT_MODULE},
+        {"login", no_argument, NULL, OPT_LOGIN},
+        {"pin-file", required_argument, NULL, OPT_PIN_FILE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 /* Logs in to k: the PIN from pin_file, or asked on the terminal. */
@@ -72,11 +73,15 @@ static int login(struct cer_token_key *k, const char *pin_file)
 			return ret;
 	} else if (!in->pin_pad) {
 		if (!isatty(STDIN_FILENO))
-			return cer_fail(CER_EUSAGE, "%s: needs its user PIN: give --pin-file (no "
-			                "terminal to ask on)", name);
+			return cer_fail(CER_EUSAGE,
+			                "%s: needs its user PIN: give --pin-file (no "
+			                "terminal to ask on)",
+			                name);
 		if (in->pin_final_try)
-			fprintf(stderr, "%s: warning: %s: final try: one more wrong PIN locks the "
-			        "token\n", ui_progname, name);
+			fprintf(stderr,
+			        "%s: warning: %s: final try: one more wrong PIN locks the "
+			        "token\n",
+			        ui_progname, name);
 		snprintf(prompt, sizeof prompt, "User PIN of %s: ", name);
 		pin = ui_read_passphrase(prompt);
 		if (pin == NULL)
@@ -117,9 +122,7 @@ static int list_main(int argc, char **argv)
 			usage(stdout);
 			ret = CER_OK;
 			goto out;
-		default:
-			ret = ui_bad_option("token list", argv, longopts);
-			goto out;
+		default: ret = ui_bad_option("token list", argv, longopts); goto out;
 		}
 	}
 	ret = ui_no_operands("token list", argc, argv);

@@ -51,7 +51,8 @@ static void usage(FILE *f)
 	        "                             in the same position (--passphrase-file F..., as\n"
 	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
-	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their order:\n"
+	        "  --pin-file F...            for the PKCS#11 URIs among the keys, in their "
+	        "order:\n"
 	        "                             files whose first line is the token's user PIN;\n"
 	        "                             without one the PIN is asked for on the terminal,\n"
 	        "                             without echo (there is no option taking a PIN)\n"
@@ -94,18 +95,18 @@ static void usage(FILE *f)
 enum { OPT_SD = UI_RK_OPT_END, OPT_JSON, OPT_TRANSCRIPT };
 
 static const struct option longopts[] = {
-	{ "sd-file", required_argument, NULL, OPT_SD },
-	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
-	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
-	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
-	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
-	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
-	{ "pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES },
-	{ "pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+        {"sd-file", required_argument, NULL, OPT_SD},
+        {"sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS},
+        {"passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS},
+        {"password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
+        {"passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
+        {"certs", required_argument, NULL, UI_RK_OPT_CERTS},
+        {"pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES},
+        {"pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 static void log_failure(struct cer_transcript *t, const char *sd_path, int status)
@@ -123,9 +124,8 @@ static void log_failure(struct cer_transcript *t, const char *sd_path, int statu
  * One file's drill.  The report is printed (text), or its JSON handed back in
  * *json_text (malloc'ed) for the caller to print.
  */
-static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
-                      struct cer_transcript *t, bool json, char **json_text,
-                      char failure[static 1024])
+static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct cer_transcript *t,
+                      bool json, char **json_text, char failure[static 1024])
 {
 	struct cer_sd *sd = NULL;
 	struct cer_recovery *r = NULL;
@@ -142,8 +142,8 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 	                      CER_FILE_PRIVATE_KEY, "keys go after --sd-wrapping-keys",
 	                      CER_FILE_UNKNOWN);
 	if (ret == CER_OK && t != NULL)
-		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s",
-		                         sd_path, cer_sd_sha256_hex(sd), keys->nkeys,
+		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s", sd_path,
+		                         cer_sd_sha256_hex(sd), keys->nkeys,
 		                         keys->nkeys == 1 ? "" : "s");
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
@@ -185,8 +185,10 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 		}
 		if (cer_transcript_add_report(t, rep) != CER_OK ||
 		    cer_transcript_add(t, "verify result: %s (exit %d)",
-		                       ret == CER_OK ? "verified" : ret == CER_EQUORUM
-		                       ? "quorum_not_reached" : "failed", ret) != CER_OK) {
+		                       ret == CER_OK        ? "verified"
+		                       : ret == CER_EQUORUM ? "quorum_not_reached"
+		                                            : "failed",
+		                       ret) != CER_OK) {
 			fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
 			if (ret == CER_OK)
 				ret = log_failed = CER_EIO;
@@ -229,7 +231,7 @@ static void json_failure_print(const char *sd_path, int status, const char *mess
 
 int ui_verify_main(int argc, char **argv)
 {
-	struct ui_recovery_keys keys = { 0 };
+	struct ui_recovery_keys keys = {0};
 	const char **sd_paths = NULL, *tpath = NULL;
 	struct cer_transcript *t = NULL;
 	bool json = false;

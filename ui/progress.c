@@ -24,4 +24,4 @@ static void stderr_note(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-const struct cer_progress ui_stderr_progress = { stderr_step, stderr_note, NULL };
+const struct cer_progress ui_stderr_progress = {stderr_step, stderr_note, NULL};

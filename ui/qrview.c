@@ -27,8 +27,8 @@
 struct view {
 	const struct cer_qr_set *set; /* what is shown: given, or own */
 	const struct cer_qr_set *given;
-	struct cer_qr_set own;        /* the file split for this window */
-	const uint8_t *data;          /* the file, or NULL: given is shown as it is */
+	struct cer_qr_set own; /* the file split for this window */
+	const uint8_t *data;   /* the file, or NULL: given is shown as it is */
 	size_t len;
 	enum cer_qr_ec ec;
 	bool resplit, intro;
@@ -171,12 +171,13 @@ static void draw_intro(struct view *v)
 	         v->sha256_hex, v->file_len);
 	y = ui_qr_wrap(v->win, y, 2, msg) + 1;
 	if (v->fit_error[0] != '\0' || v->set == NULL) {
-		snprintf(msg, sizeof msg, "This window (%d x %d) is too small for any code: %s.",
-		         w, h, v->fit_error);
+		snprintf(msg, sizeof msg, "This window (%d x %d) is too small for any code: %s.", w,
+		         h, v->fit_error);
 		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
 	} else {
 		snprintf(msg, sizeof msg,
-		         "%u part%s at this window size (%d x %d), one QR code each, up to version %u.",
+		         "%u part%s at this window size (%d x %d), one QR code each, up to version "
+		         "%u.",
 		         v->set->count, v->set->count > 1 ? "s" : "", w, h, version_of(v->widest));
 		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
 	}
@@ -191,17 +192,20 @@ static void draw_intro(struct view *v)
 	if (v->fewest > 0 && (v->set == NULL || v->set->count > v->fewest)) {
 		needs(v->fewest_widest, &c, &l);
 		if (v->given != NULL)
-			snprintf(msg, sizeof msg,
-			         "For fewer codes: a larger window or a smaller font (%u x %u shows "
-			         "the fewest, %u), or %s/index.html in a browser (the same %u codes, "
-			         "a fast mode for cameras).",
-			         c, l, v->fewest, v->title, v->fewest);
+			snprintf(
+			        msg, sizeof msg,
+			        "For fewer codes: a larger window or a smaller font (%u x %u shows "
+			        "the fewest, %u), or %s/index.html in a browser (the same %u "
+			        "codes, "
+			        "a fast mode for cameras).",
+			        c, l, v->fewest, v->title, v->fewest);
 		else
-			snprintf(msg, sizeof msg,
-			         "For fewer codes: a larger window or a smaller font (%u x %u shows "
-			         "the fewest, %u), or 'sdceremony qr split FILE --out DIR' and "
-			         "DIR/index.html in a browser (%u codes, a fast mode for cameras).",
-			         c, l, v->fewest, v->fewest);
+			snprintf(
+			        msg, sizeof msg,
+			        "For fewer codes: a larger window or a smaller font (%u x %u shows "
+			        "the fewest, %u), or 'sdceremony qr split FILE --out DIR' and "
+			        "DIR/index.html in a browser (%u codes, a fast mode for cameras).",
+			        c, l, v->fewest, v->fewest);
 		y = ui_qr_wrap(v->win, y, 2, msg) + 1;
 	}
 	if (v->set != NULL && v->fit_error[0] == '\0') {
@@ -267,8 +271,8 @@ static void draw(struct view *v)
 			         v->set->count, v->title);
 		else
 			snprintf(status, sizeof status, "part %u of %u - next in %d.%d s - %s",
-			         v->idx + 1, v->set->count, v->pace_ms / 1000, v->pace_ms % 1000 / 100,
-			         v->title);
+			         v->idx + 1, v->set->count, v->pace_ms / 1000,
+			         v->pace_ms % 1000 / 100, v->title);
 		mvwaddnstr(v->win, 0, 0, status, w);
 		snprintf(status, sizeof status, "sha256 %s  (%zu bytes)", v->set->sha256_hex,
 		         v->set->file_len);
@@ -339,14 +343,16 @@ static int intro_key(struct view *v, int ch)
 		if (v->data != NULL)
 			fit(v, rows, cols);
 		return -1;
-	case 'q': case 'Q': case 27:
-		return CER_OK;
-	case '\n': case '\r': case KEY_ENTER:
+	case 'q':
+	case 'Q':
+	case 27: return CER_OK;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
 		if (v->set != NULL && v->fit_error[0] == '\0')
 			v->intro = false;
 		return -1;
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -377,41 +383,43 @@ static int loop(struct view *v)
 			if (!v->paused && v->set->count > 1 && v->drawable)
 				step(v, 1);
 			break;
-		case KEY_RIGHT: case KEY_DOWN: case KEY_NPAGE: case 'n': case 'l': case 'j':
-			step(v, 1);
-			break;
-		case KEY_LEFT: case KEY_UP: case KEY_PPAGE: case 'p': case 'h': case 'k':
-		case KEY_BACKSPACE:
-			step(v, -1);
-			break;
-		case KEY_HOME: case 'g':
-			v->idx = 0;
-			break;
-		case KEY_END: case 'G':
-			v->idx = v->set->count - 1;
-			break;
-		case ' ':
-			v->paused = !v->paused;
-			break;
-		case '+': case '=':
+		case KEY_RIGHT:
+		case KEY_DOWN:
+		case KEY_NPAGE:
+		case 'n':
+		case 'l':
+		case 'j': step(v, 1); break;
+		case KEY_LEFT:
+		case KEY_UP:
+		case KEY_PPAGE:
+		case 'p':
+		case 'h':
+		case 'k':
+		case KEY_BACKSPACE: step(v, -1); break;
+		case KEY_HOME:
+		case 'g': v->idx = 0; break;
+		case KEY_END:
+		case 'G': v->idx = v->set->count - 1; break;
+		case ' ': v->paused = !v->paused; break;
+		case '+':
+		case '=':
 			if (v->pace_ms > PACE_MIN)
 				v->pace_ms -= PACE_STEP;
 			break;
-		case '-': case '_':
+		case '-':
+		case '_':
 			if (v->pace_ms < PACE_MAX)
 				v->pace_ms += PACE_STEP;
 			break;
-		case 'i':
-			v->inverted = !v->inverted;
-			break;
+		case 'i': v->inverted = !v->inverted; break;
 		case KEY_RESIZE:
 			wresize(v->win, LINES, COLS);
 			clearok(v->win, TRUE);
 			break;
-		case 'q': case 'Q': case 27:
-			return CER_OK;
-		default:
-			break;
+		case 'q':
+		case 'Q':
+		case 27: return CER_OK;
+		default: break;
 		}
 	}
 }
@@ -489,7 +497,8 @@ static int show(struct view *v)
 		resumed = true;
 	}
 	if (!utf8_locale()) {
-		ret = cer_fail(CER_EUSAGE, "showing QR codes needs a UTF-8 locale (e.g. LANG=C.UTF-8)");
+		ret = cer_fail(CER_EUSAGE,
+		               "showing QR codes needs a UTF-8 locale (e.g. LANG=C.UTF-8)");
 		goto out;
 	}
 	setup_colour(v);
@@ -523,8 +532,8 @@ out:
 int ui_qr_view_split(const struct cer_qr_set *parts, const uint8_t *data, size_t len,
                      const char *title)
 {
-	struct view v = { .given = parts, .data = data, .len = len, .title = title,
-	                  .pace_ms = PACE_START };
+	struct view v = {
+	        .given = parts, .data = data, .len = len, .title = title, .pace_ms = PACE_START};
 
 	if (parts == NULL || parts->count == 0)
 		return cer_fail(CER_EUSAGE, "no QR parts to show");
@@ -534,8 +543,7 @@ int ui_qr_view_split(const struct cer_qr_set *parts, const uint8_t *data, size_t
 
 int ui_qr_view_data(const uint8_t *data, size_t len, enum cer_qr_ec ec, const char *title)
 {
-	struct view v = { .data = data, .len = len, .ec = ec, .title = title,
-	                  .pace_ms = PACE_START };
+	struct view v = {.data = data, .len = len, .ec = ec, .title = title, .pace_ms = PACE_START};
 
 	return show(&v);
 }

@@ -17,8 +17,7 @@
  * the terminal is restored first, then the signal is raised again with its
  * previous disposition (a stop signal asks again once the process resumes).
  */
-static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGTSTP, SIGTTIN,
-                              SIGTTOU };
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU};
 #define NCAUGHT (sizeof caught / sizeof caught[0])
 
 static volatile sig_atomic_t got_signal;

@@ -96,8 +96,8 @@ extern const struct cer_progress ui_stderr_progress;
  * *list is realloc'ed and stays NULL-terminated.  Returns the new count, or
  * -1 on out of memory.
  */
-int ui_collect_values(const char *first, int argc, char **argv, int *optind_io,
-                      const char ***list, int count);
+int ui_collect_values(const char *first, int argc, char **argv, int *optind_io, const char ***list,
+                      int count);
 
 /*
  * After path failed to load as `role` ("the exchange key") with status: when

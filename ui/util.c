@@ -79,7 +79,10 @@ int ui_bad_option(const char *cmd, char **argv, const struct option *opts)
 	if (n > 1) {
 		for (i = 0; i < n; i++)
 			snprintf(list + strlen(list), sizeof list - strlen(list), "%s--%s",
-			         i == 0 ? "" : i + 1 == n ? " or " : ", ", found[i]->name);
+			         i == 0       ? ""
+			         : i + 1 == n ? " or "
+			                      : ", ",
+			         found[i]->name);
 		return ui_usage_error(cmd, "option '--%.*s' is ambiguous: did you mean %s?",
 		                      (int)len, name, list);
 	}
@@ -134,8 +137,8 @@ bool ui_interactive(void)
 	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 }
 
-int ui_collect_values(const char *first, int argc, char **argv, int *optind_io,
-                      const char ***list, int count)
+int ui_collect_values(const char *first, int argc, char **argv, int *optind_io, const char ***list,
+                      int count)
 {
 	int extra = 0;
 	const char **l;

@@ -71,23 +71,23 @@ struct cer_report;
 #define WIZ_CALL_MAX_KEYS 10
 struct ui_wiz_keygen_call {
 	enum ui_wiz_state back;
-	const char *why;        /* first line of the key ceremony's screens */
-	const char *dir;        /* the output directory proposed */
+	const char *why; /* first line of the key ceremony's screens */
+	const char *dir; /* the output directory proposed */
 	/* Set by the key ceremony. */
-	bool done;              /* keys generated */
+	bool done; /* keys generated */
 	unsigned count, quorum;
 	char out_dir[WIZ_CALL_PATH_MAX];
 };
 struct ui_wiz_drill_call {
 	enum ui_wiz_state back;
-	const char *sd_path;    /* preselected */
-	const char *sha256;     /* the file's: only drills on that file count below */
-	const char *certs_dir;  /* preselected, or NULL */
+	const char *sd_path;   /* preselected */
+	const char *sha256;    /* the file's: only drills on that file count below */
+	const char *certs_dir; /* preselected, or NULL */
 	/* Set by the drill: for share number x (1-based, file order), passed[x-1]
 	 * becomes true once a drill found that share's key good (a full drill
 	 * that passed, or a custodian's own check with fewer than the quorum). */
 	bool passed[WIZ_CALL_MAX_KEYS];
-	unsigned drills;        /* drills finished */
+	unsigned drills; /* drills finished */
 };
 
 struct wiz {

@@ -28,8 +28,8 @@ static char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 static char key_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 static char *passes[CER_KEYGEN_MAX_KEYS];
 static char *pending; /* the first typing of the passphrase, until it is typed again */
-static bool guard; /* P_HANDOVER after Esc from a passphrase prompt, P_KEYPATH after a
-                   * refusal: only Enter is taken */
+static bool guard;    /* P_HANDOVER after Esc from a passphrase prompt, P_KEYPATH after a
+                       * refusal: only Enter is taken */
 static struct ui_wiz_note note;
 static char dir[CER_KG_PATH_MAX];
 static unsigned current;
@@ -52,7 +52,6 @@ static void wipe_passes(void)
 	pending = NULL;
 }
 
-
 static void keygen_init(struct wiz *w)
 {
 	call = w->keygen_call;
@@ -61,8 +60,10 @@ static void keygen_init(struct wiz *w)
 	params_form = (struct ui_wiz_form){0};
 	path_form = pass1_form = pass2_form = (struct ui_wiz_form){0};
 	ui_wiz_note_clear(&note);
-	if (ui_wiz_field_init(&f_count, "Number of custodians (" CER_XSTR(CER_KEYGEN_MIN_KEYS) "-" CER_XSTR(
-	                                  CER_KEYGEN_MAX_KEYS) ")", WF_NUMBER) != CER_OK ||
+	if (ui_wiz_field_init(&f_count,
+	                      "Number of custodians (" CER_XSTR(CER_KEYGEN_MIN_KEYS) "-" CER_XSTR(
+	                              CER_KEYGEN_MAX_KEYS) ")",
+	                      WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_quorum, "Quorum (2-N)", WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_bits, "RSA key size", WF_CHOICE) != CER_OK ||
 	    ui_wiz_field_init(&f_days, "Validity in days", WF_NUMBER) != CER_OK ||
@@ -126,20 +127,20 @@ static const char *custodian_name(unsigned i)
 
 static int draw_turn_title(struct wiz *w, int y)
 {
-	return ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1,
-	                    params.count, custodian_name(current)) +
+	return ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1, params.count,
+	                    custodian_name(current)) +
 	       1;
 }
-
 
 static void draw_handover(struct wiz *w, int y)
 {
 	y = draw_turn_title(w, y);
 	if (guard) {
 		ui_wiz_help(w, "Enter: go on");
-		ui_wiz_wrap(w, y, 2, WC_WARN,
-		            "The passphrase typed so far was wiped, and keys typed now are ignored. "
-		            "Press Enter to go on.");
+		ui_wiz_wrap(
+		        w, y, 2, WC_WARN,
+		        "The passphrase typed so far was wiped, and keys typed now are ignored. "
+		        "Press Enter to go on.");
 		return;
 	}
 	if (passes[current] != NULL) {
@@ -185,8 +186,10 @@ static void draw_pass(struct wiz *w, int y, bool again)
 	y = ui_wiz_print(w, y, 2, WC_DIM, "Key file: %s", key_paths[current]) + 1;
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
 	                again ? "Type the same passphrase again. Nothing is shown."
-	                      : "Type a passphrase of at least " CER_XSTR(CER_PASSPHRASE_MIN) " characters, different from the "
-	                        "other custodians'. Nothing is shown while you type.") +
+	                      : "Type a passphrase of at least " CER_XSTR(
+	                                CER_PASSPHRASE_MIN) " characters, different from the "
+	                                                    "other custodians'. Nothing is shown "
+	                                                    "while you type.") +
 	    1;
 	y = ui_wiz_form_draw(w, again ? &pass2_form : &pass1_form, y) + 1;
 	ui_wiz_note_draw(w, &note, y);
@@ -284,7 +287,8 @@ static void submit_params(struct wiz *w)
 	}
 	if (!ui_wiz_field_number(&f_days, 1, CER_KEYGEN_MAX_DAYS, &days)) {
 		ui_wiz_error(w, "Validity out of range",
-		             "Validity is a number of days from 1 to " CER_XSTR(CER_KEYGEN_MAX_DAYS) ".");
+		             "Validity is a number of days from 1 to " CER_XSTR(
+		                     CER_KEYGEN_MAX_DAYS) ".");
 		return;
 	}
 	if (ui_wiz_field_value(&f_dir)[0] == '\0') {
@@ -333,8 +337,10 @@ static void submit_keypath(void)
 	int ret;
 
 	if (typed[0] == '\0') {
-		ui_wiz_note_set(&note, WC_NORMAL, "Type where your key goes (Tab completes). Keys never go in the "
-		         "output directory %s, which goes to the online side.", dir);
+		ui_wiz_note_set(&note, WC_NORMAL,
+		                "Type where your key goes (Tab completes). Keys never go in the "
+		                "output directory %s, which goes to the online side.",
+		                dir);
 		path_guard();
 		return;
 	}
@@ -396,7 +402,8 @@ static void submit_pass2(void)
 	if (!same) {
 		cer_secret_free(pending);
 		pending = NULL;
-		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] The two passphrases differ. Type it again, twice.");
+		ui_wiz_note_set(&note, WC_FAIL,
+		                "[FAIL] The two passphrases differ. Type it again, twice.");
 		phase = P_PASS1;
 		return;
 	}
@@ -491,7 +498,7 @@ static void build_summary(struct wiz *w)
 	                result->quorum);
 	if (call != NULL)
 		ui_wiz_text_add(&summary, "Next: press Enter to go back; these certificates "
-		                "receive the new shares.");
+		                          "receive the new shares.");
 	if (result->old_dir[0] != '\0')
 		ui_wiz_text_add(&summary, "Old directory moved aside to %s", result->old_dir);
 	for (i = 0; i < result->count; i++) {
@@ -525,8 +532,9 @@ static void log_result(struct wiz *w)
 	for (i = 0; i < result->count; i++) {
 		const struct cer_keygen_key *k = &result->keys[i];
 
-		ui_wiz_log(w, "custodian %u: name %s, thumbprint %s (hex %s), valid %s to %s", i + 1,
-		           k->name, k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
+		ui_wiz_log(w, "custodian %u: name %s, thumbprint %s (hex %s), valid %s to %s",
+		           i + 1, k->name, k->thumb_b64url, k->thumb_hex, k->not_before,
+		           k->not_after);
 		ui_wiz_log_file(w, "  certificate", k->cert_path);
 		ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
 		           k->encrypted ? "encrypted" : "NOT encrypted");
@@ -593,7 +601,8 @@ static void generate(struct wiz *w)
 	}
 	log_result(w);
 	if (call != NULL)
-		ui_wiz_log(w, "next step: back to the flow that called the key ceremony, with %u new "
+		ui_wiz_log(w,
+		           "next step: back to the flow that called the key ceremony, with %u new "
 		           "certificates in %s and quorum %u (the download package is not used)",
 		           result->count, result->out_dir, result->quorum);
 	build_summary(w);

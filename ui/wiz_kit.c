@@ -130,8 +130,6 @@ int ui_wiz_split_lines(const char *text, int width, const char **start, int *len
 	return n;
 }
 
-
-
 int ui_wiz_wrap(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *text)
 {
 	const char *start[WIZ_WRAP_MAX];

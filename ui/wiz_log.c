@@ -80,4 +80,3 @@ void ui_wiz_log_report(struct wiz *w, const struct cer_report *r)
 		transcript_failed(w);
 	}
 }
-

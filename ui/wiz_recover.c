@@ -69,7 +69,6 @@ static void end_session(void)
 	join = NULL;
 }
 
-
 static void common_init(struct wiz *w, bool is_drill)
 {
 	drill = is_drill;
@@ -78,11 +77,12 @@ static void common_init(struct wiz *w, bool is_drill)
 	files_form = part_form = blob_form = (struct ui_wiz_form){0};
 	bool camera = ui_qrscan_available();
 
-	if (ui_wiz_field_init(&f_sd, camera ? "Security-domain file (empty: camera)"
-	                                    : "Security-domain file",
-	                      WF_PATH) != CER_OK ||
-	    ui_wiz_field_init(&f_exchange, camera ? "Exchange key (empty: camera or QR parts)"
-	                                          : "Exchange key (empty: QR parts)",
+	if (ui_wiz_field_init(
+	            &f_sd, camera ? "Security-domain file (empty: camera)" : "Security-domain file",
+	            WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_exchange,
+	                      camera ? "Exchange key (empty: camera or QR parts)"
+	                             : "Exchange key (empty: QR parts)",
 	                      WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_hsm, "New HSM's name (optional)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_attest, "SGX attestation", WF_CHOICE) != CER_OK ||
@@ -130,11 +130,11 @@ static void drill_init(struct wiz *w)
 	common_init(w, true);
 }
 
-
 static void draw_files(struct wiz *w, int y)
 {
-	ui_wiz_help(w, dcall != NULL ? "Enter: next   Up/Down: field   Tab: complete path   Esc: back"
-	                             : "Enter: next   Up/Down: field   Tab: complete path   Esc: menu");
+	ui_wiz_help(w, dcall != NULL
+	                       ? "Enter: next   Up/Down: field   Tab: complete path   Esc: back"
+	                       : "Enter: next   Up/Down: field   Tab: complete path   Esc: menu");
 	if (drill)
 		y = ui_wiz_wrap(
 		            w, y, 2, WC_NORMAL,
@@ -210,7 +210,8 @@ static void recover_draw(struct wiz *w)
 		break;
 	case P_BLOB:
 		ui_wiz_help(w, "Enter: write   Tab: complete path   Esc: back to the custodians");
-		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] %u shares in, %u required: the quorum is reached.",
+		y = ui_wiz_print(w, y, 2, WC_OK,
+		                 "[OK] %u shares in, %u required: the quorum is reached.",
 		                 cer_recovery_good(rec), cer_recovery_required(rec)) +
 		    1;
 		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
@@ -295,18 +296,22 @@ static void start_turn(void)
 static void confirm_exchange(struct wiz *w, bool match)
 {
 	if (!match) {
-		ui_wiz_log(w, "recovery: exchange key %s: [FAIL] the operator found it does not "
-		           "match what the online administrators read out", cer_exchange_name(exchange));
+		ui_wiz_log(w,
+		           "recovery: exchange key %s: [FAIL] the operator found it does not "
+		           "match what the online administrators read out",
+		           cer_exchange_name(exchange));
 		end_session();
-		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] the exchange key was not confirmed: fetch it again on the "
-		         "online side and compare before any key is unlocked.");
+		ui_wiz_note_set(&note, WC_FAIL,
+		                "[FAIL] the exchange key was not confirmed: fetch it again on the "
+		                "online side and compare before any key is unlocked.");
 		files_form.focus = 1;
 		phase = P_FILES;
 		return;
 	}
-	ui_wiz_log(w, "recovery: exchange key %s confirmed by the operator: sha256 %s matches "
-	           "what the online administrators read out", cer_exchange_name(exchange),
-	           cer_exchange_sha256_hex(exchange));
+	ui_wiz_log(w,
+	           "recovery: exchange key %s confirmed by the operator: sha256 %s matches "
+	           "what the online administrators read out",
+	           cer_exchange_name(exchange), cer_exchange_sha256_hex(exchange));
 	ui_wiz_note_clear(&note);
 	start_turn();
 }
@@ -339,7 +344,8 @@ static int scan_sd(struct wiz *w)
 		           flow(), ui_qrscan_source_name(), cer_qr_join_total(j), len);
 		ret = cer_sd_parse(data, len, "(scanned security-domain file)", &sd);
 	} else if (ret != CER_EUSAGE) {
-		ui_wiz_log(w, "%s: security-domain file by camera: [FAIL] %s", flow(), cer_errmsg());
+		ui_wiz_log(w, "%s: security-domain file by camera: [FAIL] %s", flow(),
+		           cer_errmsg());
 	}
 	free(data);
 	cer_qr_join_free(j);
@@ -365,8 +371,10 @@ static void submit_files(struct wiz *w)
 		path = "(scanned security-domain file)";
 		ret = scan_sd(w);
 		if (ret == CER_EUSAGE) {
-			ui_wiz_note_set(&note, WC_WARN, "Scan stopped: type the security-domain file's path, or leave "
-			                  "it empty to scan again.");
+			ui_wiz_note_set(
+			        &note, WC_WARN,
+			        "Scan stopped: type the security-domain file's path, or leave "
+			        "it empty to scan again.");
 			files_form.focus = 0;
 			return;
 		}
@@ -506,8 +514,10 @@ static void scan_exchange(struct wiz *w)
 		ui_wiz_note_clear(&note);
 		exchange_parts_in(w);
 	} else if (ret == CER_EUSAGE) {
-		ui_wiz_note_set(&note, WC_WARN, "Scan stopped with %u parts in: paste the rest, or F2 to scan again.",
-		         cer_qr_join_count(join));
+		ui_wiz_note_set(
+		        &note, WC_WARN,
+		        "Scan stopped with %u parts in: paste the rest, or F2 to scan again.",
+		        cer_qr_join_count(join));
 	} else {
 		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
@@ -558,8 +568,9 @@ static void exchange_was_custodians(struct wiz *w)
 {
 	ui_wiz_error(w, "The exchange key is a custodian's", cer_errmsg());
 	end_session();
-	ui_wiz_note_set(&note, WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
-	         "ended. Fetch the new HSM's exchange key again.");
+	ui_wiz_note_set(&note, WC_FAIL,
+	                "[FAIL] the exchange key belongs to a custodian: the session was "
+	                "ended. Fetch the new HSM's exchange key again.");
 	files_form.focus = 1;
 	phase = P_FILES;
 }

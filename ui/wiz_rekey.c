@@ -71,7 +71,6 @@ static struct ui_wiz_keygen_call kcall;
 static struct ui_wiz_drill_call dcall;
 static enum { CALL_NONE, CALL_KEYGEN, CALL_DRILL } calling, returning;
 
-
 /* Wipes the shares collected and forgets the files loaded. */
 static void end_session(void)
 {
@@ -146,12 +145,15 @@ static void rekey_init(struct wiz *w)
 			snprintf(q, sizeof q, "%u", kcall.quorum);
 			ui_wiz_field_set(&f_quorum, q);
 			new_form.focus = 1;
-			ui_wiz_note_set(&note, WC_OK, "[OK] the key ceremony made %u keys; their certificates in %s "
-			         "receive the new shares. Check the quorum, then press Enter.",
-			         kcall.count, kcall.out_dir);
+			ui_wiz_note_set(
+			        &note, WC_OK,
+			        "[OK] the key ceremony made %u keys; their certificates in %s "
+			        "receive the new shares. Check the quorum, then press Enter.",
+			        kcall.count, kcall.out_dir);
 			phase = P_NEWCERTS;
 		} else if (load_sd(w)) {
-			ui_wiz_note_set(&note, WC_NORMAL, "The key ceremony was left before keys were made.");
+			ui_wiz_note_set(&note, WC_NORMAL,
+			                "The key ceremony was left before keys were made.");
 			phase = P_SOURCE;
 		} else {
 			phase = P_FILES;
@@ -164,7 +166,6 @@ static void rekey_init(struct wiz *w)
 }
 
 /* ---- drawing ---- */
-
 
 static void draw_files(struct wiz *w, int y)
 {
@@ -186,11 +187,14 @@ static void draw_files(struct wiz *w, int y)
 static void draw_source(struct wiz *w, int y)
 {
 	ui_wiz_help(w, "Up/Down: move   Enter or 1-2: choose   Esc: back");
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u, %zu shares, %u "
-	                 "required)", cer_sd_name(sd), cer_sd_version(sd), cer_sd_share_count(sd),
+	y = ui_wiz_print(w, y, 2, WC_NORMAL,
+	                 "Security domain %s (version %u, %zu shares, %u "
+	                 "required)",
+	                 cer_sd_name(sd), cer_sd_version(sd), cer_sd_share_count(sd),
 	                 cer_sd_required(sd));
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "New file: %s", out_path) + 1;
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Where do the new custodians' certificates come "
+	y = ui_wiz_print(w, y, 2, WC_NORMAL,
+	                 "Where do the new custodians' certificates come "
 	                 "from?") +
 	    1;
 	ui_wiz_menu_draw(w, &source_menu, y, 4);
@@ -257,7 +261,8 @@ static void rekey_draw(struct wiz *w)
 		ui_wiz_progress_draw(w, y + 1, prog_what, prog_done, prog_total);
 		break;
 	case P_DONE:
-		ui_wiz_help(w, "d: a drill on the new file   Up/Down/PgDn: scroll   Enter/Esc: menu");
+		ui_wiz_help(w,
+		            "d: a drill on the new file   Up/Down/PgDn: scroll   Enter/Esc: menu");
 		ui_wiz_text_draw(w, &result, y, ui_wiz_bottom(w) - 1);
 		break;
 	}
@@ -373,14 +378,16 @@ static int parse_new_certs(unsigned *count)
 	}
 	for (tok = strtok_r(buf, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
 		if (n == CER_KEYGEN_MAX_KEYS)
-			return cer_fail(CER_EUSAGE, "more than %d new certificates: the service takes "
-			                "%d to %d", CER_KEYGEN_MAX_KEYS, CER_KEYGEN_MIN_KEYS,
+			return cer_fail(CER_EUSAGE,
+			                "more than %d new certificates: the service takes "
+			                "%d to %d",
+			                CER_KEYGEN_MAX_KEYS, CER_KEYGEN_MIN_KEYS,
 			                CER_KEYGEN_MAX_KEYS);
 		snprintf(cert_paths[n++], sizeof cert_paths[0], "%s", tok);
 	}
 	if (n == 0)
 		return cer_fail(CER_EUSAGE, "type a directory of certificates or the certificate "
-		                "files");
+		                            "files");
 	*count = n;
 	return CER_OK;
 }
@@ -420,7 +427,8 @@ static void submit_newcerts(struct wiz *w)
 		return;
 	}
 	if (!ui_wiz_field_number(&f_quorum, 0, 1000, &q)) {
-		ui_wiz_error(w, "The quorum is missing", "Type the new quorum: how many of the new "
+		ui_wiz_error(w, "The quorum is missing",
+		             "Type the new quorum: how many of the new "
 		             "custodians recover the domain (2 to N).");
 		new_form.focus = 1;
 		return;
@@ -466,7 +474,8 @@ static bool abandon(struct wiz *w)
 	why = cer_rekey_check_session(rec, sd);
 	if (why != CER_OK) {
 		ui_wiz_log(w, "rekey: abandoned, nothing written: %s", cer_errmsg());
-		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] Rekey abandoned, nothing written: %s.", cer_errmsg());
+		ui_wiz_note_set(&note, WC_FAIL, "[FAIL] Rekey abandoned, nothing written: %s.",
+		                cer_errmsg());
 	} else {
 		ui_wiz_log(w, "rekey: abandoned at the quorum, nothing written");
 		ui_wiz_note_set(&note, WC_NORMAL, "Rekey abandoned, nothing written.");
@@ -512,12 +521,14 @@ static void build_result(void)
 		ui_wiz_text_add(&result, "Its old keys still open it, a departed custodian's too.");
 	} else {
 		ui_wiz_text_add(&result, "The old file still opens with the old keys, a departed");
-		ui_wiz_text_add(&result, "custodian's too. Once each new custodian has passed a drill");
+		ui_wiz_text_add(&result,
+		                "custodian's too. Once each new custodian has passed a drill");
 		ui_wiz_text_add(&result, "on the new file, DESTROY EVERY COPY OF THE OLD FILE.");
 	}
 	ui_wiz_text_add(&result, "%s", "");
-	ui_wiz_text_add(&result, "New custodians (any %u of %u recover), press d for a drill:",
-	                new_quorum, new_count);
+	ui_wiz_text_add(&result,
+	                "New custodians (any %u of %u recover), press d for a drill:", new_quorum,
+	                new_count);
 	for (i = 0; i < new_count; i++)
 		ui_wiz_text_add(&result, "  x=%u %-20.20s %s%s", i + 1,
 		                shares[i].cn[0] ? shares[i].cn : "(no CN)",
@@ -593,8 +604,10 @@ static void write_new(struct wiz *w)
 	end_session();
 	memset(&dcall, 0, sizeof dcall);
 	all_drilled_logged = false;
-	ui_wiz_log(w, "rekey: next, each new custodian passes a drill on %s; then every copy of "
-	           "%s must be destroyed", out_path, sd_path);
+	ui_wiz_log(w,
+	           "rekey: next, each new custodian passes a drill on %s; then every copy of "
+	           "%s must be destroyed",
+	           out_path, sd_path);
 	build_result();
 	phase = P_DONE;
 }
@@ -612,9 +625,10 @@ static void start_drill(struct wiz *w)
 static void done_back(struct wiz *w)
 {
 	if (drilled() == new_count && !all_drilled_logged) {
-		ui_wiz_log(w, "rekey: every new custodian has passed a drill on %s (sha256 %s); "
-		           "destroy every copy of %s (sha256 %s) now", out_path, new_sha, sd_path,
-		           old_sha);
+		ui_wiz_log(w,
+		           "rekey: every new custodian has passed a drill on %s (sha256 %s); "
+		           "destroy every copy of %s (sha256 %s) now",
+		           out_path, new_sha, sd_path, old_sha);
 		all_drilled_logged = true;
 	}
 }

@@ -20,7 +20,6 @@
  */
 enum { TURN_HANDOVER, TURN_KEY, TURN_PASS };
 
-
 int ui_wiz_turn_init(struct ui_wiz_turn *t)
 {
 	memset(t, 0, sizeof *t);
@@ -57,7 +56,6 @@ void ui_wiz_turn_free(struct ui_wiz_turn *t)
 }
 
 /* ---- drawing ---- */
-
 
 static int draw_keys(struct wiz *w, const struct ui_wiz_turn *t, int y, int last)
 {
@@ -96,8 +94,8 @@ static int draw_progress(struct wiz *w, const struct ui_wiz_turn *t, int y)
 
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "%s", t->heading);
 	if (cer_recovery_ready(t->rec))
-		return ui_wiz_print(w, y, 2, WC_OK, "[OK] %u shares in, %u required: quorum reached",
-		                    good, need);
+		return ui_wiz_print(w, y, 2, WC_OK,
+		                    "[OK] %u shares in, %u required: quorum reached", good, need);
 	return ui_wiz_print(w, y, 2, WC_NORMAL, "Shares in: %u of the %u required", good, need);
 }
 
@@ -127,7 +125,8 @@ static int draw_shares(struct wiz *w, const struct ui_wiz_turn *t, int y, int la
 				in = in || other.in;
 		}
 		share_label(t, i, label, sizeof label);
-		y = ui_wiz_print(w, y, 4, in ? WC_OK : WC_NORMAL, "%-8s %s", in ? "[in]" : "", label);
+		y = ui_wiz_print(w, y, 4, in ? WC_OK : WC_NORMAL, "%-8s %s", in ? "[in]" : "",
+		                 label);
 	}
 	return y;
 }
@@ -145,9 +144,10 @@ static void draw_handover(struct wiz *w, const struct ui_wiz_turn *t, int y)
 	if (t->guard) {
 		ui_wiz_help(w, "Enter: go on");
 		y = draw_progress(w, t, y) + 1;
-		ui_wiz_wrap(w, y, 2, WC_WARN,
-		            "The passphrase typed so far was wiped, and keys typed now are ignored. "
-		            "Press Enter to go on.");
+		ui_wiz_wrap(
+		        w, y, 2, WC_WARN,
+		        "The passphrase typed so far was wiped, and keys typed now are ignored. "
+		        "Press Enter to go on.");
 		return;
 	}
 	if (go_on_ready(t))
@@ -207,8 +207,9 @@ static void draw_pass(struct wiz *w, const struct ui_wiz_turn *t, int y)
 		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian with key %s", t->key);
 	}
 	y = ui_wiz_print(w, y, 2, WC_DIM, "Key file: %s", t->key) + 1;
-	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-	                "Type your passphrase, then press Enter. Nothing is shown while you type.") +
+	y = ui_wiz_wrap(
+	            w, y, 2, WC_NORMAL,
+	            "Type your passphrase, then press Enter. Nothing is shown while you type.") +
 	    1;
 	y = ui_wiz_form_draw(w, &t->pass_form, y) + 1;
 	ui_wiz_note_draw(w, &t->note, y);
@@ -229,8 +230,8 @@ static enum ui_wiz_turn_event share_in(struct wiz *w, struct ui_wiz_turn *t)
 {
 	ui_wiz_log(w, "%s: key %s: [OK] share good, %u of %u", t->flow, t->key,
 	           cer_recovery_good(t->rec), cer_recovery_required(t->rec));
-	ui_wiz_note_set(&t->note, WC_OK, "[OK] the share of %s is in: %u of the %u required.", t->key,
-	                 cer_recovery_good(t->rec), cer_recovery_required(t->rec));
+	ui_wiz_note_set(&t->note, WC_OK, "[OK] the share of %s is in: %u of the %u required.",
+	                t->key, cer_recovery_good(t->rec), cer_recovery_required(t->rec));
 	ui_wiz_field_wipe(&t->f_key);
 	t->step = TURN_HANDOVER;
 	return WIZ_TURN_SHARE_IN;
@@ -268,7 +269,8 @@ static enum ui_wiz_turn_event submit_key(struct wiz *w, struct ui_wiz_turn *t)
 	int ret;
 
 	if (ui_wiz_field_value(&t->f_key)[0] == '\0') {
-		ui_wiz_note_set(&t->note, WC_NORMAL, "Type the path of your key file first (Tab completes).");
+		ui_wiz_note_set(&t->note, WC_NORMAL,
+		                "Type the path of your key file first (Tab completes).");
 		key_guard(t);
 		return WIZ_TURN_NONE;
 	}
@@ -307,8 +309,10 @@ static enum ui_wiz_turn_event submit_pass(struct wiz *w, struct ui_wiz_turn *t)
 		return share_in(w, t);
 	ev = failed(w, t, outcome);
 	if (outcome == CER_SHARE_WRONG_PASSWORD)
-		ui_wiz_note_set(&t->note, WC_FAIL, "[FAIL] That passphrase does not open %s. Type it "
-		                 "again, or press Esc to choose another key.", t->key);
+		ui_wiz_note_set(&t->note, WC_FAIL,
+		                "[FAIL] That passphrase does not open %s. Type it "
+		                "again, or press Esc to choose another key.",
+		                t->key);
 	else
 		t->step = TURN_HANDOVER;
 	return ev;

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static int ready;
-	struct cer_exchange_policy policy = { .now = 1750000000 };
+	struct cer_exchange_policy policy = {.now = 1750000000};
 	struct cer_exchange *x = NULL;
 
 	if (!ready)

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static int ready;
-	static const uint8_t cek[CER_CEK_LEN] = { 1, 2, 3 };
+	static const uint8_t cek[CER_CEK_LEN] = {1, 2, 3};
 	struct cer_jwe *jwe = NULL;
 	uint8_t *pt = NULL;
 	size_t pt_len;

@@ -134,17 +134,20 @@ static void compare(json_t *got, const char *expect_path)
 	if (!json_is_object(want))
 		st_die("%s: no \"items\" object", expect_path);
 	iw = json_object_iter(want);
-	for (; ig && iw; ig = json_object_iter_next(got, ig), iw = json_object_iter_next(want, iw)) {
+	for (; ig && iw;
+	     ig = json_object_iter_next(got, ig), iw = json_object_iter_next(want, iw)) {
 		const char *gt = json_object_iter_key(ig), *wt = json_object_iter_key(iw);
 
 		if (strcmp(gt, wt))
-			st_die("%s: item '%s' where %s has '%s' (tags or order differ)", blob_path, gt,
-			       expect_path, wt);
+			st_die("%s: item '%s' where %s has '%s' (tags or order differ)", blob_path,
+			       gt, expect_path, wt);
 		if (!json_equal(json_object_iter_value(ig), json_object_iter_value(iw)))
-			st_die("%s: item '%s': plaintext differs from %s", blob_path, gt, expect_path);
+			st_die("%s: item '%s': plaintext differs from %s", blob_path, gt,
+			       expect_path);
 	}
 	if (ig)
-		st_die("%s: item '%s' is not in %s", blob_path, json_object_iter_key(ig), expect_path);
+		st_die("%s: item '%s' is not in %s", blob_path, json_object_iter_key(ig),
+		       expect_path);
 	if (iw)
 		st_die("%s: item '%s' of %s is missing", blob_path, json_object_iter_key(iw),
 		       expect_path);

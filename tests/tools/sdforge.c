@@ -90,7 +90,7 @@ static struct {
 	struct share shares[MAX_CERTS];
 	const char *corrupt[MAX_CORRUPT];
 	unsigned n_corrupt;
-} opt = { .alg = "RSA-OAEP-256", .wrap = "raw", .version = 2, .item_size = -1 };
+} opt = {.alg = "RSA-OAEP-256", .wrap = "raw", .version = 2, .item_size = -1};
 
 static uint64_t rng_counter;
 
@@ -460,12 +460,12 @@ static json_t *shamir_keys(EVP_PKEY **pub, char **x5t, const uint8_t master[ST_M
 			thumb = bogus = st_b64url(md, sizeof(md));
 		}
 		if (!s->drop)
-			json_array_append_new(arr, key_entry(wrap_secret(pub[i], s, sh,
-			                                                 2 * ST_MASTER_LEN), thumb));
+			json_array_append_new(
+			        arr,
+			        key_entry(wrap_secret(pub[i], s, sh, 2 * ST_MASTER_LEN), thumb));
 		json_array_append_new(share_log, json_pack("{s:s, s:i, s:s, s:b}", "cert",
 		                                           opt.certs[i], "x", (int)(i + 1),
-		                                           "x5t_256", x5t[i], "present",
-		                                           !s->drop));
+		                                           "x5t_256", x5t[i], "present", !s->drop));
 		free(bogus);
 	}
 	for (unsigned i = 0; i < opt.n; i++) {
@@ -491,10 +491,15 @@ static json_t *xor_keys(EVP_PKEY **pub, char **x5t, const uint8_t master[ST_MAST
 			rnd(r, sizeof(r));
 			for (size_t b = 0; b < sizeof(r); b++)
 				rx[b] = r[b] ^ master[b];
-			json_array_append_new(arr, json_pack(
-				"{s:o, s:o}",
-				"key1", key_entry(wrap_secret(pub[i], &opt.shares[i], r, sizeof(r)), x5t[i]),
-				"key2", key_entry(wrap_secret(pub[j], &opt.shares[j], rx, sizeof(rx)), x5t[j])));
+			json_array_append_new(
+			        arr, json_pack("{s:o, s:o}", "key1",
+			                       key_entry(wrap_secret(pub[i], &opt.shares[i], r,
+			                                             sizeof(r)),
+			                                 x5t[i]),
+			                       "key2",
+			                       key_entry(wrap_secret(pub[j], &opt.shares[j], rx,
+			                                             sizeof(rx)),
+			                                 x5t[j])));
 		}
 	}
 	OPENSSL_cleanse(r, sizeof(r));
@@ -523,7 +528,8 @@ static json_t *enc_data(const uint8_t master[ST_MASTER_LEN], json_t *expect)
 			flip_part(jwe, 3);
 		if (it->no_tag)
 			*(strrchr(jwe, '.') + 1) = 0;
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "compact_jwe", jwe, "tag", it->tag));
+		json_array_append_new(arr,
+		                      json_pack("{s:s, s:s}", "compact_jwe", jwe, "tag", it->tag));
 		b64 = st_b64(it->pt, it->size);
 		json_object_set_new(expect, it->tag, json_string(b64));
 		OPENSSL_cleanse(cek, sizeof(cek));
@@ -554,8 +560,8 @@ static char *wrap_text(char *json_text)
 
 int main(int argc, char **argv)
 {
-	EVP_PKEY *pub[MAX_CERTS] = { 0 };
-	char *x5t[MAX_CERTS] = { 0 }, *text, hex[2 * ST_MASTER_LEN + 1];
+	EVP_PKEY *pub[MAX_CERTS] = {0};
+	char *x5t[MAX_CERTS] = {0}, *text, hex[2 * ST_MASTER_LEN + 1];
 	uint8_t master[ST_MASTER_LEN];
 	json_t *sd, *expect_items = json_object(), *share_log = json_array(), *certs = json_array();
 	json_t *keys, *expect;

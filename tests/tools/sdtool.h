@@ -258,7 +258,7 @@ static inline void st_kdf(const uint8_t *key, size_t key_len, const char *label,
 static inline void st_kdf_selftest(void)
 {
 	static const char want[] =
-		"f0ca51f6308791404bf68b56024ee7c64d6c737716f81d47e1e68b5c4e399575";
+	        "f0ca51f6308791404bf68b56024ee7c64d6c737716f81d47e1e68b5c4e399575";
 	uint8_t key[32], out[32];
 	char hex[65];
 
@@ -300,12 +300,13 @@ static inline void st_cbc_hmac_tag(const uint8_t cek[ST_CEK_LEN], const char *aa
  */
 static inline void st_aead_selftest(void)
 {
-	static const char pt[] = "A cipher system must not be required to be secret, and it must "
-	                         "be able to fall into the hands of the enemy without inconvenience";
-	static const uint8_t iv[16] = { 0x1a, 0xf3, 0x8c, 0x2d, 0xc2, 0xb9, 0x6f, 0xfd,
-	                                0xd8, 0x66, 0x94, 0x09, 0x23, 0x41, 0xbc, 0x04 };
+	static const char pt[] =
+	        "A cipher system must not be required to be secret, and it must "
+	        "be able to fall into the hands of the enemy without inconvenience";
+	static const uint8_t iv[16] = {0x1a, 0xf3, 0x8c, 0x2d, 0xc2, 0xb9, 0x6f, 0xfd,
+	                               0xd8, 0x66, 0x94, 0x09, 0x23, 0x41, 0xbc, 0x04};
 	static const char want[] =
-		"4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5";
+	        "4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5";
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	uint8_t key[64], ct[sizeof(pt) + 16], tag[ST_TAG_LEN];
 	char hex[2 * ST_TAG_LEN + 1];
@@ -370,8 +371,8 @@ static inline struct st_jwe *st_jwe_parse(const char *text, const char **why)
 {
 	struct st_jwe *j = st_xmalloc(sizeof(*j));
 	const char *p[6];
-	uint8_t *hdr = NULL, **dst[4] = { &j->ek, &j->iv, &j->ct, &j->tag };
-	size_t *lens[4] = { &j->ek_len, &j->iv_len, &j->ct_len, &j->tag_len };
+	uint8_t *hdr = NULL, **dst[4] = {&j->ek, &j->iv, &j->ct, &j->tag};
+	size_t *lens[4] = {&j->ek_len, &j->iv_len, &j->ct_len, &j->tag_len};
 	size_t hl;
 	int n = 0, k;
 
@@ -489,8 +490,8 @@ static inline int st_rsa_setup(EVP_PKEY_CTX *c, const char *alg)
 	return 0;
 }
 
-static inline uint8_t *st_rsa_wrap(EVP_PKEY *pub, const char *alg, const uint8_t *in,
-                                   size_t in_len, size_t *out_len)
+static inline uint8_t *st_rsa_wrap(EVP_PKEY *pub, const char *alg, const uint8_t *in, size_t in_len,
+                                   size_t *out_len)
 {
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pub, NULL);
 	uint8_t *out;

@@ -261,7 +261,8 @@ offline-bundle:
 DEB_BUILD := build-essential pkg-config libssl-dev libsodium-dev libqrencode-dev \
              libncurses-dev libjansson-dev libpng-dev zlib1g-dev
 DEB_TEST  := libcmocka-dev valgrind tmux zbar-tools azure-cli openssl python3 hyperfine \
-             groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev gdb
+             groff-base man-db jq clang clang-format debhelper lintian fakeroot dpkg-dev gdb \
+             dosfstools fusefat
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)

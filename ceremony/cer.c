@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 static _Thread_local char errbuf[1024];
+static _Thread_local enum cer_reason errreason;
 
 void cer_text_sanitize(char *s)
 {
@@ -28,6 +29,7 @@ int cer_vfail(int status, const char *fmt, va_list ap)
 {
 	vsnprintf(errbuf, sizeof errbuf, fmt, ap);
 	cer_text_sanitize(errbuf);
+	errreason = CER_REASON_NONE;
 	return status;
 }
 
@@ -62,6 +64,28 @@ const char *cer_errmsg(void)
 void cer_clear_error(void)
 {
 	errbuf[0] = '\0';
+	errreason = CER_REASON_NONE;
+}
+
+enum cer_reason cer_errreason(void)
+{
+	return errreason;
+}
+
+int cer_fail_reason(int status, enum cer_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cer_vfail(status, fmt, ap);
+	va_end(ap);
+	errreason = reason;
+	return status;
+}
+
+int cer_fail_exists(const char *path)
+{
+	return cer_fail_reason(CER_EIO, CER_REASON_EXISTS, "%s: already exists", path);
 }
 
 const char *cer_status_name(int status)

@@ -57,6 +57,22 @@ const char *cer_errmsg(void);
 void cer_clear_error(void);
 
 /*
+ * Why the last failure happened, for a face to word in its own terms (a
+ * command-line flag, a dialog) where ceremony/ must not name either.  Set
+ * with the message: cer_fail and cer_vfail set CER_REASON_NONE,
+ * cer_fail_context keeps the reason, cer_clear_error clears it.
+ */
+enum cer_reason {
+	CER_REASON_NONE = 0,
+	CER_REASON_EXISTS, /* an output exists and was not replaced; the caller may ask to */
+};
+enum cer_reason cer_errreason(void);
+/* As cer_fail, with a reason (e.g. to restore a saved message and its reason). */
+int cer_fail_reason(int status, enum cer_reason reason, const char *fmt, ...) CER_PRINTF(3, 4);
+/* CER_EIO, "PATH: already exists", reason CER_REASON_EXISTS. */
+int cer_fail_exists(const char *path);
+
+/*
  * Replaces, in place, each control character of s (bytes 0x01-0x1f, 0x7f,
  * and the UTF-8 encodings 0xc2 0x80-0x9f of C1 controls) by '?'.  For text
  * that quotes untrusted input and is shown on a terminal or written as one
@@ -138,5 +154,9 @@ void *cer_secret_alloc(size_t len) CER_WUR;
 void cer_secret_free(void *p);
 /* A NUL-terminated copy of s in secret memory, or NULL. */
 char *cer_secret_strdup(const char *s) CER_WUR;
+
+/* A numeric constant as a string literal: CER_XSTR(CER_KEYGEN_MAX_KEYS) is "10". */
+#define CER_STR(x)  #x
+#define CER_XSTR(x) CER_STR(x)
 
 #endif

@@ -122,6 +122,11 @@ bool cer_path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+bool cer_fd_set_mode(int fd, mode_t mode)
+{
+	return fchmod(fd, mode) == 0 || errno == EPERM || errno == ENOSYS;
+}
+
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
@@ -204,25 +209,36 @@ int cer_stale_temps_check(const char *path, bool hidden)
 	return ret;
 }
 
-static int place_named_temp(const char *tmp, const char *path, unsigned flags)
+int cer_file_place(const char *tmp, const char *path)
 {
 	int err;
 
-	if (flags & CER_WRITE_REPLACE)
-		return rename(tmp, path) == 0 ? 0 : errno;
-	/* Never replaces, and the file has one name at every moment. */
+	/* Never replaces, and the file has one name at every moment, a kill included. */
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return 0;
 	err = errno;
-	/* A file system without renameat2's flags: link(), which never replaces. */
-	if (err == EINVAL || err == ENOSYS || err == ENOTSUP || err == EOPNOTSUPP) {
-		if (link(tmp, path) == 0) {
-			unlink(tmp);
-			return 0;
-		}
-		err = errno;
+	if (err != EINVAL && err != ENOSYS && err != ENOTSUP && err != EOPNOTSUPP)
+		return err;
+	/* No rename flags: link() never replaces either; the temporary goes at once. */
+	if (link(tmp, path) == 0) {
+		unlink(tmp);
+		return 0;
 	}
-	return err;
+	err = errno;
+	if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != EMLINK)
+		return err;
+	/* Some FUSE file systems (fusefat) take neither: look, then rename.  The
+	 * window is this process's alone on a custodian's stick. */
+	if (cer_path_exists(path))
+		return EEXIST;
+	return rename(tmp, path) == 0 ? 0 : errno;
+}
+
+static int place_named_temp(const char *tmp, const char *path, unsigned flags)
+{
+	if (flags & CER_WRITE_REPLACE)
+		return rename(tmp, path) == 0 ? 0 : errno;
+	return cer_file_place(tmp, path);
 }
 
 /* The fallback where the file system has no O_TMPFILE: a named temporary. */
@@ -241,7 +257,7 @@ static int write_named_temp(const char *path, const char *dir, const char *base,
 		free(tmp);
 		return ret;
 	}
-	if ((fchmod(fd, mode) != 0 && errno != EPERM) || write_all(fd, data, len) != 0 ||
+	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		close(fd);
@@ -254,7 +270,7 @@ static int write_named_temp(const char *path, const char *dir, const char *base,
 	err = place_named_temp(tmp, path, flags);
 	if (err != 0) {
 		ret = err == EEXIST
-		      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+		      ? cer_fail_exists(path)
 		      : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
 		goto out;
 	}
@@ -280,7 +296,7 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1
 		       : cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir,
 		                  strerror(errno));
-	if ((fchmod(fd, mode) != 0 && errno != EPERM) || write_all(fd, data, len) != 0 ||
+	if (!cer_fd_set_mode(fd, mode) || write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		ret = cer_fail(CER_EIO, "%s: write failed: %s", path, strerror(errno));
 		goto out;
@@ -294,7 +310,7 @@ static int write_unnamed(const char *path, const char *dir, const char *base,
 		}
 		err = errno;
 		ret = err == EEXIST
-		      ? cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path)
+		      ? cer_fail_exists(path)
 		      : err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOENT
 		      ? 1 : cer_fail(CER_EIO, "%s: cannot write: %s", path, strerror(err));
 		goto out;
@@ -347,7 +363,7 @@ int cer_file_write_atomic(const char *path, const void *data, size_t len, unsign
 	mode_t mode = (flags & CER_WRITE_PRIVATE) ? 0600 : 0644;
 
 	if (!(flags & CER_WRITE_REPLACE) && cer_path_exists(path))
-		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
+		return cer_fail_exists(path);
 	ret = cer_stale_temps_check(path, true);
 	if (ret != CER_OK)
 		return ret;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ceremony/cer.h"
 
@@ -43,8 +44,8 @@ enum {
 
 /*
  * Writes len bytes to path atomically.  Without CER_WRITE_REPLACE an existing
- * path is refused (CER_EIO, message says to use --force) and is never
- * replaced, even if it appears while writing.
+ * path is refused (cer_fail_exists: CER_EIO, reason CER_REASON_EXISTS) and is
+ * never replaced, even if it appears while writing.
  */
 int cer_file_write_atomic(const char *path, const void *data, size_t len,
                           unsigned flags) CER_WUR;
@@ -61,5 +62,22 @@ bool cer_path_exists(const char *path);
 
 /* SHA-256 of a file's contents as 64 lowercase hex digits plus NUL. */
 int cer_file_sha256_hex(const char *path, char hex[static 65]) CER_WUR;
+
+/*
+ * Sets a new file's mode; false only on a real failure.  File systems
+ * without modes (FAT: EPERM from the kernel's driver, ENOSYS from FUSE
+ * ones) keep what their mount options give.
+ */
+bool cer_fd_set_mode(int fd, mode_t mode);
+
+/*
+ * Gives the finished temporary file tmp its final name path, never replacing
+ * a file: a rename that does not replace (renameat2 RENAME_NOREPLACE), so the
+ * file has one name at every moment, a kill included; where the file system
+ * takes no rename flags, link() (then tmp is removed at once); where it has
+ * neither (fusefat), a check that path is free, then rename.  Returns 0 or an
+ * errno value (EEXIST when path exists); tmp is gone on success.
+ */
+int cer_file_place(const char *tmp, const char *path);
 
 #endif

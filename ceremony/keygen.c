@@ -113,6 +113,37 @@ int cer_keygen_check_name(unsigned index, const char *name)
 	return CER_OK;
 }
 
+int cer_keygen_split_names(const char *list, char names[][CER_NAME_MAX + 1], unsigned max,
+                           unsigned *n)
+{
+	const char *p = list, *end;
+	size_t len;
+
+	*n = 0;
+	if (strspn(list, " \t,") == strlen(list))
+		return CER_OK;
+	while (*p != '\0') {
+		p += strspn(p, ",");
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, ",");
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (*n == max)
+			return cer_fail(CER_EUSAGE, "more than %u names", max);
+		if (len > CER_NAME_MAX)
+			return cer_fail(CER_EUSAGE, "custodian %u: name is longer than %d bytes",
+			                *n + 1, CER_NAME_MAX);
+		memcpy(names[*n], p, len);
+		names[(*n)++][len] = '\0';
+		p = end;
+	}
+	return CER_OK;
+}
+
 bool cer_passphrase_equal(const char *a, const char *b)
 {
 	size_t len = strlen(a);
@@ -310,30 +341,83 @@ static int check_key_path(const struct cer_keygen_params *p, unsigned i, const c
 	if (strcmp(real, dir_real) == 0)
 		return cer_fail(CER_EUSAGE, "custodian %u: key path %s is inside the output "
 		                "directory; leave it empty for the default", i + 1, kp);
-	for (j = 0; j < i; j++) {
+	for (j = 0; j < p->count; j++) {
 		const char *other = p->custodians[j].key_path;
 		const char *b1, *b2;
 
-		if (is_default_key_path(other) || parent_realpath(other, real_j) != CER_OK)
+		if (j == i || is_default_key_path(other) || parent_realpath(other, real_j) != CER_OK)
 			continue;
 		b1 = strrchr(kp, '/') ? strrchr(kp, '/') + 1 : kp;
 		b2 = strrchr(other, '/') ? strrchr(other, '/') + 1 : other;
 		if (strcmp(real, real_j) == 0 && strcmp(b1, b2) == 0)
-			return cer_fail(CER_EUSAGE, "custodians %u and %u: the same key path %s", j + 1,
-			                i + 1, kp);
+			return cer_fail(CER_EUSAGE, "custodians %u and %u: the same key path %s",
+			                (j < i ? j : i) + 1, (j < i ? i : j) + 1, kp);
 	}
 	return CER_OK;
+}
+
+/* Where DIR is or will be: its parent's real path and its own name. */
+static int out_dir_real(const char *out_dir, char dir_real[static PATH_MAX + NAME_MAX + 2])
+{
+	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
+	char preal[PATH_MAX];
+	int ret = split_dir(out_dir, clean, parent, base);
+
+	if (ret != CER_OK)
+		return ret;
+	if (realpath(parent, preal) == NULL)
+		return cer_fail(CER_EIO, "%s: %s", parent, strerror(errno));
+	snprintf(dir_real, PATH_MAX + NAME_MAX + 2, "%s/%s", strcmp(preal, "/") == 0 ? "" : preal,
+	         base);
+	return CER_OK;
+}
+
+int cer_keygen_key_path(const struct cer_keygen_params *p, unsigned i, const char *typed,
+                        char out[static CER_KG_PATH_MAX])
+{
+	struct cer_keygen_params copy = *p;
+	char dir_real[PATH_MAX + NAME_MAX + 2], cert[CER_KG_PATH_MAX];
+	struct stat st;
+	size_t len = strlen(typed);
+	int ret;
+
+	out[0] = '\0';
+	if (i >= p->count || p->out_dir == NULL)
+		return cer_fail(CER_EUSAGE, "custodian %u: no such custodian", i + 1);
+	if (len == 0)
+		return CER_OK;
+	if (stat(typed, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (snprintf(out, CER_KG_PATH_MAX, "%s%scert_%u.key", typed,
+		             typed[len - 1] == '/' ? "" : "/", i) >= CER_KG_PATH_MAX)
+			return cer_fail(CER_EUSAGE, "custodian %u: the key path is too long", i + 1);
+	} else if (snprintf(out, CER_KG_PATH_MAX, "%s", typed) >= CER_KG_PATH_MAX) {
+		return cer_fail(CER_EUSAGE, "custodian %u: the key path is too long", i + 1);
+	}
+	copy.custodians[i].key_path = out;
+	ret = out_dir_real(p->out_dir, dir_real);
+	if (ret == CER_OK)
+		ret = check_key_path(&copy, i, dir_real);
+	if (ret == CER_OK)
+		ret = cer_stale_temps_check(out, true);
+	if (ret == CER_OK && cert_beside(out, cert) == CER_OK)
+		ret = cer_stale_temps_check(cert, true);
+	if (ret != CER_OK)
+		out[0] = '\0';
+	return ret;
+}
+
+void cer_keygen_name(const char *name, unsigned i, char out[static CER_NAME_MAX + 1])
+{
+	if (name != NULL && name[0] != '\0')
+		snprintf(out, CER_NAME_MAX + 1, "%s", name);
+	else
+		snprintf(out, CER_NAME_MAX + 1, "custodian-%u", i + 1);
 }
 
 static void effective_name(const struct cer_keygen_params *p, unsigned i,
                            char out[static CER_NAME_MAX + 1])
 {
-	const char *n = p->custodians[i].name;
-
-	if (n != NULL && n[0] != '\0')
-		snprintf(out, CER_NAME_MAX + 1, "%s", n);
-	else
-		snprintf(out, CER_NAME_MAX + 1, "custodian-%u", i + 1);
+	cer_keygen_name(p->custodians[i].name, i, out);
 }
 
 /* A killed run's temporaries beside DIR or a key written outside it. */
@@ -356,7 +440,7 @@ static int stale_temps(const struct cer_keygen_params *p, const char *clean)
 int cer_keygen_check_params(const struct cer_keygen_params *p)
 {
 	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
-	char dir_real[PATH_MAX + NAME_MAX + 2], preal[PATH_MAX];
+	char dir_real[PATH_MAX + NAME_MAX + 2];
 	const char *pass[CER_KEYGEN_MAX_KEYS];
 	char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 	unsigned i, j;
@@ -396,11 +480,10 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 	if (ret != CER_OK)
 		return ret;
 	ret = split_dir(p->out_dir, clean, parent, base);
+	if (ret == CER_OK)
+		ret = out_dir_real(p->out_dir, dir_real);
 	if (ret != CER_OK)
 		return ret;
-	if (realpath(parent, preal) == NULL)
-		return cer_fail(CER_EIO, "%s: %s", parent, strerror(errno));
-	snprintf(dir_real, sizeof dir_real, "%s/%s", strcmp(preal, "/") == 0 ? "" : preal, base);
 	for (i = 0; i < p->count; i++) {
 		ret = check_key_path(p, i, dir_real);
 		if (ret != CER_OK)
@@ -919,7 +1002,7 @@ static int write_new(const char *path, const void *data, size_t len, mode_t mode
 
 	if (fd < 0)
 		return cer_fail(CER_EIO, "%s: cannot create: %s", path, strerror(errno));
-	if (fchmod(fd, mode) != 0 || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (!cer_fd_set_mode(fd, mode) || write_fd_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -961,7 +1044,7 @@ static int write_temp_beside(const char *path, const void *data, size_t len, mod
 		return cer_fail(CER_EIO, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
 	}
 	/* mkostemp made it 0600; media without permissions (FAT) refuse other modes. */
-	if ((mode != 0600 && fchmod(fd, mode) != 0 && errno != EPERM) ||
+	if ((mode != 0600 && !cer_fd_set_mode(fd, mode)) ||
 	    write_fd_all(fd, data, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
 		int e = errno;
 
@@ -1192,30 +1275,18 @@ struct outside {
 };
 
 /*
- * Moves a finished temporary file to its final name, never replacing a file:
- * rename without replacing, so that the file has one name at every moment,
- * a kill included; where the file system cannot (renameat2 flags unknown to
- * it), link() then unlink() of the temporary right after.
+ * Moves a finished temporary file to its final name, never replacing a file
+ * and, where the file system has renameat2's flags, with one name at every
+ * moment (cer_file_place).
  */
 static int place_new(struct outside *o)
 {
-	int err;
+	int err = cer_file_place(o->tmp, o->final);
 
-	if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_NOREPLACE) == 0) {
+	if (err == 0) {
 		o->tmp[0] = '\0';
 		o->linked = true;
 		return CER_OK;
-	}
-	err = errno;
-	if (err == EINVAL || err == ENOSYS || err == ENOTSUP || err == EOPNOTSUPP) {
-		if (link(o->tmp, o->final) == 0) {
-			/* the temporary goes as soon as the final name exists */
-			unlink(o->tmp);
-			o->tmp[0] = '\0';
-			o->linked = true;
-			return CER_OK;
-		}
-		err = errno;
 	}
 	return cer_fail(CER_EIO, "%s: %s", o->final,
 	                err == EEXIST ? "appeared while the keys were made; a key file is never "
@@ -1539,8 +1610,8 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 	    (ret = path_join(r->manifest_path, p->out_dir, manifest_name)) != CER_OK)
 		goto out;
 	if (!p->force && (cer_path_exists(r->request_path) || cer_path_exists(r->manifest_path))) {
-		ret = cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		               cer_path_exists(r->request_path) ? r->request_path : r->manifest_path);
+		ret = cer_fail_exists(cer_path_exists(r->request_path) ? r->request_path
+		                                                       : r->manifest_path);
 		goto out;
 	}
 	if (stat(p->out_dir, &st) != 0) {

@@ -104,6 +104,21 @@ int cer_keygen_check_counts(unsigned count, unsigned quorum) CER_WUR;
  */
 int cer_keygen_check_name(unsigned index, const char *name) CER_WUR;
 
+/* The name custodian `index` (0-based) gets: name, or "custodian-<index+1>"
+ * when name is NULL or "". */
+void cer_keygen_name(const char *name, unsigned index, char out[static CER_NAME_MAX + 1]);
+
+/*
+ * Splits a comma-separated list of custodian names, as both faces take it:
+ * each name without the spaces and tabs around it, empty entries between
+ * commas skipped, a list of only spaces and commas no names at all.  names
+ * has room for max entries; *n gets how many.  CER_EUSAGE when there are
+ * more than max or one is longer than CER_NAME_MAX (message names it by
+ * position); each name still goes through cer_keygen_check_name.
+ */
+int cer_keygen_split_names(const char *list, char names[][CER_NAME_MAX + 1], unsigned max,
+                           unsigned *n) CER_WUR;
+
 /*
  * Passphrase rules for custodian `index` (0-based): at least
  * CER_PASSPHRASE_MIN characters, at most CER_PASSPHRASE_MAX bytes, not equal
@@ -129,6 +144,16 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
  * check everything else on a copy of the params before asking for them.
  */
 int cer_keygen_check_params(const struct cer_keygen_params *p) CER_WUR;
+
+/*
+ * One custodian's key path, checked as soon as it is typed, as
+ * cer_keygen_check_params would check it against p (out_dir and the other
+ * custodians' key paths set so far): a directory means DIR/cert_<i>.key in
+ * it.  *out receives the path to use ("" for an empty typed path: the
+ * default).  CER_EUSAGE / CER_EIO with a message naming the custodian.
+ */
+int cer_keygen_key_path(const struct cer_keygen_params *p, unsigned i, const char *typed,
+                        char out[static CER_KG_PATH_MAX]) CER_WUR;
 
 struct cer_keygen_key {
 	char name[CER_NAME_MAX + 1];

@@ -540,7 +540,7 @@ static int load_pem_key(const uint8_t *buf, size_t len, const char *path, const 
 	}
 	if (cb.asked) {
 		*why = CER_KEY_BAD_PASSWORD;
-		return cer_fail(CER_EAUTH, "key %s: wrong password", path);
+		return cer_fail(CER_EAUTH, "key %s: wrong passphrase", path);
 	}
 	*why = CER_KEY_NOT_A_KEY;
 	return cer_fail(CER_EINPUT, "key %s: not a PEM private key", path);
@@ -566,7 +566,7 @@ static int load_p12(PKCS12 *p12, const char *path, const char *pass, struct cer_
 			}
 		} else if (PKCS12_verify_mac(p12, pass, -1) != 1) {
 			*why = CER_KEY_BAD_PASSWORD;
-			return cer_fail(CER_EAUTH, "key %s: wrong password", path);
+			return cer_fail(CER_EAUTH, "key %s: wrong passphrase", path);
 		}
 	}
 	if (PKCS12_parse(p12, use, &k->pkey, &cert, NULL) != 1 || k->pkey == NULL) {

@@ -1098,7 +1098,7 @@ int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool rep
 	int ret;
 
 	if (!replace && cer_path_exists(path))
-		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", path);
+		return cer_fail_exists(path);
 	ret = cer_qr_join_finish(join, &data, &len);
 	if (ret == CER_OK)
 		ret = cer_file_write_atomic(path, data, len, replace ? CER_WRITE_REPLACE : 0);
@@ -1116,6 +1116,28 @@ static bool all_digits(const char *s, size_t n)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return n > 0;
+}
+
+/*
+ * The directory, once renamed into place, holds the page: some file systems
+ * (fusefat) lose a directory's contents when it is renamed, and a split that
+ * says it was written must be there.
+ */
+static int split_arrived(const char *dir)
+{
+	char *page = NULL;
+	bool there;
+
+	if (asprintf(&page, "%s/index.html", dir) < 0)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	there = cer_path_exists(page);
+	free(page);
+	if (!there) {
+		rmdir(dir); /* only if empty, as it then is */
+		return cer_fail(CER_EIO, "%s: the file system lost the parts when the directory was "
+		                "renamed into place; write the split to another medium", dir);
+	}
+	return CER_OK;
 }
 
 /* NN.png, NN.txt (two or more digits) or index.html; kind: 't' for .txt. */
@@ -1469,7 +1491,7 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	ret = write_parts(&set, tmp, base, progress, &version);
 	if (ret != CER_OK)
 		goto out;
-	if (chmod(tmp, 0755) != 0) {
+	if (chmod(tmp, 0755) != 0 && errno != EPERM && errno != ENOSYS) { /* FAT: no modes */
 		ret = cer_fail(CER_EIO, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -1489,6 +1511,9 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	} else {
 		made_tmp = false;
 	}
+	ret = split_arrived(dir);
+	if (ret != CER_OK)
+		goto out;
 	cer_progress_note(progress, "%s: %u parts of %s (%zu bytes, SHA-256 %s), QR version %d "
 	                            "or below at level %c", dir, set.count, base, set.file_len,
 	                  set.sha256_hex, version, cer_qr_ec_letter(ec));

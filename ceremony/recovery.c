@@ -9,21 +9,24 @@
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
 #include "ceremony/exchange.h"
+#include "ceremony/filekind.h"
 #include "ceremony/io.h"
 #include "sss/sss.h"
 
 #define SHARE_LEN (2 * CER_MASTER_LEN) /* version 2 share plaintext */
 #define SUBSET_LIMIT 5000u            /* beyond this, check share by share */
+#define PATH_TEXT_MAX 4096
 
 struct rkey {
 	char *key_path;
 	char *cert_path;
 	char x5t[CER_THUMB_B64_LEN];
-	uint8_t spki[CER_THUMB_LEN]; /* of the certificate's key, when cert_path is not "" */
+	uint8_t spki[CER_THUMB_LEN]; /* of the loaded key's certificate, when key_loaded */
+	bool key_loaded;             /* a private key whose certificate was found */
 	enum cer_share_outcome outcome;
+	int status; /* CER_OK for a good share, else what the failure stands for */
 	char *message;
 	bool disagrees;
-	bool superseded; /* a failed attempt of a key later presented with success */
 };
 
 struct cer_recovery {
@@ -36,6 +39,7 @@ struct cer_recovery {
 	size_t *owner;     /* per SD share entry: index in keys */
 	size_t *good;      /* SD share indices, in the order they came in (version 2) */
 	unsigned ngood;    /* good keys */
+	char **share_name; /* per SD share entry: its certificate's CN once known */
 	uint8_t *master;   /* secret, CER_MASTER_LEN, valid when have_master */
 	bool have_master;
 	unsigned long subsets_checked;
@@ -54,6 +58,23 @@ const char *cer_share_outcome_name(enum cer_share_outcome o)
 	case CER_SHARE_AUTH_FAILED: return "auth_failed";
 	case CER_SHARE_MALFORMED: return "malformed";
 	case CER_SHARE_EXCHANGE_KEY: return "exchange_key";
+	}
+	return "unknown";
+}
+
+const char *cer_share_outcome_text(enum cer_share_outcome o)
+{
+	switch (o) {
+	case CER_SHARE_GOOD: return "share good";
+	case CER_SHARE_NEEDS_PASSWORD: return "needs its passphrase";
+	case CER_SHARE_WRONG_PASSWORD: return "wrong passphrase";
+	case CER_SHARE_NOT_A_KEY: return "not a private key";
+	case CER_SHARE_NO_CERT: return "its certificate was not found";
+	case CER_SHARE_NO_MATCH: return "no share in this file";
+	case CER_SHARE_DUPLICATE: return "its share is already in";
+	case CER_SHARE_AUTH_FAILED: return "its share does not decrypt";
+	case CER_SHARE_MALFORMED: return "its share in the file is malformed";
+	case CER_SHARE_EXCHANGE_KEY: return "it is the exchange key";
 	}
 	return "unknown";
 }
@@ -77,8 +98,9 @@ int cer_recovery_new(const struct cer_sd *sd, struct cer_recovery **out)
 	r->have = calloc(n, sizeof *r->have);
 	r->owner = calloc(n, sizeof *r->owner);
 	r->good = calloc(n, sizeof *r->good);
+	r->share_name = calloc(n, sizeof *r->share_name);
 	if (r->plain == NULL || r->master == NULL || r->have == NULL || r->owner == NULL ||
-	    r->good == NULL) {
+	    r->good == NULL || r->share_name == NULL) {
 		cer_recovery_free(r);
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	}
@@ -103,6 +125,10 @@ void cer_recovery_free(struct cer_recovery *r)
 	free(r->have);
 	free(r->owner);
 	free(r->good);
+	if (r->share_name != NULL)
+		for (i = 0; i < cer_sd_share_count(r->sd); i++)
+			free(r->share_name[i]);
+	free(r->share_name);
 	free(r);
 }
 
@@ -138,9 +164,69 @@ size_t cer_recovery_key_count(const struct cer_recovery *r)
 	return r->nkeys;
 }
 
+/*
+ * A failed attempt is a retry when a good share in the session came from the
+ * same key file or the same certificate (a certificate given in place of its
+ * key is known by its thumbprint), or, for an attempt that was no key at all,
+ * from a key file inside it (a directory given, then the key in it): the
+ * custodian got it right another time.
+ * Returns the index of that good share, or r->nkeys when there is none.  A
+ * key that turned out to be the exchange key is never excused.
+ */
+/* True when path is dir/... (dir given with or without a trailing slash). */
+static bool inside_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return n > 0 && strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static size_t covered_by(const struct cer_recovery *r, size_t i)
+{
+	const struct rkey *k = &r->keys[i];
+	size_t j;
+
+	if (k->outcome == CER_SHARE_GOOD || k->outcome == CER_SHARE_EXCHANGE_KEY)
+		return r->nkeys;
+	for (j = 0; j < r->nkeys; j++) {
+		const struct rkey *g = &r->keys[j];
+
+		if (g->outcome != CER_SHARE_GOOD)
+			continue;
+		if (strcmp(g->key_path, k->key_path) == 0 ||
+		    (k->x5t[0] != '\0' && strcmp(g->x5t, k->x5t) == 0) ||
+		    (k->x5t[0] == '\0' && inside_dir(g->key_path, k->key_path)))
+			return j;
+	}
+	return r->nkeys;
+}
+
+/* The first attempt no good share covers, or r->nkeys. */
+static size_t first_uncovered(const struct cer_recovery *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkeys; i++)
+		if (r->keys[i].outcome != CER_SHARE_GOOD && covered_by(r, i) == r->nkeys)
+			return i;
+	return r->nkeys;
+}
+
+int cer_recovery_check_keys(const struct cer_recovery *r)
+{
+	size_t i = first_uncovered(r);
+
+	if (i == r->nkeys)
+		return CER_OK;
+	return cer_fail(r->keys[i].status, "%s", r->keys[i].message);
+}
+
 void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out)
 {
 	const struct rkey *k = &r->keys[i];
+	size_t by = covered_by(r, i);
 
 	out->key_path = k->key_path;
 	out->cert_path = k->cert_path != NULL ? k->cert_path : "";
@@ -148,11 +234,13 @@ void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recover
 	out->outcome = k->outcome;
 	out->message = k->message != NULL ? k->message : "";
 	out->disagrees = k->disagrees;
-	out->superseded = k->superseded;
+	out->superseded = by < r->nkeys;
+	out->superseded_by = out->superseded ? by : 0;
+	out->status = k->status;
 }
 
 static int record(struct cer_recovery *r, const char *key_path, const struct cer_cert *cert,
-                  enum cer_share_outcome outcome, int status)
+                  bool key_loaded, enum cer_share_outcome outcome, int status)
 {
 	struct rkey *k, *keys = realloc(r->keys, sizeof *keys * (r->nkeys + 1));
 
@@ -162,6 +250,7 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 	k = &keys[r->nkeys];
 	memset(k, 0, sizeof *k);
 	k->outcome = outcome;
+	k->status = status;
 	k->key_path = strdup(key_path);
 	k->cert_path = strdup(cert != NULL ? cer_cert_source(cert) : "");
 	k->message = strdup(status == CER_OK ? "" : cer_errmsg());
@@ -174,13 +263,7 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 	if (cert != NULL) {
 		snprintf(k->x5t, sizeof k->x5t, "%s", cer_cert_thumb_b64(cert));
 		memcpy(k->spki, cer_cert_spki_sha256(cert), sizeof k->spki);
-	}
-	if (outcome == CER_SHARE_GOOD) {
-		size_t i;
-
-		for (i = 0; i < r->nkeys; i++)
-			if (strcmp(r->keys[i].key_path, key_path) == 0)
-				r->keys[i].superseded = true;
+		k->key_loaded = key_loaded;
 	}
 	r->nkeys++;
 	return status;
@@ -236,6 +319,33 @@ out:
 	return ret;
 }
 
+static int fail_no_share(const struct cer_recovery *r, const char *key_path,
+                         const struct cer_cert *cert)
+{
+	return cer_fail(CER_EAUTH, "key %s: no share in %s for its certificate %s (x5t_256 %s)",
+	                key_path, cer_sd_name(r->sd), cer_cert_source(cert),
+	                cer_cert_thumb_b64(cert));
+}
+
+static int fail_duplicate(const struct cer_recovery *r, const char *key_path, size_t dup_of)
+{
+	return cer_fail(CER_EAUTH, "key %s: its share is already in (same certificate as key %s)",
+	                key_path, r->keys[dup_of].key_path);
+}
+
+/* Remembers cert's CN for every share entry that is for it. */
+static void name_shares_of(struct cer_recovery *r, const struct cer_cert *cert)
+{
+	long idx;
+
+	for (idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert), 0); idx >= 0;
+	     idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert), (size_t)idx + 1)) {
+		if (r->share_name[idx] != NULL || cer_cert_common_name(cert)[0] == '\0')
+			continue;
+		r->share_name[idx] = strdup(cer_cert_common_name(cert));
+	}
+}
+
 static int add_loaded(struct cer_recovery *r, const struct cer_privkey *key,
                       const char *key_path, const struct cer_cert *cert,
                       enum cer_share_outcome *outcome)
@@ -248,9 +358,7 @@ static int add_loaded(struct cer_recovery *r, const struct cer_privkey *key,
 
 	if (idx < 0) {
 		*outcome = CER_SHARE_NO_MATCH;
-		return cer_fail(CER_EAUTH, "key %s: no share in %s for its certificate %s "
-		                "(x5t_256 %s)", key_path, cer_sd_name(sd), cer_cert_source(cert),
-		                cer_cert_thumb_b64(cert));
+		return fail_no_share(r, key_path, cert);
 	}
 	/* Version 1 files hold one certificate in several pairs: open them all. */
 	for (; idx >= 0; idx = cer_sd_find_share(sd, cer_cert_thumb(cert), (size_t)idx + 1)) {
@@ -281,13 +389,64 @@ static int add_loaded(struct cer_recovery *r, const struct cer_privkey *key,
 	}
 	if (opened == 0 && dup) {
 		*outcome = CER_SHARE_DUPLICATE;
-		return cer_fail(CER_EAUTH, "key %s: its share is already in (same certificate as "
-		                "key %s)", key_path, r->keys[dup_of].key_path);
+		return fail_duplicate(r, key_path, dup_of);
 	}
+	name_shares_of(r, cert);
 	r->ngood++;
 	r->have_master = false;
 	*outcome = CER_SHARE_GOOD;
 	return CER_OK;
+}
+
+/* The private key a certificate file goes with, by the names keygen and az use. */
+static bool sibling_key(const char *cert_path, char *out, size_t size)
+{
+	static const char *const exts[] = { ".key", ".pfx", ".p12" };
+	const char *slash = strrchr(cert_path, '/'), *dot = strrchr(cert_path, '.');
+	size_t stem = dot != NULL && (slash == NULL || dot > slash + 1) ? (size_t)(dot - cert_path)
+	                                                                : strlen(cert_path);
+	size_t i;
+
+	for (i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+		if (snprintf(out, size, "%.*s%s", (int)stem, cert_path, exts[i]) >= (int)size)
+			return false;
+		if (strcmp(out, cert_path) != 0 && cer_path_exists(out))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A file that is not a private key, said as what it most likely is: a
+ * directory (the custodian named the media, not the file) or a certificate
+ * (the public half, *cert gets it so that the attempt is known by its
+ * thumbprint).  Otherwise the loader's message and status stand.
+ */
+static int explain_not_a_key(const char *key_path, int status, struct cer_cert **cert)
+{
+	char msg[1024], sib[PATH_TEXT_MAX];
+	enum cer_file_kind kind;
+
+	*cert = NULL;
+	snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	kind = cer_file_kind(key_path);
+	if (kind == CER_FILE_DIRECTORY)
+		return cer_fail(CER_EINPUT, "key %s: is a directory, not a key file (name the key "
+		                "file in it, such as %s%scert_<i>.key)", key_path, key_path,
+		                key_path[strlen(key_path) - 1] == '/' ? "" : "/");
+	if (kind == CER_FILE_SECURITY_DOMAIN)
+		return cer_fail(CER_EINPUT, "key %s: this is a security-domain file, not a private "
+		                "key", key_path);
+	if (kind != CER_FILE_CERTIFICATE || cer_cert_load(key_path, cert) != CER_OK) {
+		*cert = NULL;
+		return cer_fail(status, "%s", msg);
+	}
+	if (sibling_key(key_path, sib, sizeof sib))
+		return cer_fail(CER_EINPUT, "key %s: this is a certificate (the public half), not "
+		                "a private key: the key that goes with it is probably %s", key_path,
+		                sib);
+	return cer_fail(CER_EINPUT, "key %s: this is a certificate (the public half), not a "
+	                "private key: give the private key file that goes with it", key_path);
 }
 
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
@@ -304,7 +463,11 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 		*outcome = outcome_of_load(why);
 		if (why == CER_KEY_NEEDS_PASSWORD)
 			return ret;
-		return record(r, key_path, NULL, *outcome, ret);
+		if (*outcome == CER_SHARE_NOT_A_KEY)
+			ret = explain_not_a_key(key_path, ret, &cert);
+		ret = record(r, key_path, cert, false, *outcome, ret);
+		cer_cert_free(cert);
+		return ret;
 	}
 	ret = cer_privkey_cert(key, key_path, certs_dir, &cert);
 	if (ret != CER_OK) {
@@ -323,7 +486,81 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 	ret = add_loaded(r, key, key_path, cert, outcome);
 out:
 	cer_privkey_free(key);
-	ret = record(r, key_path, cert, *outcome, ret);
+	ret = record(r, key_path, cert, true, *outcome, ret);
+	cer_cert_free(cert);
+	return ret;
+}
+
+size_t cer_recovery_share_count(const struct cer_recovery *r)
+{
+	return cer_sd_share_count(r->sd);
+}
+
+void cer_recovery_share(const struct cer_recovery *r, size_t i, struct cer_recovery_share *out)
+{
+	const struct cer_sd_share *sh = cer_sd_share(r->sd, i);
+
+	out->number = (unsigned)i + 1;
+	out->x5t_256 = sh->x5t_256 != NULL ? sh->x5t_256 : "";
+	out->name = r->share_name[i] != NULL ? r->share_name[i] : "";
+	out->in = r->have[i];
+}
+
+int cer_recovery_name_shares(struct cer_recovery *r, const char *certs_dir)
+{
+	size_t i;
+	int ret = CER_OK;
+
+	for (i = 0; i < cer_sd_share_count(r->sd) && ret == CER_OK; i++) {
+		const struct cer_sd_share *sh = cer_sd_share(r->sd, i);
+		struct cer_cert *cert = NULL;
+		char *path = NULL;
+
+		if (!sh->thumb_ok || r->share_name[i] != NULL)
+			continue;
+		ret = cer_certs_dir_find(certs_dir, sh->thumb, &path);
+		if (ret == CER_OK && path != NULL && cer_cert_load(path, &cert) == CER_OK)
+			name_shares_of(r, cert);
+		cer_cert_free(cert);
+		free(path);
+	}
+	return ret;
+}
+
+int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *share,
+                          enum cer_share_outcome *outcome)
+{
+	struct cer_cert *cert = NULL;
+	char path[4096];
+	size_t dup_of = 0;
+	long idx, first;
+	int ret = CER_OK;
+
+	*share = -1;
+	*outcome = CER_SHARE_GOOD;
+	if (cer_key_cert_path(key_path, path, sizeof path) != CER_OK ||
+	    strcmp(path, key_path) == 0 || !cer_path_exists(path) ||
+	    cer_cert_load(path, &cert) != CER_OK)
+		return CER_OK; /* unknown until the key is unlocked */
+	first = cer_sd_find_share(r->sd, cer_cert_thumb(cert), 0);
+	if (first < 0) {
+		*outcome = CER_SHARE_NO_MATCH;
+		ret = record(r, key_path, cert, false, *outcome, fail_no_share(r, key_path, cert));
+		goto out;
+	}
+	name_shares_of(r, cert);
+	for (idx = first; idx >= 0; idx = cer_sd_find_share(r->sd, cer_cert_thumb(cert),
+	                                                     (size_t)idx + 1)) {
+		if (!r->have[idx]) {
+			*share = idx;
+			goto out;
+		}
+		dup_of = r->owner[idx];
+	}
+	*outcome = CER_SHARE_DUPLICATE;
+	ret = record(r, key_path, cert, false, *outcome,
+	             fail_duplicate(r, key_path, dup_of));
+out:
 	cer_cert_free(cert);
 	return ret;
 }
@@ -335,7 +572,7 @@ static int exchange_among_keys(const struct cer_recovery *r, const struct cer_ex
 	int ret = CER_OK;
 
 	for (i = 0; i < r->nkeys && ret == CER_OK; i++)
-		if (r->keys[i].cert_path[0] != '\0')
+		if (r->keys[i].key_loaded)
 			ret = cer_exchange_check_key(x, r->keys[i].spki, r->keys[i].cert_path);
 	return ret;
 }
@@ -557,14 +794,21 @@ out:
 static int quorum_check(const struct cer_recovery *r)
 {
 	unsigned k = cer_sd_required(r->sd);
+	char twice[PATH_TEXT_MAX + 64] = "";
+	size_t i;
 
 	if (cer_recovery_ready(r))
 		return CER_OK;
+	for (i = 0; i < r->nkeys && twice[0] == '\0'; i++)
+		if (r->keys[i].outcome == CER_SHARE_DUPLICATE)
+			snprintf(twice, sizeof twice, " (key %.*s gives the same share as an earlier "
+			         "key: it counts once)", PATH_TEXT_MAX, r->keys[i].key_path);
 	if (cer_sd_version(r->sd) == 1)
 		return cer_fail(CER_EQUORUM, "%u good share%s, but no complete pair (version 1 "
-		                "needs both keys of one pair)", r->ngood, r->ngood == 1 ? "" : "s");
-	return cer_fail(CER_EQUORUM, "%u good share%s of %u required: %u more needed", r->ngood,
-	                r->ngood == 1 ? "" : "s", k, k - r->ngood);
+		                "needs both keys of one pair)%s", r->ngood, r->ngood == 1 ? "" : "s",
+		                twice);
+	return cer_fail(CER_EQUORUM, "%u good share%s of %u required: %u more needed%s", r->ngood,
+	                r->ngood == 1 ? "" : "s", k, k - r->ngood, twice);
 }
 
 /*
@@ -643,11 +887,8 @@ static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, si
 	json_object_set_new(j, "kdf", json_string(cer_sd_kdf(sd)));
 	for (i = 0; i < r->nkeys; i++) {
 		const struct rkey *rk = &r->keys[i];
-		json_t *e;
-
-		if (rk->superseded)
-			continue;
-		e = json_object();
+		size_t by = covered_by(r, i);
+		json_t *e = json_object();
 
 		json_object_set_new(e, "key", json_string(rk->key_path));
 		json_object_set_new(e, "certificate", json_string(rk->cert_path));
@@ -655,6 +896,9 @@ static json_t *verify_json(const struct cer_recovery *r, const size_t *sizes, si
 		json_object_set_new(e, "status", json_string(cer_share_outcome_name(rk->outcome)));
 		json_object_set_new(e, "disagrees", json_boolean(rk->disagrees));
 		json_object_set_new(e, "message", json_string(rk->message));
+		json_object_set_new(e, "superseded", json_boolean(by < r->nkeys));
+		json_object_set_new(e, "superseded_by", by < r->nkeys ? json_integer((json_int_t)by + 1)
+		                                                      : json_null());
 		json_array_append_new(keys, e);
 	}
 	json_object_set_new(j, "keys", keys);
@@ -687,8 +931,10 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 {
 	size_t n = cer_sd_item_count(r->sd), failed_at = n, i;
 	size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+	size_t bad = first_uncovered(r);
 	uint8_t *arena = NULL;
-	bool items_checked = false, any_bad = false;
+	bool items_checked = false;
+	int bad_status = bad < r->nkeys ? r->keys[bad].status : CER_OK;
 	const char *result;
 	char msg[1024] = "";
 	json_t *j;
@@ -697,13 +943,10 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 	*report = NULL;
 	if (sizes == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
-	for (i = 0; i < r->nkeys; i++) {
+	for (i = 0; i < r->nkeys; i++)
 		r->keys[i].disagrees = false;
-		if (r->keys[i].outcome != CER_SHARE_GOOD && !r->keys[i].superseded && !any_bad) {
-			any_bad = true;
-			snprintf(msg, sizeof msg, "%s", r->keys[i].message);
-		}
-	}
+	if (bad < r->nkeys)
+		snprintf(msg, sizeof msg, "%s", r->keys[bad].message);
 	r->subsets_checked = 0;
 	ret = quorum_check(r);
 	if (ret == CER_OK) {
@@ -723,18 +966,16 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 			snprintf(msg, sizeof msg, "%s", cer_errmsg());
 		sodium_memzero(r->master, CER_MASTER_LEN);
 		r->have_master = false;
-	} else if (!any_bad) {
+	} else if (bad == r->nkeys) {
 		snprintf(msg, sizeof msg, "%s", cer_errmsg());
 	}
-	if (ret == CER_OK && any_bad)
-		ret = CER_EAUTH;
-	if (ret == CER_EQUORUM && any_bad)
-		ret = CER_EAUTH;
+	/* A key that failed, and was not retried with success, fails the drill. */
+	if ((ret == CER_OK || ret == CER_EQUORUM) && bad_status != CER_OK)
+		ret = bad_status;
 	result = ret == CER_OK ? "verified" : ret == CER_EQUORUM ? "quorum_not_reached" : "failed";
 	if (ret == CER_OK)
 		snprintf(msg, sizeof msg, "full recovery verified");
-	else if (ret == CER_EAUTH && any_bad && items_checked && failed_at == n &&
-	         cer_recovery_ready(r))
+	else if (ret == bad_status && items_checked && failed_at == n && cer_recovery_ready(r))
 		snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
 		         " (the other keys recover the domain)");
 	j = verify_json(r, sizes, failed_at, items_checked, result, ret, msg);
@@ -835,6 +1076,9 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 	int ret;
 
 	sha256_hex[0] = '\0';
+	ret = cer_recovery_check_keys(r);
+	if (ret != CER_OK)
+		goto out;
 	if (r->exchange == NULL) {
 		ret = cer_fail(CER_EUSAGE, "no exchange key bound to the recovery session");
 		goto out;
@@ -847,7 +1091,7 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 		goto out;
 	}
 	if (!force && cer_path_exists(out_path)) {
-		ret = cer_fail(CER_EIO, "%s: already exists (use --force to replace it)", out_path);
+		ret = cer_fail_exists(out_path);
 		goto out;
 	}
 	ret = quorum_check(r);

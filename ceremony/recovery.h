@@ -43,6 +43,9 @@ enum cer_share_outcome {
  * "not_a_key", "no_certificate", "no_share", "duplicate", "auth_failed",
  * "malformed", "exchange_key". */
 const char *cer_share_outcome_name(enum cer_share_outcome o);
+/* The same in plain words for people: "wrong passphrase", "no share in this
+ * file", ... */
+const char *cer_share_outcome_text(enum cer_share_outcome o);
 
 struct cer_recovery;
 
@@ -62,13 +65,50 @@ void cer_recovery_free(struct cer_recovery *r);
  *   WRONG_PASSWORD, NO_MATCH, DUPLICATE, AUTH_FAILED -> CER_EAUTH
  *   NOT_A_KEY, NO_CERT, MALFORMED, EXCHANGE_KEY -> CER_EINPUT (CER_EIO if
  *   unreadable)
+ * A directory, or a certificate given in place of a key, is NOT_A_KEY with
+ * CER_EINPUT and a message saying so (for a certificate, the key file
+ * beside it when there is one); the certificate's thumbprint is recorded.
  * Every call except NEEDS_PASSWORD is recorded in the session (for the
- * verify report and cer_recovery_key); a failed key can be presented again,
- * and once it gives a good share its earlier failures are marked superseded
- * (left out of the verify report).
+ * verify report and cer_recovery_key), failures included.
+ *
+ * Retries: a failed attempt is superseded when a good share in the session
+ * comes from the same key file or from the same certificate (x5t_256 of the
+ * certificate the attempt gave or whose key it was): a wrong passphrase and
+ * then the right one, a certificate and then its key, the same key twice,
+ * a directory and then a key file in it.
+ * Superseded attempts are listed in the report and do not fail it; an
+ * attempt that nothing supersedes (e.g. an unreadable file whose name was
+ * never given again) fails verify and restore-blob alike.  A key that is
+ * the exchange key's is never superseded.
  */
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
                          const char *certs_dir, enum cer_share_outcome *outcome) CER_WUR;
+
+/*
+ * Before a custodian types a passphrase: the certificate beside key_path
+ * (named as cer_privkey_cert looks for it) says which share the key is for.
+ * *share is that share's index (cer_recovery_share), or -1 when no
+ * certificate is beside the key (then only unlocking it tells).  A
+ * certificate there with no share in the file, or whose share is already
+ * in, fails as add_key would (NO_MATCH or DUPLICATE, CER_EAUTH) and is
+ * recorded in the session the same way, so that the report lists it.
+ */
+int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *share,
+                          enum cer_share_outcome *outcome) CER_WUR;
+
+/* The file's shares, for a person choosing who comes next. */
+struct cer_recovery_share {
+	unsigned number;     /* 1-based, in file order */
+	const char *x5t_256; /* as written in the file, "" if missing */
+	const char *name;    /* its certificate's CN once known, else "" */
+	bool in;             /* a good share from it is in the session */
+};
+size_t cer_recovery_share_count(const struct cer_recovery *r);
+void cer_recovery_share(const struct cer_recovery *r, size_t i, struct cer_recovery_share *out);
+/* Learns the shares' names from the certificates in certs_dir (keys.h's
+ * cer_certs_dir_find); shares without one there stay unnamed.  Presented
+ * keys name their shares as they come. */
+int cer_recovery_name_shares(struct cer_recovery *r, const char *certs_dir) CER_WUR;
 
 unsigned cer_recovery_good(const struct cer_recovery *r);     /* good shares so far */
 unsigned cer_recovery_required(const struct cer_recovery *r); /* shares needed */
@@ -82,11 +122,19 @@ struct cer_recovery_key {
 	const char *x5t_256;      /* thumbprint text, "" if the certificate was not found */
 	enum cer_share_outcome outcome;
 	const char *message;      /* "" for a good share, else the failure line */
+	int status;               /* CER_OK for a good share, else the failure's status */
 	bool disagrees;           /* set by verify: authentic share that does not combine */
-	bool superseded;          /* a failed attempt; the same key later gave a good share */
+	bool superseded;          /* a failed attempt that a good share makes a retry */
+	size_t superseded_by;     /* when superseded: index of that good share */
 };
 size_t cer_recovery_key_count(const struct cer_recovery *r);
 void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out);
+
+/*
+ * CER_OK when every failed attempt is superseded; else the first that is
+ * not: its status (CER_EINPUT, CER_EAUTH, CER_EIO) and its message.
+ */
+int cer_recovery_check_keys(const struct cer_recovery *r) CER_WUR;
 
 /*
  * The drill.  Writes nothing.  With enough good shares: rebuilds the master
@@ -94,9 +142,11 @@ void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recover
  * than needed, checks every subset of `required` good shares gives the same
  * master key and marks the shares that disagree.  With too few: reports
  * each key's status and how many more shares are needed.
- * Returns CER_OK only when full recovery was verified; CER_EQUORUM when
- * every key given was good but too few; CER_EAUTH / CER_EINPUT when a key
- * failed, shares disagree or an item fails (message names key or tag).
+ * Returns CER_OK only when full recovery was verified (superseded attempts
+ * allowed); CER_EQUORUM when every attempt not superseded was good but the
+ * shares are too few; the status of cer_recovery_check_keys when an attempt
+ * failed and nothing superseded it; CER_EAUTH / CER_EINPUT when shares
+ * disagree or an item fails (message names key or tag).
  * *report (free with cer_report_free) is produced whenever possible, also
  * on failure; it may be NULL only on CER_EINTERNAL.
  */
@@ -123,7 +173,9 @@ int cer_recovery_set_exchange(struct cer_recovery *r, const struct cer_exchange 
  * fresh random master key, re-encrypts every item under it, wraps it to the
  * bound exchange key (RSA-OAEP-256), and only then writes out_path
  * atomically (refused if it exists, unless force).  sha256_hex receives the
- * blob's SHA-256 (64 hex digits).  CER_EUSAGE if no exchange key is bound;
+ * blob's SHA-256 (64 hex digits).  Refuses first, as
+ * cer_recovery_check_keys, a session where an attempt failed and nothing
+ * superseded it.  CER_EUSAGE if no exchange key is bound;
  * CER_EQUORUM if not enough good shares; CER_EAUTH if the shares do not
  * rebuild a key that authenticates the items (message names the item's
  * tag); CER_EIO for the output.

@@ -57,8 +57,7 @@ static int check_out_path(const struct cer_rekey_params *p)
 		return cer_fail(CER_EUSAGE, "%s: is the input security-domain file; the new file "
 		                "must be written beside it, never over it", p->out_path);
 	if (!p->force && cer_path_exists(p->out_path))
-		return cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		                p->out_path);
+		return cer_fail_exists(p->out_path);
 	/* Before any key is touched, as the write would refuse it at the end. */
 	if (cer_stale_temps_check(p->out_path, true) != CER_OK)
 		return CER_EIO;

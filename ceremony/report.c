@@ -68,7 +68,9 @@ static void render_inspect(struct cer_report *r)
 {
 	json_t *j = r->json, *arr, *e;
 	size_t i;
-	long long problems = num(j, "problems");
+	long long problems = num(j, "problems"), matched = num(j, "certificates_matched");
+	bool no_match = json_object_get(j, "certs_dir") != NULL && matched == 0 &&
+	                json_array_size(json_object_get(j, "enc_shares")) > 0;
 
 	add_line(r, "Security domain: %s", str(j, "sd_file"));
 	add_line(r, "  %lld bytes, %s, SHA-256 %s", num(j, "size"), form_name(str(j, "form")),
@@ -109,12 +111,20 @@ static void render_inspect(struct cer_report *r)
 			add_line(r, "  #%lld %s  %s, %lld bytes of ciphertext", num(e, "index"),
 			         str(e, "tag"), str(e, "enc"), num(e, "size"));
 	}
-	if (problems == 0)
+	if (json_object_get(j, "certs_dir") != NULL)
+		add_line(r, "Certificates in %s: %lld of %zu shares matched", str(j, "certs_dir"),
+		         matched, json_array_size(json_object_get(j, "enc_shares")));
+	if (problems == 0 && no_match)
+		add_line(r, "Result: well formed, but NO share matches a certificate in %s",
+		         str(j, "certs_dir"));
+	else if (problems == 0)
 		add_line(r, "Result: OK, no problems found");
 	else
 		add_line(r, "Result: %lld problem%s found", problems, problems == 1 ? "" : "s");
 	if (asprintf(&r->summary, "inspect %s: %s, %lld problem%s", str(j, "sd_file"),
-	             problems == 0 ? "ok" : "malformed", problems, problems == 1 ? "" : "s") < 0)
+	             problems != 0 ? "malformed" : no_match ? "no share matches a certificate"
+	                                                    : "ok",
+	             problems, problems == 1 ? "" : "s") < 0)
 		r->summary = NULL;
 	else
 		cer_text_sanitize(r->summary);
@@ -125,7 +135,7 @@ static const char *key_status_text(const char *status)
 	static const struct { const char *name, *text; } t[] = {
 		{ "good", "[OK] share authenticated" },
 		{ "needs_password", "[FAIL] needs a password" },
-		{ "wrong_password", "[FAIL] wrong password" },
+		{ "wrong_password", "[FAIL] wrong passphrase" },
 		{ "not_a_key", "[FAIL] not a usable private key" },
 		{ "no_certificate", "[FAIL] certificate not found" },
 		{ "no_share", "[FAIL] no share for this certificate" },
@@ -146,7 +156,8 @@ static void render_verify(struct cer_report *r)
 {
 	json_t *j = r->json, *arr, *e;
 	const char *result = str(j, "result");
-	size_t i;
+	size_t i, nretried = 0;
+	char retries[64] = "";
 
 	add_line(r, "Security domain: %s", str(j, "sd_file"));
 	add_line(r, "  SHA-256 %s, version %lld, %s, %lld shares required", str(j, "sha256"),
@@ -154,16 +165,30 @@ static void render_verify(struct cer_report *r)
 	arr = json_object_get(j, "keys");
 	json_array_foreach(arr, i, e) {
 		bool good = strcmp(str(e, "status"), "good") == 0;
+		bool retried = json_is_true(json_object_get(e, "superseded"));
+		const char *text = key_status_text(str(e, "status"));
 
-		add_line(r, "Key %zu: %s  %s", i + 1, str(e, "key"),
-		         json_is_true(json_object_get(e, "disagrees"))
-		                 ? "[FAIL] authentic share that disagrees with the others"
-		                 : key_status_text(str(e, "status")));
+		if (json_is_true(json_object_get(e, "disagrees")))
+			text = "[FAIL] authentic share that disagrees with the others";
+		else if (retried && strncmp(text, "[FAIL] ", 7) == 0)
+			text += 7;
+		add_line(r, "Key %zu: %s  %s%s", i + 1, str(e, "key"), retried ? "[RETRIED] " : "",
+		         text);
 		if (str(e, "certificate")[0])
 			add_line(r, "  certificate %s, x5t_256 %s", str(e, "certificate"),
 			         str(e, "x5t_256"));
 		if (!good && str(e, "message")[0])
 			add_line(r, "  %s", str(e, "message"));
+		if (retried) {
+			json_t *by = json_array_get(arr, (size_t)num(e, "superseded_by") - 1);
+
+			add_line(r, "  not counted against the drill: key %lld gave the share of %s",
+			         num(e, "superseded_by"),
+			         strcmp(str(by, "key"), str(e, "key")) == 0 ? "the same key file"
+			         : str(e, "x5t_256")[0] != '\0'            ? "the same certificate"
+			                                                  : "a key file in it");
+			nretried++;
+		}
 	}
 	add_line(r, "Good shares: %lld of %lld required%s", num(j, "good"), num(j, "required"),
 	         num(j, "needed") > 0 ? "" : " (quorum reached)");
@@ -189,9 +214,12 @@ static void render_verify(struct cer_report *r)
 		add_line(r, "Result: every share given is good, but the quorum is not reached");
 	else
 		add_line(r, "Result: FAILED - %s", str(j, "message"));
-	if (asprintf(&r->summary, "verify %s (SHA-256 %s): %s, %lld of %lld good shares",
+	if (nretried > 0)
+		snprintf(retries, sizeof retries, ", %zu attempt%s retried", nretried,
+		         nretried == 1 ? "" : "s");
+	if (asprintf(&r->summary, "verify %s (SHA-256 %s): %s, %lld of %lld good shares%s",
 	             str(j, "sd_file"), str(j, "sha256"), result, num(j, "good"),
-	             num(j, "required")) < 0)
+	             num(j, "required"), retries) < 0)
 		r->summary = NULL;
 	else
 		cer_text_sanitize(r->summary);
@@ -370,7 +398,7 @@ static int inspect_json(const struct cer_sd *sd, const char *certs_dir, json_t *
 {
 	static const char *const forms[] = { "json", "value", "b64" };
 	json_t *shares = json_array(), *data = json_array(), *fp = json_array();
-	size_t i;
+	size_t i, matched = 0;
 	char *cert;
 	int ret = CER_OK;
 
@@ -423,6 +451,7 @@ static int inspect_json(const struct cer_sd *sd, const char *certs_dir, json_t *
 		json_object_set_new(e, "problem", jstr_or_null(sh->problem));
 		*problems += sh->problem != NULL;
 		json_array_append_new(shares, e);
+		matched += cert != NULL;
 		free(cert);
 	}
 	for (i = 0; i < cer_sd_item_count(sd); i++) {
@@ -443,6 +472,10 @@ out:
 	json_object_set_new(j, "file_problems", fp);
 	json_object_set_new(j, "enc_shares", shares);
 	json_object_set_new(j, "data", data);
+	if (certs_dir != NULL) {
+		json_object_set_new(j, "certs_dir", json_string(certs_dir));
+		json_object_set_new(j, "certificates_matched", json_integer((json_int_t)matched));
+	}
 	json_object_set_new(j, "problems", json_integer(*problems));
 	json_object_set_new(j, "ok", json_boolean(*problems == 0));
 	return ret;
@@ -452,7 +485,8 @@ int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **
 {
 	struct cer_sd *sd = NULL;
 	json_t *j = NULL;
-	long long problems = 0;
+	long long problems = 0, matched;
+	bool none_matched;
 	int ret, status;
 
 	*report = NULL;
@@ -468,15 +502,20 @@ int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **
 	ret = inspect_json(sd, certs_dir, j, &problems);
 	if (ret != CER_OK)
 		goto out;
-	status = problems == 0 ? CER_OK : CER_EINPUT;
+	matched = json_integer_value(json_object_get(j, "certificates_matched"));
+	none_matched = certs_dir != NULL && matched == 0 && cer_sd_share_count(sd) > 0;
+	status = problems != 0 ? CER_EINPUT : none_matched ? CER_EAUTH : CER_OK;
 	ret = cer_report_build(j, status, report);
 	j = NULL;
 	if (ret != CER_OK)
 		goto out;
 	ret = status;
-	if (status != CER_OK)
+	if (status == CER_EINPUT)
 		cer_fail(status, "%s: %lld malformed part%s (see the report)", sd_path, problems,
 		         problems == 1 ? "" : "s");
+	else if (status == CER_EAUTH)
+		cer_fail(status, "%s: no certificate there matches a share of %s (another "
+		         "domain's certificates, or the wrong directory?)", certs_dir, sd_path);
 out:
 	json_decref(j);
 	cer_sd_free(sd);

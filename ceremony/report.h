@@ -17,6 +17,8 @@
  *                    "problem": str|null}],
  *    "data": [{"index": i, "tag": str|null, "size": ciphertext bytes,
  *              "enc": str|null, "problem": str|null}],
+ *    "certs_dir": DIR, "certificates_matched": n (shares whose certificate
+ *    is in DIR; both only with certs_dir),
  *    "problems": n, "ok": bool}
  * JSON of rekey: see rekey.h.
  * JSON of verify:
@@ -24,7 +26,10 @@
  *    "key_algorithm": str, "required": n, "kdf": str,
  *    "keys": [{"key": path, "certificate": path|"", "x5t_256": str|"",
  *              "status": cer_share_outcome_name, "disagrees": bool,
- *              "message": str}],
+ *              "message": str, "superseded": bool (a failed attempt that a
+ *              good share of the same key file or certificate makes a retry),
+ *              "superseded_by": n (1-based in keys) | null}],
+ *    (every attempt, in the order presented, superseded ones included)
  *    "good": n, "needed": n (more good shares needed, 0 when reached),
  *    "subsets_checked": n,
  *    "data": [{"tag": str, "size": plaintext bytes, "status": "authenticated"|
@@ -43,7 +48,9 @@ struct cer_report;
  * Describes a security-domain file, listing every malformed part without
  * stopping at the first.  With certs_dir, names the certificate file that
  * matches each share.  Returns CER_OK for a well-formed file, CER_EINPUT
- * when parts are malformed (report still produced), or the load failure
+ * when parts are malformed (report still produced), CER_EAUTH when certs_dir
+ * is given and no share's certificate is in it (the report says so), or the
+ * load failure
  * (CER_EIO / CER_EINPUT, *report NULL) when the file cannot be parsed at all.
  */
 int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **report) CER_WUR;

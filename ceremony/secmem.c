@@ -183,8 +183,7 @@ static void wipe_free(void *q, const char *file, int line)
 		sodium_free(p);
 		atomic_fetch_sub(&sodium_blocks, 1);
 		break;
-	default:
-		free(p);
+	default: free(p);
 	}
 }
 

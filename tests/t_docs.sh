@@ -25,7 +25,8 @@
 #   ```sh build    README's quick start: each `make TARGET` must be a target
 #                  of the Makefile, ./build/sdceremony must run.
 # Every document runs in its own scratch directory W with: W/media/{alice,
-# bob,carol,dave,transfer} standing for the mounted media ("/media/" in a command
+# bob,carol,dave,transfer} and W/media/carol-new (a fresh medium) standing
+# for the mounted media ("/media/" in a command
 # becomes "W/media/"), W/pass/{alice,bob,carol,dave} passphrase files (and
 # W/pass/NAME-new, a next one for each), the new
 # HSM's exchange key from tests/vectors/sd/exchange/, and sdceremony first
@@ -173,6 +174,14 @@ az() {
 	case "${path[*]}" in
 	"keyvault security-domain download")
 		[ ! -e "$out" ] || { echo "az: $out exists" >&2; return 1; }
+		# What goes online holds no private key: keys leave the certificates' directory first.
+		local c k
+		for c in "${certs[@]}"; do
+			for k in "$(dirname "$c")"/*.key "$(dirname "$c")"/*.pfx "$(dirname "$c")"/*.p12; do
+				[ ! -e "$k" ] || { echo "az: $k is a private key beside the certificates" \
+					"taken online" >&2; return 1; }
+			done
+		done
 		"$TOOLS/sdforge" --certs "${certs[@]}" --required "$q" --out "$out" \
 			--items-out "$HSM/items.json" ;;
 	"keyvault security-domain init-recovery")
@@ -191,7 +200,7 @@ EOF
 # setup_scratch W: the scratch directory a document's commands run in.
 setup_scratch() {
 	local w=$1 who
-	mkdir -p "$w/media/transfer" "$w/pass" "$w/.hsm"
+	mkdir -p "$w/media/transfer" "$w/media/carol-new" "$w/pass" "$w/.hsm"
 	for who in alice bob carol dave; do
 		mkdir -p "$w/media/$who"
 		printf '%s\n' "$who's drill passphrase 4 test" >"$w/pass/$who"
@@ -215,6 +224,17 @@ run_cmd() {
 
 for t in sdforge blobopen; do
 	[ -x "$TOOLS/$t" ] || { not_ok "$TOOLS/$t is built (make check builds it)"; done_testing; exit 1; }
+done
+
+# The passphrase files the examples read are explained before the first one.
+first_use=$(grep -nF -- "--passphrase-file pass/" README.md | head -1 | cut -d: -f1)
+for rule in "umask 077" "12 characters" "all different"; do
+	told=$(grep -nF -- "$rule" README.md | head -1 | cut -d: -f1)
+	if [ -n "$first_use" ] && [ -n "$told" ] && [ "$told" -lt "$first_use" ]; then
+		ok "README: '$rule' said before the first passphrase file is used"
+	else
+		not_ok "README: '$rule' said before the first passphrase file is used (line ${told:-none}, used at ${first_use:-none})"
+	fi
 done
 
 for doc in "${DOCS[@]}"; do

@@ -26,13 +26,13 @@ expect_exit "escape tag: restore-blob fails authentication" 4 "$SDC" restore-blo
 	--sd-file-restore-blob "$TMP/out/blob.json" </dev/null
 expect_err "escape tag: the message names the tag, control characters shown as ?" \
 	"item 'evil\?\]0;owned\?\?\[2J\?FAKE: Result: VERIFIED\?\?31m'"
-if [ "$(wc -l <"$TMP/.err")" -eq 1 ] && ! grep -q "$ESC" "$TMP/.err"; then
+if [ "$(wc -l <"$TMP/.err")" -eq 1 ] && ! grep -qF -- "$ESC" "$TMP/.err"; then
 	ok "escape tag: one line, no escape byte on stderr"
 else
 	not_ok "escape tag: one line, no escape byte on stderr"; sed -n l "$TMP/.err" | sed 's/^/# /'
 fi
 "$SDC" inspect --sd-file "$TMP/esc.json" >"$TMP/inspect.out" 2>&1
-if ! grep -q "$ESC" "$TMP/inspect.out" && ! grep -q '^FAKE' "$TMP/inspect.out" &&
+if ! grep -qF -- "$ESC" "$TMP/inspect.out" && ! grep -q '^FAKE' "$TMP/inspect.out" &&
 	grep -q 'evil?\]0;owned' "$TMP/inspect.out"; then
 	ok "escape tag: inspect's report has no escape byte and no forged line"
 else
@@ -40,7 +40,7 @@ else
 fi
 "$SDC" verify --sd-file "$TMP/esc.json" --sd-wrapping-keys "$KEYS/cert_0.key" \
 	"$KEYS/cert_1.key" >"$TMP/verify.out" 2>&1 </dev/null
-if ! grep -q "$ESC" "$TMP/verify.out" && ! grep -q '^FAKE' "$TMP/verify.out" &&
+if ! grep -qF -- "$ESC" "$TMP/verify.out" && ! grep -q '^FAKE' "$TMP/verify.out" &&
 	grep -q '^Result: FAILED' "$TMP/verify.out"; then
 	ok "escape tag: verify's report has no escape byte and no forged line"
 else

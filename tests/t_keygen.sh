@@ -112,10 +112,10 @@ for i, c in enumerate(m["custodians"]):
     assert c["x5t#S256"] == base64.urlsafe_b64encode(d).rstrip(b"=").decode()
     assert c["not_before"] < c["not_after"]
 EOF
-check "prints the next step exactly" grep -qxF \
+check "prints the next step exactly" grep -qxF -- \
 	"az keyvault security-domain download --hsm-name <HSM> --sd-wrapping-keys $OUT/cert_0.cer $OUT/cert_1.cer $OUT/cert_2.cer --sd-quorum 2 --security-domain-file <HSM>-SD.json" \
 	"$W/keygen.out"
-check "prints each thumbprint" grep -qF \
+check "prints each thumbprint" grep -qF -- \
 	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["custodians"][1]["x5t#S256"])' "$OUT/ceremony.json")" \
 	"$W/keygen.out"
 
@@ -294,6 +294,28 @@ else
 		--leak-check=full --errors-for-leak-kinds=definite "$SDC" keygen -n 3 -q 2 -b 2048 \
 		-o "$W/vg" --passphrase-file "$W/p0" "$W/p1" "$W/p2"
 fi
+
+# --key-out: each key goes to its custodian's medium from the start (a
+# directory means cert_i.key in it), with its certificate beside it; DIR
+# holds only what may go online.
+mkdir -p "$W/m1" "$W/m2" "$W/m3"
+check "keygen --key-out writes the keys elsewhere" "$SDC" keygen -n 3 -q 2 -b 2048 -o "$W/ko" \
+	"${P3[@]}" --key-out "$W/m1" "$W/m2" "$W/m3/carol.key" >"$W/ko.out"
+check "... a directory means cert_i.key in it" openssl pkey -in "$W/m2/cert_1.key" \
+	-passin "file:$W/p1" -noout
+check "... a file path is used as given, its certificate beside it" \
+	cmp "$W/m3/carol.cer" "$W/ko/cert_2.cer"
+check "... no private key in DIR" bash -c '! ls "$0"/*.key' "$W/ko"
+check "... and no warning about keys in DIR" bash -c '! grep -qF -- "before that directory goes" "$0"' "$W/ko.out"
+expect_exit "--key-out: a key that exists is refused before anything is made" 5 \
+	"$SDC" keygen -n 3 -q 2 -b 2048 -o "$W/ko2" "${P3[@]}" --key-out "$W/m1" "$W/m2" "$W/m3"
+expect_err "... naming it" "custodian 1: $W/m1/cert_0.key already exists"
+check "... and nothing was made" test ! -e "$W/ko2"
+expect_exit "--key-out: one path per key" 2 \
+	"$SDC" keygen -n 3 -q 2 -b 2048 -o "$W/ko3" "${P3[@]}" --key-out "$W/m1" "$W/m2"
+expect_err "... says how many" "2 --key-out paths for 3 keys"
+check "keys left in DIR: the output says to move them before DIR goes online" \
+	grep -qF -- "3 private keys are in $OUT: before that directory goes to the online side" "$W/keygen.out"
 
 # package: the same request from the certificates made above.
 check "package builds the request from existing certificates" \

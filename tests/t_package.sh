@@ -62,7 +62,7 @@ for i, c in enumerate(m["custodians"]):
     assert c["name"] == "quickstart %d" % i, c["name"]
     assert c["sha256_hex"] == hashlib.sha256(der).hexdigest()
 ' "$W/pkg/ceremony.json"
-check "prints the az command with the given paths" grep -qxF \
+check "prints the az command with the given paths" grep -qxF -- \
 	"az keyvault security-domain download --hsm-name <HSM> --sd-wrapping-keys $W/cert_0.cer $W/cert_1.cer $W/cert_2.cer --sd-quorum 2 --security-domain-file <HSM>-SD.json" \
 	"$W/pkg.out"
 check "repeated --certs and a DER certificate, quorum 4 of 4" \

@@ -64,7 +64,7 @@ chmod 600 "$TMP/k/cert_3.key"
 cp "$TMP/k/cert_3.key" "$TMP/cert_3.orig"
 expect_exit "wrong old passphrase (4)" 4 \
 	"$SDC" passwd "$TMP/k/cert_3.key" --passphrase-file "$TMP/wrong.pass" --new-passphrase-file "$TMP/new.pass"
-expect_err "  ... says so" "wrong password"
+expect_err "  ... says so" "wrong passphrase"
 check "  ... the key is unchanged" cmp "$TMP/k/cert_3.key" "$TMP/cert_3.orig"
 expect_exit "a new passphrase that is too short (2)" 2 \
 	"$SDC" passwd "$TMP/k/cert_3.key" --passphrase-file "$K/cert_3.pass" --new-passphrase-file "$TMP/short.pass"

@@ -43,7 +43,7 @@ check "zbarimg reads every PNG as exactly its NN.txt" \
 { shuf "$TMP/rand.scan"; echo; shuf -n 30 "$TMP/rand.scan" | sed 's/^/  /'; } >"$TMP/rand.mixed"
 expect_exit "join shuffled, duplicated scans from stdin" 0 \
 	"$SDC" qr join --out "$TMP/rand.out" <"$TMP/rand.mixed"
-grep -q "$(sha256sum "$TMP/rand.bin" | cut -c1-64)" "$TMP/.out" && ok "join prints the SHA-256" ||
+grep -qF -- "$(sha256sum "$TMP/rand.bin" | cut -c1-64)" "$TMP/.out" && ok "join prints the SHA-256" ||
 	not_ok "join prints the SHA-256"
 check "joined file equals the original byte for byte" cmp "$TMP/rand.bin" "$TMP/rand.out"
 expect_exit "join refuses an existing output" 5 \

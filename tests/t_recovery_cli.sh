@@ -28,12 +28,12 @@ if command -v script >/dev/null; then
 		--exchange-key-private "$SD/exchange/exchange.key" --expect "$SD/q2_n3.items.json"
 	run_tty "wrong|$P2" "$SDC" verify --sd-file "$SD/q2_n3.json" \
 		--sd-wrapping-keys "$KEYS/cert_2.key" "$KEYS/cert_1.key" >"$TMP/tty2.out" 2>&1
-	check "prompt: a wrong password is said and asked again" \
-		grep -q "cert_2.key: wrong password" "$TMP/tty2.out"
+	check "prompt: a wrong passphrase is said and asked again" \
+		grep -q "cert_2.key: wrong passphrase" "$TMP/tty2.out"
 	check "prompt: the retry with the right one verifies" grep -q "Result: VERIFIED" "$TMP/tty2.out"
 	run_tty "a|b|c" "$SDC" verify --sd-file "$SD/q2_n3.json" \
 		--sd-wrapping-keys "$KEYS/cert_2.key" "$KEYS/cert_1.key" >"$TMP/tty3.out" 2>&1
-	check "prompt: three wrong passwords fail the key" grep -q "Result: FAILED" "$TMP/tty3.out"
+	check "prompt: three wrong passphrases fail the key" grep -q "Result: FAILED" "$TMP/tty3.out"
 else
 	skip "password prompt" "script(1) missing"
 fi
@@ -46,11 +46,11 @@ check "verify: passes with a quorum and a transcript" "$SDC" verify --sd-file "$
 sha=$(sha256sum "$SD/q3_n4_big.json" | cut -d' ' -f1)
 check "transcript: every line is stamped" bash -c \
 	'! grep -vE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z " "$0"' "$T"
-check "transcript: names the file's SHA-256" grep -q "sha256 $sha" "$T"
+check "transcript: names the file's SHA-256" grep -qF -- "sha256 $sha" "$T"
 for i in 3 4 6; do
 	tp=$(python3 -c 'import json,sys;print([s["x5t_256"] for s in json.load(open(sys.argv[1]))["shares"] if s["cert"].endswith("cert_%s.cer" % sys.argv[2])][0])' \
 		"$SD/q3_n4_big.items.json" "$i")
-	check "transcript: thumbprint of cert_$i" grep -q "x5t_256 $tp: good" "$T"
+	check "transcript: thumbprint of cert_$i" grep -qF -- "x5t_256 $tp: good" "$T"
 done
 check "transcript: the result" grep -q "verify result: verified (exit 0)" "$T"
 check "transcript: no password in it" bash -c \

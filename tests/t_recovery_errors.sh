@@ -101,8 +101,8 @@ sdblob "inconsistent shares" 4 "shares are not from this security domain|inconsi
 	"$BAD/inconsistent.json"
 
 # --- keys ---
-sdblob "wrong password" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K2" "$K0" --passwords nope ""
-sdblob "wrong password file" 4 "cert_2.key: wrong password" "$BAD/good.json" "$K2" "$K0" \
+sdblob "wrong passphrase" 4 "cert_2.key: wrong passphrase" "$BAD/good.json" "$K2" "$K0" --passwords nope ""
+sdblob "wrong passphrase file" 4 "cert_2.key: wrong passphrase" "$BAD/good.json" "$K2" "$K0" \
 	--password-files "$BAD/not_a_key.key"
 # OpenSSL reads at most 1024 bytes of a PEM key's password: a longer one is
 # named as such, not taken for a wrong one.
@@ -125,7 +125,8 @@ sdblob "certificate of another key" 3 "mismatch.key: certificate .*mismatch.cer 
 	"$BAD/good.json" "$BAD/mismatch.key" "$K0"
 sdblob "certificate matching no share" 4 "cert_7.key: no share in .*good.json for its certificate .*cert_7.cer \(x5t_256 " \
 	"$BAD/good.json" "$KEYS/cert_7.key" "$K0"
-sdblob "same key twice" 4 "cert_0.key: its share is already in" "$BAD/good.json" "$K0" "$K0"
+sdblob "same key twice, no quorum" 6 "1 good share of 2 required: 1 more needed \(key .*cert_0.key gives the same share as an earlier key" \
+	"$BAD/good.json" "$K0" "$K0"
 sdblob "fewer keys than required" 6 "1 key given, .*good.json needs 2" "$BAD/good.json" "$K0"
 blob "too many passwords" 2 "2 passwords for 1 keys" --sd-file "$BAD/good.json" \
 	--sd-exchange-key "$X" --sd-wrapping-keys "$K0" --passwords a b
@@ -181,7 +182,7 @@ verify_case "quorum with a key that has no share" 4 "cert_7.key: no share" \
 	--sd-file "$BAD/good.json" --sd-wrapping-keys "$K0" "$K1" "$KEYS/cert_7.key"
 cp "$TMP/.out" "$TMP/report"
 check "verify: the report still shows the quorum recovered" grep -q "Item hsm_backup: \[OK\]" "$TMP/report"
-verify_case "wrong password" 4 "cert_2.key: wrong password" \
+verify_case "wrong passphrase" 4 "cert_2.key: wrong passphrase" \
 	--sd-file "$BAD/good.json" --sd-wrapping-keys "$K0" "$K2" --passwords "" nope
 verify_case "tampered item" 4 "item 'base_enclave_backup': authentication failed" \
 	--sd-file "$BAD/tampered_item.json" --sd-wrapping-keys "$K0" "$K1"
@@ -191,8 +192,8 @@ verify_case "inconsistent share named" 4 "cert_1.key: its share is authentic but
 	--sd-file "$BAD/inconsistent.json" --sd-wrapping-keys "$K0" "$K1" "$K2" --passwords "" "" "$P2"
 verify_case "inconsistent shares, quorum only" 4 "inconsistent|not from this security domain" \
 	--sd-file "$BAD/inconsistent.json" --sd-wrapping-keys "$K0" "$K1"
-verify_case "same key twice" 4 "cert_0.key: its share is already in" \
-	--sd-file "$BAD/good.json" --sd-wrapping-keys "$K0" "$K0" "$K1"
+verify_case "same key twice, no quorum" 6 "cert_0.key gives the same share as an earlier key" \
+	--sd-file "$BAD/good.json" --sd-wrapping-keys "$K0" "$K0"
 verify_case "malformed file" 3 "truncated.json: not valid JSON" \
 	--sd-file "$BAD/truncated.json" --sd-wrapping-keys "$K0" "$K1"
 verify_case "password needed, no terminal" 2 "cert_2.key is encrypted and needs a password" \

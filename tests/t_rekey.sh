@@ -155,7 +155,7 @@ refuse "two good old keys of three" 6 "2 keys given" "$TMP/r/a.json" \
 refuse "a wrong old key" 4 "no share in" "$TMP/r/a.json" \
 	--sd-file "$TMP/old.json" --sd-wrapping-keys "$K/cert_0.key" "$K/cert_1.key" "$K/cert_7.key" \
 	"${NEW[@]}" "${Q[@]}"
-refuse "a wrong old password" 4 "wrong password" "$TMP/r/a.json" \
+refuse "a wrong old password" 4 "wrong passphrase" "$TMP/r/a.json" \
 	--sd-file "$TMP/old.json" --sd-wrapping-keys "$K/cert_2.key" "$K/cert_0.key" "$K/cert_1.key" \
 	--password-files "$K/cert_3.pass" "${NEW[@]}" "${Q[@]}"
 refuse "an EC certificate" 3 "not an RSA key" "$TMP/r/a.json" \

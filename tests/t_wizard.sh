@@ -53,34 +53,7 @@ for t in sdforge blobopen; do
 done
 
 mkdir -p "$WORK/usb"
-tm() { tmux -S "$SOCK" "$@"; }
-pane() { tm capture-pane -p -t "$PANE"; }
-keys() { tm send-keys -t "$PANE" "$@"; }
-text() { tm send-keys -t "$PANE" -l -- "$1"; }
-
-# wait_for REGEX: polls the pane until REGEX shows (or WAIT seconds pass).
-wait_for() {
-	local i
-	for ((i = 0; i < WAIT * 10; i++)); do
-		pane >"$TMP/pane" 2>/dev/null
-		grep -qE -- "$1" "$TMP/pane" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# screen NAME REGEX: passes when REGEX shows; otherwise fails, shows the
-# pane and stops the test (the later steps depend on this one).
-screen() {
-	if wait_for "$2"; then ok "$1"; return; fi
-	not_ok "$1 (waited ${WAIT}s for /$2/)"
-	sed 's/^/# | /' "$TMP/pane"
-	done_testing
-	exit 1
-}
-
-# field TEXT: replaces the focused field's text, then Enter.
-field() { keys C-u; text "$1"; keys Enter; }
+. tests/wizlib.sh
 
 tm -f /dev/null new-session -d -s dumb -x 100 -y 30 -c "$WORK" \
 	"env TERM=dumb '$SDC' wizard; echo \"wizard exited \$?\"; sleep 600"
@@ -98,10 +71,10 @@ tm send-keys -t notr Enter
 PANE=notr wait_for "Go on anyway|cannot open" && grep -q "Go on anyway" "$TMP/pane" &&
 	tm send-keys -t notr y
 PANE=notr screen "an unwritable transcript is told at once" "transcript /nonexistent/t.txt: cannot open"
+check "... and that the wizard stops" grep -qF -- "the wizard stops now" "$TMP/pane"
 tm send-keys -t notr Enter
-PANE=notr screen "... and stays on the menu" "WARNING: the transcript /nonexistent/t.txt is not"
-tm send-keys -t notr 6
-PANE=notr screen "... and the exit status says so" "wizard exited 5"
+PANE=notr screen "... it stops, with exit status 5" "wizard exited 5"
+check "... and says why on stderr" grep -qF -- "the transcript /nonexistent/t.txt could not be written; the session was stopped" "$TMP/notr.err"
 
 # With no command on a terminal, sdceremony starts the wizard.
 tm new-session -d -s "$PANE" -x 100 -y 30 -c "$WORK" \
@@ -123,43 +96,53 @@ screen "key ceremony form" "Number of custodians"
 keys Enter Enter Left Enter Enter
 field "$WORK/ceremony"
 field "alice, bob, carol"
-screen "custodian 1 asked for a passphrase" "Custodian 1 of 3: alice"
+screen "custodian 1's turn starts on a hand-over screen" "Custodian 1 of 3: alice"
+check "... that has no field to type into" bash -c '! grep -qE "Passphrase|Write your key" "$0"' "$TMP/pane"
+keys Enter
+screen "custodian 1 is asked where the key goes" "Write your key to"
+keys Enter
+screen "an empty key path is explained, never defaulted to the output directory" \
+	"Keys never go in the"
+field "$WORK/nosuchdir/a.key"
+screen "a key path in a missing directory is refused at once" "cannot use the directory"
+field "$WORK/usb"
+screen "a directory as key path means cert_0.key in it" "Key file: $WORK/usb/cert_0.key"
 text "x"
 wait_for "Passphrase +\(hidden"
-grep -E "^ +Passphrase " "$TMP/pane" | grep -v again >"$TMP/pane1"
-text "yyyyyyyyyyyyyyyyyyyy"; keys Down; text "z"
-wait_for "Passphrase again +\(hidden"
-grep -E "^ +Passphrase " "$TMP/pane" >"$TMP/fields"
-grep -v again "$TMP/fields" >"$TMP/pane2"
+grep -E "^ +Passphrase " "$TMP/pane" >"$TMP/pane1"
+text "yyyyyyyyyyyyyyyyyyyyz"
+wait_for "Passphrase +\(hidden"
+grep -E "^ +Passphrase " "$TMP/pane" >"$TMP/pane2"
 check "the passphrase field shows the same marker whatever its length" cmp "$TMP/pane1" "$TMP/pane2"
-check "... and no characters" bash -c '! grep -qE "xy|z|\*" "$0"' "$TMP/fields"
-keys C-u Up C-u
-text "$PASS_A"; keys Enter
-text "$PASS_A"; keys Enter
+check "... and no characters" bash -c '! grep -qE "xy|z|\*" "$0"' "$TMP/pane2"
+field "$PASS_A"
+screen "the passphrase is asked again, alone" "Passphrase again"
+field "$PASS_A"
 if pane | grep -qF "$PASS_A"; then not_ok "passphrase never shown"; else ok "passphrase never shown"; fi
-keys Enter
 screen "custodian 2" "Custodian 2 of 3: bob"
 keys Escape
 screen "Esc goes back to the previous custodian" "Custodian 1 of 3: alice"
-text "$PASS_A"; keys Enter
-text "$PASS_A"; keys Enter Enter
+screen "... whose key path and passphrase are kept" "key to $WORK/usb/cert_0.key, passphrase set"
+keys Enter
 screen "custodian 2 again" "Custodian 2 of 3: bob"
-text "$PASS_B"; keys Enter
-text "${PASS_B}x"; keys Enter Enter
+keys Enter
+field "$WORK/usb/cert_0.key"
+screen "another custodian's key path is refused at once" "the same key path"
+field "$WORK/usb/bob.key"
+field "$PASS_B"
+field "${PASS_B}x"
 screen "mismatched passphrases are refused" "passphrases differ"
-keys Enter
-text "$PASS_A"; keys Enter
-text "$PASS_A"; keys Enter Enter
+field "$PASS_A"
 screen "a passphrase equal to another custodian's is refused" "same as another custodian"
-keys Enter
-text "$PASS_B"; keys Enter
-text "$PASS_B"; keys Enter Enter
+field "$PASS_B"
+field "$PASS_B"
 screen "custodian 3" "Custodian 3 of 3: carol"
-text "$PASS_C"; keys Enter
-text "$PASS_C"; keys Enter
+keys Enter
 text "$WORK/us"; keys Tab
-screen "Tab completes the key path" "Write the key to +$WORK/usb/ *$"
+screen "Tab completes the key path" "Write your key to +$WORK/usb/ *$"
 text "carol.key"; keys Enter
+field "$PASS_C"
+field "$PASS_C"
 screen "summary before generating" "Ready to generate 3 RSA-2048 keys, quorum 2"
 keys Enter
 screen "confirmation before generating" "Generate the keys and write"
@@ -167,12 +150,13 @@ keys y
 screen "keys generated" "\[OK\] 3 keys generated, quorum 2"
 for i in 0 1 2; do
 	hex=$(openssl x509 -in "$WORK/ceremony/cert_$i.cer" -outform DER | sha256sum | cut -c1-64)
-	check "summary shows certificate $i's SHA-256 thumbprint" grep -q "SHA-256 *$hex" "$TMP/pane"
+	check "summary shows certificate $i's SHA-256 thumbprint" grep -qF -- "thumbprint (hex)       $hex" "$TMP/pane"
 done
 check "the download package exists" test -s "$WORK/ceremony/download-request.json"
 screen "the summary shows the az command" "az keyvault security-domain download"
 check "alice's key opens with her passphrase" \
-	openssl pkey -in "$WORK/ceremony/cert_0.key" -passin "pass:$PASS_A" -noout
+	openssl pkey -in "$WORK/usb/cert_0.key" -passin "pass:$PASS_A" -noout
+check "the output directory holds no private key" bash -c '! ls "$0"/*.key' "$WORK/ceremony"
 check "carol's key was written where she chose" \
 	openssl pkey -in "$WORK/usb/carol.key" -passin "pass:$PASS_C" -noout
 check "carol's key is mode 0600" test "$(stat -c %a "$WORK/usb/carol.key")" = 600
@@ -211,7 +195,7 @@ check "... its CN" grep -qF -- "Subject CN: sdceremony test HSM exchange key" "$
 check "... and that it is not attested" grep -qF -- "NOT ATTESTED" "$TMP/pane"
 check "no custodian was asked for a key yet" bash -c '! grep -q "Your key file" "$0"' "$TMP/pane"
 keys y
-screen "recovery asks for the first custodian" "Progress: 0 of 2 shares"
+screen "recovery hands over to the first custodian" "Shares in: 0 of the 2 required"
 check "the transcript has the joined parts and the exchange key's SHA-256 (the original's)" \
 	grep -q "exchange key joined from 3 QR parts, [0-9]* bytes" "$WORK/sdceremony-transcript.txt"
 check "... its facts" grep -qF -- "exchange key (joined QR parts): sha256 $xhex" \
@@ -221,12 +205,20 @@ check "... and the operator's confirmation" grep -qF -- \
 	"$WORK/sdceremony-transcript.txt"
 check "the joined exchange key is not written to a file" \
 	bash -c '! ls "$0"/exchange-key-from-qr* >/dev/null 2>&1' "$WORK"
-field "ceremony/cert_0.key"
+keys Enter
+field "usb/cert_0.key"
+screen "the key's share is named before the passphrase is asked" "Custodian: alice"
 field "$PASS_A"
-screen "first share accepted" "Progress: 1 of 2 shares"
+screen "first share accepted" "Shares in: 1 of the 2 required"
+check "... and alice's share is marked in" grep -qE -- "\[in\] +alice" "$TMP/pane"
+keys Enter
 field "usb/carol.key"
 field "$PASS_C"
-screen "quorum reached" "2 of 2 shares: the quorum is reached"
+screen "quorum reached" "2 shares in, 2 required: the quorum is reached"
+keys Escape
+screen "Esc on the blob path goes back to the hand-over screen" "Enter: write the restore blob"
+keys Enter
+screen "... from which Enter comes back to the blob path" "Write the restore blob to"
 keys Enter
 screen "confirmation before writing the blob" "Write the restore blob to restore-blob.json\?"
 keys y
@@ -246,7 +238,7 @@ screen "menu after recovery" "What are we doing"
 # ---- recovery: exchange keys that must be refused ----
 cp "$VEC/real-service/transfer-key-2025.jwk.json" "$VEC/attest/copied_extension.pem" "$WORK/"
 cp "$VEC/real-service/exchange-2020.pem" "$WORK/"
-openssl req -new -x509 -key "$WORK/ceremony/cert_0.key" -passin "pass:$PASS_A" \
+openssl req -new -x509 -key "$WORK/usb/cert_0.key" -passin "pass:$PASS_A" \
 	-subj "/CN=not-a-custodian" -days 30 -out "$WORK/recert.cer" 2>/dev/null ||
 	not_ok "a second certificate for alice's key"
 # recovery_files EXCHANGE HSM-NAME [require] [MRSIGNER]: fills the recovery
@@ -294,13 +286,14 @@ keys Enter Escape
 recovery_files recert.cer ""
 screen "a custodian's key under another certificate: facts shown" "Subject CN: not-a-custodian"
 keys y
-screen "... the first custodian is asked" "Progress: 0 of 2 shares"
-field "ceremony/cert_0.key"
+screen "... the first custodian is asked" "Shares in: 0 of the 2 required"
+keys Enter
+field "usb/cert_0.key"
 field "$PASS_A"
 screen "... and the custodian whose key it is ends the session" "exchange key is a custodian's"
 keys Enter
 screen "... back at the form, told why" "the session was ended"
-check "... and the transcript says so" grep -qF -- "[FAIL] exchange_key: exchange key recert.cer has the public key of the custodian's certificate ceremony/cert_0.cer" "$WORK/sdceremony-transcript.txt"
+check "... and the transcript says so" grep -qF -- "[FAIL] exchange_key: exchange key recert.cer has the public key of the custodian's certificate usb/cert_0.cer" "$WORK/sdceremony-transcript.txt"
 check "... and the transcript says so" grep -qF -- \
 	"does not match what the online administrators read out" "$WORK/sdceremony-transcript.txt"
 check "... with the facts the operator saw" grep -qF -- \
@@ -314,25 +307,27 @@ keys 3
 screen "drill form" "DR drill: custodians prove"
 field "sd.json"
 keys Enter
-screen "drill asks for a custodian" "Progress: 0 of 2 shares"
-field "ceremony/cert_1.key"
-field "wrong passphrase!!"
-screen "a wrong passphrase is told to that custodian" "wrong.password"
-check "the error names the key" grep -q "cert_1.key" "$TMP/pane"
+screen "drill hands over to a custodian" "Shares in: 0 of the 2 required"
 keys Enter
+keys Enter
+screen "Enter on an empty key path opens nothing, it says what to type" "Type the path of your key file"
+field "usb/bob.key"
+screen "bob's share is named before his passphrase" "Custodian: bob"
+field "wrong passphrase!!"
+screen "a wrong passphrase is told to that custodian" "does not open"
+check "the note names the key" grep -qF -- "usb/bob.key" "$TMP/pane"
 field "$PASS_B"
-screen "the right passphrase is accepted" "Progress: 1 of 2 shares"
+screen "the right passphrase is accepted" "Shares in: 1 of the 2 required"
 keys Escape
 screen "Esc asks before abandoning the collected shares" "Abandon this session"
 keys n
-screen "not abandoned" "Progress: 1 of 2 shares"
-field "ceremony/cert_0.key"
+screen "not abandoned" "Shares in: 1 of the 2 required"
+keys Enter
+field "usb/bob.key"
+screen "a key whose share is in is refused before its passphrase" "already in"
+field "usb/cert_0.key"
 field "$PASS_A"
-screen "drill reaches the quorum" "2 good shares, 2 required: quorum reached"
-keys C-d
-screen "drill asks before checking" "Run the check"
-keys y
-screen "drill passes" "\[OK\] DR drill passed"
+screen "the drill runs by itself at the quorum, and passes despite the retries" "\[OK\] DR drill passed"
 keys Escape
 screen "menu after the drill" "What are we doing"
 
@@ -341,11 +336,12 @@ keys 3
 screen "second drill" "DR drill: custodians prove"
 field "sd.json"
 keys Enter
+keys Enter
 field "usb/carol.key"
 field "$PASS_C"
-screen "carol's share is good" "Progress: 1 of 2 shares"
-keys C-d
-screen "single-key drill asks before checking" "Run the check"
+screen "carol's share is good" "Shares in: 1 of the 2 required"
+keys f
+screen "f asks before checking with fewer shares" "Check the keys now"
 keys y
 screen "a single good key: quorum not reached, key good" "every key given is good"
 keys Escape
@@ -356,7 +352,7 @@ field "nosuch.json"
 keys Enter
 (cd "$WORK" && "$SDC" inspect --sd-file nosuch.json) >/dev/null 2>"$TMP/batch.err"
 msg=$(sed -n '1s/^sdceremony: //p' "$TMP/batch.err")
-screen "an error is shown in a dialog" "\[FAIL\] error"
+screen "an error is shown in a dialog titled in plain words" "A file cannot be read or written"
 check "the dialog says what batch mode says ($msg)" grep -qF -- "$msg" "$TMP/pane"
 keys Enter C-u
 field "sd.json"
@@ -373,12 +369,13 @@ screen "menu after inspect" "What are we doing"
 
 keys 5
 screen "QR display form" "File to show"
-field "ceremony/cert_0.key"
+field "usb/cert_0.key"
 screen "a private key is never shown as QR codes" "holds a PEM private key"
-(cd "$WORK" && "$SDC" qr split ceremony/cert_0.key --out "$TMP/qrkey") >/dev/null 2>"$TMP/batch.err"
+(cd "$WORK" && "$SDC" qr split usb/cert_0.key --out "$TMP/qrkey") >/dev/null 2>"$TMP/batch.err"
 msg=$(sed -n '1s/^sdceremony: //p' "$TMP/batch.err")
-# The dialog's text, its lines joined: columns 8-93 of the 100-column pane.
-cut -c8-93 "$TMP/pane" | tr -s ' \n' '  ' >"$TMP/dialog"
+# The dialog's text, its lines joined: columns 8-93 of the 100-column pane,
+# inside the box's border.
+LC_ALL=C.UTF-8 sed 's/[│┌┐└┘─]/ /g' "$TMP/pane" | LC_ALL=C.UTF-8 cut -c8-93 | tr -s ' \n' '  ' >"$TMP/dialog"
 check "... with batch mode's refusal ($msg)" grep -qF -- "$msg" "$TMP/dialog"
 keys Enter Escape
 screen "menu after the QR refusal" "What are we doing"
@@ -390,8 +387,9 @@ screen "second key ceremony" "Number of custodians"
 keys Enter Enter Left Enter Enter
 field "$WORK/ceremony"
 keys Enter
+mkdir -p "$WORK/usb2"
 for p in "$PASS_A" "$PASS_B" "$PASS_C"; do
-	text "$p"; keys Enter; text "$p"; keys Enter Enter
+	keys Enter; field "$WORK/usb2"; field "$p"; field "$p"
 done
 screen "second summary" "Ready to generate 3 RSA-2048 keys"
 keys Enter
@@ -420,12 +418,13 @@ else
 		tm send-keys -t vg y
 	PANE=vg screen "valgrind: menu" "What are we doing"
 	tm send-keys -t vg 3 C-u; tm send-keys -t vg -l "sd.json"; tm send-keys -t vg Enter Enter
-	PANE=vg screen "valgrind: drill" "Progress: 0 of 2"
+	PANE=vg screen "valgrind: drill" "Shares in: 0 of the 2"
+	tm send-keys -t vg Enter
 	tm send-keys -t vg -l "usb/carol.key"; tm send-keys -t vg Enter
 	tm send-keys -t vg -l "$PASS_C"; tm send-keys -t vg Enter
-	PANE=vg screen "valgrind: share accepted" "Progress: 1 of 2"
-	tm send-keys -t vg C-d
-	PANE=vg screen "valgrind: asks before checking" "Run the check"
+	PANE=vg screen "valgrind: share accepted" "Shares in: 1 of the 2"
+	tm send-keys -t vg f
+	PANE=vg screen "valgrind: asks before checking" "Check the keys now"
 	tm send-keys -t vg y
 	PANE=vg screen "valgrind: report" "every key given is good"
 	tm send-keys -t vg Escape
@@ -504,7 +503,10 @@ to_menu
 keys 1
 screen "lost: key ceremony form" "Number of custodians"
 keys Enter Enter Enter Enter Enter Enter
-screen "lost: custodian 1 asked for a passphrase" "Custodian 1 of 3"
+screen "lost: custodian 1's turn" "Custodian 1 of 3"
+keys Enter
+field "k0.key"
+screen "lost: custodian 1 asked for a passphrase" "Type a passphrase"
 text "half a passphrase"
 screen "lost: a passphrase is being typed" "Passphrase +\(hidden"
 tm kill-server
@@ -532,11 +534,58 @@ PANE=hup SOCK="$TMP/hup.sock"
 tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
 	"echo \$\$ >'$TMP/hup.pid'; exec '$SDC' wizard --transcript '$TMP/hup.txt'"
 to_menu
-keys C-c
-screen "hup: Ctrl-C asks before quitting" "Quit the wizard now"
+keys 4
+field "nosuch.json"
+keys Enter
+screen "hup: an error dialog is open" "A file cannot be read or written"
 tm kill-server
 check "a wizard hung up in a dialog exits within 5 s" gone_within 5 "$TMP/hup.pid"
 check "... and tells the transcript" grep -q "wizard: terminal lost, session abandoned" "$TMP/hup.txt"
+
+# Ctrl-C at a passphrase prompt quits at once, as wizard --help says: no
+# question that a passphrase's next letter could answer.
+PANE=ctrlc SOCK="$TMP/ctrlc.sock"
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"sh '$TMP/survivor.sh' '$TMP/ctrlc' '$SDC' wizard --transcript '$TMP/ctrlc.txt'; sleep 600"
+to_menu
+keys 1
+keys Enter Enter Enter Enter Enter Enter Enter
+field "k1.key"
+screen "ctrlc: a passphrase prompt" "Type a passphrase"
+text "yes, half"
+keys C-c
+check "Ctrl-C quits the wizard at once" gone_within 5 "$TMP/ctrlc.pid"
+check "... with status 2" status_is ctrlc 2
+check "... and the transcript says so" grep -qF -- "stopped by SIGINT, session abandoned" "$TMP/ctrlc.txt"
+tm kill-server
+
+# The transcript fails in the middle of a session (the file may grow no
+# more, as on a full disk): the wizard says so and stops, exit 5.  The first
+# run measures what the start screen writes on this machine, so that the
+# limit lets the start through and stops the drill's first record.
+cp "$WORK/sd.json" "$TMP/stops/"
+cat >"$TMP/fsize.sh" <<'EOF2'
+trap '' XFSZ
+exec prlimit --fsize="$1" "$2" wizard --transcript "$3"
+EOF2
+PANE=full SOCK="$TMP/full.sock"
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"'$SDC' wizard --transcript '$TMP/full0.txt'; sleep 600"
+to_menu
+keys q
+tm kill-server
+limit=$(($(stat -c %s "$TMP/full0.txt") + 40))
+tm -f /dev/null new-session -d -s "$PANE" -x 100 -y 30 -c "$TMP/stops" \
+	"sh '$TMP/survivor.sh' '$TMP/full' sh '$TMP/fsize.sh' $limit '$SDC' '$TMP/full.txt'; sleep 600"
+to_menu
+keys 3
+field "sd.json"
+keys Enter
+screen "full: a transcript that cannot be written mid-session is told" "The transcript cannot be written"
+keys Enter
+check "... and the wizard stops" gone_within 5 "$TMP/full.pid"
+check "... with status 5" status_is full 5
+tm kill-server
 
 # SIGTERM at the menu.
 PANE=term SOCK="$TMP/term.sock"
@@ -557,9 +606,10 @@ ten_keys() {
 	keys C-u; text 10; keys Enter Enter Right Enter Enter
 	field "kg"
 	field ""
+	mkdir -p "$TMP/stops/keys"
 	for ((i = 1; i <= 10; i++)); do
-		text "custodian passphrase $i"; keys Enter
-		text "custodian passphrase $i"; keys Enter Enter
+		keys Enter; field "keys"
+		field "custodian passphrase $i"; field "custodian passphrase $i"
 	done
 	screen "$PANE: summary of 10 keys" "Ready to generate 10 RSA-4096 keys"
 	keys Enter

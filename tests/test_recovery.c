@@ -73,7 +73,7 @@ static void test_one_at_a_time(void **state)
 	assert_int_equal(cer_recovery_key_count(f->r), 0);
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(2), "not it", NULL, &o), CER_EAUTH);
 	assert_int_equal(o, CER_SHARE_WRONG_PASSWORD);
-	assert_non_null(strstr(cer_errmsg(), "cert_2.key: wrong password"));
+	assert_non_null(strstr(cer_errmsg(), "cert_2.key: wrong passphrase"));
 	assert_int_equal(cer_recovery_key_count(f->r), 1);
 	assert_int_equal(cer_recovery_add_key(f->r, KEY(2), pass, NULL, &o), CER_OK);
 	assert_int_equal(o, CER_SHARE_GOOD);
@@ -153,6 +153,55 @@ static void test_verify_quorum_and_not(void **state)
 	cer_report_free(rep);
 }
 
+/* Retries by one custodian are superseded by the good share of the same key file or certificate. */
+static void test_retries(void **state)
+{
+	struct fix *f = *state;
+	enum cer_share_outcome o;
+	struct cer_recovery_key k;
+	struct cer_report *rep = NULL;
+	json_t *j, *keys;
+
+	assert_int_equal(cer_recovery_add_key(f->r, SD "keys/cert_0.cer", NULL, NULL, &o),
+	                 CER_EINPUT);
+	assert_int_equal(o, CER_SHARE_NOT_A_KEY);
+	assert_non_null(strstr(cer_errmsg(), "this is a certificate"));
+	cer_recovery_key(f->r, 0, &k);
+	assert_int_equal(strlen(k.x5t_256), 43);
+	assert_int_equal(k.status, CER_EINPUT);
+	assert_false(k.superseded);
+	assert_int_equal(cer_recovery_check_keys(f->r), CER_EINPUT);
+	assert_int_equal(cer_recovery_add_key(f->r, KEY(0), NULL, NULL, &o), CER_OK);
+	cer_recovery_key(f->r, 0, &k);
+	assert_true(k.superseded);
+	assert_int_equal(k.superseded_by, 1);
+	assert_int_equal(cer_recovery_check_keys(f->r), CER_OK);
+	assert_int_equal(cer_recovery_add_key(f->r, KEY(0), NULL, NULL, &o), CER_EAUTH);
+	assert_int_equal(o, CER_SHARE_DUPLICATE);
+	cer_recovery_key(f->r, 2, &k);
+	assert_true(k.superseded);
+	assert_int_equal(k.superseded_by, 1);
+	assert_int_equal(cer_recovery_add_key(f->r, KEY(1), NULL, NULL, &o), CER_OK);
+	assert_int_equal(cer_recovery_verify(f->r, NULL, &rep), CER_OK);
+	j = report_json(rep);
+	keys = json_object_get(j, "keys");
+	assert_int_equal(json_array_size(keys), 4);
+	assert_true(json_is_true(json_object_get(json_array_get(keys, 0), "superseded")));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(keys, 2),
+	                                                    "superseded_by")), 2);
+	assert_true(json_is_null(json_object_get(json_array_get(keys, 3), "superseded_by")));
+	assert_non_null(strstr(cer_report_summary(rep), "2 attempts retried"));
+	json_decref(j);
+	cer_report_free(rep);
+	/* A directory whose name never gives a good share fails the drill as bad input. */
+	assert_int_equal(cer_recovery_add_key(f->r, SD "keys", NULL, NULL, &o), CER_EINPUT);
+	assert_int_equal(o, CER_SHARE_NOT_A_KEY);
+	assert_non_null(strstr(cer_errmsg(), "is a directory"));
+	assert_int_equal(cer_recovery_verify(f->r, NULL, &rep), CER_EINPUT);
+	assert_int_equal(cer_report_status(rep), CER_EINPUT);
+	cer_report_free(rep);
+}
+
 static unsigned steps;
 
 static void count_step(void *ctx, const char *what, unsigned done, unsigned total)
@@ -189,6 +238,11 @@ static void test_restore_blob(void **state)
 	assert_string_equal(hex, again);
 	assert_int_equal(cer_recovery_restore_blob(f->r, path, false, &p, again), CER_EIO);
 	assert_non_null(strstr(cer_errmsg(), "already exists"));
+	/* A typed reason: each face says in its own words how to replace it. */
+	assert_int_equal(cer_errreason(), CER_REASON_EXISTS);
+	assert_null(strstr(cer_errmsg(), "--force"));
+	cer_fail(CER_EIO, "another failure");
+	assert_int_equal(cer_errreason(), CER_REASON_NONE);
 	assert_int_equal(cer_file_sha256_hex(path, again), CER_OK);
 	assert_string_equal(hex, again);
 	/* A fresh master key each time: the new blob differs. */
@@ -205,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_at_a_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_quorum_and_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ceremony/filekind.h"
 #include "ceremony/report.h"
 #include "ui/ui.h"
 
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 	        "\n"
 	        "  --sd-file SD   the security-domain file (JSON, {\"value\": ...}, or base64)\n"
 	        "  --certs DIR    name the certificate file in DIR that each share belongs to\n"
+	        "                 (no share matching any certificate there is a failure)\n"
 	        "  --json         print one JSON object instead of text\n"
 	        "  -h, --help     this help\n"
 	        "\n"
@@ -25,10 +27,12 @@ static void usage(FILE *f)
 	        "version, key_algorithm, required, shares, kdf (as in the file), file_problems\n"
 	        "[text]; enc_shares: [{index, x5t_256, alg, enc, certificate (with --certs),\n"
 	        "pair and half (version 1), problem}]; data: [{index, tag, size (ciphertext\n"
-	        "bytes), enc, problem}]; problems (count), ok.  Absent values are null.\n"
+	        "bytes), enc, problem}]; certs_dir and certificates_matched (with --certs);\n"
+	        "problems (count), ok.  Absent values are null.\n"
 	        "\n"
 	        "Exit status: 0 well formed, 1 internal error, 2 usage error, 3 the file is\n"
-	        "malformed (the report lists every problem found), 5 cannot read the file.\n",
+	        "malformed (the report lists every problem found), 4 --certs DIR holds the\n"
+	        "certificate of no share in the file, 5 cannot read the file.\n",
 	        ui_progname);
 }
 
@@ -60,7 +64,7 @@ int ui_inspect_main(int argc, char **argv)
 			usage(stdout);
 			return CER_OK;
 		default:
-			return ui_bad_option("inspect", argv);
+			return ui_bad_option("inspect", argv, longopts);
 		}
 	}
 	if (ui_no_operands("inspect", argc, argv) != CER_OK)
@@ -69,7 +73,11 @@ int ui_inspect_main(int argc, char **argv)
 		return ui_usage_error("inspect", "--sd-file is required");
 	ret = cer_inspect(sd_path, certs, &rep);
 	if (rep == NULL)
-		return ui_report(ret);
+		return ui_report(ui_explain_file(ret, sd_path, "a security-domain file",
+		                                 CER_FILE_CERTIFICATE, "--sd-file takes the file the "
+		                                 "download call wrote; certificates go in --certs DIR",
+		                                 CER_FILE_PRIVATE_KEY, "inspect needs no key",
+		                                 CER_FILE_UNKNOWN));
 	if (ui_print_report(rep, json) != CER_OK) {
 		cer_report_free(rep);
 		return ui_report(CER_EINTERNAL);

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: %s keygen --count N --quorum Q --out DIR [--bits 2048|3072|4096] [--days D]\n"
 	        "           [--names A,B,...] [--passphrase-file F]... | [--no-passphrase]\n"
+	        "           [--key-out PATH]...\n"
 	        "           [--force] [--json]\n"
 	        "\n"
 	        "Generates the custodians' RSA wrapping keys for a Managed HSM security domain.\n"
@@ -61,6 +62,10 @@ static void usage(FILE *f)
 	        "      --passphrase-file F  a file whose first line is a passphrase; give one per\n"
 	        "                           key, in order (repeat the option, or list the files)\n"
 	        "      --no-passphrase      write the private keys unencrypted (not recommended)\n"
+	        "      --key-out PATH       where each private key goes instead of DIR, e.g. the\n"
+	        "                           custodian's own medium: one per key, in order; a\n"
+	        "                           directory means PATH/cert_i.key; a copy of the\n"
+	        "                           certificate is written beside each key\n"
 	        "  -f, --force              if DIR is not empty, move it aside to\n"
 	        "                           DIR.old-<UTC time> first (nothing is deleted or\n"
 	        "                           overwritten)\n"
@@ -77,32 +82,15 @@ static void usage(FILE *f)
 	        ui_progname, CER_PASSPHRASE_MIN);
 }
 
-static int split_names(char *list, const char **names, unsigned max)
-{
-	unsigned n = 0;
-	char *save = NULL, *tok;
-
-	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		if (n == max)
-			return -1;
-		names[n++] = tok;
-	}
-	return (int)n;
-}
-
 static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 {
 	char prompt[160];
 	unsigned i, tries;
 
 	for (i = 0; i < p->count; i++) {
-		const char *name = p->custodians[i].name;
-		char label[CER_NAME_MAX + 32];
+		char label[CER_NAME_MAX + 1];
 
-		if (name != NULL && name[0] != '\0')
-			snprintf(label, sizeof label, "%s", name);
-		else
-			snprintf(label, sizeof label, "custodian-%u", i + 1);
+		cer_keygen_name(p->custodians[i].name, i, label);
 		for (tries = 0;; tries++) {
 			char *again;
 			int st;
@@ -142,7 +130,7 @@ static int prompt_passphrases(struct cer_keygen_params *p, char **pass)
 void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 {
 	bool keys = r->count > 0 && r->keys[0].key_path[0] != '\0';
-	unsigned i;
+	unsigned i, in_dir = 0;
 
 	if (json) {
 		fputs(r->json, stdout);
@@ -154,9 +142,11 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 	for (i = 0; i < r->count; i++) {
 		const struct cer_keygen_key *k = &r->keys[i];
 
-		printf("  %u  %-20s %s\n", i, k->name, k->cert_path);
+		printf("  %u  %-20s %s\n", i + 1, k->name, k->cert_path);
 		if (keys)
 			printf("     key %s%s\n", k->key_path, k->encrypted ? "" : "  (NOT ENCRYPTED)");
+		if (keys && k->key_cert_path[0] == '\0')
+			in_dir++;
 		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
 		if (keys) {
 			printf("                        %s\n", k->thumb_hex);
@@ -167,8 +157,14 @@ void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 	printf("Manifest: %s\n", r->manifest_path);
 	if (r->old_dir[0] != '\0')
 		printf("The previous contents of %s are in %s\n", r->out_dir, r->old_dir);
+	if (in_dir > 0)
+		printf("\n%u private key%s %s in %s: before that directory goes to the online side, "
+		       "move each cert_<i>.key to its custodian's own medium. Only the certificates, "
+		       "download-request.json and ceremony.json may leave this machine "
+		       "(--key-out writes keys elsewhere from the start).\n",
+		       in_dir, in_dir == 1 ? "" : "s", in_dir == 1 ? "is" : "are", r->out_dir);
 	printf("\nNext step, on the admin host%s:\n%s\n",
-	       keys ? " with the certificates (not the keys)" : "", r->az_command);
+	       keys ? " with the certificates (never the keys)" : "", r->az_command);
 }
 
 int ui_keygen_main(int argc, char **argv)
@@ -181,6 +177,7 @@ int ui_keygen_main(int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "names", required_argument, NULL, 'N' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-out", required_argument, NULL, 'K' },
 		{ "no-passphrase", no_argument, NULL, 'U' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
@@ -190,13 +187,14 @@ int ui_keygen_main(int argc, char **argv)
 	};
 	struct cer_keygen_params p;
 	struct cer_keygen_result *r = NULL;
-	const char **pfiles = NULL;
-	const char *names[CER_KEYGEN_MAX_KEYS + 1];
-	char *names_buf = NULL;
+	const char **pfiles = NULL, **kouts = NULL;
+	char kpaths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
+	int nkouts = 0;
+	char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 	char *pass[CER_KEYGEN_MAX_KEYS] = { NULL };
 	int npfiles = 0, nnames = -1, c, ret;
 	bool json = false, have_count = false, have_quorum = false;
-	unsigned i;
+	unsigned i, nn;
 
 	cer_keygen_params_init(&p);
 	optind = 1;
@@ -233,20 +231,24 @@ int ui_keygen_main(int argc, char **argv)
 			}
 			break;
 		case 'N':
-			free(names_buf);
-			names_buf = ui_xstrdup(optarg);
-			nnames = split_names(names_buf, names, CER_KEYGEN_MAX_KEYS);
-			if (nnames < 0) {
-				ret = ui_usage_error("keygen", "--names: more than %d names",
-				                     CER_KEYGEN_MAX_KEYS);
+			if (cer_keygen_split_names(optarg, names, CER_KEYGEN_MAX_KEYS, &nn) != CER_OK) {
+				ret = ui_usage_error("keygen", "--names: %s", cer_errmsg());
 				goto out;
 			}
+			nnames = nn == 0 ? -1 : (int)nn;
 			break;
 		case 'P':
 			npfiles = ui_collect_values(optarg, argc, argv, &optind, &pfiles, npfiles);
 			if (npfiles < 0) {
 				ret = cer_fail(CER_EINTERNAL, "out of memory");
 				ret = ui_report(ret);
+				goto out;
+			}
+			break;
+		case 'K':
+			nkouts = ui_collect_values(optarg, argc, argv, &optind, &kouts, nkouts);
+			if (nkouts < 0) {
+				ret = ui_report(cer_fail(CER_EINTERNAL, "out of memory"));
 				goto out;
 			}
 			break;
@@ -270,7 +272,7 @@ int ui_keygen_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_bad_option("keygen", argv);
+			ret = ui_bad_option("keygen", argv, opts);
 			goto out;
 		}
 	}
@@ -278,7 +280,12 @@ int ui_keygen_main(int argc, char **argv)
 	if (ret != CER_OK)
 		goto out;
 	if (!have_count || !have_quorum || p.out_dir == NULL) {
-		ret = ui_usage_error("keygen", "--count, --quorum and --out are required");
+		ret = ui_usage_error("keygen", "%s%s%s%s%s missing (--count, --quorum and --out are "
+		                     "required)", !have_count ? "--count" : "",
+		                     !have_count && (!have_quorum || p.out_dir == NULL) ? ", " : "",
+		                     !have_quorum ? "--quorum" : "",
+		                     !have_quorum && p.out_dir == NULL ? ", " : "",
+		                     p.out_dir == NULL ? "--out" : "");
 		goto out;
 	}
 	ret = cer_keygen_check_counts(p.count, p.quorum);
@@ -300,6 +307,21 @@ int ui_keygen_main(int argc, char **argv)
 		ret = ui_usage_error("keygen", "%d passphrase files for %u keys (give one per key, "
 		                     "in order)", npfiles, p.count);
 		goto out;
+	}
+	if (nkouts > 0 && (unsigned)nkouts != p.count) {
+		ret = ui_usage_error("keygen", "%d --key-out paths for %u keys (give one per key, "
+		                     "in order)", nkouts, p.count);
+		goto out;
+	}
+	for (i = 0; i < (unsigned)nkouts; i++) {
+		ret = cer_keygen_key_path(&p, i, kouts[i], kpaths[i]);
+		if (ret == CER_OK && kpaths[i][0] == '\0')
+			ret = cer_fail(CER_EUSAGE, "custodian %u: --key-out '' is empty", i + 1);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+		p.custodians[i].key_path = kpaths[i];
 	}
 	for (i = 0; i < (unsigned)npfiles; i++) {
 		ret = cer_passphrase_file_read(pfiles[i], &pass[i]);
@@ -340,6 +362,6 @@ out:
 		cer_secret_free(pass[i]);
 	cer_keygen_result_free(r);
 	free(pfiles);
-	free(names_buf);
+	free(kouts);
 	return ret;
 }

@@ -47,6 +47,7 @@ int ui_package_main(int argc, char **argv)
 	bool json = false, have_quorum = false;
 	unsigned i;
 
+	ui_exists_hint = "use --force to replace it";
 	memset(&p, 0, sizeof p);
 	optind = 1;
 	opterr = 0;
@@ -80,7 +81,7 @@ int ui_package_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_bad_option("package", argv);
+			ret = ui_bad_option("package", argv, opts);
 			goto out;
 		}
 	}

@@ -152,7 +152,7 @@ int ui_passwd_main(int argc, char **argv)
 			usage(stdout);
 			return CER_OK;
 		default:
-			return ui_bad_option("passwd", argv);
+			return ui_bad_option("passwd", argv, longopts);
 		}
 	}
 	if (optind != argc - 1)

@@ -135,7 +135,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 		case ':':
 			return ui_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return ui_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return ui_bad_option(cmd, argv, long_opts);
 		}
 	}
 	return CER_OK;
@@ -371,8 +371,7 @@ static int qr_join(int argc, char **argv)
 	if (o.max_bytes != 0)
 		return ui_usage_error("qr join", "--max-bytes is for split");
 	if (!o.force && cer_path_exists(o.out))
-		return ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		                          o.out));
+		return ui_report(cer_fail_exists(o.out));
 	ret = cer_qr_join_new(&join);
 	if (ret != CER_OK)
 		return ui_report(ret);
@@ -411,6 +410,7 @@ static int qr_join(int argc, char **argv)
 
 int ui_qr_main(int argc, char **argv)
 {
+	ui_exists_hint = "use --force to replace it";
 	if (argc < 2)
 		return ui_usage_error("qr", "which subcommand: split, show or join?");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ceremony/io.h"
@@ -30,7 +31,7 @@ static int take_passwords(struct ui_recovery_keys *k, int from, int to)
 }
 
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
-                            char **argv)
+                            char **argv, const struct option *opts)
 {
 	const char ***list;
 	int *count, n;
@@ -52,7 +53,7 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 		k->certs_dir = optarg;
 		return CER_OK;
 	default:
-		return ui_bad_option(cmd, argv);
+		return ui_bad_option(cmd, argv, opts);
 	}
 	n = ui_collect_values(optarg, argc, argv, &optind, list, *count);
 	if (n < 0)
@@ -80,10 +81,30 @@ void ui_recovery_keys_free(struct ui_recovery_keys *k)
 	k->nkeys = k->npasswords = k->npassword_files = 0;
 }
 
+/* A --passwords value that is the name of a file: --password-files was meant. */
+static int password_naming_file(const struct ui_recovery_keys *k)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < k->npasswords; i++)
+		if (k->passwords[i][0] != '\0' && stat(k->passwords[i], &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			return i;
+	return -1;
+}
+
 int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 {
+	int i;
+
 	if (k->nkeys == 0)
 		return ui_usage_error(cmd, "--sd-wrapping-keys is required");
+	i = password_naming_file(k);
+	if (i >= 0)
+		return ui_usage_error(cmd, "--passwords takes the passwords themselves, and value %d "
+		                      "is the name of a file: give password files with "
+		                      "--password-files", i + 1);
 	if (k->npasswords > 0 && k->npassword_files > 0)
 		return ui_usage_error(cmd, "give --passwords or --password-files, not both");
 	if (k->npasswords > k->nkeys)
@@ -92,6 +113,32 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k)
 		return ui_usage_error(cmd, "%d password files for %d keys", k->npassword_files,
 		                      k->nkeys);
 	return CER_OK;
+}
+
+/* How many passwords or password files were given, when fewer than the keys; else 0. */
+static int given_for(const struct ui_recovery_keys *k)
+{
+	int n = k->npasswords > 0 ? k->npasswords : k->npassword_files;
+
+	return n < k->nkeys ? n : 0;
+}
+
+const char *ui_recovery_keys_hint(const struct ui_recovery_keys *k)
+{
+	static char hint[256];
+	int n = given_for(k);
+
+	if (n == 0)
+		return "";
+	if (k->npasswords > 0)
+		snprintf(hint, sizeof hint, "%d password%s given for %d keys: they go to the keys "
+		         "in order, one per key, \"\" for a key that has none", n,
+		         n == 1 ? "" : "s", k->nkeys);
+	else
+		snprintf(hint, sizeof hint, "%d password file%s given for %d keys: they go to the "
+		         "keys in order, one per key, keys that need none last", n,
+		         n == 1 ? "" : "s", k->nkeys);
+	return hint;
 }
 
 static int password_for(struct ui_recovery_keys *k, int i, char **pass)
@@ -152,7 +199,7 @@ static int ask_and_add(struct cer_recovery *r, const char *path, const char *cer
 		cer_secret_free(pass);
 	}
 	if (outcome == CER_SHARE_NEEDS_PASSWORD)
-		ret = cer_fail(CER_EAUTH, "key %s: wrong password", path);
+		ret = cer_fail(CER_EAUTH, "key %s: wrong passphrase", path);
 	return ret;
 }
 
@@ -177,6 +224,10 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 		if (outcome == CER_SHARE_NEEDS_PASSWORD) {
 			if (!isatty(STDIN_FILENO)) {
 				cer_secret_free(pass);
+				if (given_for(k) > 0)
+					return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a "
+					                "password, but %s (no terminal to ask on)", path,
+					                ui_recovery_keys_hint(k));
 				return cer_fail(CER_EUSAGE, "key %s is encrypted and needs a password: "
 				                "give --passwords or --password-files (no terminal to "
 				                "ask on)", path);
@@ -202,4 +253,26 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
 		ret = CER_OK;
 	}
 	return ret;
+}
+
+int ui_recovery_keys_explain(const struct ui_recovery_keys *k, const struct cer_recovery *r,
+                             int status)
+{
+	char msg[1024];
+	size_t i;
+
+	if (status == CER_OK || ui_recovery_keys_hint(k)[0] == '\0')
+		return status;
+	for (i = 0; i < cer_recovery_key_count(r); i++) {
+		struct cer_recovery_key key;
+
+		cer_recovery_key(r, i, &key);
+		if (key.outcome == CER_SHARE_GOOD || key.superseded)
+			continue;
+		if (key.outcome != CER_SHARE_WRONG_PASSWORD)
+			return status;
+		snprintf(msg, sizeof msg, "%s", cer_errmsg());
+		return cer_fail(status, "%s (%s)", msg, ui_recovery_keys_hint(k));
+	}
+	return status;
 }

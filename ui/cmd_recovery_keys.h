@@ -41,11 +41,13 @@ enum {
  * A command's fallback for options it does not handle itself: takes option
  * c, just returned by getopt_long (optarg and optind as it left them), when
  * it is one of the above.  Returns CER_OK if taken; otherwise prints why and
- * returns CER_EUSAGE (c is unknown or lacks its value: ui_bad_option) or
+ * returns CER_EUSAGE (c is unknown or lacks its value: ui_bad_option, with
+ * the command's table opts) or
  * CER_EINTERNAL (out of memory).
  */
+struct option;
 int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, int argc,
-                            char **argv);
+                            char **argv, const struct option *opts);
 /*
  * --passwords values are copied to secret memory and wiped from argv as
  * soon as the option is parsed, before any key is touched, so that
@@ -55,7 +57,11 @@ int ui_recovery_keys_option(struct ui_recovery_keys *k, const char *cmd, int c, 
 /* Frees the lists, wipes the password copies and the cache (the other strings are argv's). */
 void ui_recovery_keys_free(struct ui_recovery_keys *k);
 
-/* Checks counts and exclusivity; prints a usage error and returns CER_EUSAGE. */
+/*
+ * Checks counts and exclusivity, and that no --passwords value is the name
+ * of an existing file (--password-files was meant); prints a usage error and
+ * returns CER_EUSAGE.
+ */
 int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k);
 
 /*
@@ -71,5 +77,18 @@ int ui_recovery_keys_check(const char *cmd, const struct ui_recovery_keys *k);
  */
 int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k,
                          bool stop_on_failure, bool stop_when_ready);
+
+/*
+ * When fewer passwords (or password files) than keys were given, a clause
+ * saying so and how they are matched to keys, for a message about a key
+ * that needs one or whose password is wrong; else "".  Static storage.
+ */
+const char *ui_recovery_keys_hint(const struct ui_recovery_keys *k);
+/*
+ * Adds that clause to the current message when status is a failure whose
+ * first attempt that stands is a wrong passphrase; returns status.
+ */
+int ui_recovery_keys_explain(const struct ui_recovery_keys *k, const struct cer_recovery *r,
+                             int status);
 
 #endif

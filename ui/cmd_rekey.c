@@ -41,7 +41,8 @@ static void usage(FILE *f)
 	        "                             command line is visible to other processes: prefer\n"
 	        "                             --password-files or the prompt\n"
 	        "  --password-files F...      files whose first line is the password of the key\n"
-	        "                             in the same position\n"
+	        "                             in the same position (--passphrase-file F..., as\n"
+	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
 	        "  --new-certs CERT...        the new custodians' certificates (PEM or DER), 3 to\n"
 	        "                             10, RSA of 2048 bits or more, each key different;\n"
@@ -64,7 +65,7 @@ static void usage(FILE *f)
 	        "quorum out of range, NEW-SD is the input file, or a key needs a password and\n"
 	        "there is no terminal), 3 bad input file (security domain, key, or a new\n"
 	        "certificate that is not RSA >= 2048 or repeats a key), 4 authentication failed\n"
-	        "(wrong password, no share for a key, same key twice, tampered share or item,\n"
+	        "(wrong passphrase, no share for a key, same key twice, tampered share or item,\n"
 	        "disagreeing shares), 5 I/O error (unreadable input, NEW-SD exists, cannot\n"
 	        "write), 6 fewer keys than the file requires.  Nothing is written on failure.\n",
 	        ui_progname);
@@ -78,6 +79,7 @@ static const struct option longopts[] = {
 	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "new-certs", required_argument, NULL, OPT_NEW_CERTS },
 	{ "new-quorum", required_argument, NULL, OPT_QUORUM },
@@ -91,6 +93,7 @@ static const struct option longopts[] = {
 
 static int log_result(struct cer_transcript *t, const struct cer_report *rep, int status)
 {
+	enum cer_reason why = cer_errreason();
 	char msg[1024];
 
 	if (t == NULL)
@@ -102,7 +105,7 @@ static int log_result(struct cer_transcript *t, const struct cer_report *rep, in
 		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
 		return status == CER_OK ? CER_EIO : status;
 	}
-	cer_fail(status, "%s", msg);
+	cer_fail_reason(status, why, "%s", msg);
 	return status;
 }
 
@@ -119,6 +122,7 @@ int ui_rekey_main(int argc, char **argv)
 	bool json = false, have_quorum = false;
 	int ncerts = 0, c, i, ret;
 
+	ui_exists_hint = "use --force to replace it";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -147,7 +151,7 @@ int ui_rekey_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "rekey", c, argc, argv);
+			ret = ui_recovery_keys_option(&keys, "rekey", c, argc, argv, longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ceremony/exchange.h"
+#include "ceremony/filekind.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/recovery.h"
@@ -46,7 +47,8 @@ static void usage(FILE *f)
 	        "                             and may land in shell history: prefer\n"
 	        "                             --password-files or the prompt\n"
 	        "  --password-files F...      files whose first line is the password of the key\n"
-	        "                             in the same position\n"
+	        "                             in the same position (--passphrase-file F..., as\n"
+	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
 	        "  --hsm-name NAME            the new HSM (as az): the exchange certificate's\n"
 	        "                             subject CN must be NAME.managedhsm.azure.net, or\n"
@@ -59,8 +61,11 @@ static void usage(FILE *f)
 	        "  -h, --help                 this help\n"
 	        "\n"
 	        "A key that needs a password and has none is asked for on the terminal, without\n"
-	        "echo; with no terminal the command fails naming the key.  Keys are used in the\n"
-	        "order given until the quorum is reached.\n"
+	        "echo; with no terminal the command fails naming the key.  Every key given is\n"
+	        "loaded and its share checked, also beyond the quorum: one that fails fails the\n"
+	        "command, unless it is a retry that a good share of the same key file or the\n"
+	        "same certificate supersedes (a wrong passphrase and then the right one, a\n"
+	        "certificate and then its key, the same key twice).\n"
 	        "\n"
 	        "Before any key is unlocked, the exchange key's facts are printed for the\n"
 	        "online administrators to compare: the file's SHA-256 (as sha256sum prints\n"
@@ -75,13 +80,14 @@ static void usage(FILE *f)
 	        "\n"
 	        "Exit status: 0 blob written, 1 internal error, 2 usage error (or a key needs a\n"
 	        "password and there is no terminal), 3 bad input file (security domain, key,\n"
-	        "certificate or exchange key malformed, unsupported or weak; an exchange key\n"
-	        "that is a custodian's), 4 authentication or verification failed (wrong\n"
-	        "password, no share for a certificate, same key twice, tampered share or item,\n"
-	        "inconsistent shares; an exchange key whose attestation does not verify, or\n"
-	        "that --hsm-name, --require-attestation or --expect-mrsigner refuses), 5 I/O\n"
-	        "error (unreadable input, OUT exists, cannot write OUT), 6 fewer keys than\n"
-	        "required.\n",
+	        "certificate or exchange key malformed, unsupported or weak; a certificate or\n"
+	        "a directory given as a key; an exchange key that is a custodian's), 4\n"
+	        "authentication or verification failed (wrong passphrase, no share for a\n"
+	        "certificate, tampered share or item, inconsistent shares; an exchange key\n"
+	        "whose attestation does not verify, or that --hsm-name, --require-attestation\n"
+	        "or --expect-mrsigner refuses), 5 I/O error (unreadable input, OUT exists,\n"
+	        "cannot write OUT), 6 fewer good shares than required (the same key twice\n"
+	        "counts once).\n",
 	        ui_progname);
 }
 
@@ -106,6 +112,7 @@ static const struct option longopts[] = {
 	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "sd-file-restore-blob", required_argument, NULL, OPT_OUT },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -128,6 +135,7 @@ int ui_restore_blob_main(int argc, char **argv)
 	bool force = false;
 	int c, ret;
 
+	ui_exists_hint = "use --force to replace it";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -151,7 +159,7 @@ int ui_restore_blob_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv);
+			ret = ui_recovery_keys_option(&keys, "restore-blob", c, argc, argv, longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;
@@ -169,8 +177,7 @@ int ui_restore_blob_main(int argc, char **argv)
 	if (ret != CER_OK)
 		goto out;
 	if (!force && cer_path_exists(out)) {
-		ret = ui_report(cer_fail(CER_EIO, "%s: already exists (use --force to replace it)",
-		                         out));
+		ret = ui_report(cer_fail_exists(out));
 		goto out;
 	}
 	/* A temporary an interrupted run left is named now, before any key. */
@@ -185,11 +192,22 @@ int ui_restore_blob_main(int argc, char **argv)
 		goto out;
 	}
 	ret = cer_exchange_open(x_path, &policy, &x);
+	if (ret != CER_OK)
+		ret = ui_explain_file(ret, x_path, "an exchange key", CER_FILE_SECURITY_DOMAIN,
+		                      "are --sd-file and --sd-exchange-key swapped?",
+		                      CER_FILE_PRIVATE_KEY, "--sd-exchange-key takes the new HSM's "
+		                      "certificate that init-recovery downloaded; a custodian's key "
+		                      "never goes there", CER_FILE_UNKNOWN);
 	if (ret == CER_OK)
 		ret = ui_print_report(cer_exchange_report(x), false);
 	fflush(stdout);
-	if (ret == CER_OK)
+	if (ret == CER_OK) {
 		ret = cer_sd_load(sd_path, &sd);
+		ret = ui_explain_file(ret, sd_path, "a security-domain file", CER_FILE_CERTIFICATE,
+		                      "are --sd-file and --sd-exchange-key swapped?",
+		                      CER_FILE_PRIVATE_KEY, "keys go after --sd-wrapping-keys",
+		                      CER_FILE_UNKNOWN);
+	}
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
 	if (ret == CER_OK)
@@ -198,9 +216,11 @@ int ui_restore_blob_main(int argc, char **argv)
 		ret = cer_fail(CER_EQUORUM, "%d key%s given, %s needs %u", keys.nkeys,
 		               keys.nkeys == 1 ? "" : "s", sd_path, cer_recovery_required(r));
 	if (ret == CER_OK)
-		ret = ui_recovery_keys_add(r, &keys, true, true);
-	if (ret == CER_OK)
+		ret = ui_recovery_keys_add(r, &keys, false, false);
+	if (ret == CER_OK) {
 		ret = cer_recovery_restore_blob(r, out, force, &ui_stderr_progress, sha);
+		ret = ui_recovery_keys_explain(&keys, r, ret);
+	}
 	if (ret != CER_OK) {
 		ui_report(ret);
 		goto out;

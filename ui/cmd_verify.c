@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ceremony/filekind.h"
 #include "ceremony/recovery.h"
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
@@ -25,6 +26,11 @@ static void usage(FILE *f)
 	        "key is still checked (a custodian can check their own key alone) and the report\n"
 	        "says how many more are needed.\n"
 	        "\n"
+	        "Retries are listed, not held against the drill: a failed attempt (a wrong\n"
+	        "password, a certificate given for its key, the same key twice) that a good\n"
+	        "share of the same key file or the same certificate supersedes.  A failed\n"
+	        "attempt that nothing supersedes fails the drill.\n"
+	        "\n"
 	        "With several files (organisations with several HSMs often have the same\n"
 	        "custodians for each), each key is asked for once and tried against every\n"
 	        "file, and there is one report per file.\n"
@@ -35,7 +41,8 @@ static void usage(FILE *f)
 	        "                             command line is visible to other processes: prefer\n"
 	        "                             --password-files or the prompt\n"
 	        "  --password-files F...      files whose first line is the password of the key\n"
-	        "                             in the same position\n"
+	        "                             in the same position (--passphrase-file F..., as\n"
+	        "                             keygen spells it, is the same option)\n"
 	        "  --certs DIR                where to look for certificates not beside their key\n"
 	        "  --json                     print the report as one JSON object\n"
 	        "  --transcript FILE          append a record of the drill to FILE (time, the SD\n"
@@ -46,8 +53,10 @@ static void usage(FILE *f)
 	        "JSON fields: report (\"verify\"), sd_file, sha256, version, key_algorithm,\n"
 	        "required, kdf (as in the security-domain file); keys: [{key, certificate,\n"
 	        "x5t_256, status (good, needs_password, wrong_password, not_a_key,\n"
-	        "no_certificate, no_share, duplicate, auth_failed, malformed), disagrees,\n"
-	        "message}]; good (good shares), needed (more shares needed, 0 when reached),\n"
+	        "no_certificate, no_share, duplicate, auth_failed, malformed, exchange_key),\n"
+	        "disagrees, message, superseded (a retry), superseded_by (the number, from 1,\n"
+	        "of the key that gave its share, or null)}], every attempt in order; good\n"
+	        "(good shares), needed (more shares needed, 0 when reached),\n"
 	        "subsets_checked; data:\n"
 	        "[{tag, size (plaintext bytes), status (authenticated, failed, not_checked)}];\n"
 	        "result (verified, quorum_not_reached, failed), exit_status, message.  With\n"
@@ -56,11 +65,14 @@ static void usage(FILE *f)
 	        "could not be drilled], exit_status}.\n"
 	        "\n"
 	        "Exit status: 0 full recovery verified, 1 internal error, 2 usage error (or a key\n"
-	        "needs a password and there is no terminal), 3 bad input file, 4 a key or share\n"
-	        "failed (wrong password, no share, same key twice, failed authentication,\n"
-	        "disagreeing shares, tampered item), 5 I/O error, 6 every key given is good but\n"
-	        "fewer than required.  With several files: 0 when every file is verified,\n"
-	        "else the status of the first file that was not.\n",
+	        "needs a password and there is no terminal), 3 bad input file (a key that is\n"
+	        "not a usable private key: a certificate, a directory; its certificate not\n"
+	        "found), 4 a key or share failed (wrong passphrase, no share, failed\n"
+	        "authentication, disagreeing shares, tampered item), 5 I/O error (a key file\n"
+	        "that cannot be read), 6 every key given is good but fewer than required (the\n"
+	        "same key twice counts once).  Only attempts that are not superseded count.\n"
+	        "With several files: 0 when every file is verified, else the status of the\n"
+	        "first file that was not.\n",
 	        ui_progname);
 }
 
@@ -71,6 +83,7 @@ static const struct option longopts[] = {
 	{ "sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS },
 	{ "passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS },
 	{ "password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
+	{ "passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES },
 	{ "certs", required_argument, NULL, UI_RK_OPT_CERTS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
@@ -102,11 +115,15 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 	struct cer_report *rep = NULL;
 	char msg[1024];
 	size_t i;
-	int ret;
+	int ret, log_failed = CER_OK;
 
 	*json_text = NULL;
 	failure[0] = '\0';
 	ret = cer_sd_load(sd_path, &sd);
+	ret = ui_explain_file(ret, sd_path, "a security-domain file", CER_FILE_CERTIFICATE,
+	                      "--sd-file takes the file the download call wrote",
+	                      CER_FILE_PRIVATE_KEY, "keys go after --sd-wrapping-keys",
+	                      CER_FILE_UNKNOWN);
 	if (ret == CER_OK && t != NULL)
 		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s",
 		                         sd_path, cer_sd_sha256_hex(sd), keys->nkeys,
@@ -122,6 +139,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 		goto out;
 	}
 	ret = cer_recovery_verify(r, &ui_stderr_progress, &rep);
+	ret = ui_recovery_keys_explain(keys, r, ret);
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
 	if (rep == NULL) {
 		snprintf(failure, 1024, "%s", msg);
@@ -141,12 +159,11 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 			struct cer_recovery_key k;
 
 			cer_recovery_key(r, i, &k);
-			if (k.superseded)
-				continue;
-			if (cer_transcript_add(t, "verify key %s: certificate %s x5t_256 %s: %s", k.key_path,
-			                       k.cert_path[0] ? k.cert_path : "-",
+			if (cer_transcript_add(t, "verify key %s: certificate %s x5t_256 %s: %s%s",
+			                       k.key_path, k.cert_path[0] ? k.cert_path : "-",
 			                       k.x5t_256[0] ? k.x5t_256 : "-",
-			                       cer_share_outcome_name(k.outcome)) != CER_OK)
+			                       cer_share_outcome_name(k.outcome),
+			                       k.superseded ? " (retried)" : "") != CER_OK)
 				break;
 		}
 		if (cer_transcript_add_report(t, rep) != CER_OK ||
@@ -155,10 +172,10 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys,
 		                       ? "quorum_not_reached" : "failed", ret) != CER_OK) {
 			fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
 			if (ret == CER_OK)
-				ret = CER_EIO;
+				ret = log_failed = CER_EIO;
 		}
 	}
-	if (ret != CER_OK && ret != CER_EIO)
+	if (ret != CER_OK && log_failed == CER_OK)
 		fprintf(stderr, "%s: %s\n", ui_progname, msg);
 out:
 	cer_report_free(rep);
@@ -220,7 +237,7 @@ int ui_verify_main(int argc, char **argv)
 			ret = CER_OK;
 			goto out;
 		default:
-			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv);
+			ret = ui_recovery_keys_option(&keys, "verify", c, argc, argv, longopts);
 			if (ret != CER_OK)
 				goto out;
 			break;

@@ -25,8 +25,14 @@ int ui_version_main(int argc, char **argv);
 
 extern const char *ui_progname;
 
-/* Prints "sdceremony: <cer_errmsg()>" on stderr; returns status. */
+/*
+ * Prints "sdceremony: <cer_errmsg()>" on stderr; returns status.  When the
+ * failure's reason is CER_REASON_EXISTS and the command set ui_exists_hint
+ * (how its flags replace an output, e.g. "use --force to replace it"), the
+ * hint follows in parentheses.
+ */
 int ui_report(int status);
+extern const char *ui_exists_hint;
 /* Prints "sdceremony CMD: <message>" and a pointer to --help; returns CER_EUSAGE. */
 int ui_usage_error(const char *cmd, const char *fmt, ...) CER_PRINTF(2, 3);
 
@@ -36,7 +42,14 @@ int ui_usage_error(const char *cmd, const char *fmt, ...) CER_PRINTF(2, 3);
  * arguments left after the options.  Both print a usage error naming the
  * argument; ui_no_operands returns CER_OK when nothing is left.
  */
-int ui_bad_option(const char *cmd, char **argv);
+struct option;
+/*
+ * ui_bad_option takes the command's getopt_long table (opts may be NULL) to
+ * say what went wrong with a long option: an ambiguous prefix (listing the
+ * options it could be), a missing value, a value given to an option that
+ * takes none, or an unknown name.
+ */
+int ui_bad_option(const char *cmd, char **argv, const struct option *opts);
 int ui_no_operands(const char *cmd, int argc, char **argv);
 
 /* A decimal number, digits only, at most 1000000; false otherwise. */
@@ -84,6 +97,15 @@ extern const struct cer_progress ui_stderr_progress;
  */
 int ui_collect_values(const char *first, int argc, char **argv, int *optind_io,
                       const char ***list, int count);
+
+/*
+ * After path failed to load as `role` ("the exchange key") with status: when
+ * the file is plainly another kind, rewrites the message to say what it is
+ * and what the user most likely did.  The variable arguments are pairs of
+ * an enum cer_file_kind (as int) and the hint for it, ended by
+ * CER_FILE_UNKNOWN.  Only CER_EINPUT failures are explained; returns status.
+ */
+int ui_explain_file(int status, const char *path, const char *role, ...);
 
 /* xmalloc-style helpers: print and exit on out of memory. */
 void *ui_xcalloc(size_t n, size_t size);

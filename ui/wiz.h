@@ -114,8 +114,14 @@ bool ui_wiz_stopping(void);
  */
 const atomic_int *ui_wiz_long_call_begin(void);
 void ui_wiz_long_call_end(void);
+/* Stops the session as a signal would, but for a reason of the wizard's own
+ * (the transcript failed): the loop wipes and the wizard exits 5. */
+void ui_wiz_stop_session(void);
+
+/* ---- the transcript (ui/wiz_log.c) ---- */
+
 /* Appends a line to the ceremony transcript (opened on first use); a
- * failure is shown in an error dialog once.  Never pass a secret. */
+ * failure is told in a dialog and stops the session.  Never pass a secret. */
 void ui_wiz_log(struct wiz *w, const char *fmt, ...) CER_PRINTF(2, 3);
 /* Logs "WHAT: PATH sha256 HEX" (or why it could not be hashed). */
 void ui_wiz_log_file(struct wiz *w, const char *what, const char *path);
@@ -134,6 +140,10 @@ void ui_wiz_help(struct wiz *w, const char *keys);
 int ui_wiz_print(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *fmt, ...)
         CER_PRINTF(5, 6);
 /* Word-wrapped text from column x to the right edge; returns the next row. */
+#define WIZ_WRAP_MAX 64 /* lines ui_wiz_split_lines gives at most */
+/* Splits text into at most max lines of at most width columns (at spaces
+ * and newlines): start[i], len[i]; returns the number of lines. */
+int ui_wiz_split_lines(const char *text, int width, const char **start, int *len, int max);
 int ui_wiz_wrap(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *text);
 /* First content row (below the title bar) and last (above the help line). */
 int ui_wiz_top(const struct wiz *w);
@@ -202,9 +212,11 @@ void ui_wiz_text_clear(struct ui_wiz_text *t);
 int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bottom);
 bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page);
 
-/* Modal dialogs; they handle resize themselves and return at once when the
- * wizard is stopping (ui_wiz_confirm then answers no). */
+/* Modal dialogs (ui/wiz_dialog.c); they handle resize themselves and return
+ * at once when the wizard is stopping (ui_wiz_confirm then answers no). */
 void ui_wiz_error(struct wiz *w, const char *title, const char *msg);
+/* A dialog title in plain words for a status ("Not accepted", ...). */
+const char *ui_wiz_status_title(int status);
 /* The error dialog with cer_errmsg() (batch mode's message) for status. */
 void ui_wiz_error_status(struct wiz *w, int status);
 /* True only when the user pressed y. */
@@ -214,5 +226,54 @@ void ui_wiz_busy(struct wiz *w, const char *msg);
 
 bool ui_wiz_is_enter(int ch);
 #define WIZ_KEY_ESC 27
+
+/* ---- the custodian's turn over a recovery session (ui/wiz_turn.c) ---- */
+
+struct cer_recovery;
+
+enum ui_wiz_turn_event {
+	WIZ_TURN_NONE,
+	WIZ_TURN_SHARE_IN, /* a good share came in (see cer_recovery_ready) */
+	WIZ_TURN_ABANDON,  /* Esc on the hand-over screen */
+	WIZ_TURN_FINISH,   /* f on the hand-over screen, when allow_finish */
+	WIZ_TURN_GO_ON,    /* Enter on the hand-over screen at the quorum, when go_on */
+	WIZ_TURN_EXCHANGE, /* the key presented is the exchange key: end the session */
+};
+
+/*
+ * A hand-over screen (no text field: who is still needed), the key file
+ * (checked against the file's shares before any passphrase), then the
+ * passphrase alone on its screen.  No dialog opens during a turn, and Esc
+ * from the passphrase leads to a hand-over screen that takes only Enter.
+ * Every attempt is recorded in the session and the transcript.
+ */
+struct ui_wiz_turn {
+	/* Set by the caller before ui_wiz_turn_begin. */
+	const char *flow;      /* "drill", "recovery", ...: transcript records */
+	const char *certs_dir; /* or NULL */
+	char heading[256];     /* first line, e.g. the security domain */
+	bool allow_finish;     /* f checks with the shares in */
+	const char *go_on;     /* at the quorum Enter does this ("write the restore blob") */
+	/* The turn's own. */
+	struct cer_recovery *rec;
+	int step;
+	bool guard;
+	char key[WIZ_FIELD_MAX];
+	long share;
+	char note[512];
+	enum ui_wiz_color note_color;
+	struct ui_wiz_field f_key, f_pass;
+	struct ui_wiz_form key_form, pass_form;
+};
+
+int ui_wiz_turn_init(struct ui_wiz_turn *t) CER_WUR; /* clears t; CER_EINTERNAL */
+void ui_wiz_turn_begin(struct ui_wiz_turn *t, struct cer_recovery *rec);
+void ui_wiz_turn_draw(struct wiz *w, const struct ui_wiz_turn *t, int y);
+enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int ch);
+void ui_wiz_turn_note(struct ui_wiz_turn *t, enum ui_wiz_color c, const char *fmt, ...)
+        CER_PRINTF(3, 4);
+/* Wipes what was typed and forgets the session (end of session). */
+void ui_wiz_turn_wipe(struct ui_wiz_turn *t);
+void ui_wiz_turn_free(struct ui_wiz_turn *t);
 
 #endif

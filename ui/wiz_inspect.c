@@ -48,7 +48,7 @@ static void run_inspect(struct wiz *w)
 	size_t i;
 
 	if (ui_wiz_field_value(&sd_file)[0] == '\0') {
-		ui_wiz_error(w, "[FAIL] missing", "Type the security-domain file's path.");
+		ui_wiz_error(w, "The file is missing", "Type the security-domain file's path.");
 		form.focus = 0;
 		return;
 	}

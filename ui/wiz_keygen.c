@@ -1,4 +1,5 @@
 #include <curses.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,18 +8,29 @@
 #include "ceremony/keygen.h"
 #include "ui/wiz.h"
 
-enum phase { P_PARAMS, P_CUSTODIAN, P_CONFIRM, P_RUN, P_SUMMARY };
+/*
+ * Each custodian's turn: P_HANDOVER (no text field; keys typed there are
+ * ignored), P_KEYPATH (where the key goes, checked at once), then P_PASS1
+ * and P_PASS2, each passphrase prompt alone on its screen.  No dialog opens
+ * during a turn, and Esc from a passphrase prompt goes back to P_HANDOVER,
+ * never to a visible field.  Going back keeps what later custodians set.
+ */
+enum phase { P_PARAMS, P_HANDOVER, P_KEYPATH, P_PASS1, P_PASS2, P_CONFIRM, P_RUN, P_SUMMARY };
 
 static const char *const bit_choices[] = {"2048", "3072", "4096"};
 
 static enum phase phase;
 static struct ui_wiz_field f_count, f_quorum, f_bits, f_days, f_dir, f_names;
 static struct ui_wiz_field f_pass, f_again, f_keypath;
-static struct ui_wiz_form params_form, cust_form;
+static struct ui_wiz_form params_form, path_form, pass1_form, pass2_form;
 static struct cer_keygen_params params;
 static char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 static char key_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 static char *passes[CER_KEYGEN_MAX_KEYS];
+static char *pending; /* the first typing of the passphrase, until it is typed again */
+static bool guard; /* P_HANDOVER after Esc from a passphrase prompt: only Enter is taken */
+static char note[512];
+static enum ui_wiz_color note_color;
 static char dir[CER_KG_PATH_MAX];
 static unsigned current;
 static unsigned prog_done, prog_total;
@@ -35,15 +47,31 @@ static void wipe_passes(void)
 		passes[i] = NULL;
 		params.custodians[i].passphrase = NULL;
 	}
+	cer_secret_free(pending);
+	pending = NULL;
+}
+
+static void set_note(enum ui_wiz_color c, const char *fmt, ...) CER_PRINTF(2, 3);
+static void set_note(enum ui_wiz_color c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(note, sizeof note, fmt, ap);
+	va_end(ap);
+	note_color = c;
 }
 
 static void keygen_init(struct wiz *w)
 {
 	(void)w;
 	phase = P_PARAMS;
+	guard = false;
 	params_form = (struct ui_wiz_form){0};
-	cust_form = (struct ui_wiz_form){0};
-	if (ui_wiz_field_init(&f_count, "Number of custodians (3-10)", WF_NUMBER) != CER_OK ||
+	path_form = pass1_form = pass2_form = (struct ui_wiz_form){0};
+	note[0] = '\0';
+	if (ui_wiz_field_init(&f_count, "Number of custodians (" CER_XSTR(CER_KEYGEN_MIN_KEYS) "-" CER_XSTR(
+	                                  CER_KEYGEN_MAX_KEYS) ")", WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_quorum, "Quorum (2-N)", WF_NUMBER) != CER_OK ||
 	    ui_wiz_field_init(&f_bits, "RSA key size", WF_CHOICE) != CER_OK ||
 	    ui_wiz_field_init(&f_days, "Validity in days", WF_NUMBER) != CER_OK ||
@@ -51,7 +79,7 @@ static void keygen_init(struct wiz *w)
 	    ui_wiz_field_init(&f_names, "Names (comma separated)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_pass, "Passphrase", WF_SECRET) != CER_OK ||
 	    ui_wiz_field_init(&f_again, "Passphrase again", WF_SECRET) != CER_OK ||
-	    ui_wiz_field_init(&f_keypath, "Write the key to", WF_PATH) != CER_OK) {
+	    ui_wiz_field_init(&f_keypath, "Write your key to", WF_PATH) != CER_OK) {
 		ui_wiz_error_status(w, CER_EINTERNAL);
 		return;
 	}
@@ -60,7 +88,7 @@ static void keygen_init(struct wiz *w)
 	f_bits.choices = bit_choices;
 	f_bits.nchoices = 3;
 	f_bits.choice = 1;
-	ui_wiz_field_set(&f_days, "730");
+	ui_wiz_field_set(&f_days, CER_XSTR(CER_KEYGEN_DEFAULT_DAYS));
 	ui_wiz_field_set(&f_dir, "ceremony");
 	ui_wiz_form_add(&params_form, &f_count);
 	ui_wiz_form_add(&params_form, &f_quorum);
@@ -68,9 +96,9 @@ static void keygen_init(struct wiz *w)
 	ui_wiz_form_add(&params_form, &f_days);
 	ui_wiz_form_add(&params_form, &f_dir);
 	ui_wiz_form_add(&params_form, &f_names);
-	ui_wiz_form_add(&cust_form, &f_pass);
-	ui_wiz_form_add(&cust_form, &f_again);
-	ui_wiz_form_add(&cust_form, &f_keypath);
+	ui_wiz_form_add(&path_form, &f_keypath);
+	ui_wiz_form_add(&pass1_form, &f_pass);
+	ui_wiz_form_add(&pass2_form, &f_again);
 	cer_keygen_params_init(&params);
 	memset(names, 0, sizeof names);
 	memset(key_paths, 0, sizeof key_paths);
@@ -83,9 +111,9 @@ static void draw_params(struct wiz *w, int y)
 	            "Enter: next  Up/Down: field  Left/Right: key size  Tab: complete  Esc: menu");
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
 	                "Generate the custodians' RSA key pairs and certificates. Each custodian "
-	                "then types a passphrase and chooses where their private key goes (e.g. "
-	                "their own USB stick). Certificates and the download package go to the "
-	                "output directory.") +
+	                "then chooses where their private key goes (their own USB stick, never "
+	                "the output directory) and types a passphrase. The output directory gets "
+	                "only public files: certificates, download package, manifest.") +
 	    1;
 	y = ui_wiz_form_draw(w, &params_form, y) + 1;
 	ui_wiz_wrap(w, y, 2, WC_DIM,
@@ -93,30 +121,76 @@ static void draw_params(struct wiz *w, int y)
 	            "certificate expiry. RSA-3072 is the default; 4096 takes longer.");
 }
 
-static void draw_custodian(struct wiz *w, int y)
+static const char *custodian_name(unsigned i)
 {
-	char def[CER_KG_PATH_MAX + 32];
+	static char def[CER_NAME_MAX + 1];
 
-	ui_wiz_help(w, "Enter: next   Up/Down: field   Tab: complete path   Ctrl-U: clear   "
-	               "Esc: back");
-	if (names[current][0] != '\0')
-		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1,
-		                 params.count, names[current]) +
+	cer_keygen_name(names[i], i, def);
+	return def;
+}
+
+static int draw_turn_title(struct wiz *w, int y)
+{
+	return ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: %s", current + 1,
+	                    params.count, custodian_name(current)) +
+	       1;
+}
+
+static int draw_note(struct wiz *w, int y)
+{
+	return note[0] != '\0' ? ui_wiz_wrap(w, y, 2, note_color, note) : y;
+}
+
+static void draw_handover(struct wiz *w, int y)
+{
+	y = draw_turn_title(w, y);
+	if (guard) {
+		ui_wiz_help(w, "Enter: go on");
+		ui_wiz_wrap(w, y, 2, WC_WARN,
+		            "The passphrase typed so far was wiped, and keys typed now are ignored. "
+		            "Press Enter to go on.");
+		return;
+	}
+	if (passes[current] != NULL) {
+		ui_wiz_help(w, "Enter: keep and go on   c: change   Esc: back");
+		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] key to %s, passphrase set.",
+		                 key_paths[current]) +
 		    1;
-	else
-		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian %u of %u: custodian-%u",
-		                 current + 1, params.count, current + 1) +
+	} else {
+		ui_wiz_help(w, "Enter: start   Esc: back");
+		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+		                "Please come to the keyboard and press Enter. Everyone else, look "
+		                "away from the screen and the keyboard.") +
 		    1;
+	}
+	draw_note(w, y);
+}
+
+static void draw_keypath(struct wiz *w, int y)
+{
+	ui_wiz_help(w, "Enter: next   Tab: complete path   Ctrl-U: clear   Esc: back");
+	y = draw_turn_title(w, y);
 	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-	                "Custodian only: type a passphrase of at least 12 characters, twice. "
-	                "Nothing is shown while you type. Everyone else, please look away.") +
+	                "Where does your private key go? Your own medium, e.g. /media/you/ (a "
+	                "directory means cert_N.key in it). A copy of your certificate is "
+	                "written beside it.") +
 	    1;
-	y = ui_wiz_form_draw(w, &cust_form, y) + 1;
-	snprintf(def, sizeof def, "If left empty: %s/cert_%u.key", dir, current);
-	y = ui_wiz_print(w, y, 2, WC_DIM, "%s", def);
-	ui_wiz_print(w, y, 2, WC_DIM,
-	             "A key path elsewhere also gets a copy of the certificate "
-	             "beside it (.cer).");
+	y = ui_wiz_form_draw(w, &path_form, y) + 1;
+	draw_note(w, y);
+}
+
+static void draw_pass(struct wiz *w, int y, bool again)
+{
+	ui_wiz_help(w, "Enter: next   Esc: back (what you typed is wiped)");
+	y = draw_turn_title(w, y);
+	y = ui_wiz_print(w, y, 2, WC_DIM, "Key file: %s", key_paths[current]) + 1;
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                again ? "Type the same passphrase again. Nothing is shown."
+	                      : "Type a passphrase of at least " CER_XSTR(CER_PASSPHRASE_MIN) " characters, different from the "
+	                        "other custodians'. Nothing is shown while you type.") +
+	    1;
+	y = ui_wiz_form_draw(w, again ? &pass2_form : &pass1_form, y) + 1;
+	draw_note(w, y);
 }
 
 static void draw_confirm(struct wiz *w, int y)
@@ -130,14 +204,8 @@ static void draw_confirm(struct wiz *w, int y)
 	                 params.count, params.bits, params.quorum, params.days);
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Certificates and package: %s/", dir) + 1;
 	for (i = 0; i < params.count; i++) {
-		char name[CER_NAME_MAX + 16];
-
-		if (names[i][0] != '\0')
-			snprintf(name, sizeof name, "%.*s", CER_NAME_MAX, names[i]);
-		else
-			snprintf(name, sizeof name, "custodian-%u", i + 1);
-		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1, name,
-		                 key_paths[i][0] ? key_paths[i] : "(output directory)");
+		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1,
+		                 custodian_name(i), key_paths[i]);
 	}
 	ui_wiz_print(w, y + 1, 2, WC_NORMAL, "Press Enter to generate.");
 }
@@ -148,7 +216,10 @@ static void keygen_draw(struct wiz *w)
 
 	switch (phase) {
 	case P_PARAMS: draw_params(w, y); break;
-	case P_CUSTODIAN: draw_custodian(w, y); break;
+	case P_HANDOVER: draw_handover(w, y); break;
+	case P_KEYPATH: draw_keypath(w, y); break;
+	case P_PASS1: draw_pass(w, y, false); break;
+	case P_PASS2: draw_pass(w, y, true); break;
 	case P_CONFIRM: draw_confirm(w, y); break;
 	case P_RUN:
 		ui_wiz_help(w, "Please wait   Ctrl-C: cancel");
@@ -196,7 +267,7 @@ static bool parse_names(struct wiz *w)
 
 		snprintf(msg, sizeof msg, "Give %u names (one per custodian), or none.",
 		         params.count);
-		ui_wiz_error(w, "[FAIL] names", msg);
+		ui_wiz_error(w, "The names do not fit", msg);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
@@ -216,7 +287,7 @@ static void submit_params(struct wiz *w)
 
 	if (!ui_wiz_field_number(&f_count, 0, 1000, &n) ||
 	    !ui_wiz_field_number(&f_quorum, 0, 1000, &q)) {
-		ui_wiz_error(w, "[FAIL] numbers", "Type the number of custodians and the quorum.");
+		ui_wiz_error(w, "Numbers missing", "Type the number of custodians and the quorum.");
 		return;
 	}
 	ret = cer_keygen_check_counts((unsigned)n, (unsigned)q);
@@ -225,12 +296,17 @@ static void submit_params(struct wiz *w)
 		return;
 	}
 	if (!ui_wiz_field_number(&f_days, 1, CER_KEYGEN_MAX_DAYS, &days)) {
-		ui_wiz_error(w, "[FAIL] validity", "Validity is a number of days from 1 to 36500.");
+		ui_wiz_error(w, "Validity out of range",
+		             "Validity is a number of days from 1 to " CER_XSTR(CER_KEYGEN_MAX_DAYS) ".");
 		return;
 	}
 	if (ui_wiz_field_value(&f_dir)[0] == '\0') {
-		ui_wiz_error(w, "[FAIL] output directory", "Type where the certificates go.");
+		ui_wiz_error(w, "Output directory missing", "Type where the certificates go.");
 		return;
+	}
+	if (params.count != (unsigned)n) {
+		wipe_passes();
+		memset(key_paths, 0, sizeof key_paths);
 	}
 	params.count = (unsigned)n;
 	params.quorum = (unsigned)q;
@@ -242,58 +318,143 @@ static void submit_params(struct wiz *w)
 	params.out_dir = dir;
 	if (!parse_names(w))
 		return;
-	wipe_passes();
-	memset(key_paths, 0, sizeof key_paths);
 	current = 0;
-	cust_form.focus = 0;
-	ui_wiz_field_wipe(&f_keypath);
-	phase = P_CUSTODIAN;
+	note[0] = '\0';
+	phase = P_HANDOVER;
 }
 
-static void submit_custodian(struct wiz *w)
+static void set_key_paths(void)
 {
-	const char *pass = ui_wiz_field_value(&f_pass), *again = ui_wiz_field_value(&f_again);
+	unsigned i;
+
+	for (i = 0; i < params.count; i++)
+		params.custodians[i].key_path = key_paths[i];
+}
+
+static void submit_keypath(void)
+{
+	const char *typed = ui_wiz_field_value(&f_keypath);
+	char out[CER_KG_PATH_MAX];
 	int ret;
 
-	if (!cer_passphrase_equal(pass, again)) {
-		ret = cer_fail(CER_EUSAGE, "the two passphrases differ; type them again");
-		goto out;
-	}
-	ret = cer_passphrase_check(current, pass, (const char *const *)passes, current);
-	if (ret != CER_OK)
-		goto out;
-	passes[current] = cer_secret_strdup(pass);
-	if (passes[current] == NULL) {
-		ret = CER_EINTERNAL;
-		goto out;
-	}
-	snprintf(key_paths[current], sizeof key_paths[0], "%s", ui_wiz_field_value(&f_keypath));
-	ui_wiz_field_wipe(&f_keypath);
-	if (++current == params.count)
-		phase = P_CONFIRM;
-out:
-	ui_wiz_field_wipe(&f_pass);
-	ui_wiz_field_wipe(&f_again);
-	cust_form.focus = 0;
-	if (ret != CER_OK)
-		ui_wiz_error_status(w, ret);
-}
-
-static void back_custodian(void)
-{
-	ui_wiz_field_wipe(&f_pass);
-	ui_wiz_field_wipe(&f_again);
-	ui_wiz_field_wipe(&f_keypath);
-	cust_form.focus = 0;
-	if (current == 0) {
-		phase = P_PARAMS;
+	if (typed[0] == '\0') {
+		set_note(WC_NORMAL, "Type where your key goes (Tab completes). Keys never go in the "
+		         "output directory %s, which goes to the online side.", dir);
 		return;
 	}
-	current--;
+	set_key_paths();
+	params.custodians[current].key_path = "";
+	ret = cer_keygen_key_path(&params, current, typed, out);
+	if (ret != CER_OK) {
+		set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
+		return;
+	}
+	snprintf(key_paths[current], sizeof key_paths[0], "%s", out);
+	note[0] = '\0';
+	phase = P_PASS1;
+}
+
+static void submit_pass1(void)
+{
+	const char *pass = ui_wiz_field_value(&f_pass);
+	int ret;
+
+	if (pass[0] == '\0') {
+		set_note(WC_NORMAL, "Type your passphrase first.");
+		return;
+	}
+	ret = cer_passphrase_check(current, pass, (const char *const *)passes, params.count);
+	if (ret == CER_OK) {
+		cer_secret_free(pending);
+		pending = cer_secret_strdup(pass);
+		ret = pending != NULL ? CER_OK : cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	ui_wiz_field_wipe(&f_pass);
+	flushinp();
+	if (ret != CER_OK) {
+		set_note(WC_FAIL, "[FAIL] %s. Type another one.", cer_errmsg());
+		return;
+	}
+	note[0] = '\0';
+	phase = P_PASS2;
+}
+
+static void next_custodian(void)
+{
+	note[0] = '\0';
+	if (current + 1 == params.count) {
+		phase = P_CONFIRM;
+		return;
+	}
+	current++;
+	phase = P_HANDOVER;
+}
+
+static void submit_pass2(void)
+{
+	bool same = cer_passphrase_equal(pending, ui_wiz_field_value(&f_again));
+
+	ui_wiz_field_wipe(&f_again);
+	flushinp();
+	if (!same) {
+		cer_secret_free(pending);
+		pending = NULL;
+		set_note(WC_FAIL, "[FAIL] The two passphrases differ. Type it again, twice.");
+		phase = P_PASS1;
+		return;
+	}
+	passes[current] = pending;
+	pending = NULL;
+	next_custodian();
+}
+
+/* Esc during a turn: back to the hand-over screen, wiping what was typed;
+ * from a passphrase prompt the screen then takes nothing but Enter. */
+static void back_to_handover(void)
+{
+	guard = phase == P_PASS1 || phase == P_PASS2;
+	flushinp();
+	ui_wiz_field_wipe(&f_pass);
+	ui_wiz_field_wipe(&f_again);
+	cer_secret_free(pending);
+	pending = NULL;
+	note[0] = '\0';
+	phase = P_HANDOVER;
+}
+
+static void change_turn(void)
+{
 	cer_secret_free(passes[current]);
 	passes[current] = NULL;
 	ui_wiz_field_set(&f_keypath, key_paths[current]);
-	phase = P_CUSTODIAN;
+	note[0] = '\0';
+	phase = P_KEYPATH;
+}
+
+static void handover_key(int ch)
+{
+	if (guard) {
+		guard = !ui_wiz_is_enter(ch);
+		return;
+	}
+	if (ch == WIZ_KEY_ESC) {
+		note[0] = '\0';
+		if (current == 0) {
+			params_form.focus = 0;
+			phase = P_PARAMS;
+		} else {
+			current--;
+		}
+	} else if (passes[current] != NULL && (ch == 'c' || ch == 'C')) {
+		change_turn();
+	} else if (ui_wiz_is_enter(ch)) {
+		if (passes[current] != NULL) {
+			next_custodian();
+			return;
+		}
+		ui_wiz_field_set(&f_keypath, key_paths[current]);
+		phase = P_KEYPATH;
+	}
 }
 
 static void on_step(void *ctx, const char *what, unsigned done, unsigned total)
@@ -341,8 +502,8 @@ static void build_summary(struct wiz *w)
 		ui_wiz_text_add(&summary, "   cert      %s", k->cert_path);
 		ui_wiz_text_add(&summary, "   key       %s%s", k->key_path,
 		                k->encrypted ? "" : " (NOT encrypted)");
-		ui_wiz_text_add(&summary, "   x5t#S256  %s", k->thumb_b64url);
-		ui_wiz_text_add(&summary, "   SHA-256   %s", k->thumb_hex);
+		ui_wiz_text_add(&summary, "   thumbprint (base64url) %s", k->thumb_b64url);
+		ui_wiz_text_add(&summary, "   thumbprint (hex)       %s", k->thumb_hex);
 	}
 	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
 	ui_wiz_text_add(&summary, "Manifest:         %s", result->manifest_path);
@@ -362,8 +523,8 @@ static void log_result(struct wiz *w)
 	for (i = 0; i < result->count; i++) {
 		const struct cer_keygen_key *k = &result->keys[i];
 
-		ui_wiz_log(w, "key %u: name %s, x5t#S256 %s, sha256 %s, valid %s to %s", i, k->name,
-		           k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
+		ui_wiz_log(w, "custodian %u: name %s, thumbprint %s (hex %s), valid %s to %s", i + 1,
+		           k->name, k->thumb_b64url, k->thumb_hex, k->not_before, k->not_after);
 		ui_wiz_log_file(w, "  certificate", k->cert_path);
 		ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
 		           k->encrypted ? "encrypted" : "NOT encrypted");
@@ -379,10 +540,10 @@ static void generate(struct wiz *w)
 	unsigned i;
 	int ret;
 
+	set_key_paths();
 	for (i = 0; i < params.count; i++) {
 		params.custodians[i].name = names[i];
 		params.custodians[i].passphrase = passes[i];
-		params.custodians[i].key_path = key_paths[i];
 	}
 	params.force = false;
 	ret = cer_keygen_check_params(&params);
@@ -443,16 +604,28 @@ static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 		if (ui_wiz_form_key(&params_form, ch) == WIZ_FORM_SUBMIT)
 			submit_params(w);
 		break;
-	case P_CUSTODIAN:
+	case P_HANDOVER: handover_key(ch); break;
+	case P_KEYPATH:
 		if (ch == WIZ_KEY_ESC)
-			back_custodian();
-		else if (ui_wiz_form_key(&cust_form, ch) == WIZ_FORM_SUBMIT)
-			submit_custodian(w);
+			back_to_handover();
+		else if (ui_wiz_form_key(&path_form, ch) == WIZ_FORM_SUBMIT)
+			submit_keypath();
+		break;
+	case P_PASS1:
+	case P_PASS2:
+		if (ch == WIZ_KEY_ESC)
+			back_to_handover();
+		else if (ui_wiz_is_enter(ch) && phase == P_PASS1)
+			submit_pass1();
+		else if (ui_wiz_is_enter(ch))
+			submit_pass2();
+		else
+			ui_wiz_field_key(phase == P_PASS1 ? &f_pass : &f_again, ch);
 		break;
 	case P_CONFIRM:
 		if (ch == WIZ_KEY_ESC) {
-			current = params.count;
-			back_custodian();
+			current = params.count - 1;
+			phase = P_HANDOVER;
 		} else if (ui_wiz_is_enter(ch)) {
 			generate(w);
 		}

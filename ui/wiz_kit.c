@@ -101,7 +101,7 @@ int ui_wiz_print(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *f
 
 /* Splits text into at most max lines of at most width bytes, breaking at
  * spaces and newlines; returns the number of lines. */
-static int split_lines(const char *text, int width, const char **start, int *len, int max)
+int ui_wiz_split_lines(const char *text, int width, const char **start, int *len, int max)
 {
 	const char *p = text;
 	int n = 0;
@@ -130,14 +130,14 @@ static int split_lines(const char *text, int width, const char **start, int *len
 	return n;
 }
 
-#define WRAP_MAX 64
+
 
 int ui_wiz_wrap(struct wiz *w, int y, int x, enum ui_wiz_color c, const char *text)
 {
-	const char *start[WRAP_MAX];
-	int len[WRAP_MAX], n, i;
+	const char *start[WIZ_WRAP_MAX];
+	int len[WIZ_WRAP_MAX], n, i;
 
-	n = split_lines(text, w->cols - x - 1, start, len, WRAP_MAX);
+	n = ui_wiz_split_lines(text, w->cols - x - 1, start, len, WIZ_WRAP_MAX);
 	attrset(ui_wiz_attr(c));
 	for (i = 0; i < n && y <= ui_wiz_bottom(w); i++, y++)
 		mvaddnstr(y, x, start[i], len[i]);
@@ -501,8 +501,8 @@ void ui_wiz_text_clear(struct ui_wiz_text *t)
 
 int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bottom)
 {
-	const char *start[WRAP_MAX];
-	int len[WRAP_MAX];
+	const char *start[WIZ_WRAP_MAX];
+	int len[WIZ_WRAP_MAX];
 	size_t i;
 
 	for (i = t->top; i < t->n && y <= bottom; i++) {
@@ -519,7 +519,7 @@ int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bott
 		width = w->cols - 3 - indent;
 		if ((int)strlen(l + indent) > width)
 			width -= 2; /* continuation lines are indented by two more */
-		n = split_lines(l + indent, width, start, len, WRAP_MAX);
+		n = ui_wiz_split_lines(l + indent, width, start, len, WIZ_WRAP_MAX);
 		if (n == 0)
 			y++;
 		for (j = 0; j < n && y <= bottom; j++, y++) {
@@ -551,100 +551,4 @@ bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page)
 	else
 		return false;
 	return true;
-}
-
-/* ---- dialogs ---- */
-
-struct dialog {
-	const char *title, *msg, *keys;
-	enum ui_wiz_color color;
-};
-
-static void draw_dialog(struct wiz *w)
-{
-	const struct dialog *d = w->overlay_ctx;
-	const char *start[WRAP_MAX];
-	int len[WRAP_MAX], n, i, y;
-	int width = w->cols - 10, x = 5;
-
-	n = split_lines(d->msg, width - 4, start, len, WRAP_MAX);
-	if (n > w->rows - 8)
-		n = w->rows - 8;
-	y = (w->rows - n - 4) / 2;
-	attrset(ui_wiz_attr(d->color));
-	for (i = 0; i < n + 4; i++)
-		mvhline(y + i, x, ' ', width);
-	attrset(ui_wiz_attr(d->color) | A_BOLD);
-	mvaddnstr(y, x + 2, d->title, width - 4);
-	attrset(ui_wiz_attr(d->color));
-	for (i = 0; i < n; i++)
-		mvaddnstr(y + 2 + i, x + 2, start[i], len[i]);
-	attrset(ui_wiz_attr(d->color) | A_BOLD);
-	mvaddnstr(y + n + 3, x + 2, d->keys, width - 4);
-	attrset(A_NORMAL);
-}
-
-static int run_dialog(struct wiz *w, const struct dialog *d, const char *accept)
-{
-	int ch;
-	void (*saved)(struct wiz *) = w->overlay;
-	const void *saved_ctx = w->overlay_ctx;
-
-	w->overlay = draw_dialog;
-	w->overlay_ctx = d;
-	ui_wiz_redraw(w);
-	for (;;) {
-		ch = ui_wiz_getch(w);
-		if (ch == WIZ_KEY_STOP)
-			break;
-		if (ch == ERR || ch == KEY_RESIZE)
-			continue;
-		if (ch == WIZ_KEY_ESC || (ch > 0 && ch < 256 && strchr(accept, ch) != NULL) ||
-		    (ui_wiz_is_enter(ch) && strchr(accept, '\n') != NULL))
-			break;
-	}
-	w->overlay = saved;
-	w->overlay_ctx = saved_ctx;
-	ui_wiz_redraw(w);
-	return ch;
-}
-
-void ui_wiz_error(struct wiz *w, const char *title, const char *msg)
-{
-	struct dialog d = {title, msg, "[Enter] OK", WC_WARN};
-
-	run_dialog(w, &d, "\n ");
-}
-
-void ui_wiz_error_status(struct wiz *w, int status)
-{
-	char title[64];
-	const char *msg = cer_errmsg();
-
-	snprintf(title, sizeof title, "[FAIL] error (%s)", cer_status_name(status));
-	ui_wiz_error(w, title, msg[0] != '\0' ? msg : cer_status_name(status));
-}
-
-bool ui_wiz_confirm(struct wiz *w, const char *title, const char *msg)
-{
-	struct dialog d = {title, msg, "[y] yes    [n] no    [Esc] back", WC_DIALOG};
-	int ch = run_dialog(w, &d, "yYnN");
-
-	return ch == 'y' || ch == 'Y';
-}
-
-void ui_wiz_busy(struct wiz *w, const char *msg)
-{
-	int width = (int)strlen(msg) + 6, x, y = w->rows / 2 - 1;
-
-	if (width > w->cols - 4)
-		width = w->cols - 4;
-	x = (w->cols - width) / 2;
-	attrset(ui_wiz_attr(WC_DIALOG) | A_BOLD);
-	mvhline(y, x, ' ', width);
-	mvhline(y + 1, x, ' ', width);
-	mvhline(y + 2, x, ' ', width);
-	mvaddnstr(y + 1, x + 3, msg, width - 6);
-	attrset(A_NORMAL);
-	refresh();
 }

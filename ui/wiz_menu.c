@@ -24,10 +24,7 @@ static void menu_draw(struct wiz *w)
 	ui_wiz_menu_draw(w, &menu, y, 4);
 	y += 2 * menu.n;
 	if (!w->isolated)
-		y = ui_wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is not air-gapped ");
-	if (w->transcript_failed)
-		ui_wiz_print(w, y, 4, WC_WARN, " WARNING: the transcript %s is not being written ",
-		             w->transcript_path);
+		ui_wiz_print(w, y, 4, WC_WARN, " WARNING: this machine is not air-gapped ");
 }
 
 static enum ui_wiz_state menu_key(struct wiz *w, int ch)

@@ -70,7 +70,7 @@ static enum ui_wiz_state qrshow_key(struct wiz *w, int ch)
 		return WIZ_MENU;
 	if (ch != ERR && ui_wiz_form_key(&form, ch) == WIZ_FORM_SUBMIT) {
 		if (ui_wiz_field_value(&path)[0] == '\0')
-			ui_wiz_error(w, "[FAIL] missing", "Type the path of the file to show.");
+			ui_wiz_error(w, "The file is missing", "Type the path of the file to show.");
 		else
 			ui_wiz_show_qr(w, ui_wiz_field_value(&path));
 	}

@@ -21,13 +21,21 @@
  * either the restore blob (recovery) or verify's report (drill).
  */
 
-enum phase { P_FILES, P_QRJOIN, P_EXCHANGE, P_CUSTODIAN, P_WORKING, P_BLOB, P_DONE };
+enum phase {
+	P_FILES,
+	P_QRJOIN,
+	P_EXCHANGE,
+	P_TURN, /* ui/wiz_turn.c: one custodian after another */
+	P_WORKING,
+	P_BLOB,
+	P_DONE
+};
 
 static bool drill;
 static enum phase phase;
-static struct ui_wiz_field f_sd, f_exchange, f_hsm, f_attest, f_mrsigner, f_certs, f_part, f_key,
-        f_pass, f_blob;
-static struct ui_wiz_form files_form, part_form, cust_form, blob_form;
+static struct ui_wiz_field f_sd, f_exchange, f_hsm, f_attest, f_mrsigner, f_certs, f_part, f_blob;
+static struct ui_wiz_form files_form, part_form, blob_form;
+static struct ui_wiz_turn turn;
 static struct cer_sd *sd;
 static struct cer_recovery *rec;
 static struct cer_exchange *exchange;
@@ -49,6 +57,7 @@ static const char *flow(void)
 
 static void end_session(void)
 {
+	ui_wiz_turn_wipe(&turn);
 	cer_recovery_free(rec);
 	rec = NULL;
 	cer_sd_free(sd);
@@ -75,7 +84,7 @@ static void common_init(struct wiz *w, bool is_drill)
 	drill = is_drill;
 	phase = P_FILES;
 	note[0] = '\0';
-	files_form = part_form = cust_form = blob_form = (struct ui_wiz_form){0};
+	files_form = part_form = blob_form = (struct ui_wiz_form){0};
 	if (ui_wiz_field_init(&f_sd, "Security-domain file", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_exchange, "Exchange key (empty: QR parts)", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_hsm, "New HSM's name (optional)", WF_TEXT) != CER_OK ||
@@ -83,8 +92,7 @@ static void common_init(struct wiz *w, bool is_drill)
 	    ui_wiz_field_init(&f_mrsigner, "Expected MRSIGNER (optional)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_certs, "Certificates dir (optional)", WF_PATH) != CER_OK ||
 	    ui_wiz_field_init(&f_part, "Part", WF_TEXT) != CER_OK ||
-	    ui_wiz_field_init(&f_key, "Your key file", WF_PATH) != CER_OK ||
-	    ui_wiz_field_init(&f_pass, "Your passphrase", WF_SECRET) != CER_OK ||
+	    ui_wiz_turn_init(&turn) != CER_OK ||
 	    ui_wiz_field_init(&f_blob, "Write the restore blob to", WF_PATH) != CER_OK) {
 		ui_wiz_error_status(w, CER_EINTERNAL);
 		return;
@@ -100,8 +108,9 @@ static void common_init(struct wiz *w, bool is_drill)
 	}
 	ui_wiz_form_add(&files_form, &f_certs);
 	ui_wiz_form_add(&part_form, &f_part);
-	ui_wiz_form_add(&cust_form, &f_key);
-	ui_wiz_form_add(&cust_form, &f_pass);
+	turn.flow = flow();
+	turn.allow_finish = drill;
+	turn.go_on = drill ? NULL : "write the restore blob";
 	ui_wiz_field_set(&f_blob, "restore-blob.json");
 	ui_wiz_form_add(&blob_form, &f_blob);
 	ui_wiz_text_clear(&result);
@@ -180,54 +189,6 @@ static void draw_exchange(struct wiz *w, int y)
 	             "Do the SHA-256, CN and thumbprint match what they read out? (y/n)");
 }
 
-static int draw_keys(struct wiz *w, int y, int last)
-{
-	size_t i, n = rec != NULL ? cer_recovery_key_count(rec) : 0;
-	size_t first = n > (size_t)(last - y) ? n - (size_t)(last - y) : 0;
-
-	for (i = first; i < n && y < last; i++) {
-		struct cer_recovery_key k;
-
-		cer_recovery_key(rec, i, &k);
-		if (k.outcome == CER_SHARE_GOOD)
-			y = ui_wiz_print(w, y, 4, WC_OK, "[OK]   %s", k.key_path);
-		else
-			y = ui_wiz_print(w, y, 4, WC_FAIL, "[FAIL] %s: %s", k.key_path,
-			                 cer_share_outcome_name(k.outcome));
-	}
-	return y;
-}
-
-static void draw_custodian(struct wiz *w, int y)
-{
-	unsigned good = cer_recovery_good(rec), need = cer_recovery_required(rec);
-
-	if (drill)
-		ui_wiz_help(w, "Enter: next/unlock  Tab: complete  Ctrl-D: finish and check  "
-		               "Esc: abandon");
-	else
-		ui_wiz_help(w,
-		            "Enter: next/unlock   Tab: complete   Up/Down: field   Esc: abandon");
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Security domain %s (version %u)", cer_sd_name(sd),
-	                 cer_sd_version(sd));
-	if (good >= need)
-		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] %u good shares, %u required: quorum reached",
-		                 good, need) +
-		    1;
-	else
-		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Progress: %u of %u shares", good, need) + 1;
-	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
-	                "Next custodian: choose your key file and type your passphrase (nothing "
-	                "is shown; leave it empty for an unencrypted key).") +
-	    1;
-	y = ui_wiz_form_draw(w, &cust_form, y) + 1;
-	y = draw_note(w, y) + 1;
-	if (cer_recovery_key_count(rec) > 0) {
-		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Keys presented:");
-		draw_keys(w, y, ui_wiz_bottom(w));
-	}
-}
-
 static void recover_draw(struct wiz *w)
 {
 	int y = ui_wiz_top(w);
@@ -236,14 +197,14 @@ static void recover_draw(struct wiz *w)
 	case P_FILES: draw_files(w, y); break;
 	case P_QRJOIN: draw_qrjoin(w, y); break;
 	case P_EXCHANGE: draw_exchange(w, y); break;
-	case P_CUSTODIAN: draw_custodian(w, y); break;
+	case P_TURN: ui_wiz_turn_draw(w, &turn, y); break;
 	case P_WORKING:
 		ui_wiz_help(w, "Please wait");
 		ui_wiz_progress_draw(w, y + 1, prog_what, prog_done, prog_total);
 		break;
 	case P_BLOB:
 		ui_wiz_help(w, "Enter: write   Tab: complete path   Esc: back to the custodians");
-		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] %u of %u shares: the quorum is reached.",
+		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] %u shares in, %u required: the quorum is reached.",
 		                 cer_recovery_good(rec), cer_recovery_required(rec)) +
 		    1;
 		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
@@ -315,6 +276,15 @@ static int take_exchange(struct wiz *w, const char *path, const uint8_t *data, s
 	return CER_OK;
 }
 
+static void start_turn(void)
+{
+	snprintf(turn.heading, sizeof turn.heading, "Security domain %s (version %u)",
+	         cer_sd_name(sd), cer_sd_version(sd));
+	turn.certs_dir = certs_dir[0] != '\0' ? certs_dir : NULL;
+	ui_wiz_turn_begin(&turn, rec);
+	phase = P_TURN;
+}
+
 static void confirm_exchange(struct wiz *w, bool match)
 {
 	if (!match) {
@@ -331,8 +301,7 @@ static void confirm_exchange(struct wiz *w, bool match)
 	           "what the online administrators read out", cer_exchange_name(exchange),
 	           cer_exchange_sha256_hex(exchange));
 	note[0] = '\0';
-	cust_form.focus = 0;
-	phase = P_CUSTODIAN;
+	start_turn();
 }
 
 static void submit_files(struct wiz *w)
@@ -343,7 +312,7 @@ static void submit_files(struct wiz *w)
 	end_session();
 	note[0] = '\0';
 	if (path[0] == '\0') {
-		ui_wiz_error(w, "[FAIL] missing", "Type the security-domain file's path.");
+		ui_wiz_error(w, "The file is missing", "Type the security-domain file's path.");
 		files_form.focus = 0;
 		return;
 	}
@@ -351,6 +320,8 @@ static void submit_files(struct wiz *w)
 	ret = cer_sd_load(path, &sd);
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &rec);
+	if (ret == CER_OK && certs_dir[0] != '\0')
+		ret = cer_recovery_name_shares(rec, certs_dir);
 	if (ret != CER_OK) {
 		ui_wiz_log(w, "%s: security domain %s: [FAIL] %s", flow(), path, cer_errmsg());
 		ui_wiz_error_status(w, ret);
@@ -393,8 +364,7 @@ static void submit_files(struct wiz *w)
 		}
 		return;
 	}
-	cust_form.focus = 0;
-	phase = P_CUSTODIAN;
+	start_turn();
 }
 
 static int join_exchange(struct wiz *w)
@@ -448,7 +418,6 @@ static void run_verify(struct wiz *w)
 	size_t i;
 	int ret;
 
-	ui_wiz_field_wipe(&f_pass);
 	phase = P_WORKING;
 	snprintf(prog_what, sizeof prog_what, "checking");
 	prog_done = 0;
@@ -459,7 +428,7 @@ static void run_verify(struct wiz *w)
 	if (report == NULL) {
 		ui_wiz_log(w, "drill: [FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
-		phase = P_CUSTODIAN;
+		phase = P_TURN;
 		return;
 	}
 	if (ret == CER_OK)
@@ -479,60 +448,15 @@ static void run_verify(struct wiz *w)
 	phase = P_DONE;
 }
 
-static void submit_key(struct wiz *w)
+/* The session ended because a custodian's key is the exchange key. */
+static void exchange_was_custodians(struct wiz *w)
 {
-	const char *key = ui_wiz_field_value(&f_key), *pass = ui_wiz_field_value(&f_pass);
-	enum cer_share_outcome outcome = CER_SHARE_GOOD;
-	char title[64], *p;
-	int ret;
-
-	if (key[0] == '\0') {
-		cust_form.focus = 0;
-		set_note(WC_NORMAL, "Type the path of your key file first.");
-		goto out;
-	}
-	ui_wiz_busy(w, "Unlocking the key and its share...");
-	ret = cer_recovery_add_key(rec, key, pass[0] != '\0' ? pass : NULL,
-	                           certs_dir[0] != '\0' ? certs_dir : NULL, &outcome);
-	ui_wiz_field_wipe(&f_pass);
-	flushinp();
-	if (ret == CER_OK) {
-		ui_wiz_log(w, "%s: key %s: [OK] share good, %u of %u", flow(), key,
-		           cer_recovery_good(rec), cer_recovery_required(rec));
-		set_note(WC_OK, "[OK] share from %s accepted: %u of %u", key,
-		         cer_recovery_good(rec), cer_recovery_required(rec));
-		ui_wiz_field_wipe(&f_key);
-		cust_form.focus = 0;
-		if (!drill && cer_recovery_ready(rec))
-			phase = P_BLOB;
-		goto out;
-	}
-	if (outcome == CER_SHARE_EXCHANGE_KEY) {
-		ui_wiz_log(w, "recovery: [FAIL] %s: %s; session ended", cer_share_outcome_name(outcome),
-		           cer_errmsg());
-		ui_wiz_error(w, "[FAIL] the exchange key is a custodian's", cer_errmsg());
-		end_session();
-		set_note(WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
-		         "ended. Fetch the new HSM's exchange key again.");
-		files_form.focus = 1;
-		phase = P_FILES;
-		goto out;
-	}
-	if (outcome == CER_SHARE_NEEDS_PASSWORD) {
-		set_note(WC_NORMAL, "This key is encrypted: type its passphrase.");
-		cust_form.focus = 1;
-		goto out;
-	}
-	ui_wiz_log(w, "%s: [FAIL] %s: %s", flow(), cer_share_outcome_name(outcome), cer_errmsg());
-	set_note(WC_FAIL, "[FAIL] %s", cer_errmsg());
-	cust_form.focus = outcome == CER_SHARE_WRONG_PASSWORD ? 1 : 0;
-	snprintf(title, sizeof title, "[FAIL] %s", cer_share_outcome_name(outcome));
-	for (p = title; *p != '\0'; p++)
-		if (*p == '_')
-			*p = ' ';
-	ui_wiz_error(w, title, cer_errmsg());
-out:
-	ui_wiz_field_wipe(&f_pass);
+	ui_wiz_error(w, "The exchange key is a custodian's", cer_errmsg());
+	end_session();
+	set_note(WC_FAIL, "[FAIL] the exchange key belongs to a custodian: the session was "
+	         "ended. Fetch the new HSM's exchange key again.");
+	files_form.focus = 1;
+	phase = P_FILES;
 }
 
 static void finish_drill(struct wiz *w)
@@ -540,11 +464,11 @@ static void finish_drill(struct wiz *w)
 	char msg[256];
 
 	snprintf(msg, sizeof msg,
-	         "Run the check with the %u good share%s given so far (%u "
-	         "required)?",
+	         "Check now with the %u good share%s in (%u required)? The report then says "
+	         "whether each key is good and how many more shares would be needed.",
 	         cer_recovery_good(rec), cer_recovery_good(rec) == 1 ? "" : "s",
 	         cer_recovery_required(rec));
-	if (ui_wiz_confirm(w, "Finish the drill", msg))
+	if (ui_wiz_confirm(w, "Check the keys now", msg))
 		run_verify(w);
 }
 
@@ -604,7 +528,6 @@ static bool abandon(struct wiz *w)
 		return false;
 	ui_wiz_log(w, "%s: abandoned", flow());
 	end_session();
-	ui_wiz_field_wipe(&f_pass);
 	note[0] = '\0';
 	phase = P_FILES;
 	return true;
@@ -641,21 +564,25 @@ static enum ui_wiz_state recover_key(struct wiz *w, int ch)
 		else
 			ui_wiz_text_key(&facts, ch, ui_wiz_bottom(w) - ui_wiz_top(w) - 6);
 		break;
-	case P_CUSTODIAN:
-		if (ch == WIZ_KEY_ESC)
-			abandon(w);
-		else if (drill && ch == 4)
-			finish_drill(w);
-		else if (drill && ui_wiz_is_enter(ch) && cust_form.focus == 0 &&
-		         ui_wiz_field_value(&f_key)[0] == '\0' && cer_recovery_good(rec) > 0)
-			finish_drill(w);
-		else if (ui_wiz_form_key(&cust_form, ch) == WIZ_FORM_SUBMIT)
-			submit_key(w);
+	case P_TURN:
+		switch (ui_wiz_turn_key(w, &turn, ch)) {
+		case WIZ_TURN_SHARE_IN:
+			if (cer_recovery_ready(rec) && drill)
+				run_verify(w);
+			else if (cer_recovery_ready(rec))
+				phase = P_BLOB;
+			break;
+		case WIZ_TURN_ABANDON: abandon(w); break;
+		case WIZ_TURN_FINISH: finish_drill(w); break;
+		case WIZ_TURN_GO_ON: phase = P_BLOB; break;
+		case WIZ_TURN_EXCHANGE: exchange_was_custodians(w); break;
+		case WIZ_TURN_NONE: break;
+		}
 		break;
 	case P_WORKING: break;
 	case P_BLOB:
 		if (ch == WIZ_KEY_ESC)
-			phase = P_CUSTODIAN;
+			phase = P_TURN;
 		else if (ui_wiz_form_key(&blob_form, ch) == WIZ_FORM_SUBMIT)
 			write_blob(w);
 		break;
@@ -682,8 +609,7 @@ static void recover_leave(struct wiz *w)
 	ui_wiz_field_free(&f_mrsigner);
 	ui_wiz_field_free(&f_certs);
 	ui_wiz_field_free(&f_part);
-	ui_wiz_field_free(&f_key);
-	ui_wiz_field_free(&f_pass);
+	ui_wiz_turn_free(&turn);
 	ui_wiz_field_free(&f_blob);
 	ui_wiz_text_clear(&result);
 	ui_wiz_text_clear(&facts);

@@ -35,6 +35,7 @@ static const struct ui_wiz_screen *const screens[WIZ_NSTATES] = {
 static atomic_int stop_signal; /* SIGHUP also stands for a terminal found gone */
 static atomic_int cancel_flag; /* the running long call's cancel */
 static atomic_int in_long_call;
+static atomic_int transcript_lost; /* the session's record failed: stop the flow */
 static unsigned quick_errs;
 static struct termios long_call_tio; /* raw mode, restored after the long call */
 static bool long_call_tio_saved;
@@ -70,7 +71,13 @@ bool ui_wiz_stopping(void)
 {
 	if (atomic_load(&stop_signal) == 0 && terminal_gone())
 		lose_terminal();
-	return atomic_load(&stop_signal) != 0;
+	return atomic_load(&stop_signal) != 0 || atomic_load(&transcript_lost) != 0;
+}
+
+void ui_wiz_stop_session(void)
+{
+	atomic_store(&transcript_lost, 1);
+	atomic_store(&cancel_flag, 1);
 }
 
 const atomic_int *ui_wiz_long_call_begin(void)
@@ -204,66 +211,14 @@ int ui_wiz_getch(struct wiz *w)
 		if (ui_wiz_stopping())
 			return WIZ_KEY_STOP;
 	}
+	if (ch == 3) { /* Ctrl-C in raw mode: quits, as SIGINT does (wizard --help) */
+		atomic_store(&stop_signal, SIGINT);
+		atomic_store(&cancel_flag, 1);
+		return WIZ_KEY_STOP;
+	}
 	if (ch == KEY_RESIZE || ch == ERR)
 		ui_wiz_redraw(w);
 	return ch;
-}
-
-static bool transcript_ready(struct wiz *w)
-{
-	int ret;
-
-	if (w->transcript != NULL)
-		return true;
-	if (w->transcript_failed)
-		return false;
-	ret = cer_transcript_open(w->transcript_path, &w->transcript);
-	if (ret != CER_OK) {
-		w->transcript_failed = true;
-		ui_wiz_error_status(w, ret);
-		return false;
-	}
-	return true;
-}
-
-void ui_wiz_log(struct wiz *w, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!transcript_ready(w))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (cer_transcript_add(w->transcript, "%s", line) != CER_OK) {
-		w->transcript_failed = true;
-		ui_wiz_error(w, "[FAIL] transcript", cer_errmsg());
-		cer_transcript_close(w->transcript);
-		w->transcript = NULL;
-	}
-}
-
-void ui_wiz_log_file(struct wiz *w, const char *what, const char *path)
-{
-	char hex[65];
-
-	if (cer_file_sha256_hex(path, hex) == CER_OK)
-		ui_wiz_log(w, "%s: %s sha256 %s", what, path, hex);
-	else
-		ui_wiz_log(w, "%s: %s (cannot hash: %s)", what, path, cer_errmsg());
-}
-
-void ui_wiz_log_report(struct wiz *w, const struct cer_report *r)
-{
-	if (r == NULL || !transcript_ready(w))
-		return;
-	if (cer_transcript_add_report(w->transcript, r) != CER_OK) {
-		w->transcript_failed = true;
-		ui_wiz_error(w, "[FAIL] transcript", cer_errmsg());
-		cer_transcript_close(w->transcript);
-		w->transcript = NULL;
-	}
 }
 
 static int usage(FILE *f, int status)
@@ -311,20 +266,9 @@ static void run(struct wiz *w)
 		ch = ui_wiz_getch(w);
 		if (ch == KEY_RESIZE || ch == WIZ_KEY_STOP)
 			continue;
-		if (too_small(w)) {
-			if (ch == 3)
-				w->state = WIZ_QUIT;
+		if (too_small(w))
 			continue;
-		}
-		if (ch == 3) {
-			if (ui_wiz_confirm(w, "Quit",
-			                   "Quit the wizard now?  Work in progress is lost."))
-				next = WIZ_QUIT;
-			else
-				continue;
-		} else {
-			next = s->key(w, ch);
-		}
+		next = s->key(w, ch);
 		if (next != w->state && s->leave != NULL)
 			s->leave(w);
 		w->state = next;
@@ -395,7 +339,9 @@ int ui_wizard_main(int argc, char **argv)
 	if (ret != CER_OK)
 		return ui_report(ret);
 	if (w.transcript_failed) {
-		fprintf(stderr, "%s wizard: the transcript %s was not (fully) written\n",
+		fprintf(stderr,
+		        "%s wizard: the transcript %s could not be written; the session was "
+		        "stopped\n",
 		        ui_progname, w.transcript_path);
 		return CER_EIO;
 	}

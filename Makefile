@@ -157,6 +157,7 @@ $(BUILD)/bench/%: bench/%.c $(LIBCER) $(LIBSSS)
 # `make check` runs every test: the unit and end-to-end tests on the normal build,
 # then the unit tests again on an ASan + UBSan build.
 check: all $(TESTS) $(TOOLS) $(UNWIPED_BIN)
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)BUILD=$(BUILD) tests/run.sh
 	$(Q)$(MAKE) --no-print-directory check-asan
 

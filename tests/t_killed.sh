@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Killed runs: kill -9 at moments spread over keygen, restore-blob, rekey
-# (writing a new file, and replacing one with --force) and qr split.  Whatever the moment, no file has a second name, an output is
+# Killed runs: kill -9 at moments spread over keygen (into DIR, and with
+# --key-out onto custodians' media), restore-blob, rekey (writing a new
+# file, and replacing one with --force) and qr split.  Whatever the moment, no file has a second name, an output is
 # whole or absent, restore-blob (O_TMPFILE) leaves no temporary at all, and
 # any temporary another writer left is named by the next run, which refuses
 # until it is removed as the message says.  The assertions hold for every
@@ -96,6 +97,42 @@ check "keygen killed $kg_n times: no second name, every set whole, every tempora
 diag "keygen: $kg_whole sets complete, $kg_named temporaries named by the next run"
 [ "$AIM" -eq 0 ] || check "keygen: a kill in its write phase left a temporary, and it was named" \
 	test "$kg_named" -gt 0
+
+# --- keygen --key-out: each key (and a copy of its certificate) placed on
+# its custodian's medium from a temporary beside it, then the set.  A kill
+# may leave keys already placed (each whole, with one name) and temporaries
+# beside the others: once the placed ones are cleared away, each next run
+# names one of the temporaries, until none is left.
+ko_bad=0 ko_named=0 ko_n=0
+while read -r m; do
+	w="$TMP/ko-$ko_n"; mkdir -p "$w/m1" "$w/m2" "$w/m3"; ko_n=$((ko_n + 1))
+	KO=("${KG[@]}" --out "$w/set" --key-out "$w/m1" --key-out "$w/m2" --key-out "$w/m3")
+	kill_by "$m" "$SDC" "${KO[@]}"
+	no_second_name "$w" || { ko_bad=$((ko_bad + 1)); diag "keygen --key-out $m: a second name"; }
+	for k in "$w"/m?/cert_?.key; do
+		[ -e "$k" ] || continue
+		openssl pkey -in "$k" -noout 2>/dev/null ||
+			{ ko_bad=$((ko_bad + 1)); diag "keygen --key-out $m: $k is not whole"; }
+	done
+	[ -e "$w/set" ] || rm -f "$w"/m?/cert_?.key "$w"/m?/cert_?.cer
+	left=$(find "$w" -maxdepth 2 -name '.*.tmp-*' | wc -l)
+	for _ in $(seq 1 "$left"); do
+		"$SDC" "${KO[@]}" --force >/dev/null 2>"$w/err"
+		rc=$?
+		t=$(find "$w" -maxdepth 2 -name '.*.tmp-*' | while read -r f; do
+			grep -qF -- "$f" "$w/err" && printf '%s\n' "$f" && break; done)
+		if [ "$rc" -eq 5 ] && [ -n "$t" ]; then ko_named=$((ko_named + 1)); rm -rf -- "$t"; else
+			ko_bad=$((ko_bad + 1)); diag "keygen --key-out $m: a temporary not named (exit $rc)"
+			break
+		fi
+	done
+done < <(moments 0.1 0.3 -- write_new@1 'syscall renameat2@1' 'syscall renameat2@2' \
+	'syscall renameat2@6' 'syscall renameat2@12' 'syscall renameat2@13' 'syscall renameat2@14')
+check "keygen --key-out killed $ko_n times: no second name, every placed key whole, every temporary named" \
+	test "$ko_bad" -eq 0
+diag "keygen --key-out: $ko_named temporaries named by the next runs"
+[ "$AIM" -eq 0 ] || check "keygen --key-out: kills while placing keys left temporaries, all named" \
+	test "$ko_named" -gt 0
 
 # --- restore-blob: one file, written unnamed (O_TMPFILE) and linked into
 # place; with --force over an old blob, linked to a temporary name and

@@ -2,7 +2,8 @@
  * cer_file_write_atomic where the file system has no O_TMPFILE (FAT media):
  * the named fallback writes the whole file under a hidden temporary and
  * renames it into place without replacing, so that it has one name at every
- * moment; where renameat2's flags are unknown too, link() then unlink().
+ * moment; where renameat2's flags are unknown too, link() then unlink();
+ * where links are refused as well (fusefat), a look, then rename().
  * Never a temporary left, never two names, never a replaced file without
  * CER_WRITE_REPLACE.  open() and renameat2() are defined here and stand in
  * for libc's in this program, refusing what such a file system refuses.
@@ -27,7 +28,7 @@
 #include "ceremony/cer.h"
 #include "ceremony/io.h"
 
-static bool no_tmpfile, no_rename_flags;
+static bool no_tmpfile, no_rename_flags, no_links;
 static unsigned tmpfile_refused, rename_flags_refused, links_made;
 static char work[256];
 
@@ -61,6 +62,10 @@ int renameat2(int olddir, const char *from, int newdir, const char *to, unsigned
 
 int link(const char *from, const char *to)
 {
+	if (no_links) {
+		errno = EPERM;
+		return -1;
+	}
 	links_made++;
 	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
 }
@@ -72,7 +77,7 @@ static int setup(void **state)
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(work) == NULL)
 		return -1;
-	no_tmpfile = no_rename_flags = false;
+	no_tmpfile = no_rename_flags = no_links = false;
 	tmpfile_refused = rename_flags_refused = links_made = 0;
 	return 0;
 }
@@ -168,6 +173,14 @@ static void test_without_tmpfile_nor_rename_flags(void **state)
 	assert_true(rename_flags_refused >= 1);
 }
 
+static void test_without_tmpfile_rename_flags_nor_links(void **state)
+{
+	(void)state;
+	no_tmpfile = no_rename_flags = no_links = true;
+	write_and_check(0); /* the path is looked at, then renamed to */
+	assert_true(rename_flags_refused >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +188,11 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_without_tmpfile, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_without_tmpfile_nor_rename_flags, setup,
 	                                        teardown),
+<<<<<<< HEAD
+=======
+	        cmocka_unit_test_setup_teardown(test_without_tmpfile_rename_flags_nor_links, setup,
+	                                        teardown),
+>>>>>>> issue12b
 	};
 
 	if (cer_init() != CER_OK)

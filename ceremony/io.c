@@ -214,21 +214,13 @@ int cer_file_place(const char *tmp, const char *path)
 {
 	int err;
 
-<<<<<<< HEAD
 	/* Never replaces, and the file has one name at every moment. */
-=======
-	/* Never replaces, and the file has one name at every moment, a kill included. */
->>>>>>> issue12b
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return 0;
 	err = errno;
 	if (err != EINVAL && err != ENOSYS && err != ENOTSUP && err != EOPNOTSUPP)
 		return err;
-<<<<<<< HEAD
 	/* A file system without renameat2's flags: link(), which never replaces. */
-=======
-	/* No rename flags: link() never replaces either; the temporary goes at once. */
->>>>>>> issue12b
 	if (link(tmp, path) == 0) {
 		unlink(tmp);
 		return 0;
@@ -236,13 +228,8 @@ int cer_file_place(const char *tmp, const char *path)
 	err = errno;
 	if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != EMLINK)
 		return err;
-<<<<<<< HEAD
 	/* Neither flags nor links (fusefat): look, then rename.  The window is
 	 * this process's alone on a custodian's stick. */
-=======
-	/* Some FUSE file systems (fusefat) take neither: look, then rename.  The
-	 * window is this process's alone on a custodian's stick. */
->>>>>>> issue12b
 	if (cer_path_exists(path))
 		return EEXIST;
 	return rename(tmp, path) == 0 ? 0 : errno;

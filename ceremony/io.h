@@ -71,11 +71,9 @@ bool cer_fd_set_mode(int fd, mode_t mode);
 
 /*
  * Gives the finished temporary file tmp its final name path, never replacing
- * a file: a rename that does not replace (renameat2 RENAME_NOREPLACE), so the
- * file has one name at every moment, a kill included; where the file system
- * takes no rename flags, link() (then tmp is removed at once); where it has
- * neither (fusefat), a check that path is free, then rename.  Returns 0 or an
- * errno value (EEXIST when path exists); tmp is gone on success.
+ * a file: link() where the file system has hard links (then tmp is removed),
+ * else a rename that does not replace (FAT media have no links).  Returns 0
+ * or an errno value (EEXIST when path exists); tmp is gone on success.
  */
 int cer_file_place(const char *tmp, const char *path);
 

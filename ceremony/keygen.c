@@ -1405,17 +1405,9 @@ struct outside {
 	bool linked;
 };
 
-<<<<<<< HEAD
 /* Moves a finished temporary file to its final name, never replacing a file
  * (io.c's cer_file_place: one name at every moment where the file system
  * allows, FAT media included). */
-=======
-/*
- * Moves a finished temporary file to its final name, never replacing a file
- * and, where the file system has renameat2's flags, with one name at every
- * moment (cer_file_place).
- */
->>>>>>> issue12b
 static int place_new(struct outside *o)
 {
 	int err = cer_file_place(o->tmp, o->final);

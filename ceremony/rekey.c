@@ -55,15 +55,10 @@ int cer_rekey_check_out(const struct cer_rekey_params *p)
 	if (p->out_path == NULL || p->out_path[0] == '\0')
 		return cer_fail(CER_EUSAGE, "no output file given");
 	if (p->sd_path != NULL && same_file(p->sd_path, p->out_path))
-<<<<<<< HEAD
 		return cer_fail(CER_EUSAGE,
 		                "%s: is the input security-domain file; the new file "
 		                "must be written beside it, never over it",
 		                p->out_path);
-=======
-		return cer_fail(CER_EUSAGE, "%s: is the input security-domain file; the new file "
-		                "must be written beside it, never over it", p->out_path);
->>>>>>> issue12b
 	if (!p->force && cer_path_exists(p->out_path))
 		return cer_fail_exists(p->out_path);
 	/* Before any key is touched, as the write would refuse it at the end. */

@@ -188,11 +188,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_without_tmpfile, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_without_tmpfile_nor_rename_flags, setup,
 	                                        teardown),
-<<<<<<< HEAD
-=======
 	        cmocka_unit_test_setup_teardown(test_without_tmpfile_rename_flags_nor_links, setup,
 	                                        teardown),
->>>>>>> issue12b
 	};
 
 	if (cer_init() != CER_OK)

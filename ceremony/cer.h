@@ -64,7 +64,9 @@ void cer_clear_error(void);
  */
 enum cer_reason {
 	CER_REASON_NONE = 0,
-	CER_REASON_EXISTS, /* an output exists and was not replaced; the caller may ask to */
+	CER_REASON_EXISTS,     /* an output exists and was not replaced; the caller may ask to */
+	CER_REASON_STALE_TEMP, /* a killed run's temporary lies beside an output
+	                        * (cer_stale_temps_remove takes it away) */
 };
 enum cer_reason cer_errreason(void);
 /* As cer_fail, with a reason (e.g. to restore a saved message and its reason). */

@@ -1,6 +1,7 @@
 #include "ceremony/io.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -169,6 +170,54 @@ static bool temp_suffix(const char *s)
 	return s[6] == '\0';
 }
 
+static int remove_one(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(fpath) : unlink(fpath)) == 0 ? 0 : errno;
+}
+
+int cer_stale_temps_remove(const char *path, bool hidden)
+{
+	char *copy = strdup(path), *prefix = NULL, *victim = NULL;
+	const char *dir, *base;
+	struct dirent *e;
+	size_t plen;
+	DIR *d;
+	int ret = CER_OK, err;
+
+	if (copy == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	dir = dirname(copy);
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (asprintf(&prefix, "%s%s.tmp-", hidden ? "." : "", base) < 0) {
+		free(copy);
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	}
+	plen = strlen(prefix);
+	d = opendir(dir);
+	while (ret == CER_OK && d != NULL && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, plen) != 0 || !temp_suffix(e->d_name + plen))
+			continue;
+		if (asprintf(&victim, "%s/%s", dir, e->d_name) < 0) {
+			ret = cer_fail(CER_EINTERNAL, "out of memory");
+			break;
+		}
+		/* Depth first, never following a link out of the temporary. */
+		err = nftw(victim, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		if (err != 0)
+			ret = cer_fail(CER_EIO, "%s: cannot remove it: %s", victim,
+			               strerror(err > 0 ? err : errno));
+		free(victim);
+		victim = NULL;
+	}
+	if (d != NULL)
+		closedir(d);
+	free(prefix);
+	free(copy);
+	return ret;
+}
+
 int cer_stale_temps_check(const char *path, bool hidden)
 {
 	char *copy = strdup(path), *prefix = NULL, *found = NULL;
@@ -197,13 +246,13 @@ int cer_stale_temps_check(const char *path, bool hidden)
 	if (d != NULL)
 		closedir(d);
 	if (nfound > 0)
-		ret = cer_fail(CER_EIO,
-		               "%s: an interrupted run left a temporary beside it: %s%s "
-		               "(it may hold key material: check it, then remove it with "
-		               "rm -rf -- '%s', and run again)",
-		               path, found != NULL ? found : prefix,
-		               nfound > 1 ? " and others of the same name" : "",
-		               found != NULL ? found : prefix);
+		ret = cer_fail_reason(CER_EIO, CER_REASON_STALE_TEMP,
+		                      "%s: an interrupted run left a temporary beside it: %s%s "
+		                      "(it may hold key material: check it, then remove it with "
+		                      "rm -rf -- '%s', and run again)",
+		                      path, found != NULL ? found : prefix,
+		                      nfound > 1 ? " and others of the same name" : "",
+		                      found != NULL ? found : prefix);
 	free(found);
 	free(prefix);
 	free(copy);

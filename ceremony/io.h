@@ -55,6 +55,12 @@ int cer_file_write_atomic(const char *path, const void *data, size_t len, unsign
  * "BASE.tmp-XXXXXX" (X: 6 letters or digits), left by a killed run.
  */
 int cer_stale_temps_check(const char *path, bool hidden) CER_WUR;
+/*
+ * Removes those temporaries (files, or a killed keygen's directory with what
+ * is in it, never following a link), for a front end that asked the
+ * operator first.  CER_EIO naming one that cannot be removed.
+ */
+int cer_stale_temps_remove(const char *path, bool hidden) CER_WUR;
 
 /* True if path exists (any type, links not followed). */
 bool cer_path_exists(const char *path);

@@ -442,20 +442,35 @@ static void effective_name(const struct cer_keygen_params *p, unsigned i,
 	cer_keygen_name(p->custodians[i].name, i, out);
 }
 
-/* A killed run's temporaries beside DIR or a key written outside it. */
-static int stale_temps(const struct cer_keygen_params *p, const char *clean)
+/* A killed run's temporaries beside DIR or a key written outside it:
+ * each looked for (cer_stale_temps_check) or removed (..._remove) by fn. */
+static int stale_temps(const struct cer_keygen_params *p, const char *clean,
+                       int (*fn)(const char *path, bool hidden))
 {
 	char cert[CER_KG_PATH_MAX];
 	unsigned i;
-	int ret = cer_stale_temps_check(clean, true);
+	int ret = fn(clean, true);
 
 	for (i = 0; ret == CER_OK && i < p->count; i++) {
 		if (is_default_key_path(p->custodians[i].key_path))
 			continue;
-		ret = cer_stale_temps_check(p->custodians[i].key_path, true);
+		ret = fn(p->custodians[i].key_path, true);
 		if (ret == CER_OK && cert_beside(p->custodians[i].key_path, cert) == CER_OK)
-			ret = cer_stale_temps_check(cert, true);
+			ret = fn(cert, true);
 	}
+	return ret;
+}
+
+int cer_keygen_remove_stale(const struct cer_keygen_params *p)
+{
+	char clean[CER_KG_PATH_MAX], parent[CER_KG_PATH_MAX], base[NAME_MAX + 1];
+	int ret;
+
+	if (p->out_dir == NULL)
+		return cer_fail(CER_EUSAGE, "no output directory given");
+	ret = split_dir(p->out_dir, clean, parent, base);
+	if (ret == CER_OK)
+		ret = stale_temps(p, clean, cer_stale_temps_remove);
 	return ret;
 }
 
@@ -538,7 +553,7 @@ int cer_keygen_check_params(const struct cer_keygen_params *p)
 		if (ret != CER_OK)
 			return ret;
 	}
-	return stale_temps(p, clean);
+	return stale_temps(p, clean, cer_stale_temps_check);
 }
 
 /* ---- certificates and JWKs ---- */

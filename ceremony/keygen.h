@@ -164,6 +164,13 @@ int cer_passphrase_check(unsigned index, const char *pass, const char *const *ot
 int cer_keygen_check_params(const struct cer_keygen_params *p) CER_WUR;
 
 /*
+ * Removes the temporaries a killed keygen left beside DIR and beside the key
+ * paths (the ones cer_keygen_check_params refuses, reason
+ * CER_REASON_STALE_TEMP), for a front end that asked the operator first.
+ */
+int cer_keygen_remove_stale(const struct cer_keygen_params *p) CER_WUR;
+
+/*
  * One custodian's key path, checked as soon as it is typed, as
  * cer_keygen_check_params would check it against p (out_dir and the other
  * custodians' key paths set so far): a directory means DIR/cert_<i>.key in

@@ -387,6 +387,8 @@ screen "menu after the QR refusal" "What are we doing"
 
 # ---- a second ceremony into the same directory moves the old one aside ----
 cp "$WORK/ceremony/cert_0.cer" "$TMP/old_cert_0.cer"
+# ... beside a killed run's temporary directory, with a key in it.
+mkdir "$WORK/.ceremony.tmp-Kd9x2Q" && cp "$WORK/usb/cert_0.key" "$WORK/.ceremony.tmp-Kd9x2Q/"
 keys 1
 screen "second key ceremony" "Number of custodians"
 keys Enter Enter Left Enter Enter
@@ -400,7 +402,14 @@ screen "second summary" "Ready to generate 3 RSA-2048 keys"
 keys Enter
 screen "a used output directory is not silently reused" "exists and is not empty"
 keys y
+screen "a killed run's temporary beside it is named, and its removal offered" \
+	"An interrupted run left files behind"
+check "... naming it" grep -qF -- ".ceremony.tmp-Kd9x2Q" "$TMP/pane"
+keys y
 screen "confirmation before generating again" "Generate the keys and write"
+check "... and it is gone" test ! -e "$WORK/.ceremony.tmp-Kd9x2Q"
+check "... and the transcript says the operator removed it" \
+	grep -qF -- "the operator removed what an interrupted run left" "$WORK/sdceremony-transcript.txt"
 keys y
 screen "the old directory was moved aside" "Old directory moved aside to"
 check "the old certificates are kept" cmp "$TMP/old_cert_0.cer" "$WORK"/ceremony.old-*/cert_0.cer

@@ -545,6 +545,27 @@ static void log_result(struct wiz *w)
 		ui_wiz_log(w, "next step: %s", result->az_command);
 }
 
+/* A killed run's temporaries beside the outputs: removed only when the
+ * operator says so, and recorded. */
+static bool remove_stale(struct wiz *w)
+{
+	char msg[1200];
+	int ret;
+
+	snprintf(msg, sizeof msg, "%s\n\nRemove what the interrupted run left and go on?",
+	         cer_errmsg());
+	if (!ui_wiz_confirm(w, "An interrupted run left files behind", msg))
+		return false;
+	ui_wiz_log(w, "key ceremony: the operator removed what an interrupted run left: %s",
+	           cer_errmsg());
+	ret = cer_keygen_remove_stale(&params);
+	if (ret != CER_OK) {
+		ui_wiz_error_status(w, ret);
+		return false;
+	}
+	return true;
+}
+
 static void generate(struct wiz *w)
 {
 	struct cer_progress progress = {on_step, NULL, w};
@@ -558,7 +579,7 @@ static void generate(struct wiz *w)
 	}
 	params.force = false;
 	ret = cer_keygen_check_params(&params);
-	if (ret == CER_EIO && cer_path_exists(dir)) {
+	if (ret == CER_EIO && cer_errreason() != CER_REASON_STALE_TEMP && cer_path_exists(dir)) {
 		char msg[2 * CER_KG_PATH_MAX + 160];
 
 		snprintf(
@@ -572,6 +593,10 @@ static void generate(struct wiz *w)
 		params.force = true;
 		ret = cer_keygen_check_params(&params);
 	}
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_STALE_TEMP && !remove_stale(w))
+		return;
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_STALE_TEMP)
+		ret = cer_keygen_check_params(&params);
 	if (ret != CER_OK) {
 		ui_wiz_error_status(w, ret);
 		return;

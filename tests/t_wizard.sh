@@ -224,8 +224,13 @@ keys Enter
 screen "... from which Enter comes back to the blob path" "Write the restore blob to"
 keys Enter
 screen "confirmation before writing the blob" "Write the restore blob to restore-blob.json\?"
+printf 'half a blob' >"$WORK/.restore-blob.json.tmp-Zz9Yy8" # a killed run's
+keys y
+screen "a killed run's temporary beside the blob: named, removal offered" \
+	"An interrupted run left files behind"
 keys y
 screen "restore blob written" "\[OK\] restore blob written: restore-blob.json"
+check "... and the temporary is gone" test ! -e "$WORK/.restore-blob.json.tmp-Zz9Yy8"
 hex=$(sha256sum "$WORK/restore-blob.json" | cut -c1-64)
 check "the blob's SHA-256 is shown" grep -q "SHA-256 $hex" "$TMP/pane"
 check "blobopen unwraps the blob with the exchange private key" "$TOOLS/blobopen" \

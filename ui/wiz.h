@@ -267,6 +267,10 @@ const char *ui_wiz_status_title(int status);
 void ui_wiz_error_status(struct wiz *w, int status);
 /* True only when the user pressed y. */
 bool ui_wiz_confirm(struct wiz *w, const char *title, const char *msg);
+/* After a refusal with reason CER_REASON_STALE_TEMP: shows it and asks to
+ * remove what the killed run left; a yes is recorded ("FLOW: the operator
+ * removed ..."), and the caller then removes it and tries again. */
+bool ui_wiz_stale_confirm(struct wiz *w, const char *flow);
 /* Shows a one-line "working" box and refreshes at once (before a slow call). */
 void ui_wiz_busy(struct wiz *w, const char *msg);
 

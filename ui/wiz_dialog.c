@@ -121,6 +121,19 @@ bool ui_wiz_confirm(struct wiz *w, const char *title, const char *msg)
 	return ch == 'y' || ch == 'Y';
 }
 
+bool ui_wiz_stale_confirm(struct wiz *w, const char *flow)
+{
+	char msg[1200];
+
+	snprintf(msg, sizeof msg, "%s\n\nRemove what the interrupted run left and go on?",
+	         cer_errmsg());
+	if (!ui_wiz_confirm(w, "An interrupted run left files behind", msg))
+		return false;
+	ui_wiz_log(w, "%s: the operator removed what an interrupted run left: %s", flow,
+	           cer_errmsg());
+	return true;
+}
+
 void ui_wiz_busy(struct wiz *w, const char *msg)
 {
 	int width = (int)strlen(msg) + 6, x, y = w->rows / 2 - 1;

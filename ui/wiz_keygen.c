@@ -549,15 +549,10 @@ static void log_result(struct wiz *w)
  * operator says so, and recorded. */
 static bool remove_stale(struct wiz *w)
 {
-	char msg[1200];
 	int ret;
 
-	snprintf(msg, sizeof msg, "%s\n\nRemove what the interrupted run left and go on?",
-	         cer_errmsg());
-	if (!ui_wiz_confirm(w, "An interrupted run left files behind", msg))
+	if (!ui_wiz_stale_confirm(w, "key ceremony"))
 		return false;
-	ui_wiz_log(w, "key ceremony: the operator removed what an interrupted run left: %s",
-	           cer_errmsg());
 	ret = cer_keygen_remove_stale(&params);
 	if (ret != CER_OK) {
 		ui_wiz_error_status(w, ret);

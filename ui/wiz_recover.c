@@ -614,6 +614,12 @@ static void write_blob(struct wiz *w)
 	prog_total = 1;
 	ui_wiz_redraw(w);
 	ret = cer_recovery_restore_blob(rec, blob_path, force, &progress, hex);
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_STALE_TEMP &&
+	    ui_wiz_stale_confirm(w, "recovery")) {
+		ret = cer_stale_temps_remove(blob_path, true);
+		if (ret == CER_OK)
+			ret = cer_recovery_restore_blob(rec, blob_path, force, &progress, hex);
+	}
 	if (ret != CER_OK) {
 		ui_wiz_log(w, "recovery: restore blob %s: [FAIL] %s", blob_path, cer_errmsg());
 		phase = P_BLOB;

@@ -582,6 +582,14 @@ static void write_new(struct wiz *w)
 	cer_report_free(report);
 	report = NULL;
 	ret = cer_rekey_run(rekey, sd, rec, &progress, &report);
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_STALE_TEMP &&
+	    ui_wiz_stale_confirm(w, "rekey")) {
+		cer_report_free(report);
+		report = NULL;
+		ret = cer_stale_temps_remove(out_path, true);
+		if (ret == CER_OK)
+			ret = cer_rekey_run(rekey, sd, rec, &progress, &report);
+	}
 	if (ret != CER_OK) {
 		log_failure(w, ret);
 		phase = P_CONFIRM;

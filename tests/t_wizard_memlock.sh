@@ -108,7 +108,7 @@ if [ -n "$pid" ]; then
 else
 	not_ok "the wizard's process is found"
 fi
-tm send-keys -t lim 6
+tm send-keys -t lim q
 screen lim "the wizard quits with status 0" "wizard exited 0"
 
 # ---- --allow-unlocked-memory: the flag is the acceptance ----
@@ -120,7 +120,7 @@ past_airgap flag
 screen flag "--allow-unlocked-memory: no question, the menu" "What are we doing"
 check "--allow-unlocked-memory: the transcript records the warning and the acceptance" \
 	grep -qE -- "memory: WARNING $LIMIT.*; operator accepted unlocked memory" "$T2"
-tm send-keys -t flag 6
+tm send-keys -t flag q
 screen flag "--allow-unlocked-memory: quits with status 0" "wizard exited 0"
 
 # ---- root: locked, so no warning, no question, nothing in the transcript ----
@@ -133,7 +133,7 @@ past_airgap root
 screen root "root: the menu without a memory question" "What are we doing"
 check "root: the transcript says nothing about memory" \
 	bash -c 'grep -qF -- "wizard started" "$0" && ! grep -qF -- "memory:" "$0"' "$T3"
-tm send-keys -t root 6
+tm send-keys -t root q
 screen root "root: quits with status 0" "wizard exited 0"
 
 done_testing

@@ -46,6 +46,19 @@ enum {
 	UI_RK_OPT_END,
 };
 
+/* Their entries in a command's getopt_long table (keygen's spelling
+ * --passphrase-file is --password-files). */
+#define UI_RK_LONGOPTS                                                                             \
+	{"sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS},                             \
+	        {"passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS},                       \
+	        {"password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},             \
+	        {"passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},            \
+	        {"certs", required_argument, NULL, UI_RK_OPT_CERTS},                               \
+	        {"pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES},                        \
+	{                                                                                          \
+		"pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE                  \
+	}
+
 /*
  * A command's fallback for options it does not handle itself: takes option
  * c, just returned by getopt_long (optarg and optind as it left them), when

@@ -102,13 +102,7 @@ enum {
 
 static const struct option longopts[] = {
         {"sd-file", required_argument, NULL, OPT_SD},
-        {"sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS},
-        {"passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS},
-        {"password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
-        {"passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
-        {"certs", required_argument, NULL, UI_RK_OPT_CERTS},
-        {"pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES},
-        {"pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE},
+        UI_RK_LONGOPTS,
         {"new-certs", required_argument, NULL, OPT_NEW_CERTS},
         {"new-quorum", required_argument, NULL, OPT_QUORUM},
         {"out", required_argument, NULL, OPT_OUT},

@@ -96,13 +96,7 @@ enum { OPT_SD = UI_RK_OPT_END, OPT_JSON, OPT_TRANSCRIPT };
 
 static const struct option longopts[] = {
         {"sd-file", required_argument, NULL, OPT_SD},
-        {"sd-wrapping-keys", required_argument, NULL, UI_RK_OPT_KEYS},
-        {"passwords", required_argument, NULL, UI_RK_OPT_PASSWORDS},
-        {"password-files", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
-        {"passphrase-file", required_argument, NULL, UI_RK_OPT_PASSWORD_FILES},
-        {"certs", required_argument, NULL, UI_RK_OPT_CERTS},
-        {"pin-file", required_argument, NULL, UI_RK_OPT_PIN_FILES},
-        {"pkcs11-module", required_argument, NULL, UI_RK_OPT_PKCS11_MODULE},
+        UI_RK_LONGOPTS,
         {"json", no_argument, NULL, OPT_JSON},
         {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"help", no_argument, NULL, 'h'},

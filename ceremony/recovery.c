@@ -585,6 +585,11 @@ out:
 	return ret;
 }
 
+const struct cer_sd *cer_recovery_sd(const struct cer_recovery *r)
+{
+	return r->sd;
+}
+
 size_t cer_recovery_share_count(const struct cer_recovery *r)
 {
 	return cer_sd_share_count(r->sd);

@@ -122,6 +122,9 @@ int cer_recovery_add_token(struct cer_recovery *r, struct cer_tokens *tokens, co
 int cer_recovery_precheck(struct cer_recovery *r, const char *key_path, long *share,
                           enum cer_share_outcome *outcome) CER_WUR;
 
+/* The security domain the session is over (for listing token keys against it). */
+const struct cer_sd *cer_recovery_sd(const struct cer_recovery *r);
+
 /* The file's shares, for a person choosing who comes next. */
 struct cer_recovery_share {
 	unsigned number;     /* 1-based, in file order */

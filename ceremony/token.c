@@ -580,6 +580,45 @@ int cer_token_rsa_pub(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e
 	return ret;
 }
 
+void cer_token_pct(const char *in, size_t len, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "%%%02x", c);
+	}
+	out[o] = '\0';
+}
+
+const char *cer_token_pin_warning(const struct cer_token_info *info)
+{
+	if (info->pin_locked)
+		return "the user PIN is locked";
+	if (info->pin_final_try)
+		return "final try: one more wrong PIN locks the token";
+	if (info->pin_count_low)
+		return "a wrong PIN was entered since the last good one; few tries are left";
+	return NULL;
+}
+
+void cer_token_uri_for(const struct cer_token_info *info, const char *object, char *out, size_t cap)
+{
+	char tok[3 * sizeof info->label], ser[3 * sizeof info->serial], obj[400];
+
+	cer_token_pct(info->label, strlen(info->label), tok, sizeof tok);
+	cer_token_pct(info->serial, strlen(info->serial), ser, sizeof ser);
+	if (object != NULL)
+		cer_token_pct(object, strlen(object), obj, sizeof obj);
+	snprintf(out, cap, "pkcs11:token=%s;serial=%s%s%s", tok, ser, object ? ";object=" : "",
+	         object ? obj : "");
+}
+
 void cer_token_hex(const uint8_t *p, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

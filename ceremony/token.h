@@ -79,6 +79,20 @@ struct cer_token_info {
 #define CER_TOKEN_NAME_LEN 96
 void cer_token_name(const struct cer_token_info *info, char out[static CER_TOKEN_NAME_LEN]);
 
+/*
+ * "pkcs11:token=<label>;serial=<serial>", with ";object=<object>" when
+ * object is not NULL: a URI naming that one token (for a front end that
+ * lets a person pick a token from cer_tokens_info).
+ */
+void cer_token_uri_for(const struct cer_token_info *info, const char *object, char *out,
+                       size_t cap);
+
+/*
+ * What to tell a person before the next PIN is typed, as the token reports
+ * it ("final try: one more wrong PIN locks the token"), or NULL.
+ */
+const char *cer_token_pin_warning(const struct cer_token_info *info);
+
 /* The tokens present, in module and slot order (for `token list`). */
 size_t cer_tokens_count(const struct cer_tokens *t);
 const struct cer_token_info *cer_tokens_info(const struct cer_tokens *t, size_t i);

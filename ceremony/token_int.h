@@ -23,6 +23,8 @@ int cer_token_rsa_pub(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e
 int cer_token_key_adopt(struct cer_token_key *k, CK_OBJECT_HANDLE o) CER_WUR;
 /* The unwrap mode of the modules k was opened from. */
 enum cer_token_unwrap cer_token_key_unwrap_mode(const struct cer_token_key *k);
+/* RFC 3986 percent-encoding of a URI attribute value (unreserved characters kept). */
+void cer_token_pct(const char *in, size_t len, char *out, size_t cap);
 /* hex of bytes into out (2 * len + 1). */
 void cer_token_hex(const uint8_t *p, size_t len, char *out);
 

@@ -12,22 +12,6 @@
 #include "ceremony/token_int.h"
 #include "ceremony/token_unwrap.h"
 
-static void pct(const char *in, size_t len, char *out, size_t cap)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 4 < cap; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "%%%02x", c);
-	}
-	out[o] = '\0';
-}
-
 static bool label_taken(const struct cer_token_raw *raw, const char *label)
 {
 	CK_ATTRIBUTE tmpl[1] = {{CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)}};
@@ -50,6 +34,46 @@ static int check_bits(const struct cer_token_raw *raw, const char *name, unsigne
 		                name, (unsigned long)mi.ulMinKeySize,
 		                (unsigned long)mi.ulMaxKeySize, bits);
 	return CER_OK;
+}
+
+int cer_token_keygen_ready(struct cer_token_key *k, unsigned bits, const char *label)
+{
+	struct cer_token_raw raw;
+	char name[CER_TOKEN_NAME_LEN];
+
+	cer_token_key_raw(k, &raw);
+	cer_token_name(cer_token_key_info(k), name);
+	if (strlen(label) >= sizeof((struct cer_token_generated *)NULL)->label)
+		return cer_fail(CER_EUSAGE, "%s: label '%s' is too long", name, label);
+	if (label_taken(&raw, label))
+		return cer_fail(CER_EUSAGE,
+		                "%s already holds an object labelled '%s': name another "
+		                "with object= in the URI, or remove it",
+		                name, label);
+	return check_bits(&raw, name, bits);
+}
+
+int cer_token_keygen_check(struct cer_tokens *t, const char *uri, const char *pin, unsigned bits,
+                           struct cer_token_info *info)
+{
+	struct cer_token_key *k = NULL;
+	char label[128];
+	int ret;
+
+	if (info != NULL)
+		memset(info, 0, sizeof *info);
+	ret = cer_token_key_open_rw(t, uri, &k);
+	if (ret != CER_OK)
+		return ret;
+	ret = cer_token_key_login(k, pin);
+	if (info != NULL)
+		*info = *cer_token_key_info(k);
+	if (ret == CER_OK) {
+		cer_token_key_uri_label(k, label, sizeof label);
+		ret = cer_token_keygen_ready(k, bits, label[0] ? label : CER_TOKEN_KEYGEN_LABEL);
+	}
+	cer_token_key_close(k);
+	return ret;
 }
 
 /* CKA_ID = SHA-1 of the modulus, written to both objects. */
@@ -120,14 +144,7 @@ int cer_token_generate(struct cer_token_key *k, unsigned bits, const char *label
 	cer_token_key_raw(k, &raw);
 	f = raw.functions;
 	cer_token_name(in, name);
-	if (strlen(label) >= sizeof out->label)
-		return cer_fail(CER_EUSAGE, "%s: label '%s' is too long", name, label);
-	if (label_taken(&raw, label))
-		return cer_fail(CER_EUSAGE,
-		                "%s already holds an object labelled '%s': name another "
-		                "with object= in the URI, or remove it",
-		                name, label);
-	ret = check_bits(&raw, name, bits);
+	ret = cer_token_keygen_ready(k, bits, label);
 	if (ret != CER_OK)
 		return ret;
 	rv = f->C_GenerateKeyPair(raw.session, &mech, pub, sizeof pub / sizeof pub[0], priv,
@@ -156,9 +173,9 @@ int cer_token_generate(struct cer_token_key *k, unsigned bits, const char *label
 		return ret;
 	}
 	cer_token_hex(id, sizeof id, out->id_hex);
-	pct(in->label, strlen(in->label), tok, sizeof tok);
-	pct(label, strlen(label), obj, sizeof obj);
-	pct((const char *)id, sizeof id, idu, sizeof idu);
+	cer_token_pct(in->label, strlen(in->label), tok, sizeof tok);
+	cer_token_pct(label, strlen(label), obj, sizeof obj);
+	cer_token_pct((const char *)id, sizeof id, idu, sizeof idu);
 	snprintf(out->uri, sizeof out->uri,
 	         "pkcs11:token=%s;serial=%s;object=%s;id=%s;type=private", tok, in->serial, obj,
 	         idu);

@@ -36,6 +36,28 @@ struct cer_token_generated {
 	char uri[640]; /* pkcs11:token=...;serial=...;object=...;id=...;type=private */
 };
 
+/* The new key's label when the URI has no object= attribute. */
+#define CER_TOKEN_KEYGEN_LABEL "sd-wrap"
+
+/*
+ * What cer_token_generate checks before it makes anything: label is free
+ * on the token (CER_EUSAGE, naming the token) and the token generates RSA
+ * keys of bits (CER_EINPUT).  k: a session, logged in.
+ */
+int cer_token_keygen_ready(struct cer_token_key *k, unsigned bits, const char *label) CER_WUR;
+
+/*
+ * The same while the custodian is still at the keyboard, before the key
+ * ceremony runs: opens the one token uri names (read-write), logs in with
+ * pin (NULL on a PIN-pad token), checks as cer_token_keygen_ready with the
+ * URI's object= or CER_TOKEN_KEYGEN_LABEL, then logs out and closes.
+ * Returns as cer_token_key_open_rw and cer_token_key_login (CER_EAUTH: wrong
+ * or locked PIN); info (may be NULL) gets the token's PIN flags whenever the
+ * token was found.
+ */
+int cer_token_keygen_check(struct cer_tokens *t, const char *uri, const char *pin, unsigned bits,
+                           struct cer_token_info *info) CER_WUR;
+
 /*
  * Refuses (CER_EUSAGE, naming the token) when an object labelled label is
  * on the token already (so that the new key's URI names one key), then

@@ -37,24 +37,6 @@ void cer_token_list_free(struct cer_token_list *l)
 	free(l);
 }
 
-/* RFC 3986 percent-encoding of a path attribute value. */
-static void pct(const char *in, size_t in_len, char *out, size_t cap)
-{
-	static const char ok[] = "-._~!$&'()*+,=:@";
-	size_t i, o = 0;
-
-	for (i = 0; i < in_len && o + 4 < cap; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    (c != 0 && strchr(ok, c) != NULL))
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "%%%02x", c);
-	}
-	out[o] = '\0';
-}
-
 struct entry {
 	uint8_t *id;
 	size_t id_len;
@@ -209,8 +191,8 @@ static json_t *key_json(struct cer_token_list *l, const struct cer_token_raw *ra
 	cer_text_sanitize(lab);
 	free(label);
 	cer_token_hex(en->id, en->id_len > 64 ? 64 : en->id_len, hex);
-	pct((const char *)en->id, en->id_len > 64 ? 64 : en->id_len, idu, sizeof idu);
-	pct(info->label, strlen(info->label), tok, sizeof tok);
+	cer_token_pct((const char *)en->id, en->id_len > 64 ? 64 : en->id_len, idu, sizeof idu);
+	cer_token_pct(info->label, strlen(info->label), tok, sizeof tok);
 	snprintf(uri, sizeof uri, "pkcs11:token=%s;serial=%s%s%s;type=private", tok, info->serial,
 	         en->id_len ? ";id=" : "", en->id_len ? idu : "");
 	json_object_set_new(k, "uri", json_string(uri));
@@ -270,4 +252,73 @@ int cer_token_list_report(struct cer_token_list *l, struct cer_report **out)
 	if (j == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
 	return cer_report_build(j, CER_OK, out);
+}
+
+int cer_token_list_scan(struct cer_tokens *t, const struct cer_sd *sd, struct cer_token_list **out)
+{
+	struct cer_token_list *l = NULL;
+	size_t i;
+	int ret = cer_token_list_new(sd, &l);
+
+	for (i = 0; ret == CER_OK && i < cer_tokens_count(t); i++) {
+		struct cer_token_key *k = NULL;
+
+		ret = cer_token_key_open_index(t, i, &k);
+		if (ret == CER_OK)
+			ret = cer_token_list_add(l, k);
+		cer_token_key_close(k);
+	}
+	if (ret != CER_OK) {
+		cer_token_list_free(l);
+		l = NULL;
+	}
+	*out = l;
+	return ret;
+}
+
+size_t cer_token_list_key_count(const struct cer_token_list *l)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(l->tokens); i++)
+		n += json_array_size(json_object_get(json_array_get(l->tokens, i), "keys"));
+	return n;
+}
+
+static const char *str_of(const json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+
+	return v != NULL ? v : "";
+}
+
+void cer_token_list_key(const struct cer_token_list *l, size_t i, struct cer_token_list_key *out)
+{
+	size_t t, nk;
+	const json_t *tok = NULL, *key = NULL, *cert;
+
+	memset(out, 0, sizeof *out);
+	for (t = 0; t < json_array_size(l->tokens); t++) {
+		tok = json_array_get(l->tokens, t);
+		nk = json_array_size(json_object_get(tok, "keys"));
+		if (i < nk) {
+			key = json_array_get(json_object_get(tok, "keys"), i);
+			break;
+		}
+		i -= nk;
+	}
+	out->token_label = out->token_serial = out->uri = out->label = out->id_hex =
+	        out->subject_cn = "";
+	if (key == NULL)
+		return;
+	out->token = t;
+	out->token_label = str_of(tok, "label");
+	out->token_serial = str_of(tok, "serial");
+	out->uri = str_of(key, "uri");
+	out->label = str_of(key, "label");
+	out->id_hex = str_of(key, "id");
+	out->bits = (unsigned)json_integer_value(json_object_get(key, "bits"));
+	cert = json_object_get(key, "certificate");
+	out->subject_cn = str_of(cert, "subject_cn");
+	out->share = (unsigned)json_integer_value(json_object_get(key, "share"));
 }

@@ -37,6 +37,31 @@ struct cer_token_list;
 int cer_token_list_new(const struct cer_sd *sd, struct cer_token_list **out) CER_WUR;
 /* Adds the token of k (an open session, logged in or not) and its keys. */
 int cer_token_list_add(struct cer_token_list *l, struct cer_token_key *k) CER_WUR;
+/*
+ * Opens every token of t in turn without logging in (so private keys a
+ * token hides stay unseen), adds it, and closes it: the list a person picks
+ * a key from.  sd as for cer_token_list_new.
+ */
+int cer_token_list_scan(struct cer_tokens *t, const struct cer_sd *sd,
+                        struct cer_token_list **out) CER_WUR;
+
+/*
+ * The keys found so far, in the order the report lists them, for a front
+ * end that lets a person choose one.  The strings belong to the list.
+ */
+struct cer_token_list_key {
+	size_t token; /* which token: the order of cer_token_list_add, from 0 */
+	const char *token_label, *token_serial;
+	const char *uri;        /* names this one key (token, serial and id) */
+	const char *label;      /* CKA_LABEL, "" if none */
+	const char *id_hex;     /* CKA_ID, "" if none */
+	unsigned bits;          /* 0 when no object shows the modulus */
+	const char *subject_cn; /* the CN of its certificate on the token, "" if none */
+	unsigned share;         /* its share in sd (from 1); 0: none, or no sd */
+};
+size_t cer_token_list_key_count(const struct cer_token_list *l);
+void cer_token_list_key(const struct cer_token_list *l, size_t i, struct cer_token_list_key *out);
+
 /* The report of everything added so far. */
 int cer_token_list_report(struct cer_token_list *l, struct cer_report **out) CER_WUR;
 void cer_token_list_free(struct cer_token_list *l);

@@ -281,18 +281,11 @@ static int pin_for(struct ui_recovery_keys *k, int i, char **pin)
 static void pin_warning(const struct cer_token_info *info)
 {
 	char name[CER_TOKEN_NAME_LEN];
+	const char *warning = cer_token_pin_warning(info);
 
 	cer_token_name(info, name);
-	if (info->pin_locked)
-		fprintf(stderr, "%s: warning: %s: the user PIN is locked\n", ui_progname, name);
-	else if (info->pin_final_try)
-		fprintf(stderr, "%s: warning: %s: final try: one more wrong PIN locks the token\n",
-		        ui_progname, name);
-	else if (info->pin_count_low)
-		fprintf(stderr,
-		        "%s: warning: %s: a wrong PIN was entered since the last good one; "
-		        "few tries are left\n",
-		        ui_progname, name);
+	if (warning != NULL)
+		fprintf(stderr, "%s: warning: %s: %s\n", ui_progname, name, warning);
 }
 
 static int tokens_open(struct ui_recovery_keys *k)

@@ -77,11 +77,9 @@ static int login(struct cer_token_key *k, const char *pin_file)
 			                "%s: needs its user PIN: give --pin-file (no "
 			                "terminal to ask on)",
 			                name);
-		if (in->pin_final_try)
-			fprintf(stderr,
-			        "%s: warning: %s: final try: one more wrong PIN locks the "
-			        "token\n",
-			        ui_progname, name);
+		if (cer_token_pin_warning(in) != NULL)
+			fprintf(stderr, "%s: warning: %s: %s\n", ui_progname, name,
+			        cer_token_pin_warning(in));
 		snprintf(prompt, sizeof prompt, "User PIN of %s: ", name);
 		pin = ui_read_passphrase(prompt);
 		if (pin == NULL)

@@ -58,6 +58,9 @@ enum ui_wiz_color {
 
 struct cer_transcript;
 struct cer_report;
+struct cer_tokens;
+struct cer_token_info;
+struct cer_sd;
 
 /*
  * One flow calling another screen and getting the result back (rekey runs
@@ -104,6 +107,8 @@ struct wiz {
 	const void *overlay_ctx;
 	struct ui_wiz_keygen_call *keygen_call; /* a key ceremony called by a flow, or NULL */
 	struct ui_wiz_drill_call *drill_call;   /* a drill called by a flow, or NULL */
+	const char *pkcs11_module;              /* --pkcs11-module, or NULL: p11-kit's */
+	struct cer_tokens *tokens;              /* loaded on first use (ui/wiz_token.c) */
 };
 
 struct ui_wiz_screen {
@@ -275,7 +280,35 @@ bool ui_wiz_stale_confirm(struct wiz *w, const char *flow);
 void ui_wiz_busy(struct wiz *w, const char *msg);
 
 bool ui_wiz_is_enter(int ch);
+/* F2 or Ctrl-T: "my key is on a token", on a hand-over screen (no letter: a
+ * passphrase typed there too early must not start anything). */
+bool ui_wiz_is_token_key(int ch);
 #define WIZ_KEY_ESC 27
+
+/* ---- choosing a key or a token on PKCS#11 tokens (ui/wiz_token.c) ---- */
+
+#define WIZ_PICK_MAX 32
+#define WIZ_URI_MAX 640
+struct ui_wiz_token_pick {
+	bool keys; /* set by the caller: list keys (with the share each opens) or tokens */
+	size_t n;
+	char uri[WIZ_PICK_MAX][WIZ_URI_MAX]; /* what each entry names */
+	char line[WIZ_PICK_MAX][240];        /* what a person looks for: whose share, which token */
+	char detail[WIZ_PICK_MAX][240];      /* the token, label, size (dim, below) */
+	unsigned share[WIZ_PICK_MAX];        /* keys: the share it opens (from 1), 0 none */
+	char cn[WIZ_PICK_MAX][80]; /* keys: its certificate\'s CN, "" if none on the token */
+	struct ui_wiz_menu menu;
+	char error[1024]; /* why the modules could not be loaded or read */
+};
+/* Loads the modules again (w->tokens) and lists what they show now. */
+void ui_wiz_token_scan(struct wiz *w, struct ui_wiz_token_pick *p, const struct cer_sd *sd);
+int ui_wiz_token_pick_draw(struct wiz *w, const struct ui_wiz_token_pick *p, int y);
+/* r looks again; otherwise as ui_wiz_menu_key (the chosen entry, or -1). */
+int ui_wiz_token_pick_key(struct wiz *w, struct ui_wiz_token_pick *p, const struct cer_sd *sd,
+                          int ch);
+/* The token a URI of the list names, as last listed (NULL if not found). */
+const struct cer_token_info *ui_wiz_token_info(const struct wiz *w, const char *uri);
+void ui_wiz_token_close(struct wiz *w);
 
 /* ---- the custodian's turn over a recovery session (ui/wiz_turn.c) ---- */
 
@@ -293,7 +326,9 @@ enum ui_wiz_turn_event {
 /*
  * A hand-over screen (no text field: who is still needed), the key file
  * (checked against the file's shares before any passphrase), then the
- * passphrase alone on its screen.  No dialog opens during a turn, and Esc
+ * passphrase alone on its screen; or, for a key on a token, the keys the
+ * tokens present show (each with the share it opens), then the token's PIN
+ * alone on its screen.  No dialog opens during a turn, and Esc
  * from the passphrase leads to a hand-over screen that takes only Enter.
  * Every attempt is recorded in the session and the transcript.
  */
@@ -308,11 +343,13 @@ struct ui_wiz_turn {
 	struct cer_recovery *rec;
 	int step;
 	bool guard;
-	char key[WIZ_FIELD_MAX];
+	char key[WIZ_FIELD_MAX]; /* the key file's path, or the token key's URI */
 	long share;
 	struct ui_wiz_note note;
-	struct ui_wiz_field f_key, f_pass;
-	struct ui_wiz_form key_form, pass_form;
+	struct ui_wiz_field f_key, f_pass, f_pin;
+	struct ui_wiz_form key_form, pass_form, pin_form;
+	struct ui_wiz_token_pick pick; /* "t: key on a token" */
+	char token_cn[80];             /* the chosen token key's certificate CN, or "" */
 };
 
 int ui_wiz_turn_init(struct ui_wiz_turn *t) CER_WUR; /* clears t; CER_EINTERNAL */

@@ -6,6 +6,8 @@
 
 #include "ceremony/io.h"
 #include "ceremony/keygen.h"
+#include "ceremony/token.h"
+#include "ceremony/token_keygen.h"
 #include "ui/wiz.h"
 
 /*
@@ -14,22 +16,40 @@
  * and P_PASS2, each passphrase prompt alone on its screen.  No dialog opens
  * during a turn, and Esc from a passphrase prompt goes back to P_HANDOVER,
  * never to a visible field.  Going back keeps what later custodians set.
+ * A custodian whose key goes on a token picks it instead (P_TOKEN), and
+ * types its PIN alone on its screen (P_PIN), checked at once by a login.
  */
-enum phase { P_PARAMS, P_HANDOVER, P_KEYPATH, P_PASS1, P_PASS2, P_CONFIRM, P_RUN, P_SUMMARY };
+enum phase {
+	P_PARAMS,
+	P_HANDOVER,
+	P_KEYPATH,
+	P_PASS1,
+	P_PASS2,
+	P_TOKEN,
+	P_PIN,
+	P_CONFIRM,
+	P_RUN,
+	P_SUMMARY
+};
 
 static const char *const bit_choices[] = {"2048", "3072", "4096"};
 
 static enum phase phase;
 static struct ui_wiz_field f_count, f_quorum, f_bits, f_days, f_dir, f_names;
-static struct ui_wiz_field f_pass, f_again, f_keypath;
-static struct ui_wiz_form params_form, path_form, pass1_form, pass2_form;
+static struct ui_wiz_field f_pass, f_again, f_keypath, f_pin;
+static struct ui_wiz_form params_form, path_form, pass1_form, pass2_form, pin_form;
 static struct cer_keygen_params params;
 static char names[CER_KEYGEN_MAX_KEYS][CER_NAME_MAX + 1];
 static char key_paths[CER_KEYGEN_MAX_KEYS][CER_KG_PATH_MAX];
 static char *passes[CER_KEYGEN_MAX_KEYS];
-static char *pending; /* the first typing of the passphrase, until it is typed again */
-static bool guard;    /* P_HANDOVER after Esc from a passphrase prompt, P_KEYPATH after a
-                       * refusal: only Enter is taken */
+static char token_uris[CER_KEYGEN_MAX_KEYS][WIZ_URI_MAX]; /* "" for a key file */
+static char *pins[CER_KEYGEN_MAX_KEYS];                   /* NULL on a PIN-pad token */
+static bool turn_done[CER_KEYGEN_MAX_KEYS];
+static struct ui_wiz_token_pick pick;
+static char picked[WIZ_URI_MAX]; /* the token chosen, until its PIN is checked */
+static char *pending;            /* the first typing of the passphrase, until it is typed again */
+static bool guard;               /* P_HANDOVER after Esc from a passphrase prompt, P_KEYPATH after a
+                                  * refusal: only Enter is taken */
 static struct ui_wiz_note note;
 static char dir[CER_KG_PATH_MAX];
 static unsigned current;
@@ -47,6 +67,10 @@ static void wipe_passes(void)
 		cer_secret_free(passes[i]);
 		passes[i] = NULL;
 		params.custodians[i].passphrase = NULL;
+		cer_secret_free(pins[i]);
+		pins[i] = NULL;
+		params.custodians[i].pin = NULL;
+		turn_done[i] = false;
 	}
 	cer_secret_free(pending);
 	pending = NULL;
@@ -58,7 +82,7 @@ static void keygen_init(struct wiz *w)
 	phase = P_PARAMS;
 	guard = false;
 	params_form = (struct ui_wiz_form){0};
-	path_form = pass1_form = pass2_form = (struct ui_wiz_form){0};
+	path_form = pass1_form = pass2_form = pin_form = (struct ui_wiz_form){0};
 	ui_wiz_note_clear(&note);
 	if (ui_wiz_field_init(&f_count,
 	                      "Number of custodians (" CER_XSTR(CER_KEYGEN_MIN_KEYS) "-" CER_XSTR(
@@ -71,7 +95,8 @@ static void keygen_init(struct wiz *w)
 	    ui_wiz_field_init(&f_names, "Names (comma separated)", WF_TEXT) != CER_OK ||
 	    ui_wiz_field_init(&f_pass, "Passphrase", WF_SECRET) != CER_OK ||
 	    ui_wiz_field_init(&f_again, "Passphrase again", WF_SECRET) != CER_OK ||
-	    ui_wiz_field_init(&f_keypath, "Write your key to", WF_PATH) != CER_OK) {
+	    ui_wiz_field_init(&f_keypath, "Write your key to", WF_PATH) != CER_OK ||
+	    ui_wiz_field_init(&f_pin, "Token PIN", WF_SECRET) != CER_OK) {
 		ui_wiz_error_status(w, CER_EINTERNAL);
 		return;
 	}
@@ -91,9 +116,12 @@ static void keygen_init(struct wiz *w)
 	ui_wiz_form_add(&path_form, &f_keypath);
 	ui_wiz_form_add(&pass1_form, &f_pass);
 	ui_wiz_form_add(&pass2_form, &f_again);
+	ui_wiz_form_add(&pin_form, &f_pin);
+	pick = (struct ui_wiz_token_pick){.keys = false};
 	cer_keygen_params_init(&params);
 	memset(names, 0, sizeof names);
 	memset(key_paths, 0, sizeof key_paths);
+	memset(token_uris, 0, sizeof token_uris);
 	ui_wiz_text_clear(&summary);
 }
 
@@ -143,13 +171,18 @@ static void draw_handover(struct wiz *w, int y)
 		        "Press Enter to go on.");
 		return;
 	}
-	if (passes[current] != NULL) {
+	if (turn_done[current]) {
 		ui_wiz_help(w, "Enter: keep and go on   c: change   Esc: back");
-		y = ui_wiz_print(w, y, 2, WC_OK, "[OK] key to %s, passphrase set.",
-		                 key_paths[current]) +
-		    1;
+		if (token_uris[current][0] != '\0')
+			y = ui_wiz_print(w, y, 2, WC_OK, "[OK] key on the token %s, PIN checked.",
+			                 token_uris[current]) +
+			    1;
+		else
+			y = ui_wiz_print(w, y, 2, WC_OK, "[OK] key to %s, passphrase set.",
+			                 key_paths[current]) +
+			    1;
 	} else {
-		ui_wiz_help(w, "Enter: start   Esc: back");
+		ui_wiz_help(w, "Enter: start (key in a file)   F2: key on a token   Esc: back");
 		y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
 		                "Please come to the keyboard and press Enter. Everyone else, look "
 		                "away from the screen and the keyboard.") +
@@ -195,6 +228,38 @@ static void draw_pass(struct wiz *w, int y, bool again)
 	ui_wiz_note_draw(w, &note, y);
 }
 
+static void draw_token(struct wiz *w, int y)
+{
+	ui_wiz_help(w, pick.n > 0 ? "Enter/digit: use this token   r: look again   Esc: back"
+	                          : "r: look again   Esc: back");
+	y = draw_turn_title(w, y);
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Your key pair is made on the token and never leaves it. Choose the "
+	                "token; its PIN is asked next, on its own screen.") +
+	    1;
+	y = ui_wiz_token_pick_draw(w, &pick, y) + 1;
+	ui_wiz_note_draw(w, &note, y);
+}
+
+static void draw_pin(struct wiz *w, int y)
+{
+	const struct cer_token_info *info = ui_wiz_token_info(w, picked);
+	const char *warning = info != NULL ? cer_token_pin_warning(info) : NULL;
+	char name[CER_TOKEN_NAME_LEN] = "the token";
+
+	if (info != NULL)
+		cer_token_name(info, name);
+	ui_wiz_help(w, "Enter: check the PIN   Esc: back (what you typed is wiped)");
+	y = draw_turn_title(w, y);
+	y = ui_wiz_print(w, y, 2, WC_DIM, "Token: %s", picked) + 1;
+	if (warning != NULL)
+		y = ui_wiz_print(w, y, 2, WC_WARN, "WARNING: %s: %s", name, warning);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Type the user PIN of %s, then press Enter.", name);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Nothing is shown while you type.") + 1;
+	y = ui_wiz_form_draw(w, &pin_form, y) + 1;
+	ui_wiz_note_draw(w, &note, y);
+}
+
 static void draw_confirm(struct wiz *w, int y)
 {
 	unsigned i;
@@ -207,7 +272,8 @@ static void draw_confirm(struct wiz *w, int y)
 	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Certificates and package: %s/", dir) + 1;
 	for (i = 0; i < params.count; i++) {
 		y = ui_wiz_print(w, y, 4, WC_NORMAL, "%2u. %-20.20s key -> %s", i + 1,
-		                 custodian_name(i), key_paths[i]);
+		                 custodian_name(i),
+		                 token_uris[i][0] != '\0' ? token_uris[i] : key_paths[i]);
 	}
 	ui_wiz_print(w, y + 1, 2, WC_NORMAL, "Press Enter to generate.");
 }
@@ -222,6 +288,8 @@ static void keygen_draw(struct wiz *w)
 	case P_KEYPATH: draw_keypath(w, y); break;
 	case P_PASS1: draw_pass(w, y, false); break;
 	case P_PASS2: draw_pass(w, y, true); break;
+	case P_TOKEN: draw_token(w, y); break;
+	case P_PIN: draw_pin(w, y); break;
 	case P_CONFIRM: draw_confirm(w, y); break;
 	case P_RUN:
 		ui_wiz_help(w, "Please wait   Ctrl-C: cancel");
@@ -298,6 +366,7 @@ static void submit_params(struct wiz *w)
 	if (params.count != (unsigned)n) {
 		wipe_passes();
 		memset(key_paths, 0, sizeof key_paths);
+		memset(token_uris, 0, sizeof token_uris);
 	}
 	params.count = (unsigned)n;
 	params.quorum = (unsigned)q;
@@ -319,7 +388,7 @@ static void set_key_paths(void)
 	unsigned i;
 
 	for (i = 0; i < params.count; i++)
-		params.custodians[i].key_path = key_paths[i];
+		params.custodians[i].key_path = token_uris[i][0] != '\0' ? NULL : key_paths[i];
 }
 
 /* A refused key path: what was typed ahead (a passphrase, before its prompt
@@ -409,6 +478,8 @@ static void submit_pass2(void)
 	}
 	passes[current] = pending;
 	pending = NULL;
+	token_uris[current][0] = '\0';
+	turn_done[current] = true;
 	next_custodian();
 }
 
@@ -416,26 +487,125 @@ static void submit_pass2(void)
  * from a passphrase prompt the screen then takes nothing but Enter. */
 static void back_to_handover(void)
 {
-	guard = phase == P_PASS1 || phase == P_PASS2;
+	guard = phase == P_PASS1 || phase == P_PASS2 || phase == P_PIN;
 	flushinp();
 	ui_wiz_field_wipe(&f_pass);
 	ui_wiz_field_wipe(&f_again);
+	ui_wiz_field_wipe(&f_pin);
 	cer_secret_free(pending);
 	pending = NULL;
 	ui_wiz_note_clear(&note);
 	phase = P_HANDOVER;
 }
 
+/* Forgets custodian i's choice (to choose again). */
+static void forget_turn(unsigned i)
+{
+	cer_secret_free(passes[i]);
+	passes[i] = NULL;
+	cer_secret_free(pins[i]);
+	pins[i] = NULL;
+	token_uris[i][0] = '\0';
+	turn_done[i] = false;
+}
+
 static void change_turn(void)
 {
-	cer_secret_free(passes[current]);
-	passes[current] = NULL;
+	forget_turn(current);
 	ui_wiz_field_set(&f_keypath, key_paths[current]);
 	ui_wiz_note_clear(&note);
 	phase = P_KEYPATH;
 }
 
-static void handover_key(int ch)
+static void to_tokens(struct wiz *w)
+{
+	ui_wiz_note_clear(&note);
+	ui_wiz_token_scan(w, &pick, NULL);
+	phase = P_TOKEN;
+}
+
+/* P_TOKEN: a token another custodian has is refused; otherwise its PIN is
+ * asked (checked at once), or, on a PIN-pad token, checked now. */
+static void token_chosen(struct wiz *w, int i);
+
+static void pin_checked(struct wiz *w, char *pin)
+{
+	struct cer_token_info info;
+	int ret;
+
+	ui_wiz_busy(w, pin != NULL ? "Checking the PIN and the token..."
+	                           : "Checking the token (type the PIN on its PIN pad if it "
+	                             "asks)...");
+	ret = cer_token_keygen_check(w->tokens, picked, pin, params.bits, &info);
+	ui_wiz_field_wipe(&f_pin);
+	flushinp();
+	if (ret != CER_OK) {
+		cer_secret_free(pin);
+		ui_wiz_log(w, "key ceremony: custodian %u: [FAIL] %s", current + 1, cer_errmsg());
+		if (ret == CER_EAUTH && !info.pin_locked) {
+			ui_wiz_note_set(
+			        &note, WC_FAIL,
+			        "[FAIL] That PIN does not open the token. Type it again, or "
+			        "press Esc.");
+			phase = P_PIN;
+		} else {
+			ui_wiz_note_set(&note, WC_FAIL, "[FAIL] %s", cer_errmsg());
+			phase = P_TOKEN;
+		}
+		return;
+	}
+	forget_turn(current);
+	snprintf(token_uris[current], sizeof token_uris[0], "%s", picked);
+	pins[current] = pin;
+	turn_done[current] = true;
+	ui_wiz_log(w, "key ceremony: custodian %u: key to be made on %s", current + 1, picked);
+	next_custodian();
+}
+
+static void token_chosen(struct wiz *w, int i)
+{
+	const struct cer_token_info *info;
+	unsigned j;
+
+	snprintf(picked, sizeof picked, "%s", pick.uri[i]);
+	info = ui_wiz_token_info(w, picked);
+	for (j = 0; j < params.count; j++)
+		if (j != current && strcmp(token_uris[j], picked) == 0) {
+			ui_wiz_note_set(
+			        &note, WC_FAIL,
+			        "[FAIL] Custodian %u has this token already: each custodian "
+			        "needs a token of their own.",
+			        j + 1);
+			return;
+		}
+	ui_wiz_note_clear(&note);
+	if (info != NULL && (!info->login_required || info->pin_pad)) {
+		pin_checked(w, NULL);
+		return;
+	}
+	ui_wiz_field_wipe(&f_pin);
+	flushinp();
+	phase = P_PIN;
+}
+
+static void submit_pin(struct wiz *w)
+{
+	char *pin;
+
+	if (ui_wiz_field_value(&f_pin)[0] == '\0') {
+		ui_wiz_note_set(&note, WC_NORMAL, "Type the token's PIN first.");
+		return;
+	}
+	pin = cer_secret_strdup(ui_wiz_field_value(&f_pin));
+	ui_wiz_field_wipe(&f_pin);
+	if (pin == NULL) {
+		ui_wiz_error_status(w, cer_fail(CER_EINTERNAL, "out of memory"));
+		return;
+	}
+	pin_checked(w, pin);
+}
+
+static void handover_key(struct wiz *w, int ch)
 {
 	if (guard) {
 		guard = !ui_wiz_is_enter(ch);
@@ -449,10 +619,12 @@ static void handover_key(int ch)
 		} else {
 			current--;
 		}
-	} else if (passes[current] != NULL && (ch == 'c' || ch == 'C')) {
+	} else if (turn_done[current] && (ch == 'c' || ch == 'C')) {
 		change_turn();
+	} else if (!turn_done[current] && ui_wiz_is_token_key(ch)) {
+		to_tokens(w);
 	} else if (ui_wiz_is_enter(ch)) {
-		if (passes[current] != NULL) {
+		if (turn_done[current]) {
 			next_custodian();
 			return;
 		}
@@ -507,8 +679,11 @@ static void build_summary(struct wiz *w)
 		ui_wiz_text_add(&summary, "%u. %s (RSA-%u, valid to %s)", i + 1, k->name, k->bits,
 		                k->not_after);
 		ui_wiz_text_add(&summary, "   cert      %s", k->cert_path);
-		ui_wiz_text_add(&summary, "   key       %s%s", k->key_path,
-		                k->encrypted ? "" : " (NOT encrypted)");
+		if (k->token_uri[0] != '\0')
+			ui_wiz_text_add(&summary, "   key       on the token %s", k->token_uri);
+		else
+			ui_wiz_text_add(&summary, "   key       %s%s", k->key_path,
+			                k->encrypted ? "" : " (NOT encrypted)");
 		ui_wiz_text_add(&summary, "   thumbprint (base64url) %s", k->thumb_b64url);
 		ui_wiz_text_add(&summary, "   thumbprint (hex)       %s", k->thumb_hex);
 	}
@@ -536,8 +711,12 @@ static void log_result(struct wiz *w)
 		           i + 1, k->name, k->thumb_b64url, k->thumb_hex, k->not_before,
 		           k->not_after);
 		ui_wiz_log_file(w, "  certificate", k->cert_path);
-		ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
-		           k->encrypted ? "encrypted" : "NOT encrypted");
+		if (k->token_uri[0] != '\0')
+			ui_wiz_log(w, "  private key: on the token %s (never leaves it)",
+			           k->token_uri);
+		else
+			ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
+			           k->encrypted ? "encrypted" : "NOT encrypted");
 	}
 	ui_wiz_log_file(w, "download package", result->request_path);
 	ui_wiz_log_file(w, "manifest", result->manifest_path);
@@ -571,7 +750,10 @@ static void generate(struct wiz *w)
 	for (i = 0; i < params.count; i++) {
 		params.custodians[i].name = names[i];
 		params.custodians[i].passphrase = passes[i];
+		params.custodians[i].token_uri = token_uris[i][0] != '\0' ? token_uris[i] : NULL;
+		params.custodians[i].pin = pins[i];
 	}
+	params.tokens = w->tokens;
 	params.force = false;
 	ret = cer_keygen_check_params(&params);
 	if (ret == CER_EIO && cer_errreason() != CER_REASON_STALE_TEMP && cer_path_exists(dir)) {
@@ -640,7 +822,26 @@ static enum ui_wiz_state keygen_key(struct wiz *w, int ch)
 		if (ui_wiz_form_key(&params_form, ch) == WIZ_FORM_SUBMIT)
 			submit_params(w);
 		break;
-	case P_HANDOVER: handover_key(ch); break;
+	case P_HANDOVER: handover_key(w, ch); break;
+	case P_TOKEN: {
+		int i;
+
+		if (ch == WIZ_KEY_ESC) {
+			ui_wiz_note_clear(&note);
+			phase = P_HANDOVER;
+		} else if ((i = ui_wiz_token_pick_key(w, &pick, NULL, ch)) >= 0) {
+			token_chosen(w, i);
+		}
+		break;
+	}
+	case P_PIN:
+		if (ch == WIZ_KEY_ESC)
+			back_to_handover();
+		else if (ui_wiz_is_enter(ch))
+			submit_pin(w);
+		else
+			ui_wiz_field_key(&f_pin, ch);
+		break;
 	case P_KEYPATH:
 		if (guard)
 			guard = !ui_wiz_is_enter(ch);
@@ -698,6 +899,7 @@ static void keygen_leave(struct wiz *w)
 	ui_wiz_field_free(&f_pass);
 	ui_wiz_field_free(&f_again);
 	ui_wiz_field_free(&f_keypath);
+	ui_wiz_field_free(&f_pin);
 	ui_wiz_field_free(&f_count);
 	ui_wiz_field_free(&f_quorum);
 	ui_wiz_field_free(&f_bits);

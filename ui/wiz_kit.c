@@ -64,6 +64,11 @@ bool ui_wiz_is_enter(int ch)
 	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
 }
 
+bool ui_wiz_is_token_key(int ch)
+{
+	return ch == KEY_F(2) || ch == ('T' & 0x1f);
+}
+
 int ui_wiz_top(const struct wiz *w)
 {
 	(void)w;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ceremony/recovery.h"
+#include "ceremony/token.h"
 #include "ui/wiz.h"
 
 /*
@@ -16,18 +17,24 @@
  * A key file refused (or Enter on an empty one) likewise leaves the key
  * prompt taking nothing but Enter until the custodian has read why: a
  * passphrase typed ahead, before its prompt came, never lands in the visible
- * key-file field.
+ * key-file field.  A key on a token: TURN_TOKEN lists the keys the tokens
+ * present show without a PIN, each with the share it opens; TURN_PIN asks
+ * the token's PIN alone on its screen, with what the token says about the
+ * tries left, and is guarded as TURN_PASS is.
  */
-enum { TURN_HANDOVER, TURN_KEY, TURN_PASS };
+enum { TURN_HANDOVER, TURN_KEY, TURN_PASS, TURN_TOKEN, TURN_PIN };
 
 int ui_wiz_turn_init(struct ui_wiz_turn *t)
 {
 	memset(t, 0, sizeof *t);
 	if (ui_wiz_field_init(&t->f_key, "Your key file", WF_PATH) != CER_OK ||
-	    ui_wiz_field_init(&t->f_pass, "Your passphrase", WF_SECRET) != CER_OK)
+	    ui_wiz_field_init(&t->f_pass, "Your passphrase", WF_SECRET) != CER_OK ||
+	    ui_wiz_field_init(&t->f_pin, "Token PIN", WF_SECRET) != CER_OK)
 		return CER_EINTERNAL;
 	ui_wiz_form_add(&t->key_form, &t->f_key);
 	ui_wiz_form_add(&t->pass_form, &t->f_pass);
+	ui_wiz_form_add(&t->pin_form, &t->f_pin);
+	t->pick.keys = true;
 	return CER_OK;
 }
 
@@ -39,12 +46,14 @@ void ui_wiz_turn_begin(struct ui_wiz_turn *t, struct cer_recovery *rec)
 	ui_wiz_note_clear(&t->note);
 	ui_wiz_field_wipe(&t->f_key);
 	ui_wiz_field_wipe(&t->f_pass);
+	ui_wiz_field_wipe(&t->f_pin);
 }
 
 void ui_wiz_turn_wipe(struct ui_wiz_turn *t)
 {
 	ui_wiz_field_wipe(&t->f_key);
 	ui_wiz_field_wipe(&t->f_pass);
+	ui_wiz_field_wipe(&t->f_pin);
 	t->rec = NULL;
 }
 
@@ -52,6 +61,7 @@ void ui_wiz_turn_free(struct ui_wiz_turn *t)
 {
 	ui_wiz_field_free(&t->f_key);
 	ui_wiz_field_free(&t->f_pass);
+	ui_wiz_field_free(&t->f_pin);
 	t->rec = NULL;
 }
 
@@ -151,13 +161,17 @@ static void draw_handover(struct wiz *w, const struct ui_wiz_turn *t, int y)
 		return;
 	}
 	if (go_on_ready(t))
-		snprintf(help, sizeof help, "Enter: %s   k: another custodian   Esc: abandon",
+		snprintf(help, sizeof help,
+		         "Enter: %s   k: another custodian   F2: one with a token   Esc: abandon",
 		         t->go_on);
 	else if (t->allow_finish && cer_recovery_good(t->rec) > 0)
-		snprintf(help, sizeof help,
-		         "Enter: next custodian   f: check now with the shares in   Esc: abandon");
+		snprintf(
+		        help, sizeof help,
+		        "Enter: key file   F2: key on a token   f: check with the shares in   Esc: "
+		        "abandon");
 	else
-		snprintf(help, sizeof help, "Enter: next custodian   Esc: abandon");
+		snprintf(help, sizeof help,
+		         "Enter: next custodian, key file   F2: key on a token   Esc: abandon");
 	ui_wiz_help(w, help);
 	y = draw_progress(w, t, y) + 1;
 	y = draw_shares(w, t, y, last - 6) + 1;
@@ -215,12 +229,49 @@ static void draw_pass(struct wiz *w, const struct ui_wiz_turn *t, int y)
 	ui_wiz_note_draw(w, &t->note, y);
 }
 
+static void draw_token(struct wiz *w, const struct ui_wiz_turn *t, int y)
+{
+	ui_wiz_help(w, t->pick.n > 0 ? "Enter/digit: use this key   r: look again   Esc: back"
+	                             : "r: look again   Esc: back");
+	y = draw_progress(w, t, y) + 1;
+	y = ui_wiz_wrap(w, y, 2, WC_NORMAL,
+	                "Your key on a token: choose it. The PIN is asked next, on its own "
+	                "screen.") +
+	    1;
+	y = ui_wiz_token_pick_draw(w, &t->pick, y) + 1;
+	ui_wiz_note_draw(w, &t->note, y);
+}
+
+static void draw_pin(struct wiz *w, const struct ui_wiz_turn *t, int y)
+{
+	const struct cer_token_info *info = ui_wiz_token_info(w, t->key);
+	const char *warning = info != NULL ? cer_token_pin_warning(info) : NULL;
+	char name[CER_TOKEN_NAME_LEN] = "the token";
+
+	if (info != NULL)
+		cer_token_name(info, name);
+	ui_wiz_help(w, "Enter: unlock   Esc: back (what you typed is wiped)");
+	if (t->token_cn[0] != '\0')
+		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian: %s (certificate on the token)",
+		                 t->token_cn);
+	y = ui_wiz_print(w, y, 2, WC_DIM, "Key: %s", t->key) + 1;
+	if (warning != NULL)
+		y = ui_wiz_print(w, y, 2, WC_WARN, "WARNING: %s: %s", name, warning);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Type the user PIN of %s.", name);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Then press Enter. Nothing is shown while you type.") +
+	    1;
+	y = ui_wiz_form_draw(w, &t->pin_form, y) + 1;
+	ui_wiz_note_draw(w, &t->note, y);
+}
+
 void ui_wiz_turn_draw(struct wiz *w, const struct ui_wiz_turn *t, int y)
 {
 	switch (t->step) {
 	case TURN_HANDOVER: draw_handover(w, t, y); break;
 	case TURN_KEY: draw_key(w, t, y); break;
 	case TURN_PASS: draw_pass(w, t, y); break;
+	case TURN_TOKEN: draw_token(w, t, y); break;
+	case TURN_PIN: draw_pin(w, t, y); break;
 	}
 }
 
@@ -318,7 +369,92 @@ static enum ui_wiz_turn_event submit_pass(struct wiz *w, struct ui_wiz_turn *t)
 	return ev;
 }
 
-static enum ui_wiz_turn_event handover_key(struct ui_wiz_turn *t, int ch)
+/* A token key, with pin (NULL on a PIN-pad token, or one that needs no login). */
+static enum ui_wiz_turn_event add_token(struct wiz *w, struct ui_wiz_turn *t, const char *pin)
+{
+	enum cer_share_outcome outcome = CER_SHARE_GOOD;
+	struct cer_token_info info;
+	enum ui_wiz_turn_event ev;
+	int ret;
+
+	ui_wiz_busy(w, pin != NULL ? "Logging in to the token and unwrapping the share..."
+	                           : "Unwrapping the share on the token (type the PIN on the "
+	                             "token's PIN pad if it asks)...");
+	ret = cer_recovery_add_token(t->rec, w->tokens, t->key, pin, t->certs_dir, NULL, &info,
+	                             &outcome);
+	ui_wiz_field_wipe(&t->f_pin);
+	flushinp();
+	if (ret == CER_OK)
+		return share_in(w, t);
+	ev = failed(w, t, outcome);
+	if (outcome == CER_SHARE_WRONG_PASSWORD && !info.pin_locked) {
+		ui_wiz_note_set(&t->note, WC_FAIL,
+		                "[FAIL] That PIN does not open the token. Type it again, or press "
+		                "Esc to choose another key.");
+		t->step = TURN_PIN;
+	} else {
+		t->step = TURN_HANDOVER;
+	}
+	return ev;
+}
+
+/* TURN_TOKEN: the key chosen; its PIN comes next, unless the token has a
+ * PIN pad or needs no login. */
+static enum ui_wiz_turn_event token_chosen(struct wiz *w, struct ui_wiz_turn *t, int i)
+{
+	const struct cer_token_info *info;
+
+	snprintf(t->key, sizeof t->key, "%s", t->pick.uri[i]);
+	snprintf(t->token_cn, sizeof t->token_cn, "%s", t->pick.cn[i]);
+	info = ui_wiz_token_info(w, t->key);
+	ui_wiz_note_clear(&t->note);
+	if (info != NULL && info->pin_locked) {
+		char name[CER_TOKEN_NAME_LEN];
+
+		cer_token_name(info, name);
+		ui_wiz_note_set(&t->note, WC_FAIL,
+		                "[FAIL] %s: the user PIN is locked. Its security officer must "
+		                "unlock it; choose another key.",
+		                name);
+		return WIZ_TURN_NONE;
+	}
+	if (info != NULL && (!info->login_required || info->pin_pad))
+		return add_token(w, t, NULL);
+	ui_wiz_field_wipe(&t->f_pin);
+	flushinp();
+	t->step = TURN_PIN;
+	return WIZ_TURN_NONE;
+}
+
+static enum ui_wiz_turn_event submit_pin(struct wiz *w, struct ui_wiz_turn *t)
+{
+	if (ui_wiz_field_value(&t->f_pin)[0] == '\0') {
+		ui_wiz_note_set(&t->note, WC_NORMAL, "Type the token's PIN first.");
+		return WIZ_TURN_NONE;
+	}
+	return add_token(w, t, ui_wiz_field_value(&t->f_pin));
+}
+
+static void to_tokens(struct wiz *w, struct ui_wiz_turn *t)
+{
+	ui_wiz_note_clear(&t->note);
+	ui_wiz_token_scan(w, &t->pick, cer_recovery_sd(t->rec));
+	t->step = TURN_TOKEN;
+}
+
+/* Esc from a secret prompt: wiped, typeahead dropped, and the hand-over
+ * screen takes only Enter. */
+static void secret_escape(struct ui_wiz_turn *t)
+{
+	ui_wiz_field_wipe(&t->f_pass);
+	ui_wiz_field_wipe(&t->f_pin);
+	flushinp();
+	ui_wiz_note_clear(&t->note);
+	t->guard = true;
+	t->step = TURN_HANDOVER;
+}
+
+static enum ui_wiz_turn_event handover_key(struct wiz *w, struct ui_wiz_turn *t, int ch)
 {
 	if (t->guard) {
 		t->guard = !ui_wiz_is_enter(ch);
@@ -330,6 +466,10 @@ static enum ui_wiz_turn_event handover_key(struct ui_wiz_turn *t, int ch)
 		return WIZ_TURN_FINISH;
 	if (go_on_ready(t) && ui_wiz_is_enter(ch))
 		return WIZ_TURN_GO_ON;
+	if (ui_wiz_is_token_key(ch)) {
+		to_tokens(w, t);
+		return WIZ_TURN_NONE;
+	}
 	if (ui_wiz_is_enter(ch) || (go_on_ready(t) && (ch == 'k' || ch == 'K'))) {
 		ui_wiz_note_clear(&t->note);
 		t->step = TURN_KEY;
@@ -340,7 +480,7 @@ static enum ui_wiz_turn_event handover_key(struct ui_wiz_turn *t, int ch)
 enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int ch)
 {
 	switch (t->step) {
-	case TURN_HANDOVER: return handover_key(t, ch);
+	case TURN_HANDOVER: return handover_key(w, t, ch);
 	case TURN_KEY:
 		if (t->guard) {
 			t->guard = !ui_wiz_is_enter(ch);
@@ -352,17 +492,31 @@ enum ui_wiz_turn_event ui_wiz_turn_key(struct wiz *w, struct ui_wiz_turn *t, int
 		}
 		return WIZ_TURN_NONE;
 	case TURN_PASS:
-		if (ch == WIZ_KEY_ESC) {
-			ui_wiz_field_wipe(&t->f_pass);
-			flushinp();
-			ui_wiz_note_clear(&t->note);
-			t->guard = true;
-			t->step = TURN_HANDOVER;
-		} else if (ui_wiz_is_enter(ch)) {
+		if (ch == WIZ_KEY_ESC)
+			secret_escape(t);
+		else if (ui_wiz_is_enter(ch))
 			return submit_pass(w, t);
-		} else {
+		else
 			ui_wiz_field_key(&t->f_pass, ch);
+		return WIZ_TURN_NONE;
+	case TURN_TOKEN: {
+		int i;
+
+		if (ch == WIZ_KEY_ESC) {
+			ui_wiz_note_clear(&t->note);
+			t->step = TURN_HANDOVER;
+			return WIZ_TURN_NONE;
 		}
+		i = ui_wiz_token_pick_key(w, &t->pick, cer_recovery_sd(t->rec), ch);
+		return i >= 0 ? token_chosen(w, t, i) : WIZ_TURN_NONE;
+	}
+	case TURN_PIN:
+		if (ch == WIZ_KEY_ESC)
+			secret_escape(t);
+		else if (ui_wiz_is_enter(ch))
+			return submit_pin(w, t);
+		else
+			ui_wiz_field_key(&t->f_pin, ch);
 		return WIZ_TURN_NONE;
 	}
 	return WIZ_TURN_NONE;

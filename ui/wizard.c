@@ -225,11 +225,14 @@ int ui_wiz_getch(struct wiz *w)
 static int usage(FILE *f, int status)
 {
 	fprintf(f,
-	        "Usage: %s wizard [--transcript FILE]\n\n"
+	        "Usage: %s wizard [--transcript FILE] [--pkcs11-module PATH]\n\n"
 	        "Guided key ceremony, recovery, DR drill, rekey (new custodians or quorum),\n"
 	        "inspect and QR display on a terminal (at least %dx%d).  Every step is\n"
 	        "appended to a plain-text transcript, by default ./%s;\n"
 	        "it never holds a secret.\n\n"
+	        "A custodian's key may be on a PKCS#11 token (smart card, YubiKey, HSM):\n"
+	        "the wizard lists the tokens of the modules registered with p11-kit, or of\n"
+	        "the one module given with --pkcs11-module.\n\n"
 	        "The wizard needs a terminal on standard input and output.  For scripts use\n"
 	        "the batch commands: keygen, package, inspect, verify, restore-blob, rekey, qr.\n\n"
 	        "Keys: shown on the last line of every screen; Esc goes back, Ctrl-C quits\n"
@@ -288,6 +291,8 @@ int ui_wizard_main(int argc, char **argv)
 			return usage(stdout, CER_OK);
 		if (strcmp(argv[i], "--transcript") == 0 && i + 1 < argc) {
 			w.transcript_path = argv[++i];
+		} else if (strcmp(argv[i], "--pkcs11-module") == 0 && i + 1 < argc) {
+			w.pkcs11_module = argv[++i];
 		} else if (strcmp(argv[i], "--scan-images") == 0 && i + 1 < argc) {
 			/* Not in --help: tests stand PNG frames in for the camera. */
 			ret = ui_qrscan_set_image_dir(argv[++i]);
@@ -334,6 +339,7 @@ int ui_wizard_main(int argc, char **argv)
 	for (i = 0; i < WIZ_NSTATES; i++)
 		if (screens[i] != NULL && screens[i]->leave != NULL)
 			screens[i]->leave(&w);
+	ui_wiz_token_close(&w);
 	stop = atomic_load(&stop_signal);
 	if (w.transcript != NULL && stop == SIGHUP)
 		ui_wiz_log(&w, "wizard: terminal lost, session abandoned");

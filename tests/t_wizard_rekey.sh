@@ -29,34 +29,9 @@ PASS_N4='Ez1@tYu%Ik5=Op8#'
 PASS_K1='Ma3!zXc#Vb7@Nm1%'
 PASS_K2='Lo4&pKj*Hg6=Fd2^'
 PASS_K3='Sw9#eRt!Yu3%Io5@'
-WAIT=${SDC_WIZ_WAIT:-30}
-sanitized && WAIT=120
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
-
-if ! command -v tmux >/dev/null; then
-	not_ok "tmux is installed (Debian package tmux; needed by this test)"
-	done_testing
-	exit 1
-fi
 [ -x "$TOOLS/sdforge" ] || { not_ok "test tool $TOOLS/sdforge is built"; done_testing; exit 1; }
 . tests/wizlib.sh
-
-SCREENS="$TMP/screens"
-: >"$SCREENS"
-: >"$TMP/dialog-at-prompt"
-snap() {
-	sleep 0.2
-	pane >"$TMP/snap" 2>/dev/null || return 0
-	cat "$TMP/snap" >>"$SCREENS"
-	if grep -qE -- 'Your key file|Your passphrase|^ +Passphrase( again)? ' "$TMP/snap" &&
-		grep -qE -- '\[Enter\] OK|\[y\] yes' "$TMP/snap"; then
-		cat "$TMP/snap" >>"$TMP/dialog-at-prompt"
-	fi
-}
-k() { keys "$@"; snap; }
-shot() { snap; screen "$@"; }
-# field TEXT with a snapshot.
-f() { field "$1"; snap; }
+wiz_session
 # unlock KEY PASS: a current or new custodian's key, then (once its prompt
 # shows: a slow machine must not get the passphrase in the key field) the
 # passphrase.
@@ -266,17 +241,5 @@ check "... the keys that opened the old file" grep -qF -- "opened with old/cert_
 check "... and the drill on the new file" grep -qF -- "rekey: a drill on the new file new.json" "$T"
 
 # ---- what the custodians typed never showed ----
-check "$(grep -c . "$SCREENS") screen lines captured" test -s "$SCREENS"
-leaks=0
-for p in "$PASS_A" "$PASS_B" "$PASS_C" "$PASS_N1" "$PASS_K1" "$PASS_K2" "$PASS_K3"; do
-	for ((i = 0; i + 4 <= ${#p}; i++)); do
-		frag=${p:i:4}
-		if grep -qF -- "$frag" "$SCREENS" "$T"; then
-			leaks=$((leaks + 1))
-			diag "passphrase characters '$frag' shown: $(grep -lF -- "$frag" "$SCREENS" "$T" | tr '\n' ' ')"
-		fi
-	done
-done
-check "no four characters of any passphrase on any screen or in the transcript" test "$leaks" = 0
-check "no dialog was open at a key-file or passphrase prompt" test ! -s "$TMP/dialog-at-prompt"
+never_shown "$T" "$PASS_A" "$PASS_B" "$PASS_C" "$PASS_N1" "$PASS_K1" "$PASS_K2" "$PASS_K3"
 done_testing

@@ -23,34 +23,11 @@ PASS_A='Qz8!vKp#Lm2@Rt5^'
 PASS_B='Hy3%wNc&Jd6*Fs9='
 PASS_C='Bx4!gTq#Zm7@Ek1^'
 WRONG='Wr0!ng#Pa5@sX7%'
-WAIT=${SDC_WIZ_WAIT:-30}
-sanitized && WAIT=120
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
-
-if ! command -v tmux >/dev/null; then
-	not_ok "tmux is installed (Debian package tmux; needed by this test)"
-	done_testing
-	exit 1
-fi
 [ -x "$TOOLS/sdforge" ] || { not_ok "test tool $TOOLS/sdforge is built"; done_testing; exit 1; }
 . tests/wizlib.sh
+wiz_session
 
-SCREENS="$TMP/screens"
-: >"$SCREENS"
-: >"$TMP/dialog-at-prompt"
-# snap: appends the pane to SCREENS; notes a dialog open over a key-file or
-# passphrase prompt.
-snap() {
-	sleep 0.2
-	pane >"$TMP/snap" 2>/dev/null || return 0
-	cat "$TMP/snap" >>"$SCREENS"
-	if grep -qE -- 'Your key file|Your passphrase|^ +Passphrase( again)? ' "$TMP/snap" &&
-		grep -qE -- '\[Enter\] OK|\[y\] yes' "$TMP/snap"; then
-		cat "$TMP/snap" >>"$TMP/dialog-at-prompt"
-	fi
-}
-# k KEY...: keys, then a snapshot; t TEXT: literal text, then a snapshot.
-k() { keys "$@"; snap; }
+# t TEXT: literal text, then a snapshot.
 t() { text "$1"; snap; }
 # A passphrase typed in two halves around ACTION (a command run between).
 halves() {
@@ -60,7 +37,6 @@ halves() {
 	"$@"
 	t "${p:7}"
 }
-shot() { snap; screen "$@"; }
 
 mkdir -p "$WORK/usb"
 tm -f /dev/null new-session -d -s "$PANE" -x 80 -y 24 -c "$WORK" \
@@ -260,18 +236,6 @@ fi
 # ---- what the custodians typed never showed ----
 T="$WORK/sdceremony-transcript.txt"
 check "the transcript exists" test -s "$T"
-check "$(grep -c . "$SCREENS") screen lines captured" test -s "$SCREENS"
-leaks=0
-for p in "$PASS_A" "$PASS_B" "$PASS_C" "$WRONG"; do
-	for ((i = 0; i + 4 <= ${#p}; i++)); do
-		frag=${p:i:4}
-		if grep -qF -- "$frag" "$SCREENS" "$T"; then
-			leaks=$((leaks + 1))
-			diag "passphrase characters '$frag' shown: $(grep -lF -- "$frag" "$SCREENS" "$T" | tr '\n' ' ')"
-		fi
-	done
-done
-check "no four characters of any passphrase on any screen or in the transcript" test "$leaks" = 0
-check "no dialog was open at a key-file or passphrase prompt" test ! -s "$TMP/dialog-at-prompt"
+never_shown "$T" "$PASS_A" "$PASS_B" "$PASS_C" "$WRONG"
 check "the transcript records the wrong passphrase" grep -qF -- "wrong_password" "$T"
 done_testing

@@ -27,35 +27,11 @@ PIN_A='Pq!7#zWa@9^k'
 PIN_B='Lk&3%mN*x2=j'
 WRONG='Wx!0#nG@pI%n'
 PASS_C='Bx4!gTq#Zm7@Ek1^'
-WAIT=${SDC_WIZ_WAIT:-30}
-sanitized && WAIT=120
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
-
-if ! command -v tmux >/dev/null; then
-	not_ok "tmux is installed (Debian package tmux; needed by this test)"
-	done_testing
-	exit 1
-fi
 for t in sdforge blobopen; do
 	[ -x "$TOOLS/$t" ] || { not_ok "test tool $TOOLS/$t is built"; done_testing; exit 1; }
 done
 . tests/wizlib.sh
-
-SCREENS="$TMP/screens"
-: >"$SCREENS"
-: >"$TMP/dialog-at-prompt"
-snap() {
-	sleep 0.2
-	pane >"$TMP/snap" 2>/dev/null || return 0
-	cat "$TMP/snap" >>"$SCREENS"
-	if grep -qE -- 'Token PIN|Your key file|Your passphrase|^ +Passphrase( again)? ' "$TMP/snap" &&
-		grep -qE -- '\[Enter\] OK|\[y\] yes' "$TMP/snap"; then
-		cat "$TMP/snap" >>"$TMP/dialog-at-prompt"
-	fi
-}
-k() { keys "$@"; snap; }
-shot() { snap; screen "$@"; }
-f() { field "$1"; snap; }
+wiz_session
 # choose TEXT: the digit of the listed entry whose line, or detail line
 # below it, holds TEXT.
 choose() {
@@ -243,16 +219,5 @@ expect_exit "batch verify with the two token keys the wizard made" 0 \
 T="$WORK/sdceremony-transcript.txt"
 check "the transcript exists" test -s "$T"
 check "the transcript records the token keys' shares" grep -qF -- "key pkcs11:" "$T"
-leaks=0
-for p in "$PIN_A" "$PIN_B" "$WRONG" "$PASS_C"; do
-	for ((i = 0; i + 4 <= ${#p}; i++)); do
-		frag=${p:i:4}
-		if grep -qF -- "$frag" "$SCREENS" "$T"; then
-			leaks=$((leaks + 1))
-			diag "characters '$frag' shown: $(grep -lF -- "$frag" "$SCREENS" "$T" | tr '\n' ' ')"
-		fi
-	done
-done
-check "no four characters of any PIN or passphrase on any screen or in the transcript" test "$leaks" = 0
-check "no dialog was open at a PIN, key-file or passphrase prompt" test ! -s "$TMP/dialog-at-prompt"
+never_shown "$T" "$PIN_A" "$PIN_B" "$WRONG" "$PASS_C"
 done_testing

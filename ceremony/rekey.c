@@ -231,7 +231,10 @@ void cer_rekey_share(const struct cer_rekey *k, const struct cer_sd *sd, unsigne
 int cer_rekey_check_session(const struct cer_recovery *r, const struct cer_sd *sd)
 {
 	unsigned good = cer_recovery_good(r), need = cer_recovery_required(r);
+	int ret = cer_recovery_check_keys(r);
 
+	if (ret != CER_OK)
+		return ret;
 	if (cer_recovery_ready(r))
 		return CER_OK;
 	return cer_fail(CER_EQUORUM,

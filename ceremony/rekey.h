@@ -107,10 +107,11 @@ void cer_rekey_share(const struct cer_rekey *k, const struct cer_sd *sd, unsigne
                      struct cer_rekey_share *out);
 
 /*
- * The current custodians' part, checked before anything is built: CER_OK
- * when r holds enough good shares to rebuild the master key, else
- * CER_EQUORUM saying in plain words how many are in and how many the file
- * needs.  cer_rekey_run starts with it.
+ * The current custodians' part, checked before anything is built: a failed
+ * attempt that nothing superseded fails it as it fails restore-blob
+ * (cer_recovery_check_keys); then CER_OK when r holds enough good shares to
+ * rebuild the master key, else CER_EQUORUM saying in plain words how many
+ * are in and how many the file needs.  cer_rekey_run starts with it.
  */
 int cer_rekey_check_session(const struct cer_recovery *r, const struct cer_sd *sd) CER_WUR;
 

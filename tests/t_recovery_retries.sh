@@ -4,7 +4,8 @@
 # then the right one.  An attempt that a good share of the same key file or
 # the same certificate supersedes is listed in the report and does not fail
 # the command; one that nothing supersedes fails it, with the same exit
-# status in verify and restore-blob.  Every key named is loaded and checked.
+# status in verify and restore-blob; rekey takes the same rule.  Every key
+# named is loaded and checked.
 . tests/lib.sh
 
 KEYS="$VEC/sd/keys"
@@ -100,6 +101,24 @@ if command -v script >/dev/null; then
 else
 	skip "terminal retries" "script(1) missing"
 fi
+
+# --- rekey takes the same rule ---
+rekey() {
+	rm -f "$TMP/new.json"
+	"$SDC" rekey --sd-file "$SD" --new-certs "$KEYS/cert_4.cer" "$KEYS/cert_5.cer" \
+		"$KEYS/cert_6.cer" --new-quorum 2 --out "$TMP/new.json" "$@" </dev/null
+}
+expect_exit "rekey: wrong passphrase, then the right one: new file written" 0 rekey \
+	--sd-wrapping-keys "$K2" "$K2" "$K0" --passwords nope "$P2" ""
+check "rekey: the new file is there" test -s "$TMP/new.json"
+expect_exit "rekey: a certificate, then its key: new file written" 0 rekey \
+	--sd-wrapping-keys "$C0" "$K0" "$K1"
+expect_exit "rekey: a missing key file given last fails it (5), nothing written" 5 rekey \
+	--sd-wrapping-keys "$K0" "$K1" "$TMP/nosuch.key"
+check "rekey: ... no new file" test ! -e "$TMP/new.json"
+expect_exit "rekey: a wrong passphrase never retried fails it (4)" 4 rekey \
+	--sd-wrapping-keys "$K0" "$K1" "$K2" --passwords "" "" nope
+check "rekey: ... no new file" test ! -e "$TMP/new.json"
 
 # --- attempts that nothing supersedes still fail, alike in both commands ---
 for cmd in drill blob; do

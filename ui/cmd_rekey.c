@@ -232,7 +232,7 @@ int ui_rekey_main(int argc, char **argv)
 		ret = cer_fail(CER_EQUORUM, "%d key%s given, %s needs %u", keys.nkeys,
 		               keys.nkeys == 1 ? "" : "s", p.sd_path, cer_recovery_required(r));
 	if (ret == CER_OK)
-		ret = ui_recovery_keys_add(r, &keys, true, false);
+		ret = ui_recovery_keys_add(r, &keys, false, false);
 	if (ret == CER_OK)
 		ret = cer_rekey_run(k, sd, r, &ui_stderr_progress, &rep);
 	if (ret == CER_OK && ui_print_report(rep, json) != CER_OK)

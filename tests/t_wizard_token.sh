@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Custodian keys on PKCS#11 tokens in the wizard, at 80x24 through tmux, on
 # SoftHSM2 tokens (a real PKCS#11 module) in a private SOFTHSM2_CONF.
-#   - key ceremony: alice and bob choose "key on a token" (alice first
-#     types a wrong PIN; bob first picks alice's token), carol a key file;
+#   - key ceremony: alice and bob choose "key on a token" (F2; before the
+#     tokens exist the list says so, and r looks again; alice first types a
+#     wrong PIN; bob first picks alice's token), carol a key file;
 #     pkcs11-tool then shows each private key sensitive and never
 #     extractable, and the certificates are the tokens' own
 #   - drill on a file made for those certificates: the token list names the
@@ -49,11 +50,6 @@ choose() {
 	k "$n"
 }
 
-token_init alice "$PIN_A"
-token_init bob "$PIN_B"
-token_init locked 12345678
-token_import locked 12345678 "$VEC/sd/keys/cert_1.key" - 01 sd-wrap "$VEC/sd/keys/cert_1.cer" ||
-	not_ok "a key imported into the token 'locked'"
 mkdir -p "$WORK/usb"
 cp "$EXCH/exchange.cer" "$WORK/"
 
@@ -72,7 +68,14 @@ f ceremony
 f "alice,bob,carol"
 shot "alice's hand-over offers a token" "F2: key on a token"
 k F2
-shot "alice: the tokens present" "token 'alice'"
+shot "no token yet: said, with how to look again" "No token is present.*press r"
+token_init alice "$PIN_A"
+token_init bob "$PIN_B"
+token_init locked 12345678
+token_import locked 12345678 "$VEC/sd/keys/cert_1.key" - 01 sd-wrap "$VEC/sd/keys/cert_1.cer" ||
+	not_ok "a key imported into the token 'locked'"
+k r
+shot "alice: r shows the tokens plugged in meanwhile" "token 'alice'"
 check "... all three tokens are listed" bash -c 'grep -qF -- "token '"'"'bob'"'"'" "$0" &&
 	grep -qF -- "token '"'"'locked'"'"'" "$0"' "$TMP/pane"
 choose "token 'alice'"

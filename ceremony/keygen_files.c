@@ -194,10 +194,8 @@ int cer_kg_install_dir(const char *tmpdir, const char *clean, bool force,
 			                clean, strerror(errno));
 		}
 		if (!force)
-			return cer_fail(CER_EIO,
-			                "%s: exists and is not empty (use --force to move it "
-			                "aside)",
-			                clean);
+			return cer_fail_reason(CER_EIO, CER_REASON_EXISTS,
+			                       "%s: exists and is not empty", clean);
 		ret = old_dir_name(clean, old);
 		if (ret != CER_OK)
 			return ret;

@@ -104,10 +104,10 @@ static int check_out_dir(const char *dir, bool force)
 	case -1: return CER_EIO;
 	case 1:
 		if (!force)
-			return cer_fail(CER_EIO,
-			                "%s: exists and is not empty (use --force to move it "
-			                "aside to %s.old-<time>; nothing is deleted)",
-			                dir, clean);
+			return cer_fail_reason(CER_EIO, CER_REASON_EXISTS,
+			                       "%s: exists and is not empty; it can be moved aside "
+			                       "to %s.old-<time> (nothing is deleted)",
+			                       dir, clean);
 		break;
 	default: break;
 	}

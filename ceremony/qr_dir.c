@@ -223,10 +223,9 @@ static int out_dir_state(const char *dir, bool replace, int *state)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (!replace) {
-			ret = cer_fail(CER_EIO,
-			               "%s: exists and is not empty (use --force to replace "
-			               "a previous split)",
-			               dir);
+			ret = cer_fail_reason(CER_EIO, CER_REASON_EXISTS,
+			                      "%s: exists and is not empty (a previous split?)",
+			                      dir);
 			break;
 		}
 		if (!split_name(e->d_name, &kind)) {

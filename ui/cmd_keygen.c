@@ -282,6 +282,7 @@ int ui_keygen_main(int argc, char **argv)
 	unsigned i, nn;
 
 	cer_keygen_params_init(&p);
+	ui_exists_hint = "use --force to move it aside";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n:q:o:b:d:fh", opts, NULL)) != -1) {

@@ -194,7 +194,10 @@ int ui_restore_blob_main(int argc, char **argv)
 			ret = c == OPT_HSM ? cer_exchange_policy_hsm_name(&policy, optarg)
 			                   : cer_exchange_policy_mrsigner(&policy, optarg);
 			if (ret != CER_OK) {
-				ret = ui_usage_error("restore-blob", "%s", cer_errmsg());
+				ret = ui_usage_error("restore-blob", "%s: %s",
+				                     c == OPT_HSM ? "--hsm-name"
+				                                  : "--expect-mrsigner",
+				                     cer_errmsg());
 				goto out;
 			}
 			break;

@@ -189,11 +189,15 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
 {
 	struct cer_keygen_result *r = NULL;
 	struct cer_kg_job *j = NULL;
+	bool written = false;
 	unsigned i;
 	int ret;
 
 	*out = NULL;
 	ret = cer_keygen_check_params(p);
+	if (ret == CER_OK)
+		ret = cer_kg_transcript_start(p->transcript, "keygen", p->count, p->bits, p->quorum,
+		                              p->days, p->out_dir);
 	if (ret != CER_OK)
 		return ret;
 	j = calloc(1, sizeof *j);
@@ -221,13 +225,15 @@ int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *pro
 		ret = cer_kg_run_job(j, progress);
 	if (ret == CER_OK)
 		ret = write_set(p, j, r, progress);
-	if (ret != CER_OK)
+	written = ret == CER_OK;
+	ret = cer_kg_transcript_end(p->transcript, "keygen", r, ret);
+	if (!written)
 		goto out;
-	*out = r;
+	*out = r; /* also when only the transcript failed: the set is written */
 	r = NULL;
 out:
 	if (j != NULL) {
-		cer_kg_job_clear(j, ret != CER_OK);
+		cer_kg_job_clear(j, !written);
 		pthread_mutex_destroy(&j->lock);
 		pthread_cond_destroy(&j->cond);
 		free(j);

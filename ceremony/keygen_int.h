@@ -151,4 +151,16 @@ int cer_kg_build_json(struct cer_keygen_result *r, struct cer_kg_cert_info *info
 /* r->json: the manifest with the result's paths. */
 int cer_kg_summary_json(struct cer_keygen_result *r, const char *manifest) CER_WUR;
 
+/* ---- keygen_report.c ---- */
+
+struct cer_transcript;
+/* The "FLOW start: ..." record (bits 0: a package); CER_EIO if it is lost. */
+int cer_kg_transcript_start(struct cer_transcript *t, const char *flow, unsigned count,
+                            unsigned bits, unsigned quorum, unsigned days, const char *dir) CER_WUR;
+/* The end: on success the report, each public file's SHA-256 and the result;
+ * on failure (ret) the failure, message kept.  Returns ret, or CER_EIO when
+ * a record is lost after a success.  t NULL: returns ret. */
+int cer_kg_transcript_end(struct cer_transcript *t, const char *flow,
+                          const struct cer_keygen_result *r, int ret) CER_WUR;
+
 #endif

@@ -17,7 +17,7 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 	struct cer_keygen_result *r = NULL;
 	char *request = NULL, *manifest = NULL;
 	unsigned flags = p->force ? CER_WRITE_REPLACE : 0;
-	bool made_dir = false;
+	bool made_dir = false, written = false;
 	unsigned i, k;
 	struct stat st;
 	int ret;
@@ -29,6 +29,10 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 		return ret;
 	if (p->out_dir == NULL || p->out_dir[0] == '\0')
 		return cer_fail(CER_EUSAGE, "no output directory given");
+	ret = cer_kg_transcript_start(p->transcript, "package", p->count, 0, p->quorum, 0,
+	                              p->out_dir);
+	if (ret != CER_OK)
+		return ret;
 	r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
@@ -90,11 +94,16 @@ int cer_package(const struct cer_package_params *p, struct cer_keygen_result **o
 		unlink(r->request_path);
 		goto out;
 	}
-	*out = r;
+	written = true;
+	ret = cer_kg_transcript_end(p->transcript, "package", r, ret);
+	*out = r; /* also when only the transcript failed: the files are written */
 	r = NULL;
 out:
-	if (ret != CER_OK && made_dir)
-		rmdir(p->out_dir);
+	if (!written) {
+		if (made_dir)
+			rmdir(p->out_dir);
+		ret = cer_kg_transcript_end(p->transcript, "package", r, ret);
+	}
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
 		cer_cert_free(certs[i]);
 		json_decref(info[i].jwk);

@@ -82,6 +82,17 @@ void ui_wiz_log_report(struct wiz *w, const struct cer_report *r)
 	}
 }
 
+struct cer_transcript *ui_wiz_transcript(struct wiz *w)
+{
+	return transcript_ready(w) ? w->transcript : NULL;
+}
+
+void ui_wiz_transcript_lost(struct wiz *w)
+{
+	if (!w->transcript_failed)
+		transcript_failed(w);
+}
+
 bool ui_wiz_recovery_transcript(struct wiz *w, struct cer_recovery *rec, const char *flow,
                                 const char *sd_label)
 {

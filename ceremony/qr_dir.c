@@ -11,6 +11,7 @@
 
 #include "ceremony/codec.h"
 #include "ceremony/io.h"
+#include "ceremony/transcript.h"
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -311,7 +312,7 @@ out:
 }
 
 int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, enum cer_qr_ec ec,
-                     bool replace, const struct cer_progress *progress)
+                     bool replace, const struct cer_progress *progress, struct cer_transcript *t)
 {
 	struct cer_qr_set set = {0};
 	uint8_t *data = NULL;
@@ -319,7 +320,7 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	char *dir = NULL, *tmp = NULL;
 	const char *base;
 	int state, ret, version = 0;
-	bool made_tmp = false;
+	bool made_tmp = false, recorded = false;
 
 	dir = strdup(dir_arg);
 	if (dir == NULL)
@@ -383,8 +384,13 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	                  "or below at level %c",
 	                  dir, set.count, base, set.file_len, set.sha256_hex, version,
 	                  cer_qr_ec_letter(ec));
-	ret = CER_OK;
+	ret = cer_transcript_note(t, "qr split: %s (%zu bytes, sha256 %s) into %s: [OK] %u parts",
+	                          path, set.file_len, set.sha256_hex, dir, set.count);
+	recorded = true;
 out:
+	if (!recorded && cer_transcript_note(t, "qr split: %s into %s: [FAIL] %s (exit %d)", path,
+	                                     dir_arg, cer_errmsg(), ret) != CER_OK)
+		ret = CER_EIO;
 	if (made_tmp)
 		remove_split_files(tmp, false);
 	free(tmp);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ceremony/io.h"
+#include "ceremony/transcript.h"
 
 int cer_qr_join_new(struct cer_qr_join **join)
 {
@@ -376,17 +377,29 @@ out:
 	return ret;
 }
 
-int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace)
+int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace,
+                      struct cer_transcript *t)
 {
-	uint8_t *data = NULL;
-	size_t len;
+	uint8_t *data = NULL, md[32];
+	char hex[65];
+	size_t len = 0;
 	int ret;
 
 	if (!replace && cer_path_exists(path))
-		return cer_fail_exists(path);
-	ret = cer_qr_join_finish(join, &data, &len);
+		ret = cer_fail_exists(path);
+	else
+		ret = cer_qr_join_finish(join, &data, &len);
 	if (ret == CER_OK)
 		ret = cer_file_write_atomic(path, data, len, replace ? CER_WRITE_REPLACE : 0);
+	if (ret == CER_OK) {
+		cer_qr_sha256(data, len, md);
+		sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+		ret = cer_transcript_note(t, "qr join: %u parts into %s: [OK] %zu bytes, sha256 %s",
+		                          join->total, path, len, hex);
+	} else if (cer_transcript_note(t, "qr join: into %s: [FAIL] %s (exit %d)", path,
+	                               cer_errmsg(), ret) != CER_OK) {
+		ret = CER_EIO;
+	}
 	free(data);
 	return ret;
 }

@@ -67,6 +67,8 @@ enum cer_reason {
 	CER_REASON_EXISTS,     /* an output exists and was not replaced; the caller may ask to */
 	CER_REASON_STALE_TEMP, /* a killed run's temporary lies beside an output
 	                        * (cer_stale_temps_remove takes it away) */
+	CER_REASON_NEEDS_OUT,  /* the input cannot be rewritten in place; the caller
+	                        * may name another output file */
 };
 enum cer_reason cer_errreason(void);
 /* As cer_fail, with a reason (e.g. to restore a saved message and its reason). */

@@ -36,7 +36,7 @@ int cer_exchange_policy_hsm_name(struct cer_exchange_policy *p, const char *name
 		;
 	if (i < n || n > 253 || (n > 0 && (name[0] == '.' || name[n - 1] == '.')))
 		return cer_fail(CER_EUSAGE,
-		                "--hsm-name '%s': not an HSM name (letters, digits and "
+		                "'%s': not an HSM name (letters, digits and "
 		                "'-') nor a host name",
 		                name);
 	snprintf(p->hsm_name, sizeof p->hsm_name, "%s", name);
@@ -52,13 +52,13 @@ int cer_exchange_policy_mrsigner(struct cer_exchange_policy *p, const char *hex)
 		return CER_OK;
 	if (strlen(hex) != 2 * CER_SGX_MEASUREMENT_LEN)
 		return cer_fail(CER_EUSAGE,
-		                "--expect-mrsigner: %zu characters, not the 64 hex "
+		                "expected MRSIGNER: %zu characters, not the 64 hex "
 		                "digits of a MRSIGNER",
 		                strlen(hex));
 	if (OPENSSL_hexstr2buf_ex(p->mrsigner, sizeof p->mrsigner, &n, hex, '\0') != 1 ||
 	    n != sizeof p->mrsigner) {
 		ERR_clear_error();
-		return cer_fail(CER_EUSAGE, "--expect-mrsigner: '%s' is not hex", hex);
+		return cer_fail(CER_EUSAGE, "expected MRSIGNER: '%s' is not hex", hex);
 	}
 	p->pin_mrsigner = true;
 	return CER_OK;

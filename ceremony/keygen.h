@@ -53,6 +53,7 @@
 #include "ceremony/cer.h"
 
 struct cer_tokens;
+struct cer_transcript;
 
 #define CER_KEYGEN_MIN_KEYS 3 /* the service's limits on N */
 #define CER_KEYGEN_MAX_KEYS 10
@@ -104,6 +105,11 @@ struct cer_keygen_params {
 	struct cer_keygen_custodian custodians[CER_KEYGEN_MAX_KEYS];
 	/* The PKCS#11 modules, when any custodian has a token_uri (the caller's). */
 	struct cer_tokens *tokens;
+	/* Optional (the caller's): cer_keygen records its start, then its
+	 * report, the SHA-256 of every public file it wrote and its result (or
+	 * the failure), as "keygen ..." records.  A lost record after success
+	 * makes cer_keygen return CER_EIO (the keys stay written). */
+	struct cer_transcript *transcript;
 	/* Optional: set to non-zero (e.g. from a SIGINT handler) to stop; the
 	 * ceremony then fails with CER_EUSAGE "cancelled" and leaves nothing,
 	 * unless the set was already being moved into place. */
@@ -209,7 +215,9 @@ struct cer_keygen_result {
  * Runs the key ceremony.  On success *out is a new result (free with
  * cer_keygen_result_free); on failure *out is NULL, nothing is left on
  * disk, and the status is CER_EUSAGE (parameters), CER_EIO (files) or
- * CER_EINTERNAL.  progress may be NULL: step("generating keys", done, N)
+ * CER_EINTERNAL.  One exception: when the set was written but a transcript
+ * record was then lost, the status is CER_EIO naming the transcript and
+ * *out is set all the same.  progress may be NULL: step("generating keys", done, N)
  * as keys finish, notes for warnings (no passphrase, DIR moved aside).
  */
 int cer_keygen(const struct cer_keygen_params *p, const struct cer_progress *progress,
@@ -221,6 +229,7 @@ struct cer_package_params {
 	unsigned quorum;
 	const char *cert_paths[CER_KEYGEN_MAX_KEYS]; /* PEM or DER certificates */
 	bool force;                                  /* replace existing JSON files in out_dir */
+	struct cer_transcript *transcript; /* optional: "package ..." records, as keygen's */
 };
 
 /*
@@ -228,9 +237,24 @@ struct cer_package_params {
  * certificates after checking: 3..10 of them, each RSA >= 2048 bits, all
  * public keys distinct, Q in 2..N.  Names come from the certificates' CN.
  * CER_EUSAGE (counts), CER_EINPUT (a certificate: message names the file),
- * CER_EIO (writing).  Result as for cer_keygen (key_path empty).
+ * CER_EIO (writing).  Result and transcript as for cer_keygen (key_path
+ * empty; records "package ...").
  */
 int cer_package(const struct cer_package_params *p, struct cer_keygen_result **out) CER_WUR;
+
+struct cer_report;
+/*
+ * The result as a report (report.h) that both faces render: the text lines
+ * (what was made, where, what must not go online, the next step), a
+ * one-line summary, and JSON
+ *   {"report": "keygen"|"package", "count", "quorum", "out_dir", "old_dir",
+ *    "download_request", "manifest", "az_command",
+ *    "custodians": [{"name", "certificate", "key", "key_encrypted",
+ *                    "token_uri", "key_outside", "x5t#S256", "sha256_hex",
+ *                    "not_before", "not_after", "bits"}]}
+ * ("" for what does not apply).  Public information only.
+ */
+int cer_keygen_report(const struct cer_keygen_result *r, struct cer_report **out) CER_WUR;
 
 /* Frees a result; NULL is fine. */
 void cer_keygen_result_free(struct cer_keygen_result *r);

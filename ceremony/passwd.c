@@ -68,10 +68,9 @@ int cer_passwd(const struct cer_passwd_params *p, struct cer_passwd_result *out)
 	if (ret != CER_OK)
 		return ret;
 	if (in_place && !is_pem(p->key_path))
-		return cer_fail(CER_EUSAGE,
-		                "%s: not a PEM file; give --out for the PEM PKCS#8 "
-		                "file to write",
-		                p->key_path);
+		return cer_fail_reason(CER_EUSAGE, CER_REASON_NEEDS_OUT,
+		                       "%s: not a PEM file, so it is not rewritten in place",
+		                       p->key_path);
 	ret = cer_privkey_load(p->key_path, out->was_encrypted ? p->old_passphrase : NULL, &key,
 	                       &why);
 	if (ret != CER_OK)

@@ -141,8 +141,13 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
  * index.html).  On failure nothing is left behind.  progress->step is
  * called per part ("qr", n, T).
  */
+struct cer_transcript;
+/* t (may be NULL) gets one record: "qr split: ..." with the file's SHA-256
+ * and the number of parts, or the failure.  A record lost after the split
+ * was written: CER_EIO naming the transcript (the split stays). */
 int cer_qr_split_dir(const char *path, const char *dir, size_t max_bytes, enum cer_qr_ec ec,
-                     bool replace, const struct cer_progress *progress) CER_WUR;
+                     bool replace, const struct cer_progress *progress,
+                     struct cer_transcript *t) CER_WUR;
 
 /* A QR code's modules: width x width bytes, row-major, 1 = dark. */
 struct cer_qr_code {
@@ -254,7 +259,11 @@ void cer_qr_join_status(const struct cer_qr_join *join, char *buf, size_t size);
  */
 int cer_qr_join_finish(const struct cer_qr_join *join, uint8_t **data, size_t *len) CER_WUR;
 
-/* cer_qr_join_finish, then an atomic write of path (replace: --force). */
-int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace) CER_WUR;
+/* cer_qr_join_finish, then an atomic write of path (replace: an existing
+ * file is replaced).  t (may be NULL) gets one record, "qr join: ...", with
+ * the file's SHA-256 or the failure; a record lost after the file was
+ * written: CER_EIO naming the transcript (the file stays). */
+int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace,
+                      struct cer_transcript *t) CER_WUR;
 
 #endif

@@ -1,10 +1,12 @@
 #include "ceremony/recovery.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ceremony/codec.h"
 #include "ceremony/crypto.h"
@@ -12,6 +14,7 @@
 #include "ceremony/filekind.h"
 #include "ceremony/io.h"
 #include "ceremony/token_unwrap.h"
+#include "ceremony/transcript.h"
 #include "sss/sss.h"
 
 #define SHARE_LEN (2 * CER_MASTER_LEN) /* version 2 share plaintext */
@@ -44,7 +47,14 @@ struct cer_recovery {
 	uint8_t *master;   /* secret, CER_MASTER_LEN, valid when have_master */
 	bool have_master;
 	unsigned long subsets_checked;
+	struct cer_transcript *transcript; /* the caller's, or NULL */
+	char flow[16];
+	int transcript_status; /* CER_OK until a record could not be written */
+	char transcript_err[512];
 };
+
+/* What the session says in place of a key path that names nothing. */
+static const char missing_path[] = CER_RECOVERY_MISSING_PATH;
 
 const char *cer_share_outcome_name(enum cer_share_outcome o)
 {
@@ -240,6 +250,88 @@ void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recover
 	out->status = k->status;
 }
 
+/*
+ * One transcript record, if the session has a transcript.  The caller's
+ * message and reason are kept; a failed write is remembered for verify and
+ * restore_blob to report.
+ */
+static void note(struct cer_recovery *r, const char *fmt, ...) CER_PRINTF(2, 3);
+static void note(struct cer_recovery *r, const char *fmt, ...)
+{
+	char saved[1024], text[2048];
+	enum cer_reason why = cer_errreason();
+	va_list ap;
+
+	if (r->transcript == NULL || r->transcript_status != CER_OK)
+		return;
+	snprintf(saved, sizeof saved, "%s", cer_errmsg());
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	r->transcript_status = cer_transcript_add(r->transcript, "%s", text);
+	if (r->transcript_status != CER_OK) {
+		r->transcript_status = CER_EIO;
+		snprintf(r->transcript_err, sizeof r->transcript_err, "%s", cer_errmsg());
+	}
+	cer_fail_reason(CER_OK, why, "%s", saved);
+}
+
+/* CER_EIO naming the transcript when a record was lost, else status. */
+static int transcript_checked(const struct cer_recovery *r, int status)
+{
+	if (r->transcript_status == CER_OK || (status != CER_OK && status != CER_EQUORUM))
+		return status;
+	return cer_fail(CER_EIO, "%s; the session's record is incomplete", r->transcript_err);
+}
+
+int cer_recovery_set_transcript(struct cer_recovery *r, struct cer_transcript *t, const char *flow,
+                                const char *sd_label)
+{
+	r->transcript = t;
+	r->transcript_status = CER_OK;
+	snprintf(r->flow, sizeof r->flow, "%s", flow);
+	note(r, "%s start: sd_file %s sha256 %s (version %u, %zu shares, %u required)", r->flow,
+	     sd_label, cer_sd_sha256_hex(r->sd), cer_sd_version(r->sd), cer_sd_share_count(r->sd),
+	     cer_recovery_required(r));
+	return transcript_checked(r, CER_OK);
+}
+
+int cer_recovery_transcript_status(const struct cer_recovery *r)
+{
+	return transcript_checked(r, CER_OK);
+}
+
+static void note_key(struct cer_recovery *r, const struct rkey *k)
+{
+	const char *cert = k->cert_path[0] != '\0' ? k->cert_path : "-";
+	const char *x5t = k->x5t[0] != '\0' ? k->x5t : "-";
+
+	if (k->status == CER_OK)
+		note(r, "%s key %s: certificate %s x5t_256 %s: [OK] good, %u of %u required",
+		     r->flow, k->key_path, cert, x5t, r->ngood, cer_recovery_required(r));
+	else
+		note(r, "%s key %s: certificate %s x5t_256 %s: [FAIL] %s: %s", r->flow, k->key_path,
+		     cert, x5t, cer_share_outcome_name(k->outcome), k->message);
+}
+
+/* The drill's report and its result, after the attempts. */
+static void note_report(struct cer_recovery *r, const struct cer_report *rep, const char *result,
+                        int status)
+{
+	char saved[1024];
+	enum cer_reason why = cer_errreason();
+
+	if (r->transcript == NULL || r->transcript_status != CER_OK)
+		return;
+	snprintf(saved, sizeof saved, "%s", cer_errmsg());
+	if (cer_transcript_add_report(r->transcript, rep) != CER_OK) {
+		r->transcript_status = CER_EIO;
+		snprintf(r->transcript_err, sizeof r->transcript_err, "%s", cer_errmsg());
+	}
+	cer_fail_reason(CER_OK, why, "%s", saved);
+	note(r, "%s result: %s (exit %d)", r->flow, result, status);
+}
+
 static int record(struct cer_recovery *r, const char *key_path, const struct cer_cert *cert,
                   bool key_loaded, enum cer_share_outcome outcome, int status)
 {
@@ -267,6 +359,7 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 		k->key_loaded = key_loaded;
 	}
 	r->nkeys++;
+	note_key(r, k);
 	return status;
 }
 
@@ -477,6 +570,14 @@ static int explain_not_a_key(const char *key_path, int status, struct cer_cert *
 	                key_path);
 }
 
+/* Nothing at path (not even a dangling link): what was typed may be a passphrase. */
+static bool names_nothing(const char *path)
+{
+	struct stat st;
+
+	return path[0] == '\0' || (lstat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR));
+}
+
 int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const char *password,
                          const char *certs_dir, enum cer_share_outcome *outcome)
 {
@@ -491,8 +592,14 @@ int cer_recovery_add_key(struct cer_recovery *r, const char *key_path, const cha
 		*outcome = outcome_of_load(why);
 		if (why == CER_KEY_NEEDS_PASSWORD)
 			return ret;
-		if (*outcome == CER_SHARE_NOT_A_KEY)
+		if (*outcome == CER_SHARE_NOT_A_KEY && names_nothing(key_path)) {
+			ret = cer_fail(ret,
+			               "a key path that does not exist (not shown: it may be a "
+			               "passphrase typed in the wrong field)");
+			key_path = missing_path;
+		} else if (*outcome == CER_SHARE_NOT_A_KEY) {
 			ret = explain_not_a_key(key_path, ret, &cert);
+		}
 		ret = record(r, key_path, cert, false, *outcome, ret);
 		cer_cert_free(cert);
 		return ret;
@@ -1100,7 +1207,8 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 		return rb;
 	if (ret != CER_OK)
 		cer_fail(ret, "%s", msg);
-	return ret;
+	note_report(r, *report, result, ret);
+	return transcript_checked(r, ret);
 }
 
 /* --- the restore blob --- */
@@ -1227,6 +1335,11 @@ int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool
 	if (ret == CER_OK)
 		cer_hex_encode(md, sizeof md, sha256_hex);
 out:
+	if (ret == CER_OK)
+		note(r, "%s restore blob %s: [OK] sha256 %s", r->flow, out_path, sha256_hex);
+	else
+		note(r, "%s restore blob %s: [FAIL] %s", r->flow, out_path, cer_errmsg());
+	ret = transcript_checked(r, ret);
 	cer_secret_free(arena);
 	free(plain);
 	free(plain_len);

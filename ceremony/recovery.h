@@ -58,6 +58,36 @@ struct cer_recovery;
 int cer_recovery_new(const struct cer_sd *sd, struct cer_recovery **out) CER_WUR;
 void cer_recovery_free(struct cer_recovery *r);
 
+struct cer_transcript;
+
+/*
+ * Makes the session write its own audit records to t (transcript.h; the
+ * caller's, which must outlive the session), so that the record is the same
+ * whichever face ran it.  All records start with flow ("drill",
+ * "recovery"):
+ *   FLOW start: sd_file SD sha256 HEX (version V, N shares, Q required)
+ *                                                      (now; SD is sd_label)
+ *   FLOW key KEY: certificate C x5t_256 T: [OK] good, G of Q required
+ *   FLOW key KEY: certificate C x5t_256 T: [FAIL] OUTCOME: MESSAGE
+ *                                     (each attempt as it is recorded, "-"
+ *                                     for an unknown certificate)
+ *   the report (cer_transcript_add_report) and FLOW result: R (exit S)
+ *                                                      (cer_recovery_verify)
+ *   FLOW restore blob PATH: [OK] sha256 HEX | [FAIL] MESSAGE
+ *                                                (cer_recovery_restore_blob)
+ * No record holds a secret.  A key path that names nothing (it may be a
+ * passphrase typed at the wrong prompt) is never repeated: the attempt is
+ * recorded, and its message says, "a path that does not exist".  When a
+ * record cannot be written, verify and restore_blob fail with CER_EIO
+ * naming the transcript (after doing their work); this call fails so when
+ * its own record cannot be written.
+ */
+#define CER_RECOVERY_MISSING_PATH "(a path that does not exist)" /* key_path of such an attempt */
+int cer_recovery_set_transcript(struct cer_recovery *r, struct cer_transcript *t, const char *flow,
+                                const char *sd_label) CER_WUR;
+/* CER_OK while every record was written; else CER_EIO with the message set. */
+int cer_recovery_transcript_status(const struct cer_recovery *r);
+
 /*
  * Presents one custodian's key.  password (secret memory, may be NULL) and
  * certs_dir (may be NULL) as in keys.h.  Returns CER_OK when the share is

@@ -337,6 +337,64 @@ static void render_rekey(struct cer_report *r)
 		cer_text_sanitize(r->summary);
 }
 
+/* keygen and package: what was made and where, and the next step. */
+static void render_keygen(struct cer_report *r)
+{
+	json_t *j = r->json, *c;
+	bool made = strcmp(str(j, "report"), "keygen") == 0;
+	unsigned in_dir = 0;
+	size_t i;
+
+	if (made)
+		add_line(r, "Made %lld custodian keys (quorum %lld) in %s:", num(j, "count"),
+		         num(j, "quorum"), str(j, "out_dir"));
+	json_array_foreach(json_object_get(j, "custodians"), i, c)
+	{
+		bool token = str(c, "token_uri")[0] != '\0';
+
+		add_line(r, "  %zu  %-20s %s", i + 1, str(c, "name"), str(c, "certificate"));
+		if (token)
+			add_line(r, "     key on the token %s", str(c, "token_uri"));
+		else if (made)
+			add_line(r, "     key %s%s", str(c, "key"),
+			         json_is_true(json_object_get(c, "key_encrypted"))
+			                 ? ""
+			                 : "  (NOT ENCRYPTED)");
+		if (made && !token && !json_is_true(json_object_get(c, "key_outside")))
+			in_dir++;
+		add_line(r, "     SHA-256 thumbprint %s", str(c, "x5t#S256"));
+		if (made) {
+			add_line(r, "                        %s", str(c, "sha256_hex"));
+			add_line(r, "     valid %s to %s", str(c, "not_before"),
+			         str(c, "not_after"));
+		}
+	}
+	add_line(r, "Download request (for az rest): %s", str(j, "download_request"));
+	add_line(r, "Manifest: %s", str(j, "manifest"));
+	if (str(j, "old_dir")[0] != '\0')
+		add_line(r, "The previous contents of %s are in %s", str(j, "out_dir"),
+		         str(j, "old_dir"));
+	if (in_dir > 0) {
+		add_line(r, "%s", "");
+		add_line(
+		        r,
+		        "%u private key%s %s in %s: before that directory goes to the online side, "
+		        "move each cert_<i>.key to its custodian's own medium. Only the "
+		        "certificates, download-request.json and ceremony.json may leave this "
+		        "machine (a key path per custodian writes keys elsewhere from the start).",
+		        in_dir, in_dir == 1 ? "" : "s", in_dir == 1 ? "is" : "are",
+		        str(j, "out_dir"));
+	}
+	add_line(r, "%s", "");
+	add_line(r, "Next step, on the admin host%s:",
+	         made ? " with the certificates (never the keys)" : "");
+	add_line(r, "%s", str(j, "az_command"));
+	if (asprintf(&r->summary, "%s: %lld %s (quorum %lld) in %s", made ? "keygen" : "package",
+	             num(j, "count"), made ? "keys" : "certificates", num(j, "quorum"),
+	             str(j, "out_dir")) < 0)
+		r->summary = NULL;
+}
+
 static const char *tri(json_t *v, const char *yes, const char *no, const char *unknown)
 {
 	return json_is_true(v) ? yes : json_is_false(v) ? no : unknown;
@@ -422,6 +480,8 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 		render_rekey(r);
 	else if (strcmp(kind, "token_list") == 0)
 		render_token_list(r);
+	else if (strcmp(kind, "keygen") == 0 || strcmp(kind, "package") == 0)
+		render_keygen(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

@@ -20,7 +20,8 @@
  *    "certs_dir": DIR, "certificates_matched": n (shares whose certificate
  *    is in DIR; both only with certs_dir),
  *    "problems": n, "ok": bool}
- * JSON of rekey: see rekey.h; of token list: token_list.h.
+ * JSON of rekey: see rekey.h; of token list: token_list.h; of keygen and
+ * package: keygen.h.
  * JSON of verify:
  *   {"report": "verify", "sd_file": path, "sha256": hex, "version": n,
  *    "key_algorithm": str, "required": n, "kdf": str,

@@ -105,6 +105,24 @@ int cer_transcript_add(struct cer_transcript *t, const char *fmt, ...)
 	return ret;
 }
 
+int cer_transcript_note(struct cer_transcript *t, const char *fmt, ...)
+{
+	char saved[1024], text[2048];
+	enum cer_reason why = cer_errreason();
+	va_list ap;
+
+	if (t == NULL)
+		return CER_OK;
+	snprintf(saved, sizeof saved, "%s", cer_errmsg());
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (cer_transcript_add(t, "%s", text) != CER_OK)
+		return CER_EIO;
+	cer_fail_reason(CER_OK, why, "%s", saved);
+	return CER_OK;
+}
+
 int cer_transcript_add_report(struct cer_transcript *t, const struct cer_report *r)
 {
 	size_t i;

@@ -21,6 +21,13 @@ int cer_transcript_open(const char *path, struct cer_transcript **out) CER_WUR;
 int cer_transcript_add(struct cer_transcript *t, const char *fmt, ...) CER_PRINTF(2, 3) CER_WUR;
 /* Appends the report's summary line, then one record per text line, prefixed "  ". */
 int cer_transcript_add_report(struct cer_transcript *t, const struct cer_report *r) CER_WUR;
+/*
+ * For an operation that records its own outcome: with t NULL does nothing
+ * and returns CER_OK; otherwise appends the record and keeps the caller's
+ * error message and reason (cer_errmsg, cer_errreason) as they were, unless
+ * the record cannot be written: then CER_EIO with the transcript's message.
+ */
+int cer_transcript_note(struct cer_transcript *t, const char *fmt, ...) CER_PRINTF(2, 3) CER_WUR;
 /* Closes (accepts NULL); CER_EIO if the final flush failed. */
 int cer_transcript_close(struct cer_transcript *t);
 

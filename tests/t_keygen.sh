@@ -16,8 +16,17 @@ nothing_left() {
 OUT="$W/set"
 check "keygen 3 keys, quorum 2, RSA-2048" \
 	"$SDC" keygen --count 3 --quorum 2 --out "$OUT" --bits 2048 --days 400 \
-	--names 'Alice Smith,Bob,Carol' --passphrase-file "$W/p0" "$W/p1" "$W/p2"
+	--names 'Alice Smith,Bob,Carol' --passphrase-file "$W/p0" "$W/p1" "$W/p2" \
+	--transcript "$W/keygen.log"
 cp "$TMP/.out" "$W/keygen.out"
+# The record is ceremony's (the wizard passes its transcript down the same way).
+check "--transcript: the start" grep -qF -- \
+	"keygen start: 3 keys RSA-2048, quorum 2, validity 400 days, into $OUT" "$W/keygen.log"
+check "--transcript: the report's lines, as printed" grep -qF -- "  Made 3 custodian keys (quorum 2) in $OUT:" "$W/keygen.log"
+check "--transcript: each certificate's SHA-256" grep -qF -- \
+	"keygen certificate: $OUT/cert_2.cer sha256 $(sha256sum "$OUT/cert_2.cer" | cut -c1-64)" "$W/keygen.log"
+check "--transcript: the result" grep -qF -- "keygen result: [OK] (exit 0)" "$W/keygen.log"
+check "--transcript: no passphrase in it" bash -c '! grep -qF -- "custodian passphrase" "$0"' "$W/keygen.log"
 check "the set is complete" test -f "$OUT/cert_0.cer" -a -f "$OUT/cert_2.key" \
 	-a -f "$OUT/download-request.json" -a -f "$OUT/ceremony.json"
 check "DIR is private (0700)" test "$(stat -c %a "$OUT")" = 700

@@ -107,6 +107,16 @@ refuse "not a certificate" 3 "junk.cer: not a PEM or DER X.509 certificate" \
 	--certs "${C3[@]}" "$W/junk.cer" -q 2
 refuse "a missing file" 5 "missing.cer: cannot open" --certs "${C3[@]}" "$W/missing.cer" -q 2
 refuse "no quorum" 2 "are required" --certs "${C3[@]}"
+check "package --transcript" "$SDC" package --certs "${C3[@]}" --quorum 2 --out "$W/pkgt" \
+	--transcript "$W/package.log"
+check "--transcript: the start" grep -qF -- "package start: 3 certificates, quorum 2, into $W/pkgt" "$W/package.log"
+check "--transcript: the request's SHA-256" grep -qF -- \
+	"package download package: $W/pkgt/download-request.json sha256 $(sha256sum "$W/pkgt/download-request.json" | cut -c1-64)" \
+	"$W/package.log"
+check "--transcript: the result" grep -qF -- "package result: [OK] (exit 0)" "$W/package.log"
+expect_exit "--transcript: a refusal is recorded too" 5 "$SDC" package --certs "${C3[@]}" --quorum 2 \
+	--out "$W/pkgt" --transcript "$W/package.log"
+check "... as a failure" grep -qF -- "package result: [FAIL] $W/pkgt/download-request.json: already exists (exit 5)" "$W/package.log"
 check "no temporary file left anywhere" bash -c '! find "$1" -name "*.tmp-*" | grep -q .' _ "$W"
 
 done_testing

@@ -453,4 +453,20 @@ T send-keys -t "$PANE" q
 check "q leaves the 80 x 24 viewer" wait_for "VIEWER-EXIT 0"
 T kill-server 2>/dev/null
 
+# --transcript: split, join and a refusal each leave one record.
+head -c 65536 /dev/urandom >"$TMP/tr.bin"
+expect_exit "split --transcript" 0 "$SDC" qr split "$TMP/tr.bin" --out "$TMP/tr" \
+	--transcript "$TMP/qr.log"
+rsha=$(sha256sum "$TMP/tr.bin" | cut -c1-64)
+check "split --transcript: the file's SHA-256 and the parts" grep -qE -- \
+	"Z qr split: $TMP/tr.bin \(65536 bytes, sha256 $rsha\) into $TMP/tr: \[OK\] [0-9]+ parts$" "$TMP/qr.log"
+expect_exit "join --transcript" 0 "$SDC" qr join --out "$TMP/tr.joined" --transcript "$TMP/qr.log" \
+	"$TMP"/tr/*.txt
+check "join --transcript: the joined file's SHA-256" grep -qF -- \
+	"qr join: $(ls "$TMP"/tr/*.txt | wc -l) parts into $TMP/tr.joined: [OK] 65536 bytes, sha256 $rsha" "$TMP/qr.log"
+expect_exit "a refused split is recorded" 5 "$SDC" qr split "$TMP/tr.bin" --out "$TMP/tr" \
+	--transcript "$TMP/qr.log"
+check "... as a failure" grep -qF -- "qr split: $TMP/tr.bin into $TMP/tr: [FAIL] $TMP/tr: exists and is not empty" "$TMP/qr.log"
+rm -f "$TMP/tr.joined"
+
 done_testing

@@ -50,9 +50,9 @@ check "transcript: names the file's SHA-256" grep -qF -- "sha256 $sha" "$T"
 for i in 3 4 6; do
 	tp=$(python3 -c 'import json,sys;print([s["x5t_256"] for s in json.load(open(sys.argv[1]))["shares"] if s["cert"].endswith("cert_%s.cer" % sys.argv[2])][0])' \
 		"$SD/q3_n4_big.items.json" "$i")
-	check "transcript: thumbprint of cert_$i" grep -qF -- "x5t_256 $tp: good" "$T"
+	check "transcript: thumbprint of cert_$i" grep -qF -- "x5t_256 $tp: [OK] good" "$T"
 done
-check "transcript: the result" grep -q "verify result: verified (exit 0)" "$T"
+check "transcript: the result" grep -qF -- "drill result: verified (exit 0)" "$T"
 check "transcript: no password in it" bash -c \
 	'for p in "$@"; do ! grep -qF -- "$(head -n1 "$p")" "$0" || exit 1; done' "$T" \
 	"$KEYS/cert_3.pass" "$KEYS/cert_4.pass" "$KEYS/cert_6.pass"
@@ -61,7 +61,7 @@ expect_exit "verify: a custodian alone gets the quorum status" 6 "$SDC" verify -
 	--sd-wrapping-keys "$KEYS/cert_5.pfx" --password-files "$KEYS/cert_5.pfx.pass" --transcript "$T"
 cp "$TMP/.out" "$TMP/alone.txt"
 check "transcript: appended, not replaced" test "$(wc -l <"$T")" -gt "$lines"
-check "transcript: the quorum result" grep -q "verify result: quorum_not_reached (exit 6)" "$T"
+check "transcript: the quorum result" grep -qF -- "drill result: quorum_not_reached (exit 6)" "$T"
 check "verify: the lone custodian's share is good" grep -q "cert_5.pfx  \[OK\] share authenticated" "$TMP/alone.txt"
 
 expect_exit "verify --json with every key of a 3-of-5" 0 "$SDC" verify --json --sd-file "$SD/oaep_q3_n5.json" \

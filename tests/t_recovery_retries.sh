@@ -86,7 +86,8 @@ assert all(e["superseded_by"] is None for e in k[1:]), k
 T="$TMP/drill.log"
 check "verify --transcript: wrong passphrase, then the right one" drill --transcript "$T" \
 	--sd-wrapping-keys "$K2" "$K2" "$K0" --passwords nope "$P2" ""
-has "transcript: the retried attempt is recorded" "$T" "cert_2.key: certificate - x5t_256 -: wrong_password (retried)"
+has "transcript: the wrong passphrase is recorded as it was tried" "$T" "cert_2.key: certificate - x5t_256 -: [FAIL] wrong_password: "
+has "transcript: the report lists it as a retry" "$T" "cert_2.key  [RETRIED] wrong passphrase"
 has "transcript: the summary counts it" "$T" "2 of 2 good shares, 1 attempt retried"
 hasnt "transcript: no passphrase in it" "$T" "$P2"
 

@@ -26,8 +26,12 @@ NEW=(--new-certs "$K/cert_5.cer" "$K/cert_6.cer" "$K/cert_7.cer" "$K/cert_8.cer"
 
 check "rekey 3-of-5 to 4 new certificates, quorum 2" \
 	"$SDC" rekey --sd-file "$TMP/old.json" "${OLD[@]}" "${NEW[@]}" --new-quorum 2 \
-	--out "$TMP/new.json" --json
+	--out "$TMP/new.json" --json --transcript "$TMP/rekey.log"
 cp "$TMP/.out" "$TMP/new.report"
+check "--transcript: the current custodians' attempts, recorded by the session" \
+	grep -qF -- "rekey start: sd_file $TMP/old.json sha256 $(sha256sum "$TMP/old.json" | cut -c1-64)" \
+	"$TMP/rekey.log"
+check "--transcript: each key as it came" test "$(grep -c ' rekey key .*: \[OK\] good, ' "$TMP/rekey.log")" -ge 3
 check "the input file is untouched" cmp "$TMP/old.json" "$TMP/old.copy"
 check "the report is JSON with both files' SHA-256" python3 - "$TMP/new.report" \
 	"$TMP/old.json" "$TMP/new.json" <<'EOF'

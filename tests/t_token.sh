@@ -326,7 +326,7 @@ exec 3>&-
 wait
 check "the typed PINs verify the domain" grep -qF -- "Result: VERIFIED" "$TMP/typescript"
 check "the PINs were not echoed" bash -c '! grep -qE -- "1111|2222" "$0"' "$TMP/typescript"
-check "the transcript names the token keys" grep -qF -- "verify key $A" "$TMP/transcript.txt"
+check "the transcript names the token keys" grep -qF -- "drill key $A" "$TMP/transcript.txt"
 check "the transcript holds no PIN" bash -c '! grep -qE -- "1111|2222" "$0"' "$TMP/transcript.txt"
 
 done_testing

@@ -463,7 +463,7 @@ check "transcript exists" test -s "$T"
 check "transcript records the binary's SHA-256" grep -qE "binary sha256 [0-9a-f]{64}" "$T"
 check "transcript records the thumbprints" grep -qF -- "$(sed -n 's/.*"x5t#S256": *"\([^"]*\)".*/\1/p' \
 	"$WORK/ceremony/download-request.json" | head -1)" "$T"
-check "transcript records the blob's SHA-256" grep -q "restore blob restore-blob.json sha256 $hex" "$T"
+check "transcript records the blob's SHA-256" grep -qF -- "restore blob restore-blob.json: [OK] sha256 $hex" "$T"
 check "transcript records the wrong passphrase" grep -q "FAIL.*wrong_password" "$T"
 check "transcript records the drill report" grep -q "verify" "$T"
 leak=0

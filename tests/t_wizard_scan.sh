@@ -81,7 +81,7 @@ keys y
 screen "recovery hands over to the first custodian" "Shares in: 0 of the 2 required"
 T="$WORK/sdceremony-transcript.txt"
 check "the transcript names the scanned security domain and its SHA-256" \
-	grep -qE -- "recovery: started with security domain \(scanned security-domain file\) sha256 $sdhex" "$T"
+	grep -qE -- "recovery start: sd_file \(scanned security-domain file\) sha256 $sdhex" "$T"
 check "... how it came in" grep -qF -- "security-domain file scanned from test frames" "$T"
 check "... and the exchange key joined from its scanned parts" \
 	grep -qF -- "exchange key joined from $nx QR parts" "$T"

@@ -233,6 +233,22 @@ else
 	diff "$TMP/wizard-report" "$TMP/batch-report" | sed 's/^/# /' | head -20
 fi
 
+# The audit record does not depend on the face: ceremony/ writes the drill's
+# records (start, each attempt as it is made, the report, the result) in
+# both, so the records match too once the time stamps are stripped.
+records() { sed -n 's/^[^ ]* //; /^drill start: /,/^drill result: /p' "$1"; }
+records "$WORK/sdceremony-transcript.txt" >"$TMP/wizard-records"
+records "$TMP/batch.txt" >"$TMP/batch-records"
+check "the wizard's drill records have each attempt ($(grep -c '^drill key ' "$TMP/wizard-records") attempts)" \
+	test "$(grep -c '^drill key ' "$TMP/wizard-records")" = 6
+check "... and end with the result" grep -qxF -- "drill result: verified (exit 0)" "$TMP/wizard-records"
+if cmp -s "$TMP/wizard-records" "$TMP/batch-records"; then
+	ok "batch and wizard write the same transcript records, word for word"
+else
+	not_ok "batch and wizard write the same transcript records, word for word"
+	diff "$TMP/wizard-records" "$TMP/batch-records" | sed 's/^/# /' | head -20
+fi
+
 # ---- what the custodians typed never showed ----
 T="$WORK/sdceremony-transcript.txt"
 check "the transcript exists" test -s "$T"

@@ -821,7 +821,7 @@ static void test_split_dir(void **state)
 	snprintf(in, sizeof in, "%s/in.bin", tmpl);
 	snprintf(out, sizeof out, "%s/out", tmpl);
 	assert_int_equal(cer_file_write_atomic(in, data, 4000, 0), CER_OK);
-	assert_int_equal(cer_qr_split_dir(in, out, 500, CER_QR_EC_L, false, NULL), CER_OK);
+	assert_int_equal(cer_qr_split_dir(in, out, 500, CER_QR_EC_L, false, NULL, NULL), CER_OK);
 	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_L, &set, &file, &flen), CER_OK);
 	assert_int_equal(set.count, 9);
 	assert_int_equal(set.file_len, 4000);
@@ -830,9 +830,9 @@ static void test_split_dir(void **state)
 	free(file);
 	cer_qr_set_free(&set);
 	/* a second split into the same directory needs replace */
-	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, false, NULL), CER_EIO);
+	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, false, NULL, NULL), CER_EIO);
 	assert_non_null(strstr(cer_errmsg(), "not empty"));
-	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL), CER_OK);
+	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL, NULL), CER_OK);
 	snprintf(path, sizeof path, "%s/09.txt", out);
 	assert_false(cer_path_exists(path));
 	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_M, &set, NULL, NULL), CER_OK);
@@ -843,7 +843,7 @@ static void test_split_dir(void **state)
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL), CER_EIO);
+	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL, NULL), CER_EIO);
 	assert_non_null(strstr(cer_errmsg(), "notes.txt"));
 	assert_true(cer_path_exists(path));
 	/* a missing part file makes the directory unreadable as a set */

@@ -22,6 +22,7 @@
 #include "ceremony/recovery.h"
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
+#include "ceremony/transcript.h"
 
 #define SD "tests/vectors/sd/"
 #define KEY(i) SD "keys/cert_" #i ".key"
@@ -154,6 +155,67 @@ static void test_verify_quorum_and_not(void **state)
 	cer_report_free(rep);
 }
 
+static char *slurp(const char *path)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	char *text;
+
+	assert_int_equal(cer_file_read(path, 1 << 20, &data, &len), CER_OK);
+	text = calloc(1, len + 1);
+	assert_non_null(text);
+	memcpy(text, data, len);
+	free(data);
+	return text;
+}
+
+/*
+ * The session writes its own records: the start, each attempt as it is
+ * made, the report and the result.  A key path that names nothing (a
+ * passphrase typed in the key-file field) is neither recorded nor said back.
+ */
+static void test_transcript_records(void **state)
+{
+	static const char slipped[] = "ancy-secret-pass";
+	struct fix *f = *state;
+	char path[] = "/tmp/sdc-test-transcript-XXXXXX";
+	struct cer_transcript *t = NULL;
+	struct cer_report *rep = NULL;
+	struct cer_recovery_key k;
+	enum cer_share_outcome o;
+	char *text;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(cer_transcript_open(path, &t), CER_OK);
+	assert_int_equal(cer_recovery_set_transcript(f->r, t, "drill", "q2_n3.json"), CER_OK);
+	assert_int_equal(cer_recovery_add_key(f->r, slipped, NULL, NULL, &o), CER_EIO);
+	assert_int_equal(o, CER_SHARE_NOT_A_KEY);
+	assert_null(strstr(cer_errmsg(), slipped));
+	assert_non_null(strstr(cer_errmsg(), "does not exist"));
+	cer_recovery_key(f->r, 0, &k);
+	assert_string_equal(k.key_path, CER_RECOVERY_MISSING_PATH);
+	assert_null(strstr(k.message, slipped));
+	assert_int_equal(cer_recovery_add_key(f->r, KEY(1), NULL, NULL, &o), CER_OK);
+	assert_int_equal(cer_recovery_add_key(f->r, KEY(0), NULL, NULL, &o), CER_OK);
+	assert_int_equal(cer_recovery_verify(f->r, NULL, &rep), CER_EIO);
+	cer_report_free(rep);
+	assert_int_equal(cer_transcript_close(t), CER_OK);
+	text = slurp(path);
+	unlink(path);
+	assert_null(strstr(text, slipped));
+	assert_non_null(strstr(text, " drill start: sd_file q2_n3.json sha256 "));
+	assert_non_null(strstr(text, " drill key (a path that does not exist): certificate - "
+	                             "x5t_256 -: [FAIL] not_a_key: "));
+	assert_non_null(strstr(text, " drill key " KEY(1) ": certificate "));
+	assert_non_null(strstr(text, ": [OK] good, 2 of 2 required\n"));
+	assert_non_null(strstr(text, "  Result: FAILED"));
+	assert_non_null(strstr(text, " drill result: failed (exit 5)\n"));
+	free(text);
+}
+
 /* Retries by one custodian are superseded by the good share of the same key file or certificate. */
 static void test_retries(void **state)
 {
@@ -267,6 +329,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_verify_quorum_and_not, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_restore_blob, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transcript_records, setup, teardown),
 	};
 
 	if (cer_init() != CER_OK)

@@ -8,7 +8,9 @@
 
 #include "ceremony/io.h"
 #include "ceremony/keygen.h"
+#include "ceremony/report.h"
 #include "ceremony/token.h"
+#include "ceremony/transcript.h"
 #include "ui/ui.h"
 
 static atomic_int stop;
@@ -46,7 +48,7 @@ static void usage(FILE *f)
 	        "           [--names A,B,...] [--passphrase-file F]... | [--no-passphrase]\n"
 	        "           [--token PKCS11-URI]... [--pin-file F]... [--pkcs11-module PATH]\n"
 	        "           [--key-out PATH]...\n"
-	        "           [--force] [--json]\n"
+	        "           [--force] [--json] [--transcript FILE]\n"
 	        "\n"
 	        "Generates the custodians' RSA wrapping keys for a Managed HSM security domain.\n"
 	        "For custodian i (from 0): DIR/cert_i.cer (self-signed X.509 certificate) and\n"
@@ -86,6 +88,9 @@ static void usage(FILE *f)
 	        "                           DIR.old-<UTC time> first (nothing is deleted or\n"
 	        "                           overwritten)\n"
 	        "      --json               print the result as JSON on standard output\n"
+	        "      --transcript FILE    append a record of the ceremony to FILE (time,\n"
+	        "                           parameters, names, thumbprints, each public file's\n"
+	        "                           SHA-256; never a secret)\n"
 	        "      --threads T          worker threads (default: one per processor)\n"
 	        "  -h, --help               this help\n"
 	        "\n"
@@ -202,48 +207,15 @@ static int token_pins(struct cer_keygen_params *p, unsigned n, const char **file
 
 void ui_keygen_result_print(const struct cer_keygen_result *r, bool json)
 {
-	bool keys =
-	        r->count > 0 && (r->keys[0].key_path[0] != '\0' || r->keys[0].token_uri[0] != '\0');
-	unsigned i, in_dir = 0;
+	struct cer_report *rep = NULL;
 
 	if (json) {
 		fputs(r->json, stdout);
 		return;
 	}
-	if (keys)
-		printf("Made %u custodian keys (quorum %u) in %s:\n", r->count, r->quorum,
-		       r->out_dir);
-	for (i = 0; i < r->count; i++) {
-		const struct cer_keygen_key *k = &r->keys[i];
-
-		printf("  %u  %-20s %s\n", i + 1, k->name, k->cert_path);
-		if (k->token_uri[0] != '\0')
-			printf("     key on the token %s\n", k->token_uri);
-		else if (keys)
-			printf("     key %s%s\n", k->key_path,
-			       k->encrypted ? "" : "  (NOT ENCRYPTED)");
-		if (keys && k->token_uri[0] == '\0' && k->key_cert_path[0] == '\0')
-			in_dir++;
-		printf("     SHA-256 thumbprint %s\n", k->thumb_b64url);
-		if (keys) {
-			printf("                        %s\n", k->thumb_hex);
-			printf("     valid %s to %s\n", k->not_before, k->not_after);
-		}
-	}
-	printf("Download request (for az rest): %s\n", r->request_path);
-	printf("Manifest: %s\n", r->manifest_path);
-	if (r->old_dir[0] != '\0')
-		printf("The previous contents of %s are in %s\n", r->out_dir, r->old_dir);
-	if (in_dir > 0)
-		printf("\n%u private key%s %s in %s: before that directory goes to the online "
-		       "side, "
-		       "move each cert_<i>.key to its custodian's own medium. Only the "
-		       "certificates, "
-		       "download-request.json and ceremony.json may leave this machine "
-		       "(--key-out writes keys elsewhere from the start).\n",
-		       in_dir, in_dir == 1 ? "" : "s", in_dir == 1 ? "is" : "are", r->out_dir);
-	printf("\nNext step, on the admin host%s:\n%s\n",
-	       keys ? " with the certificates (never the keys)" : "", r->az_command);
+	if (cer_keygen_report(r, &rep) != CER_OK || ui_print_report(rep, false) != CER_OK)
+		ui_report(CER_EINTERNAL);
+	cer_report_free(rep);
 }
 
 int ui_keygen_main(int argc, char **argv)
@@ -260,6 +232,7 @@ int ui_keygen_main(int argc, char **argv)
 	        {"no-passphrase", no_argument, NULL, 'U'},
 	        {"force", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"transcript", required_argument, NULL, 'R'},
 	        {"threads", required_argument, NULL, 'T'},
 	        {"token", required_argument, NULL, 'Y'},
 	        {"pin-file", required_argument, NULL, 'I'},
@@ -269,6 +242,8 @@ int ui_keygen_main(int argc, char **argv)
 	};
 	struct cer_keygen_params p, pre;
 	struct cer_keygen_result *r = NULL;
+	struct cer_transcript *t = NULL;
+	const char *tpath = NULL;
 	const char **pfiles = NULL, **kouts = NULL, **uris = NULL, **pinfiles = NULL;
 	const char *module = NULL;
 	struct cer_tokens *tokens = NULL;
@@ -282,6 +257,7 @@ int ui_keygen_main(int argc, char **argv)
 	unsigned i, nn;
 
 	cer_keygen_params_init(&p);
+	ui_exists_hint = "use --force to move it aside";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n:q:o:b:d:fh", opts, NULL)) != -1) {
@@ -365,6 +341,7 @@ int ui_keygen_main(int argc, char **argv)
 			break;
 		case 'M': module = optarg; break;
 		case 'f': p.force = true; break;
+		case 'R': tpath = optarg; break;
 		case 'j': json = true; break;
 		case 'T':
 			if (!ui_parse_uint(optarg, &p.threads)) {
@@ -494,17 +471,22 @@ int ui_keygen_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (tpath != NULL && (ret = cer_transcript_open(tpath, &t)) != CER_OK) {
+		ret = ui_report(ret);
+		goto out;
+	}
+	p.transcript = t;
 	p.cancel = &stop;
 	catch_signals(true);
 	ret = cer_keygen(&p, &ui_stderr_progress, &r);
 	catch_signals(false);
-	if (ret != CER_OK) {
+	if (r != NULL)
+		ui_keygen_result_print(r, json);
+	if (ret != CER_OK)
 		ret = ui_report(ret);
-		goto out;
-	}
-	ui_keygen_result_print(r, json);
-	ret = CER_OK;
 out:
+	if (cer_transcript_close(t) != CER_OK && ret == CER_OK)
+		ret = ui_report(CER_EIO);
 	for (i = 0; i < CER_KEYGEN_MAX_KEYS; i++) {
 		cer_secret_free(pass[i]);
 		cer_secret_free(pins[i]);

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "ceremony/keygen.h"
+#include "ceremony/transcript.h"
 #include "ui/ui.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: %s package --certs CERT... --quorum Q --out DIR [--force] [--json]\n"
+	        "           [--transcript FILE]\n"
 	        "\n"
 	        "Builds DIR/download-request.json (the REST body of the download call) and\n"
 	        "DIR/ceremony.json (manifest with thumbprints) from existing certificates, e.g.\n"
@@ -22,6 +24,8 @@ static void usage(FILE *f)
 	        "  -o, --out DIR        where to write the two files (created if missing)\n"
 	        "  -f, --force          replace the two files if they exist\n"
 	        "      --json           print the result as JSON on standard output\n"
+	        "      --transcript FILE  append a record to FILE (time, certificates'\n"
+	        "                         thumbprints, each file's SHA-256; never a secret)\n"
 	        "  -h, --help           this help\n"
 	        "\n"
 	        "Exit status: 0 done, 1 internal error, 2 usage error, 3 bad certificate,\n"
@@ -37,11 +41,14 @@ int ui_package_main(int argc, char **argv)
 	        {"out", required_argument, NULL, 'o'},
 	        {"force", no_argument, NULL, 'f'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"transcript", required_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct cer_package_params p;
 	struct cer_keygen_result *r = NULL;
+	struct cer_transcript *t = NULL;
+	const char *tpath = NULL;
 	const char **certs = NULL;
 	int ncerts = 0, c, ret;
 	bool json = false, have_quorum = false;
@@ -70,6 +77,7 @@ int ui_package_main(int argc, char **argv)
 			break;
 		case 'o': p.out_dir = optarg; break;
 		case 'f': p.force = true; break;
+		case 'R': tpath = optarg; break;
 		case 'j': json = true; break;
 		case 'h':
 			usage(stdout);
@@ -92,14 +100,19 @@ int ui_package_main(int argc, char **argv)
 	p.count = (unsigned)ncerts;
 	for (i = 0; i < p.count; i++)
 		p.cert_paths[i] = certs[i];
-	ret = cer_package(&p, &r);
-	if (ret != CER_OK) {
+	if (tpath != NULL && (ret = cer_transcript_open(tpath, &t)) != CER_OK) {
 		ret = ui_report(ret);
 		goto out;
 	}
-	ui_keygen_result_print(r, json);
-	ret = CER_OK;
+	p.transcript = t;
+	ret = cer_package(&p, &r);
+	if (r != NULL)
+		ui_keygen_result_print(r, json);
+	if (ret != CER_OK)
+		ret = ui_report(ret);
 out:
+	if (cer_transcript_close(t) != CER_OK && ret == CER_OK)
+		ret = ui_report(CER_EIO);
 	cer_keygen_result_free(r);
 	free(certs);
 	return ret;

@@ -144,6 +144,7 @@ int ui_passwd_main(int argc, char **argv)
 	bool encrypted = false;
 	int c, ret;
 
+	ui_needs_out_hint = "give --out for the PEM PKCS#8 file to write";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -12,6 +12,7 @@
 #include "ceremony/io.h"
 #include "ceremony/qr.h"
 #include "ceremony/qr_scan.h"
+#include "ceremony/transcript.h"
 #include "ui/qrview.h"
 #include "ui/ui.h"
 
@@ -19,11 +20,12 @@ static void help(FILE *f)
 {
 	fprintf(f,
 	        "Usage: %s qr split FILE --out DIR [--max-bytes N] [--ec L|M|Q|H]\n"
-	        "                          [--force]\n"
+	        "                          [--force] [--transcript FILE]\n"
 	        "       %s qr show [--ec L|M|Q|H] FILE | DIR\n"
-	        "       %s qr join --out FILE [--force] [PARTFILE...]\n"
-	        "       %s qr scan --out FILE [--force] [--device /dev/videoN]\n"
-	        "       %s qr scan --out FILE [--force] --images PNG...\n"
+	        "       %s qr join --out FILE [--force] [--transcript FILE] [PARTFILE...]\n"
+	        "       %s qr scan --out FILE [--force] [--transcript FILE] [--device "
+	        "/dev/videoN]\n"
+	        "       %s qr scan --out FILE [--force] [--transcript FILE] --images PNG...\n"
 	        "\n"
 	        "Carries a file across the air gap as QR codes.  Each part is one line of text,\n"
 	        "  SDC2:<n>/<total>:<file id>:<data>:<check>\n"
@@ -47,6 +49,8 @@ static void help(FILE *f)
 	        "  --ec L|M|Q|H   error correction level (default L, for screens); higher\n"
 	        "                 levels make larger codes for the same part size\n"
 	        "  --force        replace DIR if it holds only a previous split's files\n"
+	        "  --transcript FILE  append a record to FILE (split, join, scan): the file,\n"
+	        "                 its SHA-256 and the number of parts, or the failure\n"
 	        "\n"
 	        "show FILE | DIR\n"
 	        "  Shows the codes in the terminal with Unicode half blocks, one per screen:\n"
@@ -103,22 +107,42 @@ enum {
 	OPT_FORCE = 'f',
 	OPT_HELP = 'h',
 	OPT_DEVICE = 'd',
-	OPT_IMAGES = 'i'
+	OPT_IMAGES = 'i',
+	OPT_TRANSCRIPT = 'R'
 };
 
 static const struct option long_opts[] = {
-        {"out", required_argument, NULL, OPT_OUT},       {"ec", required_argument, NULL, OPT_EC},
-        {"max-bytes", required_argument, NULL, OPT_MAX}, {"force", no_argument, NULL, OPT_FORCE},
-        {"device", required_argument, NULL, OPT_DEVICE}, {"images", no_argument, NULL, OPT_IMAGES},
-        {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"ec", required_argument, NULL, OPT_EC},
+        {"max-bytes", required_argument, NULL, OPT_MAX},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"device", required_argument, NULL, OPT_DEVICE},
+        {"images", no_argument, NULL, OPT_IMAGES},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
 };
 
 struct qr_opts {
-	const char *out, *device;
+	const char *out, *device, *transcript;
 	enum cer_qr_ec ec;
 	size_t max_bytes;
 	bool force, help, images;
 };
+
+/* --transcript: opened just before the one write it records. */
+static int transcript_open(const struct qr_opts *o, struct cer_transcript **t)
+{
+	*t = NULL;
+	return o->transcript == NULL ? CER_OK : cer_transcript_open(o->transcript, t);
+}
+
+static int transcript_close(struct cer_transcript *t, int ret)
+{
+	int closed = cer_transcript_close(t);
+
+	return ret == CER_OK ? closed : ret;
+}
 
 static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 {
@@ -153,6 +177,7 @@ static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
 		case OPT_FORCE: o->force = true; break;
 		case OPT_DEVICE: o->device = optarg; break;
 		case OPT_IMAGES: o->images = true; break;
+		case OPT_TRANSCRIPT: o->transcript = optarg; break;
 		case OPT_HELP: o->help = true; break;
 		case ':': return ui_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default: return ui_bad_option(cmd, argv, long_opts);
@@ -171,6 +196,7 @@ static bool is_dir(const char *path)
 static int qr_split(int argc, char **argv)
 {
 	struct qr_opts o;
+	struct cer_transcript *t = NULL;
 	const char *file = NULL;
 	int ret, i;
 
@@ -194,7 +220,11 @@ static int qr_split(int argc, char **argv)
 		return ui_usage_error("qr split", "--out DIR is required");
 	if (o.max_bytes == 0)
 		o.max_bytes = cer_qr_default_max_bytes(o.ec);
-	ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress);
+	ret = transcript_open(&o, &t);
+	if (ret == CER_OK)
+		ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress,
+		                       t);
+	ret = transcript_close(t, ret);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 
@@ -215,7 +245,8 @@ static int qr_show(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return ui_usage_error("qr show", "give one FILE or DIR to show");
-	if (o.out != NULL || o.force || o.max_bytes != 0 || o.device != NULL || o.images)
+	if (o.out != NULL || o.force || o.max_bytes != 0 || o.device != NULL || o.images ||
+	    o.transcript != NULL)
 		return ui_usage_error("qr show", "show takes only --ec");
 	what = argv[optind];
 	if (!ui_interactive())
@@ -392,6 +423,7 @@ static void print_joined(const struct cer_qr_join *join, const char *out)
 static int qr_join(int argc, char **argv)
 {
 	struct qr_opts o;
+	struct cer_transcript *t = NULL;
 	struct cer_qr_join *join = NULL;
 	struct live live = {0};
 	const char *first;
@@ -433,7 +465,10 @@ static int qr_join(int argc, char **argv)
 	if (ret == CER_OK && atomic_load(&interrupted))
 		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
 	if (ret == CER_OK)
-		ret = cer_qr_join_write(join, o.out, o.force);
+		ret = transcript_open(&o, &t);
+	if (ret == CER_OK)
+		ret = cer_qr_join_write(join, o.out, o.force, t);
+	ret = transcript_close(t, ret);
 	if (ret == CER_OK)
 		print_joined(join, o.out);
 	cer_qr_join_free(join);
@@ -459,6 +494,7 @@ static int scan_step(void *ctx, const struct cer_qr_scan_state *st)
 static int qr_scan(int argc, char **argv)
 {
 	struct qr_opts o;
+	struct cer_transcript *t = NULL;
 	struct cer_qr_join *join = NULL;
 	struct cer_qr_decoder *dec = NULL;
 	struct cer_qr_frames src = {0};
@@ -516,7 +552,10 @@ static int qr_scan(int argc, char **argv)
 	if (ret == CER_OK && atomic_load(&interrupted))
 		ret = cer_fail(CER_EUSAGE, "interrupted: nothing written");
 	if (ret == CER_OK)
-		ret = cer_qr_join_write(join, o.out, o.force);
+		ret = transcript_open(&o, &t);
+	if (ret == CER_OK)
+		ret = cer_qr_join_write(join, o.out, o.force, t);
+	ret = transcript_close(t, ret);
 	if (ret == CER_OK)
 		print_joined(join, o.out);
 	block_signals(false, &saved);

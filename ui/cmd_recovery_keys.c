@@ -423,21 +423,41 @@ int ui_recovery_keys_add(struct cer_recovery *r, struct ui_recovery_keys *k, boo
 	return ret;
 }
 
+/* The nth (from 0) key on the command line that names no file, or NULL. */
+static const char *nth_missing(const struct ui_recovery_keys *k, size_t nth)
+{
+	int i;
+
+	for (i = 0; i < k->nkeys; i++)
+		if (!cer_token_is_uri(k->keys[i]) && !cer_path_exists(k->keys[i]) && nth-- == 0)
+			return k->keys[i];
+	return NULL;
+}
+
 int ui_recovery_keys_explain(const struct ui_recovery_keys *k, const struct cer_recovery *r,
                              int status)
 {
 	char msg[1024];
-	size_t i;
+	size_t i, missing = 0;
 
-	if (status == CER_OK || ui_recovery_keys_hint(k)[0] == '\0')
+	if (status == CER_OK)
 		return status;
 	for (i = 0; i < cer_recovery_key_count(r); i++) {
 		struct cer_recovery_key key;
+		bool named_nothing;
 
 		cer_recovery_key(r, i, &key);
-		if (key.outcome == CER_SHARE_GOOD || key.superseded)
+		/* The session never repeats a path that names nothing (in the wizard
+		 * it may be a passphrase); the command line's is the operator's own. */
+		named_nothing = strcmp(key.key_path, CER_RECOVERY_MISSING_PATH) == 0;
+		if (key.outcome == CER_SHARE_GOOD || key.superseded) {
+			missing += named_nothing;
 			continue;
-		if (key.outcome != CER_SHARE_WRONG_PASSWORD)
+		}
+		if (named_nothing && nth_missing(k, missing) != NULL)
+			return cer_fail(status, "key %s: cannot open: no such file",
+			                nth_missing(k, missing));
+		if (key.outcome != CER_SHARE_WRONG_PASSWORD || ui_recovery_keys_hint(k)[0] == '\0')
 			return status;
 		snprintf(msg, sizeof msg, "%s", cer_errmsg());
 		return cer_fail(status, "%s (%s)", msg, ui_recovery_keys_hint(k));

@@ -228,6 +228,8 @@ int ui_rekey_main(int argc, char **argv)
 		ret = cer_rekey_new(&p, &k);
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
+	if (ret == CER_OK && t != NULL)
+		ret = cer_recovery_set_transcript(r, t, "rekey", p.sd_path);
 	if (ret == CER_OK && (unsigned)keys.nkeys < cer_recovery_required(r))
 		ret = cer_fail(CER_EQUORUM, "%d key%s given, %s needs %u", keys.nkeys,
 		               keys.nkeys == 1 ? "" : "s", p.sd_path, cer_recovery_required(r));

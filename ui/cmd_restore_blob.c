@@ -13,6 +13,7 @@
 #include "ceremony/keys.h"
 #include "ceremony/recovery.h"
 #include "ceremony/sd.h"
+#include "ceremony/transcript.h"
 #include "ui/cmd_recovery_keys.h"
 #include "ui/ui.h"
 
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 	        "           [--pin-file F...] [--pkcs11-module PATH]\n"
 	        "           [--certs DIR] [--hsm-name NAME] [--require-attestation]\n"
 	        "           [--expect-mrsigner HEX] --sd-file-restore-blob OUT [--force]\n"
+	        "           [--transcript FILE]\n"
 	        "\n"
 	        "Rebuilds the security domain's master key from a quorum of the custodians'\n"
 	        "wrapping keys and writes the restore blob for\n"
@@ -66,6 +68,9 @@ static void usage(FILE *f)
 	        "                             digits, e.g. the one the last recovery printed)\n"
 	        "  --sd-file-restore-blob OUT the restore blob to write (written atomically)\n"
 	        "  --force                    replace OUT if it exists\n"
+	        "  --transcript FILE          append a record of the recovery to FILE (time, the\n"
+	        "                             SD file's SHA-256, keys and certificate\n"
+	        "                             thumbprints, the blob's SHA-256; never a secret)\n"
 	        "  -h, --help                 this help\n"
 	        "\n"
 	        "A key may be a PKCS#11 URI (RFC 7512), e.g. pkcs11:token=alice;object=sd-wrap:\n"
@@ -123,7 +128,16 @@ static bool dir_writable(const char *path)
 	return ok;
 }
 
-enum { OPT_SD = UI_RK_OPT_END, OPT_X, OPT_OUT, OPT_FORCE, OPT_HSM, OPT_REQUIRE, OPT_MRSIGNER };
+enum {
+	OPT_SD = UI_RK_OPT_END,
+	OPT_X,
+	OPT_OUT,
+	OPT_FORCE,
+	OPT_HSM,
+	OPT_REQUIRE,
+	OPT_MRSIGNER,
+	OPT_TRANSCRIPT
+};
 
 static const struct option longopts[] = {
         {"sd-file", required_argument, NULL, OPT_SD},
@@ -134,20 +148,34 @@ static const struct option longopts[] = {
         {"hsm-name", required_argument, NULL, OPT_HSM},
         {"require-attestation", no_argument, NULL, OPT_REQUIRE},
         {"expect-mrsigner", required_argument, NULL, OPT_MRSIGNER},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
 
+/* A recovery that stopped before the session could record its end. */
+static void log_failure(struct cer_transcript *t, const char *sd_path, int status)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	if (cer_transcript_add(t, "recovery %s: [FAIL] %s (exit %d)", sd_path, msg, status) !=
+	    CER_OK)
+		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
+	cer_fail(status, "%s", msg);
+}
+
 int ui_restore_blob_main(int argc, char **argv)
 {
 	struct ui_recovery_keys keys = {0};
-	const char *sd_path = NULL, *x_path = NULL, *out = NULL;
+	const char *sd_path = NULL, *x_path = NULL, *out = NULL, *tpath = NULL;
+	struct cer_transcript *t = NULL;
 	struct cer_sd *sd = NULL;
 	struct cer_exchange_policy policy = {.now = time(NULL)};
 	struct cer_exchange *x = NULL;
 	struct cer_recovery *r = NULL;
 	char sha[65];
-	bool force = false;
+	bool force = false, recorded = false;
 	int c, ret;
 
 	ui_exists_hint = "use --force to replace it";
@@ -159,13 +187,17 @@ int ui_restore_blob_main(int argc, char **argv)
 		case OPT_X: x_path = optarg; break;
 		case OPT_OUT: out = optarg; break;
 		case OPT_FORCE: force = true; break;
+		case OPT_TRANSCRIPT: tpath = optarg; break;
 		case OPT_REQUIRE: policy.require_attestation = true; break;
 		case OPT_HSM:
 		case OPT_MRSIGNER:
 			ret = c == OPT_HSM ? cer_exchange_policy_hsm_name(&policy, optarg)
 			                   : cer_exchange_policy_mrsigner(&policy, optarg);
 			if (ret != CER_OK) {
-				ret = ui_usage_error("restore-blob", "%s", cer_errmsg());
+				ret = ui_usage_error("restore-blob", "%s: %s",
+				                     c == OPT_HSM ? "--hsm-name"
+				                                  : "--expect-mrsigner",
+				                     cer_errmsg());
 				goto out;
 			}
 			break;
@@ -207,6 +239,13 @@ int ui_restore_blob_main(int argc, char **argv)
 		                         strerror(errno)));
 		goto out;
 	}
+	if (tpath != NULL) {
+		ret = cer_transcript_open(tpath, &t);
+		if (ret != CER_OK) {
+			ret = ui_report(ret);
+			goto out;
+		}
+	}
 	ret = cer_exchange_open(x_path, &policy, &x);
 	if (ret != CER_OK)
 		ret = ui_explain_file(
@@ -228,6 +267,8 @@ int ui_restore_blob_main(int argc, char **argv)
 	}
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
+	if (ret == CER_OK && t != NULL)
+		ret = cer_recovery_set_transcript(r, t, "recovery", sd_path);
 	if (ret == CER_OK)
 		ret = cer_recovery_set_exchange(r, x, keys.certs_dir);
 	if (ret == CER_OK && (unsigned)keys.nkeys < cer_recovery_required(r))
@@ -236,10 +277,13 @@ int ui_restore_blob_main(int argc, char **argv)
 	if (ret == CER_OK)
 		ret = ui_recovery_keys_add(r, &keys, false, false);
 	if (ret == CER_OK) {
+		recorded = true;
 		ret = cer_recovery_restore_blob(r, out, force, &ui_stderr_progress, sha);
 		ret = ui_recovery_keys_explain(&keys, r, ret);
 	}
 	if (ret != CER_OK) {
+		if (t != NULL && !recorded)
+			log_failure(t, sd_path, ret);
 		ui_report(ret);
 		goto out;
 	}
@@ -252,5 +296,7 @@ out:
 	cer_sd_free(sd);
 	cer_exchange_free(x);
 	ui_recovery_keys_free(&keys);
+	if (cer_transcript_close(t) != CER_OK && ret == CER_OK)
+		ret = ui_report(CER_EIO);
 	return ret;
 }

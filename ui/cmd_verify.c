@@ -108,8 +108,8 @@ static void log_failure(struct cer_transcript *t, const char *sd_path, int statu
 	char msg[1024];
 
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
-	if (t != NULL && cer_transcript_add(t, "verify %s: failed (exit %d): %s", sd_path, status,
-	                                    msg) != CER_OK)
+	if (t != NULL &&
+	    cer_transcript_add(t, "drill %s: [FAIL] %s (exit %d)", sd_path, msg, status) != CER_OK)
 		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
 	cer_fail(status, "%s", msg);
 }
@@ -125,8 +125,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct
 	struct cer_recovery *r = NULL;
 	struct cer_report *rep = NULL;
 	char msg[1024];
-	size_t i;
-	int ret, log_failed = CER_OK;
+	int ret;
 
 	*json_text = NULL;
 	failure[0] = '\0';
@@ -135,12 +134,10 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct
 	                      "--sd-file takes the file the download call wrote",
 	                      CER_FILE_PRIVATE_KEY, "keys go after --sd-wrapping-keys",
 	                      CER_FILE_UNKNOWN);
-	if (ret == CER_OK && t != NULL)
-		ret = cer_transcript_add(t, "verify start: sd_file %s sha256 %s, %d key%s", sd_path,
-		                         cer_sd_sha256_hex(sd), keys->nkeys,
-		                         keys->nkeys == 1 ? "" : "s");
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
+	if (ret == CER_OK && t != NULL)
+		ret = cer_recovery_set_transcript(r, t, "drill", sd_path);
 	if (ret == CER_OK)
 		ret = ui_recovery_keys_add(r, keys, false, false);
 	if (ret != CER_OK) {
@@ -165,30 +162,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct
 	} else if (ui_print_report(rep, false) != CER_OK) {
 		ui_report(CER_EINTERNAL);
 	}
-	if (t != NULL) {
-		for (i = 0; i < cer_recovery_key_count(r); i++) {
-			struct cer_recovery_key k;
-
-			cer_recovery_key(r, i, &k);
-			if (cer_transcript_add(t, "verify key %s: certificate %s x5t_256 %s: %s%s",
-			                       k.key_path, k.cert_path[0] ? k.cert_path : "-",
-			                       k.x5t_256[0] ? k.x5t_256 : "-",
-			                       cer_share_outcome_name(k.outcome),
-			                       k.superseded ? " (retried)" : "") != CER_OK)
-				break;
-		}
-		if (cer_transcript_add_report(t, rep) != CER_OK ||
-		    cer_transcript_add(t, "verify result: %s (exit %d)",
-		                       ret == CER_OK        ? "verified"
-		                       : ret == CER_EQUORUM ? "quorum_not_reached"
-		                                            : "failed",
-		                       ret) != CER_OK) {
-			fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
-			if (ret == CER_OK)
-				ret = log_failed = CER_EIO;
-		}
-	}
-	if (ret != CER_OK && log_failed == CER_OK)
+	if (ret != CER_OK)
 		fprintf(stderr, "%s: %s\n", ui_progname, msg);
 out:
 	cer_report_free(rep);

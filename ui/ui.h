@@ -34,6 +34,8 @@ extern const char *ui_progname;
  */
 int ui_report(int status);
 extern const char *ui_exists_hint;
+/* The same for CER_REASON_NEEDS_OUT (e.g. "give --out for the file to write"). */
+extern const char *ui_needs_out_hint;
 /* Prints "sdceremony CMD: <message>" and a pointer to --help; returns CER_EUSAGE. */
 int ui_usage_error(const char *cmd, const char *fmt, ...) CER_PRINTF(2, 3);
 

@@ -11,6 +11,7 @@
 
 const char *ui_progname = "sdceremony";
 const char *ui_exists_hint;
+const char *ui_needs_out_hint;
 
 int ui_report(int status)
 {
@@ -19,6 +20,8 @@ int ui_report(int status)
 	fprintf(stderr, "%s: %s", ui_progname, msg[0] != '\0' ? msg : cer_status_name(status));
 	if (cer_errreason() == CER_REASON_EXISTS && ui_exists_hint != NULL)
 		fprintf(stderr, " (%s)", ui_exists_hint);
+	if (cer_errreason() == CER_REASON_NEEDS_OUT && ui_needs_out_hint != NULL)
+		fprintf(stderr, " (%s)", ui_needs_out_hint);
 	fprintf(stderr, "\n");
 	return status;
 }

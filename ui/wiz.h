@@ -167,6 +167,19 @@ void ui_wiz_log(struct wiz *w, const char *fmt, ...) CER_PRINTF(2, 3);
 void ui_wiz_log_file(struct wiz *w, const char *what, const char *path);
 /* Logs a report's summary and lines. */
 void ui_wiz_log_report(struct wiz *w, const struct cer_report *r);
+/* The transcript, opened at first use, for an operation that writes its own
+ * records (cer_keygen); NULL when it cannot be written (told, session stopped). */
+struct cer_transcript *ui_wiz_transcript(struct wiz *w);
+/* Such an operation could not write a record (cer_errmsg): told, session stopped. */
+void ui_wiz_transcript_lost(struct wiz *w);
+struct cer_recovery;
+/* Hands the transcript to a recovery session (cer_recovery_set_transcript),
+ * which then records its own attempts, report and blob; false (told, the
+ * session stopped) when the transcript cannot be written. */
+bool ui_wiz_recovery_transcript(struct wiz *w, struct cer_recovery *rec, const char *flow,
+                                const char *sd_label);
+/* After each attempt: stops the session if the session's record was lost. */
+void ui_wiz_recovery_recorded(struct wiz *w, const struct cer_recovery *rec);
 /* Shows a public file as QR codes (ui/qrview.h), logs it, then redraws. */
 void ui_wiz_show_qr(struct wiz *w, const char *path);
 

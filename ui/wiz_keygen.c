@@ -695,35 +695,6 @@ static void build_summary(struct wiz *w)
 	add_wrapped_command(result->az_command, (size_t)(w->cols > 30 ? w->cols - 8 : 72));
 }
 
-static void log_result(struct wiz *w)
-{
-	unsigned i;
-
-	ui_wiz_log(w, "key ceremony: [OK] %u keys RSA-%u, quorum %u, validity %u days, dir %s",
-	           result->count, params.bits, result->quorum, params.days, result->out_dir);
-	if (result->old_dir[0] != '\0')
-		ui_wiz_log(w, "key ceremony: the old output directory was moved aside to %s",
-		           result->old_dir);
-	for (i = 0; i < result->count; i++) {
-		const struct cer_keygen_key *k = &result->keys[i];
-
-		ui_wiz_log(w, "custodian %u: name %s, thumbprint %s (hex %s), valid %s to %s",
-		           i + 1, k->name, k->thumb_b64url, k->thumb_hex, k->not_before,
-		           k->not_after);
-		ui_wiz_log_file(w, "  certificate", k->cert_path);
-		if (k->token_uri[0] != '\0')
-			ui_wiz_log(w, "  private key: on the token %s (never leaves it)",
-			           k->token_uri);
-		else
-			ui_wiz_log(w, "  private key: %s (%s)", k->key_path,
-			           k->encrypted ? "encrypted" : "NOT encrypted");
-	}
-	ui_wiz_log_file(w, "download package", result->request_path);
-	ui_wiz_log_file(w, "manifest", result->manifest_path);
-	if (call == NULL)
-		ui_wiz_log(w, "next step: %s", result->az_command);
-}
-
 /* A killed run's temporaries beside the outputs: removed only when the
  * operator says so, and recorded. */
 static bool remove_stale(struct wiz *w)
@@ -782,8 +753,9 @@ static void generate(struct wiz *w)
 	                    "Generate the keys and write the private keys, certificates and "
 	                    "package now?"))
 		return;
-	ui_wiz_log(w, "key ceremony: generating %u keys RSA-%u, quorum %u, into %s", params.count,
-	           params.bits, params.quorum, dir);
+	params.transcript = ui_wiz_transcript(w);
+	if (params.transcript == NULL)
+		return;
 	phase = P_RUN;
 	prog_done = 0;
 	prog_total = params.count;
@@ -794,14 +766,16 @@ static void generate(struct wiz *w)
 	ui_wiz_long_call_end();
 	params.cancel = NULL;
 	wipe_passes();
+	if (ret != CER_OK && result != NULL) { /* the keys are written, their record is not */
+		ui_wiz_transcript_lost(w);
+		return;
+	}
 	if (ret != CER_OK) {
-		ui_wiz_log(w, "key ceremony: [FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
 		current = 0;
 		phase = P_PARAMS;
 		return;
 	}
-	log_result(w);
 	if (call != NULL)
 		ui_wiz_log(w,
 		           "next step: back to the flow that called the key ceremony, with %u new "

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "ceremony/io.h"
+#include "ceremony/recovery.h"
 #include "ceremony/transcript.h"
 #include "ui/wiz.h"
 
@@ -79,4 +80,33 @@ void ui_wiz_log_report(struct wiz *w, const struct cer_report *r)
 		w->transcript = NULL;
 		transcript_failed(w);
 	}
+}
+
+struct cer_transcript *ui_wiz_transcript(struct wiz *w)
+{
+	return transcript_ready(w) ? w->transcript : NULL;
+}
+
+void ui_wiz_transcript_lost(struct wiz *w)
+{
+	if (!w->transcript_failed)
+		transcript_failed(w);
+}
+
+bool ui_wiz_recovery_transcript(struct wiz *w, struct cer_recovery *rec, const char *flow,
+                                const char *sd_label)
+{
+	if (!transcript_ready(w))
+		return false;
+	if (cer_recovery_set_transcript(rec, w->transcript, flow, sd_label) != CER_OK) {
+		transcript_failed(w);
+		return false;
+	}
+	return true;
+}
+
+void ui_wiz_recovery_recorded(struct wiz *w, const struct cer_recovery *rec)
+{
+	if (!w->transcript_failed && cer_recovery_transcript_status(rec) != CER_OK)
+		transcript_failed(w);
 }

@@ -392,11 +392,10 @@ static void submit_files(struct wiz *w)
 		files_form.focus = 0;
 		return;
 	}
-	ui_wiz_log(w,
-	           "%s: started with security domain %s sha256 %s (version %u, %zu shares, "
-	           "%u required)",
-	           flow(), path, cer_sd_sha256_hex(sd), cer_sd_version(sd), cer_sd_share_count(sd),
-	           cer_recovery_required(rec));
+	if (!ui_wiz_recovery_transcript(w, rec, flow(), path)) {
+		end_session();
+		return;
+	}
 	if (!drill) {
 		struct cer_exchange_policy policy;
 
@@ -539,7 +538,6 @@ static void run_verify(struct wiz *w)
 	ret = cer_recovery_verify(rec, &progress, &report);
 	ui_wiz_text_clear(&result);
 	if (report == NULL) {
-		ui_wiz_log(w, "drill: [FAIL] %s", cer_errmsg());
 		ui_wiz_error_status(w, ret);
 		phase = P_TURN;
 		return;
@@ -556,8 +554,6 @@ static void run_verify(struct wiz *w)
 		ui_wiz_text_add(&result, "%s", cer_report_line(report, i));
 	if (dcall != NULL && strcmp(cer_sd_sha256_hex(sd), dcall->sha256) == 0)
 		note_for_caller(ret);
-	ui_wiz_log(w, "drill: finished, exit status %d", ret);
-	ui_wiz_log_report(w, report);
 	cer_report_free(report);
 	end_session();
 	phase = P_DONE;
@@ -621,12 +617,10 @@ static void write_blob(struct wiz *w)
 			ret = cer_recovery_restore_blob(rec, blob_path, force, &progress, hex);
 	}
 	if (ret != CER_OK) {
-		ui_wiz_log(w, "recovery: restore blob %s: [FAIL] %s", blob_path, cer_errmsg());
 		phase = P_BLOB;
 		ui_wiz_error_status(w, ret);
 		return;
 	}
-	ui_wiz_log(w, "recovery: [OK] restore blob %s sha256 %s", blob_path, hex);
 	end_session();
 	ui_wiz_text_clear(&result);
 	ui_wiz_text_add(&result, "[OK] restore blob written: %s", blob_path);

@@ -405,6 +405,11 @@ static void start_turn(struct wiz *w)
 		phase = P_FILES;
 		return;
 	}
+	if (!ui_wiz_recovery_transcript(w, rec, "rekey", sd_path)) {
+		end_session();
+		phase = P_FILES;
+		return;
+	}
 	snprintf(turn.heading, sizeof turn.heading, "Rekey of %s: the current custodians unlock",
 	         cer_sd_name(sd));
 	turn.certs_dir = certs_dir[0] != '\0' ? certs_dir : NULL;

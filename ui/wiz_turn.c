@@ -279,8 +279,7 @@ void ui_wiz_turn_draw(struct wiz *w, const struct ui_wiz_turn *t, int y)
 
 static enum ui_wiz_turn_event share_in(struct wiz *w, struct ui_wiz_turn *t)
 {
-	ui_wiz_log(w, "%s: key %s: [OK] share good, %u of %u", t->flow, t->key,
-	           cer_recovery_good(t->rec), cer_recovery_required(t->rec));
+	ui_wiz_recovery_recorded(w, t->rec);
 	ui_wiz_note_set(&t->note, WC_OK, "[OK] the share of %s is in: %u of the %u required.",
 	                t->key, cer_recovery_good(t->rec), cer_recovery_required(t->rec));
 	ui_wiz_field_wipe(&t->f_key);
@@ -299,13 +298,11 @@ static void key_guard(struct ui_wiz_turn *t)
 static enum ui_wiz_turn_event failed(struct wiz *w, struct ui_wiz_turn *t,
                                      enum cer_share_outcome outcome)
 {
+	ui_wiz_recovery_recorded(w, t->rec);
 	if (outcome == CER_SHARE_EXCHANGE_KEY) {
-		ui_wiz_log(w, "%s: [FAIL] %s: %s; session ended", t->flow,
-		           cer_share_outcome_name(outcome), cer_errmsg());
 		t->step = TURN_HANDOVER;
 		return WIZ_TURN_EXCHANGE;
 	}
-	ui_wiz_log(w, "%s: [FAIL] %s: %s", t->flow, cer_share_outcome_name(outcome), cer_errmsg());
 	ui_wiz_note_set(&t->note, WC_FAIL, "[FAIL] %s", cer_errmsg());
 	if (t->step == TURN_KEY)
 		key_guard(t);

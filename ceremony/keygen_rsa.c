@@ -258,7 +258,8 @@ int cer_kg_token_slot(struct cer_kg_job *j, unsigned i, const struct cer_progres
 		ret = cer_token_key_login(s->tok, c->pin);
 	if (ret == CER_OK) {
 		cer_token_key_uri_label(s->tok, label, sizeof label);
-		ret = cer_token_generate(s->tok, j->p->bits, label[0] ? label : CER_TOKEN_KEYGEN_LABEL, &s->gen);
+		ret = cer_token_generate(s->tok, j->p->bits,
+		                         label[0] ? label : CER_TOKEN_KEYGEN_LABEL, &s->gen);
 	}
 	if (ret == CER_OK)
 		ret = cer_kg_cert_fields(cer_token_key_pubkey(s->tok), s->name, j->p->days, &x);

@@ -1390,3 +1390,24 @@ unsigned long cer_recovery_subsets_checked(const struct cer_recovery *r)
 {
 	return r->subsets_checked;
 }
+
+int cer_recovery_blob_report(const char *out_path, const char *sha256_hex, const char *hsm_name,
+                             struct cer_report **out)
+{
+	const char *hsm = hsm_name != NULL && hsm_name[0] != '\0' ? hsm_name : "<HSM>";
+	char *az = NULL;
+	json_t *j;
+
+	*out = NULL;
+	if (asprintf(&az,
+	             "az keyvault security-domain upload --hsm-name %s --sd-file %s --restore-blob",
+	             hsm, out_path) < 0)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "report", "restore_blob", "path", out_path,
+	              "sha256", sha256_hex, "hsm_name", hsm_name != NULL ? hsm_name : "",
+	              "az_command", az);
+	free(az);
+	if (j == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	return cer_report_build(j, CER_OK, out);
+}

@@ -239,6 +239,14 @@ int cer_recovery_set_exchange(struct cer_recovery *r, const struct cer_exchange 
  * rebuild a key that authenticates the items (message names the item's
  * tag); CER_EIO for the output.
  */
+/*
+ * What a written restore blob is, for both faces (report.h, "restore_blob"):
+ * its path, SHA-256 and the upload command, for the HSM hsm_name ("" or
+ * NULL: "<HSM>").
+ */
+int cer_recovery_blob_report(const char *out_path, const char *sha256_hex, const char *hsm_name,
+                             struct cer_report **out) CER_WUR;
+
 int cer_recovery_restore_blob(struct cer_recovery *r, const char *out_path, bool force,
                               const struct cer_progress *progress,
                               char sha256_hex[static 65]) CER_WUR;

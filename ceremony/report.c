@@ -459,6 +459,19 @@ static void render_token_list(struct cer_report *r)
 		r->summary = NULL;
 }
 
+static void render_restore_blob(struct cer_report *r)
+{
+	json_t *j = r->json;
+
+	add_line(r, "Restore blob written to %s", str(j, "path"));
+	add_line(r, "SHA-256 %s", str(j, "sha256"));
+	add_line(r, "Upload it with:");
+	add_line(r, "  %s", str(j, "az_command"));
+	if (asprintf(&r->summary, "restore blob: %s, sha256 %s", str(j, "path"), str(j, "sha256")) <
+	    0)
+		r->summary = NULL;
+}
+
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 {
 	struct cer_report *r;
@@ -482,6 +495,8 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 		render_token_list(r);
 	else if (strcmp(kind, "keygen") == 0 || strcmp(kind, "package") == 0)
 		render_keygen(r);
+	else if (strcmp(kind, "restore_blob") == 0)
+		render_restore_blob(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

@@ -20,6 +20,8 @@
  *    "certs_dir": DIR, "certificates_matched": n (shares whose certificate
  *    is in DIR; both only with certs_dir),
  *    "problems": n, "ok": bool}
+ * JSON of restore-blob: {"report": "restore_blob", "path", "sha256": hex,
+ *    "hsm_name": str ("" when not given), "az_command": the upload command}
  * JSON of rekey: see rekey.h; of token list: token_list.h; of keygen and
  * package: keygen.h.
  * JSON of verify:

@@ -12,6 +12,7 @@
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
 #include "ceremony/recovery.h"
+#include "ceremony/report.h"
 #include "ceremony/sd.h"
 #include "ceremony/transcript.h"
 #include "ui/cmd_recovery_keys.h"
@@ -174,6 +175,7 @@ int ui_restore_blob_main(int argc, char **argv)
 	struct cer_exchange_policy policy = {.now = time(NULL)};
 	struct cer_exchange *x = NULL;
 	struct cer_recovery *r = NULL;
+	struct cer_report *rep = NULL;
 	char sha[65];
 	bool force = false, recorded = false;
 	int c, ret;
@@ -287,11 +289,13 @@ int ui_restore_blob_main(int argc, char **argv)
 		ui_report(ret);
 		goto out;
 	}
-	printf("Restore blob written to %s\nSHA-256 %s\n"
-	       "Upload it with: az keyvault security-domain upload --hsm-name %s --sd-file %s "
-	       "--restore-blob\n",
-	       out, sha, policy.hsm_name[0] ? policy.hsm_name : "HSM", out);
+	ret = cer_recovery_blob_report(out, sha, policy.hsm_name, &rep);
+	if (ret == CER_OK)
+		ret = ui_print_report(rep, false);
+	if (ret != CER_OK)
+		ui_report(ret);
 out:
+	cer_report_free(rep);
 	cer_recovery_free(r);
 	cer_sd_free(sd);
 	cer_exchange_free(x);

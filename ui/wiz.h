@@ -272,6 +272,9 @@ struct ui_wiz_text {
 };
 void ui_wiz_text_add(struct ui_wiz_text *t, const char *fmt, ...) CER_PRINTF(2, 3);
 void ui_wiz_text_clear(struct ui_wiz_text *t);
+/* A shell command, indented two columns and broken at spaces into lines of
+ * at most width columns, each but the last ending in " \\" (as typed). */
+void ui_wiz_text_add_command(struct ui_wiz_text *t, const char *cmd, size_t width);
 /* Draws rows y..bottom; returns the next free row. */
 int ui_wiz_text_draw(struct wiz *w, const struct ui_wiz_text *t, int y, int bottom);
 bool ui_wiz_text_key(struct ui_wiz_text *t, int ch, int page);

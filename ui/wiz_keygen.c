@@ -642,25 +642,6 @@ static void on_step(void *ctx, const char *what, unsigned done, unsigned total)
 		ui_wiz_redraw(ctx);
 }
 
-static void add_wrapped_command(const char *cmd, size_t width)
-{
-	const char *p = cmd;
-
-	while (strlen(p) > width) {
-		size_t cut = width;
-
-		while (cut > 0 && p[cut] != ' ')
-			cut--;
-		if (cut == 0)
-			cut = width;
-		ui_wiz_text_add(&summary, "  %.*s \\", (int)cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
-	}
-	ui_wiz_text_add(&summary, "  %s", p);
-}
-
 static void build_summary(struct wiz *w)
 {
 	unsigned i;
@@ -692,7 +673,8 @@ static void build_summary(struct wiz *w)
 		return;
 	ui_wiz_text_add(&summary, "Download package: %s", result->request_path);
 	ui_wiz_text_add(&summary, "Next, on the admin host (with the certificates):");
-	add_wrapped_command(result->az_command, (size_t)(w->cols > 30 ? w->cols - 8 : 72));
+	ui_wiz_text_add_command(&summary, result->az_command,
+	                        (size_t)(w->cols > 30 ? w->cols - 8 : 72));
 }
 
 /* A killed run's temporaries beside the outputs: removed only when the

@@ -514,6 +514,25 @@ void ui_wiz_text_add(struct ui_wiz_text *t, const char *fmt, ...)
 	t->lines[t->n++] = ui_xstrdup(line);
 }
 
+void ui_wiz_text_add_command(struct ui_wiz_text *t, const char *cmd, size_t width)
+{
+	const char *p = cmd;
+
+	while (strlen(p) > width) {
+		size_t cut = width;
+
+		while (cut > 0 && p[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = width;
+		ui_wiz_text_add(t, "  %.*s \\", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+	ui_wiz_text_add(t, "  %s", p);
+}
+
 void ui_wiz_text_clear(struct ui_wiz_text *t)
 {
 	size_t i;

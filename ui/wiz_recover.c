@@ -584,6 +584,34 @@ static void finish_drill(struct wiz *w)
 		run_verify(w);
 }
 
+/* The blob's report (the lines batch prints), framed for the custodians. */
+static void show_blob(struct wiz *w, const char *hex)
+{
+	struct cer_report *rep = NULL;
+	size_t i, width = (size_t)(w->cols > 30 ? w->cols - 8 : 72);
+	int ret = cer_recovery_blob_report(blob_path, hex, ui_wiz_field_value(&f_hsm), &rep);
+
+	ui_wiz_text_clear(&result);
+	ui_wiz_text_add(&result, "[OK] restore blob written: %s", blob_path);
+	ui_wiz_text_add(&result, "%s", "");
+	for (i = 0; ret == CER_OK && i < cer_report_line_count(rep); i++) {
+		const char *line = cer_report_line(rep, i);
+
+		if (strncmp(line, "  ", 2) == 0)
+			ui_wiz_text_add_command(&result, line + 2, width);
+		else
+			ui_wiz_text_add(&result, "%s", line);
+	}
+	if (ret != CER_OK)
+		ui_wiz_text_add(&result, "SHA-256 %s", hex);
+	ui_wiz_text_add(&result, "%s", "");
+	ui_wiz_text_add(&result, "Every item was authenticated before writing. The shares and the");
+	ui_wiz_text_add(&result,
+	                "master key are wiped. Carry the blob to the admin host and check");
+	ui_wiz_text_add(&result, "its SHA-256 there before the upload.");
+	cer_report_free(rep);
+}
+
 static void write_blob(struct wiz *w)
 {
 	struct cer_progress progress = {on_step, NULL, w};
@@ -622,17 +650,7 @@ static void write_blob(struct wiz *w)
 		return;
 	}
 	end_session();
-	ui_wiz_text_clear(&result);
-	ui_wiz_text_add(&result, "[OK] restore blob written: %s", blob_path);
-	ui_wiz_text_add(&result, "SHA-256 %s", hex);
-	ui_wiz_text_add(&result, "%s", "");
-	ui_wiz_text_add(&result, "Every item was authenticated before writing. The shares and the");
-	ui_wiz_text_add(&result,
-	                "master key are wiped. Carry the blob to the admin host, check its");
-	ui_wiz_text_add(&result, "SHA-256 there, then run:");
-	ui_wiz_text_add(&result, "  az keyvault security-domain upload --hsm-name %s \\",
-	                ui_wiz_field_value(&f_hsm)[0] ? ui_wiz_field_value(&f_hsm) : "<HSM>");
-	ui_wiz_text_add(&result, "    --sd-file %s --restore-blob", blob_path);
+	show_blob(w, hex);
 	phase = P_DONE;
 }
 

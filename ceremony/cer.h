@@ -69,6 +69,10 @@ enum cer_reason {
 	                        * (cer_stale_temps_remove takes it away) */
 	CER_REASON_NEEDS_OUT,  /* the input cannot be rewritten in place; the caller
 	                        * may name another output file */
+	CER_REASON_UNLOCKED,   /* memory cannot be locked; the operator may accept that */
+	CER_REASON_PIN_IN_URI, /* a PKCS#11 URI carried a PIN; the PIN is asked for instead */
+	CER_REASON_NO_CERT,    /* a token key's certificate is not on the token; a
+	                        * certificates directory may hold it */
 };
 enum cer_reason cer_errreason(void);
 /* As cer_fail, with a reason (e.g. to restore a saved message and its reason). */

@@ -30,6 +30,7 @@ struct rkey {
 	enum cer_share_outcome outcome;
 	int status; /* CER_OK for a good share, else what the failure stands for */
 	char *message;
+	enum cer_reason reason; /* the failure's, for the face to word (cer.h) */
 	bool disagrees;
 };
 
@@ -231,7 +232,7 @@ int cer_recovery_check_keys(const struct cer_recovery *r)
 
 	if (i == r->nkeys)
 		return CER_OK;
-	return cer_fail(r->keys[i].status, "%s", r->keys[i].message);
+	return cer_fail_reason(r->keys[i].status, r->keys[i].reason, "%s", r->keys[i].message);
 }
 
 void cer_recovery_key(const struct cer_recovery *r, size_t i, struct cer_recovery_key *out)
@@ -347,6 +348,7 @@ static int record(struct cer_recovery *r, const char *key_path, const struct cer
 	k->key_path = strdup(key_path);
 	k->cert_path = strdup(cert != NULL ? cer_cert_source(cert) : "");
 	k->message = strdup(status == CER_OK ? "" : cer_errmsg());
+	k->reason = status == CER_OK ? CER_REASON_NONE : cer_errreason();
 	if (k->key_path == NULL || k->cert_path == NULL || k->message == NULL) {
 		free(k->key_path);
 		free(k->cert_path);
@@ -1206,7 +1208,8 @@ int cer_recovery_verify(struct cer_recovery *r, const struct cer_progress *progr
 	if (rb != CER_OK)
 		return rb;
 	if (ret != CER_OK)
-		cer_fail(ret, "%s", msg);
+		cer_fail_reason(ret, ret == bad_status ? r->keys[bad].reason : CER_REASON_NONE,
+		                "%s", msg);
 	note_report(r, *report, result, ret);
 	return transcript_checked(r, ret);
 }

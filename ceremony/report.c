@@ -423,7 +423,8 @@ static void render_token_list(struct cer_report *r)
 			         json_is_true(json_object_get(t, "logged_in")) ||
 			                         !json_is_true(json_object_get(t, "login_required"))
 			                 ? ""
-			                 : " (not logged in: private keys are hidden; --login)");
+			                 : " (not logged in: private keys stay hidden until a "
+			                   "login)");
 		json_array_foreach(json_object_get(t, "keys"), n, k)
 		{
 			nkeys++;

@@ -352,8 +352,6 @@ int cer_secrets_permitted(void)
 {
 	if (lock_state != CER_MEMLOCK_UNLOCKED || unlocked_accepted)
 		return CER_OK;
-	return cer_fail(CER_ENOLOCK,
-	                "%s; secrets could reach swap, so none is handled "
-	                "(accept the risk with --allow-unlocked-memory)",
-	                lock_problem);
+	return cer_fail_reason(CER_ENOLOCK, CER_REASON_UNLOCKED,
+	                       "%s; secrets could reach swap, so none is handled", lock_problem);
 }

@@ -359,10 +359,9 @@ static int open_uri(struct cer_tokens *t, const char *text, bool rw, struct cer_
 	}
 	if (p11_kit_uri_get_pin_value(uri) != NULL || p11_kit_uri_get_pin_source(uri) != NULL) {
 		p11_kit_uri_free(uri);
-		return cer_fail(CER_EUSAGE,
-		                "PKCS#11 URI with a PIN (pin-value or pin-source) "
-		                "refused: a command line is visible to other processes; give the "
-		                "PIN at the prompt or with --pin-file");
+		return cer_fail_reason(CER_EUSAGE, CER_REASON_PIN_IN_URI,
+		                       "PKCS#11 URI with a PIN (pin-value or pin-source) "
+		                       "refused: a command line is visible to other processes");
 	}
 	if (p11_kit_uri_any_unrecognized(uri)) {
 		p11_kit_uri_free(uri);
@@ -887,12 +886,13 @@ int cer_token_key_cert(struct cer_token_key *k, const char *certs_dir, struct ce
 		if (ret != CER_OK || *out != NULL)
 			return ret;
 	}
-	return cer_fail(CER_EINPUT, "%s: certificate not found (%s on the token with its id%s%s)",
-	                k->name, mismatch ? "the one" : "none",
-	                mismatch ? " has another public key" : "",
-	                certs_dir != NULL ? "; none with its public key in the --certs "
-	                                    "directory"
-	                                  : "; give --certs DIR");
+	return cer_fail_reason(CER_EINPUT, CER_REASON_NO_CERT,
+	                       "%s: certificate not found (%s on the token with its id%s%s)",
+	                       k->name, mismatch ? "the one" : "none",
+	                       mismatch ? " has another public key" : "",
+	                       certs_dir != NULL ? "; none with its public key in the "
+	                                           "certificates directory either"
+	                                         : "");
 }
 
 void cer_token_key_raw(const struct cer_token_key *k, struct cer_token_raw *out)

@@ -211,9 +211,11 @@ refuse "no certificate on the token nor in --certs" 3 \
 	--pin-file "$TMP/pins/carol" "$TMP/pins/bob"
 check "no certificate: the line names the key and says where it looked" \
 	grep -qF -- "key 'sd-wrap' (id 07): certificate not found" "$TMP/.err"
+err_has "no certificate: batch says which option helps" "(give --certs DIR with its certificate)"
 refuse "a PIN in the URI" 2 "refused: a command line is visible to other processes" \
 	--sd-wrapping-keys 'pkcs11:token=alice?pin-value=1111' "$B" \
 	--pin-file "$TMP/pins/alice" "$TMP/pins/bob"
+err_has "a PIN in the URI: batch says how to give it" "(give the PIN at the prompt or with --pin-file)"
 refuse "PIN needed, no terminal" 2 "needs its user PIN: give --pin-file" \
 	--sd-wrapping-keys "$A" "$B" --pin-file "$TMP/pins/alice"
 expect_exit "there is no --pin option (nor its abbreviation of --pin-file)" 2 "$SDC" verify \

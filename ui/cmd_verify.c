@@ -125,6 +125,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct
 	struct cer_recovery *r = NULL;
 	struct cer_report *rep = NULL;
 	char msg[1024];
+	enum cer_reason why = CER_REASON_NONE;
 	int ret;
 
 	*json_text = NULL;
@@ -149,6 +150,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct
 	ret = cer_recovery_verify(r, &ui_stderr_progress, &rep);
 	ret = ui_recovery_keys_explain(keys, r, ret);
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
+	why = cer_errreason();
 	if (rep == NULL) {
 		snprintf(failure, 1024, "%s", msg);
 		log_failure(t, sd_path, ret);
@@ -163,7 +165,7 @@ static int verify_one(const char *sd_path, struct ui_recovery_keys *keys, struct
 		ui_report(CER_EINTERNAL);
 	}
 	if (ret != CER_OK)
-		fprintf(stderr, "%s: %s\n", ui_progname, msg);
+		ui_report(cer_fail_reason(ret, why, "%s", msg));
 out:
 	cer_report_free(rep);
 	cer_recovery_free(r);

@@ -22,6 +22,12 @@ int ui_report(int status)
 		fprintf(stderr, " (%s)", ui_exists_hint);
 	if (cer_errreason() == CER_REASON_NEEDS_OUT && ui_needs_out_hint != NULL)
 		fprintf(stderr, " (%s)", ui_needs_out_hint);
+	if (cer_errreason() == CER_REASON_UNLOCKED)
+		fprintf(stderr, " (accept the risk with --allow-unlocked-memory)");
+	if (cer_errreason() == CER_REASON_PIN_IN_URI)
+		fprintf(stderr, " (give the PIN at the prompt or with --pin-file)");
+	if (cer_errreason() == CER_REASON_NO_CERT)
+		fprintf(stderr, " (give --certs DIR with its certificate)");
 	fprintf(stderr, "\n");
 	return status;
 }

@@ -184,7 +184,7 @@ expect_exit "a character device that is no camera (5)" 5 "$SDC" qr scan --out "$
 expect_err "is named, and libv4l says nothing" "^sdceremony: /dev/null: no camera .not a video device.$"
 check "one line only" test "$(wc -l <"$TMP/.err")" -eq 1
 expect_exit "--device is for scan only (2)" 2 "$SDC" qr join --out "$TMP/u" --device /dev/video0
-check "qr --help documents scan" bash -c '"$0" qr --help | grep -qF -- "qr scan --out FILE [--force] [--device /dev/videoN]"' "$SDC"
+check "qr --help documents scan" bash -c '"$0" qr --help | grep -qF -- "qr scan --out FILE [--force] [--transcript FILE] [--device /dev/videoN]"' "$SDC"
 check "no stray output files" test ! -e "$TMP/u"
 
 done_testing

@@ -140,14 +140,20 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
  * holds anything other than a previous split's files (NN.png, NN.txt,
  * index.html).  On failure nothing is left behind.  progress->step is
  * called per part ("qr", n, T).
+ *
+ * On CER_OK *report (cer_report_free; report.h) describes the split:
+ *   {"report": "qr_split", "file": path, "size": bytes, "sha256": hex,
+ *    "dir": dir, "parts": T, "qr_version": the largest code's version,
+ *    "ec": "L"|"M"|"Q"|"H"}
+ * t (may be NULL) gets the report as its record ("qr split: ... [OK] T
+ * parts"), or the failure.  A record lost after the split was written:
+ * CER_EIO naming the transcript (the split stays, *report NULL).
  */
 struct cer_transcript;
-/* t (may be NULL) gets one record: "qr split: ..." with the file's SHA-256
- * and the number of parts, or the failure.  A record lost after the split
- * was written: CER_EIO naming the transcript (the split stays). */
+struct cer_report;
 int cer_qr_split_dir(const char *path, const char *dir, size_t max_bytes, enum cer_qr_ec ec,
-                     bool replace, const struct cer_progress *progress,
-                     struct cer_transcript *t) CER_WUR;
+                     bool replace, const struct cer_progress *progress, struct cer_transcript *t,
+                     struct cer_report **report) CER_WUR;
 
 /* A QR code's modules: width x width bytes, row-major, 1 = dark. */
 struct cer_qr_code {
@@ -259,11 +265,24 @@ void cer_qr_join_status(const struct cer_qr_join *join, char *buf, size_t size);
  */
 int cer_qr_join_finish(const struct cer_qr_join *join, uint8_t **data, size_t *len) CER_WUR;
 
-/* cer_qr_join_finish, then an atomic write of path (replace: an existing
- * file is replaced).  t (may be NULL) gets one record, "qr join: ...", with
- * the file's SHA-256 or the failure; a record lost after the file was
- * written: CER_EIO naming the transcript (the file stays). */
+/*
+ * The report of a finished join, data (len bytes) being what
+ * cer_qr_join_finish gave: written to path, or (path NULL) held in memory
+ * as what ("the exchange key"):
+ *   {"report": "qr_join", "path": path|"", "what": what|"", "parts": T,
+ *    "size": bytes, "sha256": hex}
+ */
+int cer_qr_join_report(const struct cer_qr_join *join, const char *path, const char *what,
+                       const uint8_t *data, size_t len, struct cer_report **report) CER_WUR;
+
+/*
+ * cer_qr_join_finish, then an atomic write of path (replace: an existing
+ * file is replaced); on CER_OK *report is cer_qr_join_report's.  t (may be
+ * NULL) gets the report as its record ("qr join: T parts into path: [OK]
+ * ..."), or the failure; a record lost after the file was written: CER_EIO
+ * naming the transcript (the file stays, *report NULL).
+ */
 int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace,
-                      struct cer_transcript *t) CER_WUR;
+                      struct cer_transcript *t, struct cer_report **report) CER_WUR;
 
 #endif

@@ -1,9 +1,10 @@
 #include "ceremony/qr_int.h"
 
 #include <dirent.h>
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 
 #include "ceremony/codec.h"
 #include "ceremony/io.h"
+#include "ceremony/report.h"
 #include "ceremony/transcript.h"
 
 static bool all_digits(const char *s, size_t n)
@@ -311,8 +313,23 @@ out:
 	return ret;
 }
 
+static int split_report(const char *path, const char *dir, const struct cer_qr_set *set,
+                        int version, enum cer_qr_ec ec, struct cer_report **report)
+{
+	char ecs[2] = {cer_qr_ec_letter(ec), '\0'};
+	json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:s, s:i, s:i, s:s}", "report", "qr_split",
+	                      "file", path, "size", (json_int_t)set->file_len, "sha256",
+	                      set->sha256_hex, "dir", dir, "parts", (json_int_t)set->count,
+	                      "qr_version", (json_int_t)version, "ec", ecs);
+
+	if (j == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	return cer_report_build(j, CER_OK, report);
+}
+
 int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, enum cer_qr_ec ec,
-                     bool replace, const struct cer_progress *progress, struct cer_transcript *t)
+                     bool replace, const struct cer_progress *progress, struct cer_transcript *t,
+                     struct cer_report **report)
 {
 	struct cer_qr_set set = {0};
 	uint8_t *data = NULL;
@@ -322,6 +339,7 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	int state, ret, version = 0;
 	bool made_tmp = false, recorded = false;
 
+	*report = NULL;
 	dir = strdup(dir_arg);
 	if (dir == NULL)
 		return cer_fail(CER_EINTERNAL, "out of memory");
@@ -377,16 +395,16 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 		made_tmp = false;
 	}
 	ret = split_arrived(dir);
+	if (ret == CER_OK)
+		ret = split_report(path, dir, &set, version, ec, report);
 	if (ret != CER_OK)
 		goto out;
-	cer_progress_note(progress,
-	                  "%s: %u parts of %s (%zu bytes, SHA-256 %s), QR version %d "
-	                  "or below at level %c",
-	                  dir, set.count, base, set.file_len, set.sha256_hex, version,
-	                  cer_qr_ec_letter(ec));
-	ret = cer_transcript_note(t, "qr split: %s (%zu bytes, sha256 %s) into %s: [OK] %u parts",
-	                          path, set.file_len, set.sha256_hex, dir, set.count);
 	recorded = true;
+	if (t != NULL && cer_transcript_add_report(t, *report) != CER_OK) {
+		ret = CER_EIO;
+		cer_report_free(*report);
+		*report = NULL;
+	}
 out:
 	if (!recorded && cer_transcript_note(t, "qr split: %s into %s: [FAIL] %s (exit %d)", path,
 	                                     dir_arg, cer_errmsg(), ret) != CER_OK)

@@ -1,11 +1,13 @@
 #include "ceremony/qr_int.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ceremony/io.h"
+#include "ceremony/report.h"
 #include "ceremony/transcript.h"
 
 int cer_qr_join_new(struct cer_qr_join **join)
@@ -377,25 +379,46 @@ out:
 	return ret;
 }
 
-int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace,
-                      struct cer_transcript *t)
+int cer_qr_join_report(const struct cer_qr_join *join, const char *path, const char *what,
+                       const uint8_t *data, size_t len, struct cer_report **report)
 {
-	uint8_t *data = NULL, md[32];
+	uint8_t md[32];
 	char hex[65];
+	json_t *j;
+
+	*report = NULL;
+	cer_qr_sha256(data, len, md);
+	sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+	j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s}", "report", "qr_join", "path",
+	              path != NULL ? path : "", "what", what != NULL ? what : "", "parts",
+	              (json_int_t)join->total, "size", (json_int_t)len, "sha256", hex);
+	if (j == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	return cer_report_build(j, CER_OK, report);
+}
+
+int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace,
+                      struct cer_transcript *t, struct cer_report **report)
+{
+	uint8_t *data = NULL;
 	size_t len = 0;
 	int ret;
 
+	*report = NULL;
 	if (!replace && cer_path_exists(path))
 		ret = cer_fail_exists(path);
 	else
 		ret = cer_qr_join_finish(join, &data, &len);
 	if (ret == CER_OK)
 		ret = cer_file_write_atomic(path, data, len, replace ? CER_WRITE_REPLACE : 0);
+	if (ret == CER_OK)
+		ret = cer_qr_join_report(join, path, NULL, data, len, report);
 	if (ret == CER_OK) {
-		cer_qr_sha256(data, len, md);
-		sodium_bin2hex(hex, sizeof hex, md, sizeof md);
-		ret = cer_transcript_note(t, "qr join: %u parts into %s: [OK] %zu bytes, sha256 %s",
-		                          join->total, path, len, hex);
+		if (t != NULL && cer_transcript_add_report(t, *report) != CER_OK) {
+			ret = CER_EIO;
+			cer_report_free(*report);
+			*report = NULL;
+		}
 	} else if (cer_transcript_note(t, "qr join: into %s: [FAIL] %s (exit %d)", path,
 	                               cer_errmsg(), ret) != CER_OK) {
 		ret = CER_EIO;

@@ -473,6 +473,46 @@ static void render_restore_blob(struct cer_report *r)
 		r->summary = NULL;
 }
 
+static void render_qr_split(struct cer_report *r)
+{
+	json_t *j = r->json;
+
+	add_line(r,
+	         "%s: %lld parts of %s (%lld bytes, SHA-256 %s), QR version %lld or below at level "
+	         "%s",
+	         str(j, "dir"), num(j, "parts"), str(j, "file"), num(j, "size"), str(j, "sha256"),
+	         num(j, "qr_version"), str(j, "ec"));
+	/* Reads as sha256sum's line, to compare with the SHA-256 the other side's join prints. */
+	add_line(r, "sha256sum: %s  %s", str(j, "sha256"), str(j, "file"));
+	if (asprintf(&r->summary, "qr split: %s (%lld bytes, sha256 %s) into %s: [OK] %lld parts",
+	             str(j, "file"), num(j, "size"), str(j, "sha256"), str(j, "dir"),
+	             num(j, "parts")) < 0)
+		r->summary = NULL;
+}
+
+static void render_qr_join(struct cer_report *r)
+{
+	json_t *j = r->json;
+	const char *path = str(j, "path");
+	int n;
+
+	if (path[0] != '\0') {
+		add_line(r, "%s: joined from %lld parts, SHA-256 %s", path, num(j, "parts"),
+		         str(j, "sha256"));
+		add_line(r, "sha256sum: %s  %s", str(j, "sha256"), path);
+		n = asprintf(&r->summary, "qr join: %lld parts into %s: [OK] %lld bytes, sha256 %s",
+		             num(j, "parts"), path, num(j, "size"), str(j, "sha256"));
+	} else {
+		add_line(r, "%s joined from %lld QR parts, %lld bytes, SHA-256 %s", str(j, "what"),
+		         num(j, "parts"), num(j, "size"), str(j, "sha256"));
+		n = asprintf(&r->summary,
+		             "qr join: %s joined from %lld QR parts, %lld bytes, sha256 %s",
+		             str(j, "what"), num(j, "parts"), num(j, "size"), str(j, "sha256"));
+	}
+	if (n < 0)
+		r->summary = NULL;
+}
+
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 {
 	struct cer_report *r;
@@ -498,6 +538,10 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 		render_keygen(r);
 	else if (strcmp(kind, "restore_blob") == 0)
 		render_restore_blob(r);
+	else if (strcmp(kind, "qr_split") == 0)
+		render_qr_split(r);
+	else if (strcmp(kind, "qr_join") == 0)
+		render_qr_join(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

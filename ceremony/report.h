@@ -2,9 +2,10 @@
 #define CER_REPORT_H
 
 /*
- * Reports of inspect and verify, built once and rendered two ways: as text
- * lines (batch output and the wizard show the same lines) and as one JSON
- * object.  Reports hold public information only.
+ * Reports of the operations (inspect, verify, keygen, restore-blob, qr split
+ * and join, ...), built once and rendered two ways: as text lines (batch
+ * output and the wizard show the same lines) and as one JSON object.
+ * Reports hold public information only.
  *
  * JSON of inspect:
  *   {"report": "inspect", "sd_file": path, "sha256": hex, "size": bytes,
@@ -23,7 +24,7 @@
  * JSON of restore-blob: {"report": "restore_blob", "path", "sha256": hex,
  *    "hsm_name": str ("" when not given), "az_command": the upload command}
  * JSON of rekey: see rekey.h; of token list: token_list.h; of keygen and
- * package: keygen.h.
+ * package: keygen.h; of qr split and qr join: qr.h.
  * JSON of verify:
  *   {"report": "verify", "sd_file": path, "sha256": hex, "version": n,
  *    "key_algorithm": str, "required": n, "kdf": str,

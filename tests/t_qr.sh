@@ -25,12 +25,17 @@ png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 6553
 # ---- a 64 KiB random file ----------------------------------------------
 head -c 65536 /dev/urandom >"$TMP/rand.bin"
 expect_exit "split a 64 KiB file" 0 "$SDC" qr split "$TMP/rand.bin" --out "$TMP/rand"
+cp "$TMP/.out" "$TMP/split.out"
 n=$(find "$TMP/rand" -name '*.png' | wc -l)
 want=$(( (65536 + 36 + 799) / 800 ))
 check "one PNG and one .txt per part ($n, want $want) and index.html" \
 	test "$n" -eq "$want" -a "$(find "$TMP/rand" -name '*.txt' | wc -l)" -eq "$want" \
 	-a -f "$TMP/rand/index.html"
-expect_err "split names the QR version" "version 20 or below at level L"
+check "split reports the parts and the QR version on stdout" grep -qE -- \
+	"^$TMP/rand: $want parts of $TMP/rand.bin \(65536 bytes, SHA-256 [0-9a-f]{64}\), QR version 20 or below at level L$" \
+	"$TMP/split.out"
+check "... and the file's SHA-256 as sha256sum prints it" \
+	grep -qxF -- "sha256sum: $(sha256sum "$TMP/rand.bin")" "$TMP/split.out"
 widest=0
 for f in "$TMP"/rand/*.png; do w=$(png_width "$f"); [ "$w" -gt "$widest" ] && widest=$w; done
 check "largest PNG is version 20 at 6 px a module, 4-module quiet zone ($widest px)" \
@@ -457,13 +462,22 @@ T kill-server 2>/dev/null
 head -c 65536 /dev/urandom >"$TMP/tr.bin"
 expect_exit "split --transcript" 0 "$SDC" qr split "$TMP/tr.bin" --out "$TMP/tr" \
 	--transcript "$TMP/qr.log"
+cp "$TMP/.out" "$TMP/split2.out"
+check "split's printed lines are the transcript's record" \
+	bash -c 'diff <(sed "s/^/  /" "$0") <(grep -A2 -F -- "qr split: " "$1" | tail -2 | sed "s/^[^ ]* //")' \
+	"$TMP/split2.out" "$TMP/qr.log"
 rsha=$(sha256sum "$TMP/tr.bin" | cut -c1-64)
 check "split --transcript: the file's SHA-256 and the parts" grep -qE -- \
 	"Z qr split: $TMP/tr.bin \(65536 bytes, sha256 $rsha\) into $TMP/tr: \[OK\] [0-9]+ parts$" "$TMP/qr.log"
 expect_exit "join --transcript" 0 "$SDC" qr join --out "$TMP/tr.joined" --transcript "$TMP/qr.log" \
 	"$TMP"/tr/*.txt
+cp "$TMP/.out" "$TMP/join.out"
 check "join --transcript: the joined file's SHA-256" grep -qF -- \
 	"qr join: $(ls "$TMP"/tr/*.txt | wc -l) parts into $TMP/tr.joined: [OK] 65536 bytes, sha256 $rsha" "$TMP/qr.log"
+# One report, two renderings: what join printed is what the transcript holds.
+check "join's printed lines are the transcript's record" \
+	bash -c 'diff <(sed "s/^/  /" "$0") <(grep -A2 -F -- "qr join: " "$1" | tail -2 | sed "s/^[^ ]* //")' \
+	"$TMP/join.out" "$TMP/qr.log"
 expect_exit "a refused split is recorded" 5 "$SDC" qr split "$TMP/tr.bin" --out "$TMP/tr" \
 	--transcript "$TMP/qr.log"
 check "... as a failure" grep -qF -- "qr split: $TMP/tr.bin into $TMP/tr: [FAIL] $TMP/tr: exists and is not empty" "$TMP/qr.log"

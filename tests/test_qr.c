@@ -17,6 +17,7 @@
 #include "ceremony/cer.h"
 #include "ceremony/io.h"
 #include "ceremony/qr.h"
+#include "ceremony/report.h"
 
 static uint8_t *random_bytes(size_t len, uint32_t seed)
 {
@@ -248,7 +249,8 @@ static void test_join_roundtrip(void **state)
 	uint8_t *data = random_bytes(len, 11), *out;
 	struct cer_qr_set set;
 	struct cer_qr_join *j;
-	char *lines[200], text[64000] = "", status[100];
+	char *lines[200], text[64000] = "", status[100], want[200];
+	struct cer_report *rep = NULL;
 	unsigned i, n = 0;
 	size_t olen;
 
@@ -276,6 +278,15 @@ static void test_join_roundtrip(void **state)
 	assert_int_equal(cer_qr_join_finish(j, &out, &olen), CER_OK);
 	assert_int_equal(olen, len);
 	assert_memory_equal(out, data, len);
+	/* the report of a join held in memory names what was joined and its SHA-256 */
+	assert_int_equal(cer_qr_join_report(j, NULL, "the exchange key", out, olen, &rep), CER_OK);
+	snprintf(want, sizeof want,
+	         "the exchange key joined from %u QR parts, %zu bytes, SHA-256 %s", set.count, len,
+	         set.sha256_hex);
+	assert_int_equal(cer_report_line_count(rep), 1);
+	assert_string_equal(cer_report_line(rep, 0), want);
+	assert_non_null(strstr(cer_report_summary(rep), "qr join: the exchange key joined from"));
+	cer_report_free(rep);
 	free(out);
 	cer_qr_join_free(j);
 	cer_qr_set_free(&set);
@@ -814,6 +825,8 @@ static void test_split_dir(void **state)
 	uint8_t *data = random_bytes(4000, 20), *file = NULL;
 	size_t flen = 0;
 	struct cer_qr_set set;
+	struct cer_report *rep = NULL;
+	char *json;
 	FILE *f;
 
 	(void)state;
@@ -821,7 +834,20 @@ static void test_split_dir(void **state)
 	snprintf(in, sizeof in, "%s/in.bin", tmpl);
 	snprintf(out, sizeof out, "%s/out", tmpl);
 	assert_int_equal(cer_file_write_atomic(in, data, 4000, 0), CER_OK);
-	assert_int_equal(cer_qr_split_dir(in, out, 500, CER_QR_EC_L, false, NULL, NULL), CER_OK);
+	assert_int_equal(cer_qr_split_dir(in, out, 500, CER_QR_EC_L, false, NULL, NULL, &rep),
+	                 CER_OK);
+	/* the report: the parts, the file's SHA-256 as sha256sum prints it */
+	assert_int_equal(cer_report_line_count(rep), 2);
+	assert_non_null(strstr(cer_report_line(rep, 0), ": 9 parts of "));
+	assert_non_null(strstr(cer_report_line(rep, 0), "(4000 bytes, SHA-256 "));
+	assert_non_null(strstr(cer_report_line(rep, 0), "or below at level L"));
+	assert_true(strncmp(cer_report_line(rep, 1), "sha256sum: ", 11) == 0);
+	assert_non_null(strstr(cer_report_summary(rep), "[OK] 9 parts"));
+	json = cer_report_json(rep);
+	assert_non_null(strstr(json, "\"report\": \"qr_split\""));
+	assert_non_null(strstr(json, "\"parts\": 9"));
+	free(json);
+	cer_report_free(rep);
 	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_L, &set, &file, &flen), CER_OK);
 	assert_int_equal(set.count, 9);
 	assert_int_equal(set.file_len, 4000);
@@ -830,9 +856,13 @@ static void test_split_dir(void **state)
 	free(file);
 	cer_qr_set_free(&set);
 	/* a second split into the same directory needs replace */
-	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, false, NULL, NULL), CER_EIO);
+	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, false, NULL, NULL, &rep),
+	                 CER_EIO);
+	assert_null(rep);
 	assert_non_null(strstr(cer_errmsg(), "not empty"));
-	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL, NULL), CER_OK);
+	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL, NULL, &rep),
+	                 CER_OK);
+	cer_report_free(rep);
 	snprintf(path, sizeof path, "%s/09.txt", out);
 	assert_false(cer_path_exists(path));
 	assert_int_equal(cer_qr_set_load_dir(out, CER_QR_EC_M, &set, NULL, NULL), CER_OK);
@@ -843,7 +873,8 @@ static void test_split_dir(void **state)
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL, NULL), CER_EIO);
+	assert_int_equal(cer_qr_split_dir(in, out, 1000, CER_QR_EC_M, true, NULL, NULL, &rep),
+	                 CER_EIO);
 	assert_non_null(strstr(cer_errmsg(), "notes.txt"));
 	assert_true(cer_path_exists(path));
 	/* a missing part file makes the directory unreadable as a set */

@@ -12,6 +12,7 @@
 #include "ceremony/io.h"
 #include "ceremony/qr.h"
 #include "ceremony/qr_scan.h"
+#include "ceremony/report.h"
 #include "ceremony/transcript.h"
 #include "ui/qrview.h"
 #include "ui/ui.h"
@@ -197,6 +198,7 @@ static int qr_split(int argc, char **argv)
 {
 	struct qr_opts o;
 	struct cer_transcript *t = NULL;
+	struct cer_report *rep = NULL;
 	const char *file = NULL;
 	int ret, i;
 
@@ -223,8 +225,11 @@ static int qr_split(int argc, char **argv)
 	ret = transcript_open(&o, &t);
 	if (ret == CER_OK)
 		ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress,
-		                       t);
+		                       t, &rep);
 	ret = transcript_close(t, ret);
+	if (ret == CER_OK)
+		ret = ui_print_report(rep, false);
+	cer_report_free(rep);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 
@@ -408,23 +413,12 @@ static int join_stream(struct cer_qr_join *join, struct live *live)
 	return ret;
 }
 
-/* The written file's SHA-256, as join prints it. */
-static void print_joined(const struct cer_qr_join *join, const char *out)
-{
-	char hex[65];
-
-	/* The second line reads as sha256sum's, to compare with the other side's. */
-	if (cer_file_sha256_hex(out, hex) == CER_OK)
-		printf("%s: joined from %u parts, SHA-256 %s\nsha256sum: %s  %s\n", out,
-		       cer_qr_join_total(join), hex, hex, out);
-	fflush(stdout);
-}
-
 static int qr_join(int argc, char **argv)
 {
 	struct qr_opts o;
 	struct cer_transcript *t = NULL;
 	struct cer_qr_join *join = NULL;
+	struct cer_report *rep = NULL;
 	struct live live = {0};
 	const char *first;
 	unsigned skipped;
@@ -467,10 +461,11 @@ static int qr_join(int argc, char **argv)
 	if (ret == CER_OK)
 		ret = transcript_open(&o, &t);
 	if (ret == CER_OK)
-		ret = cer_qr_join_write(join, o.out, o.force, t);
+		ret = cer_qr_join_write(join, o.out, o.force, t, &rep);
 	ret = transcript_close(t, ret);
 	if (ret == CER_OK)
-		print_joined(join, o.out);
+		ret = ui_print_report(rep, false);
+	cer_report_free(rep);
 	cer_qr_join_free(join);
 	block_signals(false, &saved);
 	catch_signals(false);
@@ -496,6 +491,7 @@ static int qr_scan(int argc, char **argv)
 	struct qr_opts o;
 	struct cer_transcript *t = NULL;
 	struct cer_qr_join *join = NULL;
+	struct cer_report *rep = NULL;
 	struct cer_qr_decoder *dec = NULL;
 	struct cer_qr_frames src = {0};
 	struct live live = {0};
@@ -554,10 +550,11 @@ static int qr_scan(int argc, char **argv)
 	if (ret == CER_OK)
 		ret = transcript_open(&o, &t);
 	if (ret == CER_OK)
-		ret = cer_qr_join_write(join, o.out, o.force, t);
+		ret = cer_qr_join_write(join, o.out, o.force, t, &rep);
 	ret = transcript_close(t, ret);
 	if (ret == CER_OK)
-		print_joined(join, o.out);
+		ret = ui_print_report(rep, false);
+	cer_report_free(rep);
 	block_signals(false, &saved);
 	catch_signals(false);
 out:

@@ -324,6 +324,19 @@ static void after_scan(void)
 	clearok(stdscr, TRUE);
 }
 
+/* The record of a join held in memory: what came in, from how many parts, its SHA-256. */
+static void log_join(struct wiz *w, const struct cer_qr_join *j, const char *what,
+                     const uint8_t *data, size_t len)
+{
+	struct cer_report *rep = NULL;
+
+	if (cer_qr_join_report(j, NULL, what, data, len, &rep) == CER_OK)
+		ui_wiz_log_report(w, rep);
+	else
+		ui_wiz_log(w, "qr join: %s: [FAIL] %s", what, cer_errmsg());
+	cer_report_free(rep);
+}
+
 /* The security-domain file by camera, parsed from memory into sd. */
 static int scan_sd(struct wiz *w)
 {
@@ -340,8 +353,11 @@ static int scan_sd(struct wiz *w)
 	if (ret == CER_OK)
 		ret = cer_qr_join_finish(j, &data, &len);
 	if (ret == CER_OK) {
-		ui_wiz_log(w, "%s: security-domain file scanned from %s: %u QR parts, %zu bytes",
-		           flow(), ui_qrscan_source_name(), cer_qr_join_total(j), len);
+		char what[256];
+
+		snprintf(what, sizeof what, "the security-domain file scanned from %s",
+		         ui_qrscan_source_name());
+		log_join(w, j, what, data, len);
 		ret = cer_sd_parse(data, len, "(scanned security-domain file)", &sd);
 	} else if (ret != CER_EUSAGE) {
 		ui_wiz_log(w, "%s: security-domain file by camera: [FAIL] %s", flow(),
@@ -439,8 +455,7 @@ static int join_exchange(struct wiz *w)
 	int ret = cer_qr_join_finish(join, &data, &len);
 
 	if (ret == CER_OK) {
-		ui_wiz_log(w, "recovery: exchange key joined from %u QR parts, %zu bytes",
-		           cer_qr_join_count(join), len);
+		log_join(w, join, "the exchange key", data, len);
 		ret = take_exchange(w, "(joined QR parts)", data, len);
 	}
 	free(data);

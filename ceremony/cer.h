@@ -73,6 +73,8 @@ enum cer_reason {
 	CER_REASON_PIN_IN_URI, /* a PKCS#11 URI carried a PIN; the PIN is asked for instead */
 	CER_REASON_NO_CERT,    /* a token key's certificate is not on the token; a
 	                        * certificates directory may hold it */
+	CER_REASON_TRANSCRIPT, /* a record could not be written to the transcript
+	                        * (the operation itself may have succeeded) */
 };
 enum cer_reason cer_errreason(void);
 /* As cer_fail, with a reason (e.g. to restore a saved message and its reason). */

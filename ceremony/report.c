@@ -8,6 +8,7 @@
 
 #include "ceremony/keys.h"
 #include "ceremony/sd.h"
+#include "ceremony/transcript.h"
 
 struct cer_report {
 	json_t *json;
@@ -685,7 +686,7 @@ out:
 	return ret;
 }
 
-int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **report)
+static int inspect_report(const char *sd_path, const char *certs_dir, struct cer_report **report)
 {
 	struct cer_sd *sd = NULL;
 	json_t *j = NULL;
@@ -725,5 +726,22 @@ int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **
 out:
 	json_decref(j);
 	cer_sd_free(sd);
+	return ret;
+}
+
+int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_transcript *t,
+                struct cer_report **report)
+{
+	char what[4200];
+	int ret = inspect_report(sd_path, certs_dir, report);
+
+	if (t == NULL)
+		return ret;
+	if (*report == NULL) {
+		snprintf(what, sizeof what, "inspect %s", sd_path);
+		return cer_transcript_failure(t, what, ret) != CER_OK ? CER_EIO : ret;
+	}
+	if (cer_transcript_add_report(t, *report) != CER_OK)
+		return CER_EIO;
 	return ret;
 }

@@ -56,8 +56,14 @@ struct cer_report;
  * is given and no share's certificate is in it (the report says so), or the
  * load failure
  * (CER_EIO / CER_EINPUT, *report NULL) when the file cannot be parsed at all.
+ * t (may be NULL) gets the report as its record, or the load failure
+ * ("inspect PATH: [FAIL] ...").  A record lost: CER_EIO naming the
+ * transcript, the report still produced (so CER_EIO with a report means
+ * exactly that).
  */
-int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_report **report) CER_WUR;
+struct cer_transcript;
+int cer_inspect(const char *sd_path, const char *certs_dir, struct cer_transcript *t,
+                struct cer_report **report) CER_WUR;
 
 /* The exit status the report stands for (0, CER_EQUORUM, CER_EAUTH, ...). */
 int cer_report_status(const struct cer_report *r);

@@ -75,16 +75,17 @@ static int write_record(struct cer_transcript *t, const char *text)
 		if (w < 0) {
 			free(line);
 			t->failed = true;
-			return cer_fail(CER_EIO, "transcript %s: write failed: %s", t->path,
-			                strerror(errno));
+			return cer_fail_reason(CER_EIO, CER_REASON_TRANSCRIPT,
+			                       "transcript %s: write failed: %s", t->path,
+			                       strerror(errno));
 		}
 		done += (size_t)w;
 	}
 	free(line);
 	if (fdatasync(t->fd) != 0) {
 		t->failed = true;
-		return cer_fail(CER_EIO, "transcript %s: cannot flush: %s", t->path,
-		                strerror(errno));
+		return cer_fail_reason(CER_EIO, CER_REASON_TRANSCRIPT,
+		                       "transcript %s: cannot flush: %s", t->path, strerror(errno));
 	}
 	return CER_OK;
 }
@@ -123,6 +124,11 @@ int cer_transcript_note(struct cer_transcript *t, const char *fmt, ...)
 	return CER_OK;
 }
 
+int cer_transcript_failure(struct cer_transcript *t, const char *what, int status)
+{
+	return cer_transcript_note(t, "%s: [FAIL] %s (exit %d)", what, cer_errmsg(), status);
+}
+
 int cer_transcript_add_report(struct cer_transcript *t, const struct cer_report *r)
 {
 	size_t i;
@@ -140,7 +146,8 @@ int cer_transcript_close(struct cer_transcript *t)
 	if (t == NULL)
 		return CER_OK;
 	if (close(t->fd) != 0 || t->failed)
-		ret = cer_fail(CER_EIO, "transcript %s: write failed", t->path);
+		ret = cer_fail_reason(CER_EIO, CER_REASON_TRANSCRIPT, "transcript %s: write failed",
+		                      t->path);
 	free(t->path);
 	free(t);
 	return ret;

@@ -28,6 +28,11 @@ int cer_transcript_add_report(struct cer_transcript *t, const struct cer_report 
  * the record cannot be written: then CER_EIO with the transcript's message.
  */
 int cer_transcript_note(struct cer_transcript *t, const char *fmt, ...) CER_PRINTF(2, 3) CER_WUR;
+/*
+ * The record of a failed operation, "what: [FAIL] <cer_errmsg()> (exit
+ * status)", as cer_transcript_note records it (message and reason kept).
+ */
+int cer_transcript_failure(struct cer_transcript *t, const char *what, int status) CER_WUR;
 /* Closes (accepts NULL); CER_EIO if the final flush failed. */
 int cer_transcript_close(struct cer_transcript *t);
 

@@ -126,6 +126,30 @@ assert all(s["alg"] == "RSA-OAEP-256" and s["problem"] is None for s in r["enc_s
 assert len(r["data"]) >= 1 and all(d["tag"] for d in r["data"]), r
 ' "$TMP/i.json"
 
+# --- inspect --transcript: the record is the report, or the failure ---
+IT="$TMP/inspect-transcript.txt"
+expect_exit "inspect --transcript" 0 "$SDC" inspect --sd-file "$SD/q4_n5.json" --certs "$KEYS" \
+	--transcript "$IT"
+cp "$TMP/.out" "$TMP/i2.txt"
+check "inspect --transcript: the summary" \
+	grep -qE -- "^[0-9T:-]+Z inspect $SD/q4_n5.json: ok, 0 problems$" "$IT"
+check "... then every line printed, in order" \
+	bash -c 'diff <(sed "s/^/  /" "$0") <(sed -n "2,\$ s/^[^ ]* //p" "$1")' "$TMP/i2.txt" "$IT"
+expect_exit "inspect --transcript of a malformed file" 3 "$SDC" inspect \
+	--sd-file tests/vectors/bad/many_defects.json --transcript "$IT"
+check "... records the report" grep -qE -- "Z inspect tests/vectors/bad/many_defects.json: malformed, [0-9]+ problems$" "$IT"
+expect_exit "inspect --transcript of a missing file" 5 "$SDC" inspect --sd-file "$TMP/nothing.json" \
+	--transcript "$IT"
+check "... records the failure" \
+	grep -qF -- "inspect $TMP/nothing.json: [FAIL] $TMP/nothing.json: " "$IT"
+check "... with its exit status" grep -qE -- "nothing.json: .*\(exit 5\)$" "$IT"
+# A transcript that can grow no more (a full disk): inspect fails, exit 5.
+head -c 100000 /dev/zero >"$TMP/full-transcript.txt"
+expect_exit "inspect: a transcript that cannot be written fails the command (5)" 5 \
+	bash -c 'trap "" XFSZ; exec prlimit --fsize=100000 "$@"' _ "$SDC" inspect \
+	--sd-file "$SD/q4_n5.json" --transcript "$TMP/full-transcript.txt"
+expect_err "... and says why" "transcript .*full-transcript.txt: write failed"
+
 # --- what --help promises ---
 for c in restore-blob verify inspect; do
 	check "$c --help lists the exit statuses" bash -c '"$0" "$1" --help | grep -q "Exit status"' "$SDC" "$c"

@@ -376,6 +376,17 @@ tm resize-window -t "$PANE" -x 100 -y 30
 screen "redraws after growing again" "Required: 2 of 3"
 keys m
 screen "menu after inspect" "What are we doing"
+# One result, two faces: the wizard records what batch records, line for line.
+(cd "$WORK" && "$SDC" inspect --sd-file nosuch.json --transcript "$TMP/inspect-batch.txt"
+	"$SDC" inspect --sd-file sd.json --transcript "$TMP/inspect-batch.txt") >/dev/null 2>&1
+check "the wizard's inspect records are batch's (the failure, then the report)" python3 -c '
+import sys
+strip = lambda p: [l.rstrip("\n").split(" ", 1)[1] for l in open(p)]
+batch, wiz = strip(sys.argv[1]), strip(sys.argv[2])
+assert len(batch) > 3, batch
+start = wiz.index(batch[0])
+assert wiz[start:start + len(batch)] == batch, (wiz[start:start + len(batch)], batch)
+' "$TMP/inspect-batch.txt" "$WORK/sdceremony-transcript.txt"
 
 keys 5
 screen "QR display form" "File to show"

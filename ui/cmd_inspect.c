@@ -4,12 +4,13 @@
 
 #include "ceremony/filekind.h"
 #include "ceremony/report.h"
+#include "ceremony/transcript.h"
 #include "ui/ui.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: %s inspect --sd-file SD [--certs DIR] [--json]\n"
+	        "Usage: %s inspect --sd-file SD [--certs DIR] [--json] [--transcript FILE]\n"
 	        "\n"
 	        "Describes a security-domain file without any key: its form, version, key\n"
 	        "algorithm, required shares, each share's certificate thumbprint (x5t_256) and\n"
@@ -21,6 +22,8 @@ static void usage(FILE *f)
 	        "  --certs DIR    name the certificate file in DIR that each share belongs to\n"
 	        "                 (no share matching any certificate there is a failure)\n"
 	        "  --json         print one JSON object instead of text\n"
+	        "  --transcript FILE  append the report to FILE (time, the file's SHA-256,\n"
+	        "                 the report's lines), or the failure\n"
 	        "  -h, --help     this help\n"
 	        "\n"
 	        "JSON fields: report (\"inspect\"), sd_file, sha256, size, form (json, value, "
@@ -37,22 +40,24 @@ static void usage(FILE *f)
 	        ui_progname);
 }
 
-enum { OPT_SD = 256, OPT_CERTS, OPT_JSON };
+enum { OPT_SD = 256, OPT_CERTS, OPT_JSON, OPT_TRANSCRIPT };
 
 static const struct option longopts[] = {
         {"sd-file", required_argument, NULL, OPT_SD},
         {"certs", required_argument, NULL, OPT_CERTS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
 
 int ui_inspect_main(int argc, char **argv)
 {
-	const char *sd_path = NULL, *certs = NULL;
+	const char *sd_path = NULL, *certs = NULL, *tpath = NULL;
+	struct cer_transcript *t = NULL;
 	struct cer_report *rep = NULL;
 	bool json = false;
-	int c, ret;
+	int c, ret, closed;
 
 	optind = 1;
 	opterr = 0;
@@ -61,6 +66,7 @@ int ui_inspect_main(int argc, char **argv)
 		case OPT_SD: sd_path = optarg; break;
 		case OPT_CERTS: certs = optarg; break;
 		case OPT_JSON: json = true; break;
+		case OPT_TRANSCRIPT: tpath = optarg; break;
 		case 'h': usage(stdout); return CER_OK;
 		default: return ui_bad_option("inspect", argv, longopts);
 		}
@@ -69,7 +75,16 @@ int ui_inspect_main(int argc, char **argv)
 		return CER_EUSAGE;
 	if (sd_path == NULL)
 		return ui_usage_error("inspect", "--sd-file is required");
-	ret = cer_inspect(sd_path, certs, &rep);
+	if (tpath != NULL && cer_transcript_open(tpath, &t) != CER_OK)
+		return ui_report(CER_EIO);
+	ret = cer_inspect(sd_path, certs, t, &rep);
+	closed = cer_transcript_close(t);
+	if (closed != CER_OK)
+		ret = closed;
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_TRANSCRIPT) {
+		cer_report_free(rep); /* the report stands, its record is lost */
+		return ui_report(ret);
+	}
 	if (rep == NULL)
 		return ui_report(ui_explain_file(
 		        ret, sd_path, "a security-domain file", CER_FILE_CERTIFICATE,

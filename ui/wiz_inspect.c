@@ -53,9 +53,14 @@ static void run_inspect(struct wiz *w)
 		return;
 	}
 	ui_wiz_busy(w, "Reading the security-domain file...");
-	ret = cer_inspect(ui_wiz_field_value(&sd_file), dir[0] != '\0' ? dir : NULL, &r);
+	ret = cer_inspect(ui_wiz_field_value(&sd_file), dir[0] != '\0' ? dir : NULL,
+	                  ui_wiz_transcript(w), &r);
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_TRANSCRIPT) {
+		cer_report_free(r); /* the report stands, its record is lost */
+		ui_wiz_transcript_lost(w);
+		return;
+	}
 	if (r == NULL) {
-		ui_wiz_log(w, "inspect: %s: [FAIL] %s", ui_wiz_field_value(&sd_file), cer_errmsg());
 		ui_wiz_error_status(w, ret);
 		form.focus = 0;
 		return;
@@ -66,8 +71,6 @@ static void run_inspect(struct wiz *w)
 	                              : "[FAIL] the file has malformed parts (listed below)");
 	for (i = 0; i < cer_report_line_count(r); i++)
 		ui_wiz_text_add(&text, "%s", cer_report_line(r, i));
-	ui_wiz_log(w, "inspect: %s", ui_wiz_field_value(&sd_file));
-	ui_wiz_log_report(w, r);
 	cer_report_free(r);
 	showing = true;
 }

@@ -1,5 +1,6 @@
 #include "ceremony/passwd.h"
 
+#include <jansson.h>
 #include <openssl/bio.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "ceremony/keygen.h"
 #include "ceremony/keys.h"
 #include "ceremony/pkcs8.h"
+#include "ceremony/report.h"
+#include "ceremony/transcript.h"
 
 int cer_passwd_probe(const char *key_path, bool *encrypted)
 {
@@ -37,7 +40,45 @@ static bool is_pem(const char *path)
 	return pem;
 }
 
-int cer_passwd(const struct cer_passwd_params *p, struct cer_passwd_result *out)
+int cer_passwd_report(const struct cer_passwd_params *p, const struct cer_passwd_result *r,
+                      struct cer_report **out)
+{
+	bool in_place = p->out_path == NULL || p->out_path[0] == '\0';
+	json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:b}", "report", "passwd", "key", p->key_path,
+	                      "written", r->written, "in_place", in_place, "was_encrypted",
+	                      r->was_encrypted);
+
+	*out = NULL;
+	if (j == NULL)
+		return cer_fail(CER_EINTERNAL, "out of memory");
+	return cer_report_build(j, CER_OK, out);
+}
+
+int cer_passwd_failed(const struct cer_passwd_params *p, int status)
+{
+	char what[4200];
+
+	snprintf(what, sizeof what, "passwd %s", p->key_path);
+	return cer_transcript_failure(p->transcript, what, status) != CER_OK ? CER_EIO : status;
+}
+
+/* The record of a cer_passwd that ran: its report, or its failure. */
+static int record(const struct cer_passwd_params *p, const struct cer_passwd_result *r, int ret)
+{
+	struct cer_report *rep = NULL;
+
+	if (p->transcript == NULL)
+		return ret;
+	if (ret != CER_OK)
+		return cer_passwd_failed(p, ret);
+	ret = cer_passwd_report(p, r, &rep);
+	if (ret == CER_OK && cer_transcript_add_report(p->transcript, rep) != CER_OK)
+		ret = CER_EIO;
+	cer_report_free(rep);
+	return ret;
+}
+
+static int passwd(const struct cer_passwd_params *p, struct cer_passwd_result *out)
 {
 	bool in_place = p->out_path == NULL || p->out_path[0] == '\0';
 	const char *dest = in_place ? p->key_path : p->out_path;
@@ -95,4 +136,9 @@ out:
 	BIO_free(pem);
 	cer_privkey_free(key);
 	return ret;
+}
+
+int cer_passwd(const struct cer_passwd_params *p, struct cer_passwd_result *out)
+{
+	return record(p, out, passwd(p, out));
 }

@@ -514,6 +514,25 @@ static void render_qr_join(struct cer_report *r)
 		r->summary = NULL;
 }
 
+static void render_passwd(struct cer_report *r)
+{
+	json_t *j = r->json;
+	bool plain = !json_is_true(json_object_get(j, "was_encrypted"));
+
+	add_line(r,
+	         "%s: %s key written under the new passphrase (PEM PKCS#8, scrypt, AES-256-CBC, "
+	         "mode 0600)",
+	         str(j, "written"), plain ? "the formerly unencrypted" : "the");
+	if (plain)
+		add_line(r,
+		         "The key was stored in the clear: treat every medium that held %s as "
+		         "exposed; keep the encrypted key on fresh media and destroy the old one.",
+		         str(j, "key"));
+	if (asprintf(&r->summary, "passwd %s: [OK] written to %s under a new passphrase%s",
+	             str(j, "key"), str(j, "written"), plain ? " (it was not encrypted)" : "") < 0)
+		r->summary = NULL;
+}
+
 int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 {
 	struct cer_report *r;
@@ -543,6 +562,8 @@ int cer_report_build(struct json_t *obj, int status, struct cer_report **out)
 		render_qr_split(r);
 	else if (strcmp(kind, "qr_join") == 0)
 		render_qr_join(r);
+	else if (strcmp(kind, "passwd") == 0)
+		render_passwd(r);
 	else
 		render_verify(r);
 	if (r->oom || r->summary == NULL) {

@@ -24,7 +24,7 @@
  * JSON of restore-blob: {"report": "restore_blob", "path", "sha256": hex,
  *    "hsm_name": str ("" when not given), "az_command": the upload command}
  * JSON of rekey: see rekey.h; of token list: token_list.h; of keygen and
- * package: keygen.h; of qr split and qr join: qr.h.
+ * package: keygen.h; of qr split and qr join: qr.h; of passwd: passwd.h.
  * JSON of verify:
  *   {"report": "verify", "sd_file": path, "sha256": hex, "version": n,
  *    "key_algorithm": str, "required": n, "kdf": str,

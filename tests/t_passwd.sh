@@ -100,6 +100,38 @@ expect_exit "two keys (2)" 2 "$SDC" passwd "$TMP/k/cert_3.key" "$TMP/k/cert_2.ke
 ls -A "$TMP/k" | grep -F -- ".tmp" >"$TMP/leftovers" || true
 check "no temporary file is left" test ! -s "$TMP/leftovers"
 
+# --transcript: the record is the report printed, or the failure; never a passphrase.
+PT="$TMP/passwd-transcript.txt"
+cp "$K/cert_3.key" "$TMP/k/t3.key"
+expect_exit "passwd --transcript" 0 "$SDC" passwd "$TMP/k/t3.key" --passphrase-file "$K/cert_3.pass" \
+	--new-passphrase-file "$TMP/new.pass" --out "$TMP/k/t3-new.key" --transcript "$PT"
+cp "$TMP/.out" "$TMP/passwd.out"
+check "... records the key and the file written" grep -qE -- \
+	"^[0-9T:-]+Z passwd $TMP/k/t3.key: \[OK\] written to $TMP/k/t3-new.key under a new passphrase$" "$PT"
+check "... then the lines printed, in order" \
+	bash -c 'diff <(sed "s/^/  /" "$0") <(sed -n "2,\$ s/^[^ ]* //p" "$1")' "$TMP/passwd.out" "$PT"
+expect_exit "a wrong current passphrase is recorded (4)" 4 "$SDC" passwd "$TMP/k/t3.key" \
+	--passphrase-file "$TMP/wrong.pass" --new-passphrase-file "$TMP/new.pass" \
+	--out "$TMP/k/t3-x.key" --transcript "$PT"
+check "... as a failure with its exit status" \
+	grep -qE -- "Z passwd $TMP/k/t3.key: \[FAIL\] .* \(exit 4\)$" "$PT"
+expect_exit "a new passphrase too short is recorded (2)" 2 "$SDC" passwd "$TMP/k/t3-new.key" \
+	--passphrase-file "$TMP/new.pass" --new-passphrase-file "$TMP/short.pass" --transcript "$PT"
+check "... as a failure" grep -qE -- "Z passwd $TMP/k/t3-new.key: \[FAIL\] .* \(exit 2\)$" "$PT"
+check "no passphrase is in the transcript" bash -c \
+	'! grep -qF -e "$(head -n1 "$1")" -e "$(head -n1 "$2")" -e "$(head -n1 "$3")" -- "$0"' \
+	"$PT" "$TMP/new.pass" "$K/cert_3.pass" "$TMP/wrong.pass"
+# A transcript that can grow no more: the key is written and said so, the
+# lost record fails the command (5).
+head -c 100000 /dev/zero >"$TMP/full.txt"
+expect_exit "a lost record fails passwd (5)" 5 \
+	bash -c 'trap "" XFSZ; exec prlimit --fsize=100000 "$@"' _ "$SDC" passwd "$TMP/k/t3.key" \
+	--passphrase-file "$K/cert_3.pass" --new-passphrase-file "$TMP/new.pass" \
+	--out "$TMP/k/t3-full.key" --transcript "$TMP/full.txt"
+cp "$TMP/.out" "$TMP/full.out"
+expect_err "... naming the transcript" "transcript .*full.txt: write failed"
+check "... and says what it wrote" grep -qF -- "$TMP/k/t3-full.key: the key written under" "$TMP/full.out"
+
 # az, offline: its restore-blob --passwords takes the new passphrase.
 need_az "az restore-blob with a re-encrypted key"
 check "az restore-blob --passwords with the new passphrase" \

@@ -7,13 +7,15 @@
 #include "ceremony/keygen.h"
 #include "ceremony/keys.h"
 #include "ceremony/passwd.h"
+#include "ceremony/report.h"
+#include "ceremony/transcript.h"
 #include "ui/ui.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: %s passwd KEY [--passphrase-file OLD] [--new-passphrase-file NEW]\n"
-	        "           [--out NEWKEY]\n"
+	        "           [--out NEWKEY] [--transcript FILE]\n"
 	        "\n"
 	        "Re-encrypts a custodian's private key under a new passphrase, as keygen writes\n"
 	        "keys: PEM PKCS#8, scrypt (N=2^14, r=8, p=1), AES-256-CBC, mode 0600.  Works on\n"
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 	        "not\n"
 	        "                             exist) and leave KEY alone; without it KEY is\n"
 	        "                             replaced\n"
+	        "  --transcript FILE          append a record to FILE: the key, the file\n"
+	        "                             written, or the failure (never a passphrase)\n"
 	        "  -h, --help                 this help\n"
 	        "\n"
 	        "Without the files, the passphrases are asked on the terminal without echo (the\n"
@@ -48,12 +52,13 @@ static void usage(FILE *f)
 	        ui_progname, CER_PASSPHRASE_MIN, CER_PASSPHRASE_MAX);
 }
 
-enum { OPT_OLD = 256, OPT_NEW, OPT_OUT };
+enum { OPT_OLD = 256, OPT_NEW, OPT_OUT, OPT_TRANSCRIPT };
 
 static const struct option longopts[] = {
         {"passphrase-file", required_argument, NULL, OPT_OLD},
         {"new-passphrase-file", required_argument, NULL, OPT_NEW},
         {"out", required_argument, NULL, OPT_OUT},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -137,12 +142,13 @@ static int new_passphrase(const char *key_path, const char *file, const char *ol
 
 int ui_passwd_main(int argc, char **argv)
 {
-	const char *old_file = NULL, *new_file = NULL, *key_path = NULL;
+	const char *old_file = NULL, *new_file = NULL, *tpath = NULL;
 	struct cer_passwd_params p = {0};
-	struct cer_passwd_result res;
+	struct cer_passwd_result res = {0};
+	struct cer_report *rep = NULL;
 	char *old = NULL, *new = NULL;
 	bool encrypted = false;
-	int c, ret;
+	int c, ret, closed;
 
 	ui_needs_out_hint = "give --out for the PEM PKCS#8 file to write";
 	optind = 1;
@@ -152,39 +158,42 @@ int ui_passwd_main(int argc, char **argv)
 		case OPT_OLD: old_file = optarg; break;
 		case OPT_NEW: new_file = optarg; break;
 		case OPT_OUT: p.out_path = optarg; break;
+		case OPT_TRANSCRIPT: tpath = optarg; break;
 		case 'h': usage(stdout); return CER_OK;
 		default: return ui_bad_option("passwd", argv, longopts);
 		}
 	}
 	if (optind != argc - 1)
 		return ui_usage_error("passwd", "give exactly one KEY");
-	key_path = argv[optind];
-	ret = cer_passwd_probe(key_path, &encrypted);
+	p.key_path = argv[optind];
+	if (tpath != NULL && cer_transcript_open(tpath, &p.transcript) != CER_OK)
+		return ui_report(CER_EIO);
+	ret = cer_passwd_probe(p.key_path, &encrypted);
 	if (ret == CER_OK && p.out_path != NULL && cer_path_exists(p.out_path))
 		ret = cer_fail(CER_EIO,
 		               "%s: already exists (passwd never replaces a file other "
 		               "than the key itself)",
 		               p.out_path);
 	if (ret == CER_OK && encrypted)
-		ret = old_passphrase(key_path, old_file, &old);
+		ret = old_passphrase(p.key_path, old_file, &old);
 	if (ret == CER_OK)
-		ret = new_passphrase(key_path, new_file, old, &new);
+		ret = new_passphrase(p.key_path, new_file, old, &new);
 	if (ret == CER_OK) {
-		p.key_path = key_path;
 		p.old_passphrase = old;
 		p.new_passphrase = new;
 		ret = cer_passwd(&p, &res);
+	} else {
+		ret = cer_passwd_failed(&p, ret);
 	}
 	cer_secret_free(old);
 	cer_secret_free(new);
-	if (ret != CER_OK)
-		return ui_report(ret);
-	printf("%s: %s key written under the new passphrase (PEM PKCS#8, scrypt, AES-256-CBC, "
-	       "mode 0600)\n",
-	       res.written, res.was_encrypted ? "the" : "the formerly unencrypted");
-	if (!res.was_encrypted)
-		printf("The key was stored in the clear: treat every medium that held %s as "
-		       "exposed; keep the encrypted key on fresh media and destroy the old one.\n",
-		       key_path);
-	return CER_OK;
+	closed = cer_transcript_close(p.transcript);
+	if (ret == CER_OK)
+		ret = closed;
+	/* Written is written: said even when its record was lost (exit 5 then). */
+	if (res.written[0] != '\0' && cer_passwd_report(&p, &res, &rep) == CER_OK &&
+	    ui_print_report(rep, false) != CER_OK && ret == CER_OK)
+		ret = CER_EINTERNAL;
+	cer_report_free(rep);
+	return ret == CER_OK ? CER_OK : ui_report(ret);
 }

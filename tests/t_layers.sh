@@ -27,10 +27,16 @@ fixture ceremony_perror ceremony '	perror("open");'
 fixture ceremony_fputs_stdout ceremony '	fputs("x", stdout);'
 fixture ceremony_write_2 ceremony '	(void)write(2, msg, len);'
 fixture ui_includes_sss ui '#include "sss/sss.h"'
+fixture ceremony_names_a_flag ceremony '	return cer_fail(CER_EIO, "%s: exists (give --force)", path);'
+fixture ceremony_names_a_flag_like_azs ceremony '	s = "--hsm-names";'
 
 # What ceremony/ may do: format into buffers, write to files it opened.
 mkdir -p "$TMP/fine/ceremony"
 printf '%s\n' 'n = snprintf(buf, sizeof buf, "%s", s);' 'fprintf(f, "%s\n", line);' \
 	'vsnprintf(b, n, fmt, ap);' >"$TMP/fine/ceremony/ok.c"
 check "snprintf and writes to a FILE it opened are allowed" bash tests/layers.sh "$TMP/fine"
+# ... and quote the az commands for the online host, flags and all, and PEM armour.
+printf '%s\n' '	s = "az keyvault security-domain upload --hsm-name %s --sd-file %s --restore-blob";' \
+	'	t = "--sd-wrapping-keys";' '	u = "-----BEGIN PRIVATE KEY-----";' >"$TMP/fine/ceremony/az.c"
+check "the az commands' flags and PEM armour are allowed" bash tests/layers.sh "$TMP/fine"
 done_testing

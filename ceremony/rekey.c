@@ -15,6 +15,7 @@
 #include "ceremony/crypto.h"
 #include "ceremony/io.h"
 #include "ceremony/keys.h"
+#include "ceremony/transcript.h"
 #include "sss/sss.h"
 
 #define SHARE_LEN (2 * CER_MASTER_LEN)
@@ -569,8 +570,38 @@ static json_t *report_json(const struct cer_rekey *k, const struct cer_sd *sd,
 	return j;
 }
 
-int cer_rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recovery *r,
-                  const struct cer_progress *progress, struct cer_report **report)
+int cer_rekey_record_plan(const struct cer_rekey *k, const struct cer_sd *sd)
+{
+	struct cer_transcript *t = k->p.transcript;
+	struct cer_rekey_share sh;
+	unsigned i;
+	int ret;
+
+	ret = cer_transcript_note(t,
+	                          "rekey: started with security domain %s sha256 %s (version %u, "
+	                          "%zu shares, %u required); new file %s, %u new shares, quorum %u",
+	                          k->p.sd_path, cer_sd_sha256_hex(sd), cer_sd_version(sd),
+	                          cer_sd_share_count(sd), cer_sd_required(sd), k->p.out_path,
+	                          k->p.count, k->p.quorum);
+	for (i = 0; ret == CER_OK && i < k->p.count; i++) {
+		cer_rekey_share(k, sd, i, &sh);
+		ret = cer_transcript_note(
+		        t, "rekey: new share x=%u to %s (CN %s, RSA %u, x5t_256 %s)%s", sh.x,
+		        sh.cert_path, sh.subject_cn, sh.rsa_bits, sh.x5t_256,
+		        sh.in_old_file ? ", also in the old file" : "");
+	}
+	return ret;
+}
+
+int cer_rekey_failed(struct cer_transcript *t, int status)
+{
+	return cer_transcript_note(t, "rekey: failed (exit %d): %s", status, cer_errmsg()) != CER_OK
+	               ? CER_EIO
+	               : status;
+}
+
+static int rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recovery *r,
+                     const struct cer_progress *progress, struct cer_report **report)
 {
 	struct build b;
 	uint8_t md[CER_SHA256_LEN];
@@ -619,4 +650,17 @@ int cer_rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recov
 out:
 	build_free(&b);
 	return ret;
+}
+
+int cer_rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recovery *r,
+                  const struct cer_progress *progress, struct cer_report **report)
+{
+	int ret = rekey_run(k, sd, r, progress, report);
+
+	if (ret != CER_OK)
+		return cer_rekey_failed(k->p.transcript, ret);
+	if (k->p.transcript != NULL &&
+	    cer_transcript_add_report(k->p.transcript, *report) != CER_OK)
+		return CER_EIO;
+	return CER_OK;
 }

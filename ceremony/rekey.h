@@ -47,6 +47,8 @@
 #include "ceremony/report.h"
 #include "ceremony/sd.h"
 
+struct cer_transcript;
+
 struct cer_rekey_params {
 	const char *sd_path;  /* the input file (never replaced) */
 	const char *out_path; /* the new file */
@@ -54,6 +56,9 @@ struct cer_rekey_params {
 	unsigned quorum;      /* Q, 2..count */
 	unsigned count;       /* N, CER_KEYGEN_MIN_KEYS..CER_KEYGEN_MAX_KEYS */
 	const char *cert_paths[CER_KEYGEN_MAX_KEYS];
+	/* NULL, or the transcript: cer_rekey_record_plan records the plan,
+	 * cer_rekey_run its report or its failure (both faces alike). */
+	struct cer_transcript *transcript;
 };
 
 struct cer_rekey;
@@ -107,6 +112,22 @@ void cer_rekey_share(const struct cer_rekey *k, const struct cer_sd *sd, unsigne
                      struct cer_rekey_share *out);
 
 /*
+ * Records the plan in p->transcript (nothing without one): the current file
+ * (SHA-256, version, shares, quorum), the new file, its shares and quorum,
+ * then each new share as cer_rekey_share gives it.  CER_EIO naming the
+ * transcript when a record is lost.
+ */
+int cer_rekey_record_plan(const struct cer_rekey *k, const struct cer_sd *sd) CER_WUR;
+
+/*
+ * For a face whose rekey stops before cer_rekey_run (an unreadable file, a
+ * refused certificate, too few keys): records "rekey: failed (exit N): ..."
+ * in t (may be NULL) as cer_rekey_run records its own failure, keeping the
+ * message.  Returns status, or CER_EIO when the record is lost.
+ */
+int cer_rekey_failed(struct cer_transcript *t, int status) CER_WUR;
+
+/*
  * The current custodians' part, checked before anything is built: a failed
  * attempt that nothing superseded fails it as it fails restore-blob
  * (cer_recovery_check_keys); then CER_OK when r holds enough good shares to
@@ -121,7 +142,10 @@ int cer_rekey_check_session(const struct cer_recovery *r, const struct cer_sd *s
  * Errors: those of cer_recovery_open_items (CER_EQUORUM, CER_EAUTH), CER_EIO
  * for the output, CER_EINTERNAL when the in-memory check fails (nothing is
  * written then).  On CER_OK *report (cer_report_free) describes the result;
- * on failure it is NULL and nothing is left on disk.
+ * on failure it is NULL and nothing is left on disk.  The report, or the
+ * failure, is recorded in the params' transcript; a record lost after the
+ * file was written: CER_EIO, reason CER_REASON_TRANSCRIPT, *report still
+ * set (the file stands).
  */
 int cer_rekey_run(struct cer_rekey *k, const struct cer_sd *sd, struct cer_recovery *r,
                   const struct cer_progress *progress, struct cer_report **report) CER_WUR;

@@ -32,6 +32,16 @@ check "--transcript: the current custodians' attempts, recorded by the session" 
 	grep -qF -- "rekey start: sd_file $TMP/old.json sha256 $(sha256sum "$TMP/old.json" | cut -c1-64)" \
 	"$TMP/rekey.log"
 check "--transcript: each key as it came" test "$(grep -c ' rekey key .*: \[OK\] good, ' "$TMP/rekey.log")" -ge 3
+check "--transcript: the plan, recorded by ceremony/ as the wizard's" grep -qF -- \
+	"rekey: started with security domain $TMP/old.json sha256 $(sha256sum "$TMP/old.json" | cut -c1-64) (version 2, 5 shares, 3 required); new file $TMP/new.json, 4 new shares, quorum 2" \
+	"$TMP/rekey.log"
+check "--transcript: each new share" test "$(grep -c ' rekey: new share x=[1-4] to ' "$TMP/rekey.log")" -eq 4
+check "--transcript: the plan comes before the first key" bash -c \
+	'[ "$(grep -n -m1 "rekey: started" "$0" | cut -d: -f1)" -lt "$(grep -n -m1 " rekey key " "$0" | cut -d: -f1)" ]' \
+	"$TMP/rekey.log"
+expect_exit "a refused rekey (the output exists) is recorded" 5 "$SDC" rekey --sd-file "$TMP/old.json" \
+	"${OLD[@]}" "${NEW[@]}" --new-quorum 2 --out "$TMP/new.json" --transcript "$TMP/rekey.log"
+check "... as a failure with its status" grep -qE -- "Z rekey: failed \(exit 5\): .*new.json: already exists" "$TMP/rekey.log"
 check "the input file is untouched" cmp "$TMP/old.json" "$TMP/old.copy"
 check "the report is JSON with both files' SHA-256" python3 - "$TMP/new.report" \
 	"$TMP/old.json" "$TMP/new.json" <<'EOF'

@@ -113,24 +113,6 @@ static const struct option longopts[] = {
         {NULL, 0, NULL, 0},
 };
 
-static int log_result(struct cer_transcript *t, const struct cer_report *rep, int status)
-{
-	enum cer_reason why = cer_errreason();
-	char msg[1024];
-
-	if (t == NULL)
-		return status;
-	snprintf(msg, sizeof msg, "%s", cer_errmsg());
-	if ((rep != NULL ? cer_transcript_add_report(t, rep)
-	                 : cer_transcript_add(t, "rekey: failed (exit %d): %s", status, msg)) !=
-	    CER_OK) {
-		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
-		return status == CER_OK ? CER_EIO : status;
-	}
-	cer_fail_reason(status, why, "%s", msg);
-	return status;
-}
-
 int ui_rekey_main(int argc, char **argv)
 {
 	struct ui_recovery_keys keys = {0};
@@ -223,9 +205,12 @@ int ui_rekey_main(int argc, char **argv)
 		}
 	}
 	/* Everything that can be refused is refused before a key is unlocked. */
+	p.transcript = t;
 	ret = cer_sd_load(p.sd_path, &sd);
 	if (ret == CER_OK)
 		ret = cer_rekey_new(&p, &k);
+	if (ret == CER_OK)
+		ret = cer_rekey_record_plan(k, sd);
 	if (ret == CER_OK)
 		ret = cer_recovery_new(sd, &r);
 	if (ret == CER_OK && t != NULL)
@@ -236,10 +221,12 @@ int ui_rekey_main(int argc, char **argv)
 	if (ret == CER_OK)
 		ret = ui_recovery_keys_add(r, &keys, false, false);
 	if (ret == CER_OK)
-		ret = cer_rekey_run(k, sd, r, &ui_stderr_progress, &rep);
-	if (ret == CER_OK && ui_print_report(rep, json) != CER_OK)
+		ret = cer_rekey_run(k, sd, r, &ui_stderr_progress, &rep); /* records itself */
+	else if (!(ret == CER_EIO && cer_errreason() == CER_REASON_TRANSCRIPT))
+		ret = cer_rekey_failed(t, ret);
+	/* A written file is reported even when its record was lost. */
+	if (rep != NULL && ui_print_report(rep, json) != CER_OK && ret == CER_OK)
 		ret = CER_EINTERNAL;
-	ret = log_result(t, rep, ret);
 	if (ret != CER_OK)
 		ui_report(ret);
 out:

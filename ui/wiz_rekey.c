@@ -270,9 +270,11 @@ static void rekey_draw(struct wiz *w)
 
 /* ---- the steps ---- */
 
+/* The record of a rekey stopped before it ran, worded by ceremony/ as batch's. */
 static void log_failure(struct wiz *w, int status)
 {
-	ui_wiz_log(w, "rekey: failed (exit %d): %s", status, cer_errmsg());
+	if (cer_rekey_failed(ui_wiz_transcript(w), status) != status)
+		ui_wiz_transcript_lost(w);
 }
 
 static bool load_sd(struct wiz *w)
@@ -419,7 +421,10 @@ static void start_turn(struct wiz *w)
 
 static void submit_newcerts(struct wiz *w)
 {
-	struct cer_rekey_params p = {.sd_path = sd_path, .out_path = out_path, .force = force};
+	struct cer_rekey_params p = {.sd_path = sd_path,
+	                             .out_path = out_path,
+	                             .force = force,
+	                             .transcript = ui_wiz_transcript(w)};
 	unsigned i, count = 0;
 	long q = 0;
 	int ret;
@@ -452,18 +457,9 @@ static void submit_newcerts(struct wiz *w)
 		ui_wiz_error_status(w, ret);
 		return;
 	}
-	ui_wiz_log(w,
-	           "rekey: started with security domain %s sha256 %s (version %u, %zu shares, %u "
-	           "required); new file %s, %u new shares, quorum %u",
-	           sd_path, cer_sd_sha256_hex(sd), cer_sd_version(sd), cer_sd_share_count(sd),
-	           cer_sd_required(sd), out_path, count, p.quorum);
-	for (i = 0; i < count; i++) {
-		struct cer_rekey_share sh;
-
-		cer_rekey_share(rekey, sd, i, &sh);
-		ui_wiz_log(w, "rekey: new share x=%u to %s (CN %s, RSA %u, x5t_256 %s)%s", sh.x,
-		           sh.cert_path, sh.subject_cn, sh.rsa_bits, sh.x5t_256,
-		           sh.in_old_file ? ", also in the old file" : "");
+	if (cer_rekey_record_plan(rekey, sd) != CER_OK) {
+		ui_wiz_transcript_lost(w);
+		return;
 	}
 	start_turn(w);
 }
@@ -553,7 +549,9 @@ static void write_new(struct wiz *w)
 
 	if (!force && cer_path_exists(out_path)) {
 		/* It appeared while the custodians took their turns. */
-		struct cer_rekey_params p = {.sd_path = sd_path, .out_path = out_path};
+		struct cer_rekey_params p = {.sd_path = sd_path,
+		                             .out_path = out_path,
+		                             .transcript = ui_wiz_transcript(w)};
 		struct cer_rekey *again = NULL;
 
 		snprintf(msg, sizeof msg, "%s appeared meanwhile. Replace it?", out_path);
@@ -595,13 +593,15 @@ static void write_new(struct wiz *w)
 		if (ret == CER_OK)
 			ret = cer_rekey_run(rekey, sd, rec, &progress, &report);
 	}
-	if (ret != CER_OK) {
-		log_failure(w, ret);
+	if (ret == CER_EIO && cer_errreason() == CER_REASON_TRANSCRIPT) {
+		ui_wiz_transcript_lost(w); /* the file is written, its record is not */
+		return;
+	}
+	if (ret != CER_OK) { /* recorded by cer_rekey_run */
 		phase = P_CONFIRM;
 		ui_wiz_error_status(w, ret);
 		return;
 	}
-	ui_wiz_log_report(w, report);
 	snprintf(old_sha, sizeof old_sha, "%s", cer_sd_sha256_hex(sd));
 	if (cer_file_sha256_hex(out_path, new_sha) != CER_OK)
 		snprintf(new_sha, sizeof new_sha, "(cannot hash: see the report)");

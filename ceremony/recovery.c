@@ -285,6 +285,14 @@ static int transcript_checked(const struct cer_recovery *r, int status)
 	return cer_fail(CER_EIO, "%s; the session's record is incomplete", r->transcript_err);
 }
 
+int cer_recovery_failed(struct cer_transcript *t, const char *flow, const char *sd_path, int status)
+{
+	return cer_transcript_note(t, "%s %s: [FAIL] %s (exit %d)", flow, sd_path, cer_errmsg(),
+	                           status) != CER_OK
+	               ? CER_EIO
+	               : status;
+}
+
 int cer_recovery_set_transcript(struct cer_recovery *r, struct cer_transcript *t, const char *flow,
                                 const char *sd_label)
 {

@@ -85,6 +85,16 @@ struct cer_transcript;
 #define CER_RECOVERY_MISSING_PATH "(a path that does not exist)" /* key_path of such an attempt */
 int cer_recovery_set_transcript(struct cer_recovery *r, struct cer_transcript *t, const char *flow,
                                 const char *sd_label) CER_WUR;
+
+/*
+ * For a drill or recovery that stops before its session records the end (the
+ * file cannot be loaded, the exchange key is refused, a key cannot be
+ * added): records "FLOW SD: [FAIL] MESSAGE (exit S)" in t (may be NULL),
+ * keeping the message, alike in both faces.  Returns status, or CER_EIO when
+ * the record is lost.
+ */
+int cer_recovery_failed(struct cer_transcript *t, const char *flow, const char *sd_path,
+                        int status) CER_WUR;
 /* CER_OK while every record was written; else CER_EIO with the message set. */
 int cer_recovery_transcript_status(const struct cer_recovery *r);
 

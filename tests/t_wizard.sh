@@ -387,6 +387,18 @@ assert len(batch) > 3, batch
 start = wiz.index(batch[0])
 assert wiz[start:start + len(batch)] == batch, (wiz[start:start + len(batch)], batch)
 ' "$TMP/inspect-batch.txt" "$WORK/sdceremony-transcript.txt"
+# ... and a drill that stops at its file is recorded as batch's verify records it.
+keys 3
+field "nosuch.json"
+keys Enter
+screen "drill: a missing file is told in a dialog" "A file cannot be read or written"
+keys Enter Escape
+screen "menu after the refused drill" "What are we doing"
+(cd "$WORK" && "$SDC" verify --sd-file nosuch.json --sd-wrapping-keys usb/cert_0.key \
+	--transcript "$TMP/drill-batch.txt") >/dev/null 2>&1
+check "the refused drill's record is batch's" bash -c \
+	'grep -qxF -- "$(sed "s/^[^ ]* //" "$0")" <(sed "s/^[^ ]* //" "$1")' \
+	"$TMP/drill-batch.txt" "$WORK/sdceremony-transcript.txt"
 
 keys 5
 screen "QR display form" "File to show"

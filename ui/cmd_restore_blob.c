@@ -157,13 +157,14 @@ static const struct option longopts[] = {
 /* A recovery that stopped before the session could record its end. */
 static void log_failure(struct cer_transcript *t, const char *sd_path, int status)
 {
+	enum cer_reason why = cer_errreason();
 	char msg[1024];
 
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
-	if (cer_transcript_add(t, "recovery %s: [FAIL] %s (exit %d)", sd_path, msg, status) !=
-	    CER_OK)
+	if (cer_recovery_failed(t, "recovery", sd_path, status) != status) {
 		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
-	cer_fail(status, "%s", msg);
+		cer_fail_reason(status, why, "%s", msg);
+	}
 }
 
 int ui_restore_blob_main(int argc, char **argv)

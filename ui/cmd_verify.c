@@ -103,15 +103,17 @@ static const struct option longopts[] = {
         {NULL, 0, NULL, 0},
 };
 
+/* A drill that stopped before its session recorded the end; a lost record is said. */
 static void log_failure(struct cer_transcript *t, const char *sd_path, int status)
 {
+	enum cer_reason why = cer_errreason();
 	char msg[1024];
 
 	snprintf(msg, sizeof msg, "%s", cer_errmsg());
-	if (t != NULL &&
-	    cer_transcript_add(t, "drill %s: [FAIL] %s (exit %d)", sd_path, msg, status) != CER_OK)
+	if (cer_recovery_failed(t, "drill", sd_path, status) != status) {
 		fprintf(stderr, "%s: %s\n", ui_progname, cer_errmsg());
-	cer_fail(status, "%s", msg);
+		cer_fail_reason(status, why, "%s", msg);
+	}
 }
 
 /*

@@ -255,6 +255,21 @@ static int read_policy(struct cer_exchange_policy *p)
 	return ret;
 }
 
+/* What the records call the security-domain file: its path, or how it came in. */
+static const char *sd_label(void)
+{
+	const char *path = ui_wiz_field_value(&f_sd);
+
+	return path[0] != '\0' ? path : "(scanned security-domain file)";
+}
+
+/* A drill or recovery stopped before its session: recorded as batch records it. */
+static void log_failure(struct wiz *w, const char *sd_path, int status)
+{
+	if (cer_recovery_failed(ui_wiz_transcript(w), flow(), sd_path, status) != status)
+		ui_wiz_transcript_lost(w);
+}
+
 /*
  * Opens the exchange key (a file, or joined QR parts when data is given),
  * binds it to the session and shows its facts for the operator to confirm.
@@ -272,7 +287,7 @@ static int take_exchange(struct wiz *w, const char *path, const uint8_t *data, s
 	if (ret == CER_OK)
 		ret = cer_recovery_set_exchange(rec, exchange, certs_dir[0] ? certs_dir : NULL);
 	if (ret != CER_OK) {
-		ui_wiz_log(w, "recovery: exchange key %s: [FAIL] %s", path, cer_errmsg());
+		log_failure(w, sd_label(), ret);
 		return ret;
 	}
 	rep = cer_exchange_report(exchange);
@@ -402,7 +417,7 @@ static void submit_files(struct wiz *w)
 	if (ret == CER_OK && certs_dir[0] != '\0')
 		ret = cer_recovery_name_shares(rec, certs_dir);
 	if (ret != CER_OK) {
-		ui_wiz_log(w, "%s: security domain %s: [FAIL] %s", flow(), path, cer_errmsg());
+		log_failure(w, path, ret);
 		ui_wiz_error_status(w, ret);
 		end_session();
 		files_form.focus = 0;

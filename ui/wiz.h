@@ -324,6 +324,15 @@ int ui_wiz_token_pick_key(struct wiz *w, struct ui_wiz_token_pick *p, const stru
                           int ch);
 /* The token a URI of the list names, as last listed (NULL if not found). */
 const struct cer_token_info *ui_wiz_token_info(const struct wiz *w, const char *uri);
+/* How the PIN of a chosen token key is given: refused at once (a locked user
+ * PIN; *note says why), not on screen (no login, or the reader's PIN pad), or
+ * typed at the PIN prompt. */
+enum ui_wiz_pin_way { WIZ_PIN_LOCKED, WIZ_PIN_NONE, WIZ_PIN_ASK };
+enum ui_wiz_pin_way ui_wiz_token_pin_way(const struct wiz *w, const char *uri,
+                                         struct ui_wiz_note *note);
+/* The PIN prompt's text above its field: the token's warning, then how to
+ * type the PIN of the token uri names.  Returns the next line. */
+int ui_wiz_pin_prompt_draw(struct wiz *w, const char *uri, int y);
 void ui_wiz_token_close(struct wiz *w);
 
 /* ---- the custodian's turn over a recovery session (ui/wiz_turn.c) ---- */

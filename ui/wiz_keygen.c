@@ -243,19 +243,10 @@ static void draw_token(struct wiz *w, int y)
 
 static void draw_pin(struct wiz *w, int y)
 {
-	const struct cer_token_info *info = ui_wiz_token_info(w, picked);
-	const char *warning = info != NULL ? cer_token_pin_warning(info) : NULL;
-	char name[CER_TOKEN_NAME_LEN] = "the token";
-
-	if (info != NULL)
-		cer_token_name(info, name);
 	ui_wiz_help(w, "Enter: check the PIN   Esc: back (what you typed is wiped)");
 	y = draw_turn_title(w, y);
 	y = ui_wiz_print(w, y, 2, WC_DIM, "Token: %s", picked) + 1;
-	if (warning != NULL)
-		y = ui_wiz_print(w, y, 2, WC_WARN, "WARNING: %s: %s", name, warning);
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Type the user PIN of %s, then press Enter.", name);
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Nothing is shown while you type.") + 1;
+	y = ui_wiz_pin_prompt_draw(w, picked, y);
 	y = ui_wiz_form_draw(w, &pin_form, y) + 1;
 	ui_wiz_note_draw(w, &note, y);
 }
@@ -564,11 +555,9 @@ static void pin_checked(struct wiz *w, char *pin)
 
 static void token_chosen(struct wiz *w, int i)
 {
-	const struct cer_token_info *info;
 	unsigned j;
 
 	snprintf(picked, sizeof picked, "%s", pick.uri[i]);
-	info = ui_wiz_token_info(w, picked);
 	for (j = 0; j < params.count; j++)
 		if (j != current && strcmp(token_uris[j], picked) == 0) {
 			ui_wiz_note_set(
@@ -579,9 +568,10 @@ static void token_chosen(struct wiz *w, int i)
 			return;
 		}
 	ui_wiz_note_clear(&note);
-	if (info != NULL && (!info->login_required || info->pin_pad)) {
-		pin_checked(w, NULL);
-		return;
+	switch (ui_wiz_token_pin_way(w, picked, &note)) {
+	case WIZ_PIN_LOCKED: return;
+	case WIZ_PIN_NONE: pin_checked(w, NULL); return;
+	case WIZ_PIN_ASK: break;
 	}
 	ui_wiz_field_wipe(&f_pin);
 	flushinp();

@@ -149,6 +149,41 @@ const struct cer_token_info *ui_wiz_token_info(const struct wiz *w, const char *
 	return NULL;
 }
 
+enum ui_wiz_pin_way ui_wiz_token_pin_way(const struct wiz *w, const char *uri,
+                                         struct ui_wiz_note *note)
+{
+	const struct cer_token_info *info = ui_wiz_token_info(w, uri);
+	char name[CER_TOKEN_NAME_LEN];
+
+	if (info == NULL)
+		return WIZ_PIN_ASK;
+	if (info->pin_locked) {
+		cer_token_name(info, name);
+		ui_wiz_note_set(note, WC_FAIL,
+		                "[FAIL] %s: the user PIN is locked. Its security officer must "
+		                "unlock it; choose another key.",
+		                name);
+		return WIZ_PIN_LOCKED;
+	}
+	return !info->login_required || info->pin_pad ? WIZ_PIN_NONE : WIZ_PIN_ASK;
+}
+
+int ui_wiz_pin_prompt_draw(struct wiz *w, const char *uri, int y)
+{
+	const struct cer_token_info *info = ui_wiz_token_info(w, uri);
+	const char *warning = info != NULL ? cer_token_pin_warning(info) : NULL;
+	char name[CER_TOKEN_NAME_LEN] = "the token";
+
+	if (info != NULL)
+		cer_token_name(info, name);
+	if (warning != NULL)
+		y = ui_wiz_print(w, y, 2, WC_WARN, "WARNING: %s: %s", name, warning);
+	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Type the user PIN of %s.", name);
+	return ui_wiz_print(w, y, 2, WC_NORMAL,
+	                    "Then press Enter. Nothing is shown while you type.") +
+	       1;
+}
+
 int ui_wiz_token_pick_draw(struct wiz *w, const struct ui_wiz_token_pick *p, int y)
 {
 	int rows = (ui_wiz_bottom(w) - 2 - y) / 2;

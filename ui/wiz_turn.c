@@ -244,22 +244,12 @@ static void draw_token(struct wiz *w, const struct ui_wiz_turn *t, int y)
 
 static void draw_pin(struct wiz *w, const struct ui_wiz_turn *t, int y)
 {
-	const struct cer_token_info *info = ui_wiz_token_info(w, t->key);
-	const char *warning = info != NULL ? cer_token_pin_warning(info) : NULL;
-	char name[CER_TOKEN_NAME_LEN] = "the token";
-
-	if (info != NULL)
-		cer_token_name(info, name);
 	ui_wiz_help(w, "Enter: unlock   Esc: back (what you typed is wiped)");
 	if (t->token_cn[0] != '\0')
 		y = ui_wiz_print(w, y, 2, WC_NORMAL, "Custodian: %s (certificate on the token)",
 		                 t->token_cn);
 	y = ui_wiz_print(w, y, 2, WC_DIM, "Key: %s", t->key) + 1;
-	if (warning != NULL)
-		y = ui_wiz_print(w, y, 2, WC_WARN, "WARNING: %s: %s", name, warning);
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Type the user PIN of %s.", name);
-	y = ui_wiz_print(w, y, 2, WC_NORMAL, "Then press Enter. Nothing is shown while you type.") +
-	    1;
+	y = ui_wiz_pin_prompt_draw(w, t->key, y);
 	y = ui_wiz_form_draw(w, &t->pin_form, y) + 1;
 	ui_wiz_note_draw(w, &t->note, y);
 }
@@ -399,24 +389,14 @@ static enum ui_wiz_turn_event add_token(struct wiz *w, struct ui_wiz_turn *t, co
  * PIN pad or needs no login. */
 static enum ui_wiz_turn_event token_chosen(struct wiz *w, struct ui_wiz_turn *t, int i)
 {
-	const struct cer_token_info *info;
-
 	snprintf(t->key, sizeof t->key, "%s", t->pick.uri[i]);
 	snprintf(t->token_cn, sizeof t->token_cn, "%s", t->pick.cn[i]);
-	info = ui_wiz_token_info(w, t->key);
 	ui_wiz_note_clear(&t->note);
-	if (info != NULL && info->pin_locked) {
-		char name[CER_TOKEN_NAME_LEN];
-
-		cer_token_name(info, name);
-		ui_wiz_note_set(&t->note, WC_FAIL,
-		                "[FAIL] %s: the user PIN is locked. Its security officer must "
-		                "unlock it; choose another key.",
-		                name);
-		return WIZ_TURN_NONE;
+	switch (ui_wiz_token_pin_way(w, t->key, &t->note)) {
+	case WIZ_PIN_LOCKED: return WIZ_TURN_NONE;
+	case WIZ_PIN_NONE: return add_token(w, t, NULL);
+	case WIZ_PIN_ASK: break;
 	}
-	if (info != NULL && (!info->login_required || info->pin_pad))
-		return add_token(w, t, NULL);
 	ui_wiz_field_wipe(&t->f_pin);
 	flushinp();
 	t->step = TURN_PIN;

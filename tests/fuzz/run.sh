@@ -48,12 +48,27 @@ PY
 		cp "$vec"/sd/keys/*.key "$vec"/sd/exchange/exchange.key "$vec"/bad/*.key "$d/" ;;
 	qr)
 		cp "$vec"/qr/*.parts "$d/" ;;
+	qr_inflate)
+		# Two bytes of declared length, then the zlib stream, as SDC2 parts carry it.
+		python3 - "$d" "$vec"/sd/q2_n3.json "$vec"/sd/exchange/exchange.cer \
+			"$vec"/real-service/cert_0.cer "$vec"/qr/*.parts <<'PY'
+import sys, zlib
+out = sys.argv[1]
+for n, path in enumerate(sys.argv[2:]):
+    data = open(path, "rb").read()[:65535]
+    open(f"{out}/z{n}", "wb").write(len(data).to_bytes(2, "big") + zlib.compress(data, 9))
+PY
+		;;
 	base45)
 		sed 's/^SDC1:[0-9]*\/[0-9]*:[0-9A-F]*://; s/:[0-9A-F]*$//' "$vec"/qr/*.parts |
 			split -l 1 - "$d/b45_" ;;
 	*)
-		# A harness without its own seeds starts from every vector.
-		find "$vec" -type f -size -64k -exec cp -t "$d/" {} + ;;
+		# A harness without its own seeds starts from every vector, each
+		# named by its path (several directories hold a make.sh).
+		find "$vec" -type f -size -64k -print0 | while IFS= read -r -d '' f; do
+			rel=${f#"$vec"/}
+			cp "$f" "$d/${rel//\//_}"
+		done ;;
 	esac
 	# A seed that once crashed a harness is kept as a regression vector.
 	if [ -d "$vec/fuzz/$name" ]; then cp "$vec/fuzz/$name"/* "$d/"; fi

@@ -147,7 +147,8 @@ int cer_qr_set_load_dir(const char *dir, enum cer_qr_ec ec, struct cer_qr_set *s
  *    "ec": "L"|"M"|"Q"|"H"}
  * t (may be NULL) gets the report as its record ("qr split: ... [OK] T
  * parts"), or the failure.  A record lost after the split was written:
- * CER_EIO naming the transcript (the split stays, *report NULL).
+ * CER_EIO naming the transcript, the split and *report still produced (so
+ * CER_EIO with a report means exactly that), as cer_inspect.
  */
 struct cer_transcript;
 struct cer_report;
@@ -280,7 +281,8 @@ int cer_qr_join_report(const struct cer_qr_join *join, const char *path, const c
  * file is replaced); on CER_OK *report is cer_qr_join_report's.  t (may be
  * NULL) gets the report as its record ("qr join: T parts into path: [OK]
  * ..."), or the failure; a record lost after the file was written: CER_EIO
- * naming the transcript (the file stays, *report NULL).
+ * naming the transcript, the file and *report still produced, as
+ * cer_inspect.
  */
 int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool replace,
                       struct cer_transcript *t, struct cer_report **report) CER_WUR;

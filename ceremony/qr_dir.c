@@ -400,11 +400,8 @@ int cer_qr_split_dir(const char *path, const char *dir_arg, size_t max_bytes, en
 	if (ret != CER_OK)
 		goto out;
 	recorded = true;
-	if (t != NULL && cer_transcript_add_report(t, *report) != CER_OK) {
-		ret = CER_EIO;
-		cer_report_free(*report);
-		*report = NULL;
-	}
+	if (t != NULL && cer_transcript_add_report(t, *report) != CER_OK)
+		ret = CER_EIO; /* the split and its report stand, the record is lost */
 out:
 	if (!recorded && cer_transcript_note(t, "qr split: %s into %s: [FAIL] %s (exit %d)", path,
 	                                     dir_arg, cer_errmsg(), ret) != CER_OK)

@@ -414,11 +414,8 @@ int cer_qr_join_write(const struct cer_qr_join *join, const char *path, bool rep
 	if (ret == CER_OK)
 		ret = cer_qr_join_report(join, path, NULL, data, len, report);
 	if (ret == CER_OK) {
-		if (t != NULL && cer_transcript_add_report(t, *report) != CER_OK) {
-			ret = CER_EIO;
-			cer_report_free(*report);
-			*report = NULL;
-		}
+		if (t != NULL && cer_transcript_add_report(t, *report) != CER_OK)
+			ret = CER_EIO; /* the file and its report stand, the record is lost */
 	} else if (cer_transcript_note(t, "qr join: into %s: [FAIL] %s (exit %d)", path,
 	                               cer_errmsg(), ret) != CER_OK) {
 		ret = CER_EIO;

@@ -482,5 +482,21 @@ expect_exit "a refused split is recorded" 5 "$SDC" qr split "$TMP/tr.bin" --out 
 	--transcript "$TMP/qr.log"
 check "... as a failure" grep -qF -- "qr split: $TMP/tr.bin into $TMP/tr: [FAIL] $TMP/tr: exists and is not empty" "$TMP/qr.log"
 rm -f "$TMP/tr.joined"
+# A transcript that can grow no more: what was written stays and is said, the
+# lost record fails the command (5).
+head -c 1000000 /dev/zero >"$TMP/full.log" # above any file the split writes
+full() { bash -c 'trap "" XFSZ; exec prlimit --fsize=1000000 "$@"' _ "$@"; }
+expect_exit "a lost record fails split (5)" 5 full "$SDC" qr split "$TMP/tr.bin" \
+	--out "$TMP/tr-full" --transcript "$TMP/full.log"
+cp "$TMP/.out" "$TMP/split-full.out"
+expect_err "... naming the transcript" "transcript .*full.log: write failed"
+check "... and says what it wrote" cmp "$TMP/split2.out" <(sed "s|$TMP/tr-full|$TMP/tr|" "$TMP/split-full.out")
+check "... the split stays" test -s "$TMP/tr-full/index.html"
+expect_exit "a lost record fails join (5)" 5 full "$SDC" qr join --out "$TMP/tr-full.joined" \
+	--transcript "$TMP/full.log" "$TMP"/tr-full/*.txt
+cp "$TMP/.out" "$TMP/join-full.out"
+expect_err "... naming the transcript" "transcript .*full.log: write failed"
+check "... and says what it wrote" grep -qF -- "$TMP/tr-full.joined: joined from $(ls "$TMP"/tr-full/*.txt | wc -l) parts, SHA-256 $rsha" "$TMP/join-full.out"
+check "... the file stays" cmp "$TMP/tr.bin" "$TMP/tr-full.joined"
 
 done_testing

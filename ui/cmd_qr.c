@@ -138,11 +138,24 @@ static int transcript_open(const struct qr_opts *o, struct cer_transcript **t)
 	return o->transcript == NULL ? CER_OK : cer_transcript_open(o->transcript, t);
 }
 
-static int transcript_close(struct cer_transcript *t, int ret)
+/*
+ * Closes the transcript and prints what was written.  Written is written: a
+ * split or joined file is said even when its record was lost (exit 5 then).
+ */
+static int finish(struct cer_transcript *t, int ret, struct cer_report *rep)
 {
 	int closed = cer_transcript_close(t);
 
-	return ret == CER_OK ? closed : ret;
+	if (ret == CER_OK)
+		ret = closed;
+	if (rep != NULL) {
+		int printed = ui_print_report(rep, false);
+
+		if (ret == CER_OK)
+			ret = printed;
+		cer_report_free(rep);
+	}
+	return ret;
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct qr_opts *o)
@@ -226,10 +239,7 @@ static int qr_split(int argc, char **argv)
 	if (ret == CER_OK)
 		ret = cer_qr_split_dir(file, o.out, o.max_bytes, o.ec, o.force, &ui_stderr_progress,
 		                       t, &rep);
-	ret = transcript_close(t, ret);
-	if (ret == CER_OK)
-		ret = ui_print_report(rep, false);
-	cer_report_free(rep);
+	ret = finish(t, ret, rep);
 	return ret == CER_OK ? CER_OK : ui_report(ret);
 }
 
@@ -462,10 +472,7 @@ static int qr_join(int argc, char **argv)
 		ret = transcript_open(&o, &t);
 	if (ret == CER_OK)
 		ret = cer_qr_join_write(join, o.out, o.force, t, &rep);
-	ret = transcript_close(t, ret);
-	if (ret == CER_OK)
-		ret = ui_print_report(rep, false);
-	cer_report_free(rep);
+	ret = finish(t, ret, rep);
 	cer_qr_join_free(join);
 	block_signals(false, &saved);
 	catch_signals(false);
@@ -551,10 +558,7 @@ static int qr_scan(int argc, char **argv)
 		ret = transcript_open(&o, &t);
 	if (ret == CER_OK)
 		ret = cer_qr_join_write(join, o.out, o.force, t, &rep);
-	ret = transcript_close(t, ret);
-	if (ret == CER_OK)
-		ret = ui_print_report(rep, false);
-	cer_report_free(rep);
+	ret = finish(t, ret, rep);
 	block_signals(false, &saved);
 	catch_signals(false);
 out:

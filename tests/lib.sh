@@ -43,6 +43,14 @@ expect_err() {
 	fi
 }
 
+# size_capped BYTES COMMAND...: runs COMMAND with no file allowed to grow
+# past BYTES, as on a full disk: a write beyond fails (EFBIG), SIGXFSZ being
+# ignored.  Fill a file to BYTES first to make it the one that cannot grow.
+size_capped() {
+	local n=$1; shift
+	bash -c 'trap "" XFSZ; exec prlimit --fsize="$0" "$@"' "$n" "$@"
+}
+
 # Under the sanitizer build, valgrind and the az referee are skipped.
 sanitized() { [ "${SDC_SANITIZE:-0}" = 1 ]; }
 

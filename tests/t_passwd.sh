@@ -126,7 +126,7 @@ done
 # lost record fails the command (5).
 head -c 100000 /dev/zero >"$TMP/full.txt"
 expect_exit "a lost record fails passwd (5)" 5 \
-	bash -c 'trap "" XFSZ; exec prlimit --fsize=100000 "$@"' _ "$SDC" passwd "$TMP/k/t3.key" \
+	size_capped 100000 "$SDC" passwd "$TMP/k/t3.key" \
 	--passphrase-file "$K/cert_3.pass" --new-passphrase-file "$TMP/new.pass" \
 	--out "$TMP/k/t3-full.key" --transcript "$TMP/full.txt"
 cp "$TMP/.out" "$TMP/full.out"

@@ -485,14 +485,13 @@ rm -f "$TMP/tr.joined"
 # A transcript that can grow no more: what was written stays and is said, the
 # lost record fails the command (5).
 head -c 1000000 /dev/zero >"$TMP/full.log" # above any file the split writes
-full() { bash -c 'trap "" XFSZ; exec prlimit --fsize=1000000 "$@"' _ "$@"; }
-expect_exit "a lost record fails split (5)" 5 full "$SDC" qr split "$TMP/tr.bin" \
+expect_exit "a lost record fails split (5)" 5 size_capped 1000000 "$SDC" qr split "$TMP/tr.bin" \
 	--out "$TMP/tr-full" --transcript "$TMP/full.log"
 cp "$TMP/.out" "$TMP/split-full.out"
 expect_err "... naming the transcript" "transcript .*full.log: write failed"
 check "... and says what it wrote" cmp "$TMP/split2.out" <(sed "s|$TMP/tr-full|$TMP/tr|" "$TMP/split-full.out")
 check "... the split stays" test -s "$TMP/tr-full/index.html"
-expect_exit "a lost record fails join (5)" 5 full "$SDC" qr join --out "$TMP/tr-full.joined" \
+expect_exit "a lost record fails join (5)" 5 size_capped 1000000 "$SDC" qr join --out "$TMP/tr-full.joined" \
 	--transcript "$TMP/full.log" "$TMP"/tr-full/*.txt
 cp "$TMP/.out" "$TMP/join-full.out"
 expect_err "... naming the transcript" "transcript .*full.log: write failed"

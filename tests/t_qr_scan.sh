@@ -89,6 +89,17 @@ expect_exit "an existing output is refused (5)" 5 \
 expect_err "naming --force" "scan.out: already exists .*--force"
 expect_exit "--force replaces it" 0 "$SDC" qr scan --force --out "$TMP/scan.out" --images "${cams[@]}"
 
+# A transcript that can grow no more: the file is written and said so, the
+# lost record fails the scan (5).
+head -c 1000000 /dev/zero >"$TMP/full.log"
+expect_exit "a lost record fails scan (5)" 5 size_capped 1000000 \
+	"$SDC" qr scan --out "$TMP/full.out" --transcript "$TMP/full.log" --images "${cams[@]}"
+cp "$TMP/.out" "$TMP/full-scan.log"
+expect_err "... naming the transcript" "transcript .*full.log: write failed"
+check "... and says what it wrote" \
+	grep -qxF -- "sha256sum: $(sha256sum "$FILE" | cut -c1-64)  $TMP/full.out" "$TMP/full-scan.log"
+check "... the file stays" cmp "$FILE" "$TMP/full.out"
+
 # ---- refusals: as join refuses them ----------------------------------------
 expect_exit "missing parts are refused (3)" 3 \
 	"$SDC" qr scan --out "$TMP/bad.out" --images "${cams[@]:0:5}" "${cams[@]:6}"

@@ -146,7 +146,7 @@ check "... with its exit status" grep -qE -- "nothing.json: .*\(exit 5\)$" "$IT"
 # A transcript that can grow no more (a full disk): inspect fails, exit 5.
 head -c 100000 /dev/zero >"$TMP/full-transcript.txt"
 expect_exit "inspect: a transcript that cannot be written fails the command (5)" 5 \
-	bash -c 'trap "" XFSZ; exec prlimit --fsize=100000 "$@"' _ "$SDC" inspect \
+	size_capped 100000 "$SDC" inspect \
 	--sd-file "$SD/q4_n5.json" --transcript "$TMP/full-transcript.txt"
 expect_err "... and says why" "transcript .*full-transcript.txt: write failed"
 
